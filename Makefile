@@ -1,0 +1,39 @@
+# Two entry points: `make demo` and `make test`. Each bootstraps .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/syncd demo
+
+lint: install
+	$(BIN)/ruff check syncd connectors tests benchmarks
+	$(BIN)/ruff format --check syncd connectors
+
+typecheck: install
+	$(BIN)/mypy syncd connectors
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python -m benchmarks.policy
+	$(BIN)/python -m benchmarks.salesforce --records 20000 --latency-ms 25
+	$(BIN)/python -m benchmarks.hubspot --records 5000 --latency-ms 25
+	$(BIN)/python -m benchmarks.replies
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,185 @@
+"""The connector seam: Protocols, the error taxonomy, and plugin loading.
+
+A connector is a plugin registered under the `syncd.connectors` entry-point group; the
+built-in Salesforce, HubSpot and Gmail connectors register exactly like a third-party one.
+Errors are grouped by what the daemon does next, so each connector translates its vendor's
+exceptions in one place (keeping the original as ``__cause__``) and the engine never has to
+know a vendor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from syncd.model import (
+    AccountRef,
+    Channel,
+    Cursor,
+    Page,
+    Prospect,
+    ProspectRef,
+    TouchSpec,
+    WriteKind,
+    WriteResult,
+)
+
+ENTRY_POINT_GROUP = "syncd.connectors"
+
+
+# --- errors: named by what happens next ------------------------------------------------
+
+
+class SyncError(Exception):
+    """Base of everything a connector may raise on purpose."""
+
+
+class ConfigError(SyncError):
+    """The configuration cannot work (bad key, missing field in the org): exit 78."""
+
+
+class FatalSyncError(SyncError):
+    """Auth revoked or the account disabled: stop this shard and alert, don't retry."""
+
+
+class RetriableError(SyncError):
+    """429, 5xx, timeouts, locks: back off (honouring `retry_after_s`) and try again."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, in_doubt: bool = False):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        # True when a write may have been applied although no answer came (5xx, timeout, reset)
+        self.in_doubt = in_doubt
+
+
+class SkippableRecordError(SyncError):
+    """One record is malformed or refused: dead-letter it and go on with the rest."""
+
+    def __init__(self, message: str, *, record_id: str | None = None):
+        super().__init__(message)
+        self.record_id = record_id
+
+
+# --- the three roles --------------------------------------------------------------------
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Reads "no" signals incrementally.
+
+    `read` starts at `cursor.value` inclusive (closed start), skips `cursor.boundary_ids`,
+    never returns records positioned after `until` (now minus the index lag), and yields
+    pages in position order, each with the cursor to resume after it.
+    """
+
+    def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]: ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Looks people up at decision and write time, always in batches."""
+
+    def prospects(self, refs: Sequence[ProspectRef]) -> dict[ProspectRef, Prospect]:
+        """Current state (incl. opt-out flags) of these people; unknown refs are absent."""
+        ...
+
+    def colleagues(self, accounts: Sequence[AccountRef]) -> dict[AccountRef, list[Prospect]]:
+        """Other people at these accounts (another entry point)."""
+        ...
+
+    def active(self, refs: Sequence[ProspectRef]) -> set[ProspectRef]:
+        """Those with an open opportunity or an open rep task: already being worked."""
+        ...
+
+    def find_by_email(self, emails: Sequence[str]) -> dict[str, Prospect]:
+        """Match reply senders to CRM people (keys lower-cased)."""
+        ...
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Writes touches idempotently by `TouchSpec.key`."""
+
+    supports: frozenset[WriteKind]
+    # True when re-sending a key can never duplicate (upsert on an external id): in-doubt
+    # writes are then re-sent at once instead of being looked up after a grace period.
+    idempotent: bool
+    # How long after an in-doubt write `find` can be trusted (the vendor's index lag).
+    find_grace_s: float
+    # Largest batch one `write` call takes.
+    batch_size: int
+
+    def write(self, batch: Sequence[TouchSpec]) -> list[WriteResult]:
+        """One result per input, same order; per-record failures are results, not raises."""
+        ...
+
+    def find(self, keys: Sequence[str]) -> dict[str, str]:
+        """Remote ids of the keys that exist remotely (in-doubt reconciliation)."""
+        ...
+
+    def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:
+        """Set the CRM's opt-out flags for these channels (idempotent)."""
+        ...
+
+
+@dataclass
+class Connector:
+    """An opened connector instance (one shard): the roles it plays, and how to close it."""
+
+    source: Source | None = None
+    directory: Directory | None = None
+    sink: Sink | None = None
+    # Checks run before READY: raise ConfigError / FatalSyncError when the shard cannot work.
+    checks: list[Any] = field(default_factory=list)
+    # Quota headroom 0..1 (remaining share of the vendor's budget), for metrics; None = unknown.
+    quota_remaining: Any = None
+
+    def close(self) -> None:
+        for role in (self.source, self.directory, self.sink):
+            closer = getattr(role, "close", None)
+            if callable(closer):
+                closer()
+
+
+@dataclass(frozen=True)
+class ShardContext:
+    """What a plugin is given to open a shard."""
+
+    name: str
+    settings: BaseModel  # the plugin's validated settings model (SecretRef fields reveal lazily)
+    state_dir: Path
+    peers: Mapping[str, Connector] = field(default_factory=dict)  # other shards, by name
+
+
+class ConnectorPlugin(Protocol):
+    """What an entry point in `syncd.connectors` resolves to."""
+
+    type_name: str
+    settings_model: type[BaseModel]
+
+    def open(self, ctx: ShardContext) -> Connector: ...
+
+
+# Optional plugin hooks, found with getattr: `doctor(settings) -> list[str]` (problems, each
+# with what to do), `sandbox_part() -> SandboxPart` (a seeded fake for `syncd sandbox`),
+# `auth(settings, argv) -> int` (interactive credential set-up).
+
+
+def known_connector_types() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def load_plugin(type_name: str) -> ConnectorPlugin:
+    """Load a connector plugin by type name; an unknown name lists the known ones."""
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == type_name]
+    if not matches:
+        known = ", ".join(known_connector_types()) or "(none installed)"
+        raise ConfigError(f"unknown connector type {type_name!r}; known types: {known}")
+    plugin: ConnectorPlugin = matches[0].load()
+    return plugin

@@ -1,0 +1,1 @@
+"""Prospects' replies: new-text extraction, auto-reply detection, intent classification."""
