@@ -1,0 +1,533 @@
+"""Turn a decided call-back into a full plan: thank-you, nurture, check-ins, entry points.
+
+`build_plan` is shared by `decide` (a fresh no) and `review` (a new cycle after a call-back
+passed). Touches are placed in order of importance, so when the caps leave room for only
+some of them the ones the policy cares most about win: opt-out write, acknowledgement,
+call-back, competitor check-in, release, gatekeeper, referral, entry points, then nurture.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from syncd.model import (
+    ALL_CHANNELS,
+    Channel,
+    History,
+    Plan,
+    Priority,
+    Prospect,
+    ProspectRef,
+    RuleHit,
+    TaskChannel,
+    Touch,
+    TouchKind,
+    TouchRecord,
+    WriteKind,
+)
+from syncd.policy import brief as briefs
+from syncd.policy.angles import Angles
+from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
+from syncd.policy.calendar import Calendar
+from syncd.policy.config import NURTURE_KINDS, PolicyConfig, PreparedRelease
+from syncd.policy.entry_points import Suggestion
+from syncd.policy.timing import Timing
+
+TASK_CHANNEL = {
+    Channel.EMAIL: TaskChannel.EMAIL,
+    Channel.PHONE: TaskChannel.CALL,
+    Channel.LINKEDIN: TaskChannel.LINKEDIN,
+    Channel.MAIL: TaskChannel.TODO,
+}
+# Touch kinds that are not contact with a person, so they don't count against the caps.
+NOT_CONTACT: frozenset[TouchKind] = frozenset({TouchKind.OPT_OUT, TouchKind.URGENT})
+
+_PREFERENCE: dict[TouchKind, tuple[Channel, ...]] = {
+    TouchKind.THANK_YOU: (Channel.EMAIL, Channel.LINKEDIN, Channel.MAIL, Channel.PHONE),
+    TouchKind.CALLBACK: (Channel.PHONE, Channel.EMAIL, Channel.LINKEDIN, Channel.MAIL),
+    TouchKind.CHECK_IN: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
+    TouchKind.RELEASE: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN, Channel.MAIL),
+    TouchKind.GATEKEEPER: (Channel.PHONE, Channel.EMAIL),
+    TouchKind.REFERRAL: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
+    TouchKind.ENTRY_POINT: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
+    TouchKind.URGENT: (Channel.EMAIL, Channel.PHONE),
+}
+
+_NURTURE_WHY = {
+    TouchKind.INSIGHT_EMAIL: "share something useful you see in their market, no pitch",
+    TouchKind.LINKEDIN: "stay visible: engage with their posts or send a short note",
+    TouchKind.CASE_STUDY: "share how {case} got value from us",
+    TouchKind.PRODUCT_UPDATE: "share what has improved since they said no",
+    TouchKind.HANDWRITTEN_NOTE: "a handwritten note: this account's worth merits it",
+    TouchKind.CALL: "a short check-in call to hear how they are doing",
+}
+
+
+def preference_of(kind: TouchKind) -> bool:
+    """Whether a touch of this kind can move to another channel (nurture steps can't)."""
+    return kind in _PREFERENCE
+
+
+_PICKED: dict[tuple[TouchKind, frozenset[Channel]], Channel | None] = {}
+
+
+def pick_channel(kind: TouchKind, available: frozenset[Channel]) -> Channel | None:
+    """The kind's preferred channel among those still open (memoised: few combinations)."""
+    key = (kind, available)
+    try:
+        return _PICKED[key]
+    except KeyError:
+        picked = next((c for c in _PREFERENCE[kind] if c in available), None)
+        _PICKED[key] = picked
+        return picked
+
+
+def opt_out_touch(due: date, channels: frozenset[Channel], who: str, cfg: PolicyConfig) -> Touch:
+    """Write the opt-out flags back to the CRM; always seq 0 of its plan."""
+    listed = ", ".join(sorted(channels))
+    why = f"They asked not to be contacted by {listed}: the CRM opt-out flags are set."
+    return Touch(
+        seq=0,
+        kind=TouchKind.OPT_OUT,
+        due=due,
+        write=WriteKind.OPT_OUT,
+        channel=TaskChannel.TODO,
+        subject=briefs.subject(TouchKind.OPT_OUT, cfg.brief, who=who),
+        brief=briefs.cut(f"{why} (rule suppress.opt_out)", cfg.brief.max_chars),
+        rule_id="suppress.opt_out",
+        opt_out_channels=channels,
+    )
+
+
+def contact_days(records: Iterable[TouchRecord]) -> list[date]:
+    return [r.due for r in records if r.kind not in NOT_CONTACT]
+
+
+@dataclass(slots=True)
+class KnownTouches:
+    """History's touches that still stand once this decision's plan replaces the old one."""
+
+    person: tuple[TouchRecord, ...]
+    account: tuple[TouchRecord, ...]
+
+
+def known_touches(history: History, replaced_after: date | None, replay: bool) -> KnownTouches:
+    """Drop the old plan's touches the new plan replaces: those not yet materialised (due after
+    `replaced_after`), or all of them when the same event is decided again (a replay)."""
+    plan = history.plan
+    gone: Counter[tuple[TouchKind, TaskChannel, date, str]] = Counter()
+    if plan is not None:
+        for t in plan.touches:
+            if replay or (replaced_after is not None and t.due > replaced_after):
+                who = t.target.key if t.target else plan.prospect.key
+                gone[(t.kind, t.channel, t.due, who)] += 1
+
+    def keep(records: tuple[TouchRecord, ...]) -> list[TouchRecord]:
+        if not gone:
+            return list(records)
+        left = Counter(gone)
+        kept: list[TouchRecord] = []
+        for r in records:
+            key = (r.kind, r.channel, r.due, r.prospect_key)
+            if left[key] > 0:
+                left[key] -= 1
+            else:
+                kept.append(r)
+        return kept
+
+    person = keep(history.touches)
+    # account_touches may or may not repeat the person's own: take the larger count of each.
+    merged = Counter(keep(history.account_touches)) | Counter(person)
+    return KnownTouches(tuple(person), tuple(merged.elements()))
+
+
+@dataclass(slots=True)
+class PlanRequest:
+    """Everything `build_plan` needs, decided by the caller."""
+
+    cfg: PolicyConfig
+    calendar: Calendar
+    today: date
+    prospect: Prospect
+    ref: ProspectRef
+    generation: int
+    timing: Timing
+    suppressed: frozenset[Channel]
+    known: KnownTouches
+    shared_brief: str
+    angles: Angles
+    rejected_on: date
+    amount: float | None
+    competitor: str | None
+    acknowledge: bool
+    draft_ack: bool  # the no came by e-mail: acknowledge with a draft in the thread
+    draft_text: str
+    opt_out_write: frozenset[Channel]
+    gatekeeper: bool
+    referral: tuple[str, Prospect | None] | None  # (address, known colleague)
+    entry_points: Suggestion | None
+    releases: tuple[PreparedRelease, ...]  # releases answering the no, for release touches
+    offered_releases: frozenset[str]  # subjects of release touches already made
+    releases_after: date  # only releases shipping after this date are news to them
+
+
+class _Builder:
+    """Accumulates touches and the rules that made them."""
+
+    def __init__(self, req: PlanRequest) -> None:
+        self.req = req
+        self.touches: list[Touch] = []
+        self.hits: list[RuleHit] = []
+        self.seq = 0
+        self.who = briefs.display_name(req.prospect)
+
+    def add(
+        self,
+        kind: TouchKind,
+        due: date,
+        channel: Channel | None,
+        rule_id: str,
+        why: str,
+        *,
+        write: WriteKind = WriteKind.TASK,
+        target: Prospect | None = None,
+        priority: Priority = Priority.NORMAL,
+        subject: str | None = None,
+        brief: str | None = None,
+        opt_out: frozenset[Channel] = frozenset(),
+    ) -> Touch:
+        req = self.req
+        cfg = req.cfg.brief
+        if subject is None:
+            subject = briefs.subject(
+                kind,
+                cfg,
+                who=self.who,
+                account=(req.prospect.account.name or "the account")
+                if req.prospect.account
+                else "the account",
+                target=briefs.display_name(target) if target else "the referred contact",
+                competitor=req.competitor or "the competitor",
+            )
+        touch = Touch(
+            seq=self.seq,
+            kind=kind,
+            due=due,
+            write=write,
+            channel=TASK_CHANNEL[channel] if channel else TaskChannel.TODO,
+            subject=subject,
+            brief=brief
+            if brief is not None
+            else briefs.compose(why, rule_id, req.shared_brief, cfg),
+            rule_id=rule_id,
+            priority=priority,
+            suppress_channel=channel,
+            target=target.ref if target else None,
+            opt_out_channels=opt_out,
+        )
+        self.seq += 1
+        self.touches.append(touch)
+        return touch
+
+
+def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
+    cfg = req.cfg
+    b = _Builder(req)
+    sched = Scheduler(req.calendar, cfg.cadence)
+    person = req.ref.key
+    sched.load(person, contact_days(req.known.person))
+    sched.load_account(contact_days(req.known.account))
+    available = ALL_CHANNELS - req.suppressed
+
+    if req.opt_out_write:
+        b.touches.append(
+            opt_out_touch(req.calendar.on_or_after(req.today), req.opt_out_write, b.who, cfg)
+        )
+        b.seq += 1
+
+    earliest = req.today
+    if req.acknowledge:
+        earliest = _acknowledge(b, sched, available)
+
+    callback = _callback(b, sched, available, earliest)
+    _check_in(b, sched, available, earliest, callback)
+    _releases(b, sched, available, earliest, callback)
+    _gatekeeper(b, sched, available, earliest, callback)
+    _referral(b, sched, available)
+    _entry_points(b, sched, available, earliest)
+    _nurture(b, sched, available, earliest, callback)
+
+    for cause, count in sorted(sched.moves.items()):
+        inputs: dict[str, object] = {"touches_moved": count}
+        if cause == "calendar.business_day":
+            inputs |= {"timezone": req.calendar.tz_name, "country": req.calendar.country}
+        elif cause == "cadence.cap.person":
+            inputs |= {"cap": cfg.cadence.max_per_person, "window": cfg.cadence.person_window_days}
+        elif cause == "cadence.cap.account":
+            inputs |= {
+                "cap": cfg.cadence.max_per_account,
+                "window": cfg.cadence.account_window_days,
+            }
+        elif cause == "cadence.gap":
+            inputs |= {"min_gap_days": cfg.cadence.min_gap_days}
+        b.hits.append(RuleHit(cause, inputs))
+    touches = tuple(sorted(b.touches, key=lambda t: (t.due, t.seq)))
+    return Plan(req.ref, req.generation, callback, touches), b.hits
+
+
+def _place(sched: Scheduler, wished: date, person: str, latest: date | None = None) -> date | None:
+    return sched.place(wished, person, latest=latest)
+
+
+def _acknowledge(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> date:
+    req = b.req
+    wished = req.calendar.add_business_days(req.today, req.cfg.ack_delay_business_days)
+    draft = req.draft_ack and Channel.EMAIL in available
+    channel = Channel.EMAIL if draft else pick_channel(TouchKind.THANK_YOU, available)
+    if channel is None:
+        return req.today
+    day = _place(sched, wished, req.ref.key) or wished
+    why = (
+        f"They said no on {req.rejected_on.isoformat()}. Thank them for their time and offer to "
+        "stay in touch: how they are treated now decides whether the door stays open."
+    )
+    if draft:
+        b.add(
+            TouchKind.THANK_YOU,
+            day,
+            channel,
+            "ack.draft",
+            why,
+            write=WriteKind.DRAFT,
+            brief=req.draft_text,
+        )
+    else:
+        b.add(TouchKind.THANK_YOU, day, channel, "ack.task", why)
+    b.hits.append(
+        RuleHit(
+            "ack.draft" if draft else "ack.task",
+            {
+                "due": day.isoformat(),
+                "channel": channel.value,
+                "delay": req.cfg.ack_delay_business_days,
+            },
+        )
+    )
+    return day
+
+
+def _callback(b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date) -> date:
+    req = b.req
+    wished = max(req.timing.callback, earliest + timedelta(days=1))
+    day = _place(sched, wished, req.ref.key) or req.calendar.on_or_after(wished)
+    channel = pick_channel(TouchKind.CALLBACK, available)
+    why = req.timing.why
+    subject = None
+    if req.timing.release is not None:
+        release = req.timing.release.release
+        why += f" Proof: {release.proof_point}" if release.proof_point else ""
+        subject = briefs.release_callback_subject(release.title, b.who, req.cfg.brief)
+    b.add(
+        TouchKind.CALLBACK,
+        day,
+        channel,
+        req.timing.rule_id,
+        why,
+        priority=Priority.HIGH,
+        subject=subject,
+    )
+    b.hits.extend(req.timing.hits)
+    return day
+
+
+def _check_in(
+    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+) -> None:
+    req = b.req
+    wished = req.timing.check_in
+    channel = pick_channel(TouchKind.CHECK_IN, available)
+    if wished is None or channel is None:
+        return
+    day = _place(sched, max(wished, earliest + timedelta(days=1)), req.ref.key, callback)
+    if day is None:
+        return
+    name = req.competitor or "the competitor"
+    b.add(
+        TouchKind.CHECK_IN,
+        day,
+        channel,
+        "callback.competitor.check_in",
+        f"An early check-in after they chose {name}: how is it going? Listen for friction.",
+    )
+
+
+def _releases(
+    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+) -> None:
+    req = b.req
+    channel = pick_channel(TouchKind.RELEASE, available)
+    if channel is None:
+        return
+    for prepared in req.releases:
+        release = prepared.release
+        if prepared is req.timing.release or release.date <= req.releases_after:
+            continue
+        subject = briefs.release_subject(release.title, b.who, req.cfg.brief)
+        if subject in req.offered_releases:
+            continue
+        wished = max(release.date, earliest + timedelta(days=1))
+        day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+        if day is None:
+            continue
+        proof = f" Proof: {release.proof_point}" if release.proof_point else ""
+        why = (
+            f"“{release.title}” shipped on {release.date.isoformat()} and answers why they said "
+            f"no: come back with the improved product.{proof}"
+        )
+        b.add(TouchKind.RELEASE, day, channel, "release.trigger", why, subject=subject)
+        b.hits.append(
+            RuleHit("release.trigger", {"release": release.title, "due": day.isoformat()})
+        )
+
+
+def _gatekeeper(
+    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+) -> None:
+    req = b.req
+    channel = pick_channel(TouchKind.GATEKEEPER, available)
+    if not req.gatekeeper or channel is None:
+        return
+    wished = max(req.today + timedelta(days=req.cfg.entry_points.gatekeeper_delay_days), earliest)
+    day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+    if day is None:
+        return
+    why = (
+        f"The no came through a gatekeeper. Build rapport: understand the issues from their side, "
+        f"then ask for a referral to {b.who} or whoever decides."
+    )
+    b.add(TouchKind.GATEKEEPER, day, channel, "entry_point.gatekeeper", why)
+    b.hits.append(RuleHit("entry_point.gatekeeper", {"due": day.isoformat()}))
+
+
+def _referral(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> None:
+    req = b.req
+    if req.referral is None:
+        return
+    address, colleague = req.referral
+    allowed = available - colleague.opted_out if colleague else available
+    channel = pick_channel(TouchKind.REFERRAL, allowed)
+    if channel is None:
+        return
+    who = colleague.ref.key if colleague else f"referral:{address.casefold()}"
+    if colleague:
+        sched.ensure(who, contact_days(r for r in req.known.account if r.prospect_key == who))
+    wished = req.calendar.add_business_days(
+        req.today, req.cfg.entry_points.referral_delay_business_days
+    )
+    day = _place(sched, wished, who)
+    if day is None:
+        return
+    target = briefs.display_name(colleague) if colleague else address
+    why = f"{b.who} referred you to {target} ({address}): contact them and mention the referral."
+    b.add(
+        TouchKind.REFERRAL,
+        day,
+        channel,
+        "referral.task",
+        why,
+        target=colleague,
+        subject=briefs.subject(TouchKind.REFERRAL, req.cfg.brief, target=target, who=b.who),
+    )
+    b.hits.append(
+        RuleHit("referral.task", {"known_contact": colleague.ref.key if colleague else None})
+    )
+
+
+def _entry_points(
+    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date
+) -> None:
+    req = b.req
+    suggestion = req.entry_points
+    if suggestion is None:
+        return
+    wished = max(req.today + timedelta(days=req.cfg.entry_points.delay_days), earliest)
+    placed: list[str] = []
+    for colleague in suggestion.colleagues:
+        allowed = available - colleague.opted_out
+        small = suggestion.rule_id == "entry_point.small_account"
+        # In small companies, call at the top.
+        if small and Channel.PHONE in allowed:
+            channel: Channel | None = Channel.PHONE
+        else:
+            channel = pick_channel(TouchKind.ENTRY_POINT, allowed)
+        if channel is None:
+            continue
+        key = colleague.ref.key
+        sched.ensure(key, contact_days(r for r in req.known.account if r.prospect_key == key))
+        day = _place(sched, wished, key)
+        if day is None:
+            continue
+        role = ", ".join(x for x in (colleague.title, colleague.department) if x) or "no title"
+        if small:
+            why = (
+                f"In a small company, call at the top: {briefs.display_name(colleague)} ({role}) "
+                f"may see it differently from {b.who}."
+            )
+        else:
+            why = (
+                f"One person's no is not the account's: {briefs.display_name(colleague)} ({role}) "
+                "works in another department with other needs."
+            )
+        b.add(TouchKind.ENTRY_POINT, day, channel, suggestion.rule_id, why, target=colleague)
+        placed.append(key)
+    if placed:
+        b.hits.append(RuleHit(suggestion.rule_id, {**suggestion.inputs, "placed": placed}))
+
+
+def _nurture(
+    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+) -> None:
+    req = b.req
+    cad = req.cfg.cadence
+    if cad.max_nurture_per_cycle == 0:
+        return
+    rotation = sum(1 for r in req.known.person if r.kind in NURTURE_KINDS)
+    high_worth = req.amount is not None and req.amount >= cad.handwritten_note_min_amount
+    steps = nurture_steps(cad, rotation, available, high_worth)
+    if not steps:
+        return
+    cursor = earliest
+    latest = callback - timedelta(days=1)
+    made: list[str] = []
+    # Spread over long windows (a 2-year contract) instead of bunching up at the start.
+    window = (callback - earliest).days
+    step = timedelta(days=max(cad.interval_days, window // (cad.max_nurture_per_cycle + 1)))
+    while len(made) < cad.max_nurture_per_cycle:
+        wished = cursor + step
+        if wished > latest:
+            break
+        day = sched.place(wished, req.ref.key, gap=True, latest=latest)
+        if day is None:
+            break
+        kind = steps[len(made) % len(steps)]
+        why = "Gentle nurture between their no and the call-back: " + _NURTURE_WHY[kind].format(
+            case=req.angles.case_study
+        )
+        b.add(kind, day, STEP_CHANNEL[kind], "cadence.nurture", why + ".")
+        made.append(kind.value)
+        cursor = day
+    if made:
+        b.hits.append(
+            RuleHit(
+                "cadence.nurture",
+                {
+                    "steps": made,
+                    "rotation": rotation,
+                    "interval_days": step.days,
+                    "min_gap_days": cad.min_gap_days,
+                },
+            )
+        )
