@@ -81,6 +81,10 @@ class Source(Protocol):
     def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]: ...
 
 
+# A Source may also define `acknowledge(events: Sequence[RejectionEvent]) -> None`; the engine
+# calls it after the page holding these events is committed (e.g. Gmail labels the messages).
+
+
 @runtime_checkable
 class Directory(Protocol):
     """Looks people up at decision and write time, always in batches."""
