@@ -164,6 +164,6 @@ def test_check_config_reports_unresolvable_secrets(
     raw = {"shards": {"crm": {"type": "probe", "token": "env:NOT_SET_ANYWHERE"}}}
     parse_config(raw)  # without the check, references are not resolved
     with pytest.raises(
-        ConfigInvalid, match="shards.crm.token: environment variable NOT_SET_ANYWHERE is not set"
+        ConfigInvalid, match=r"shards\.crm\.token: environment variable NOT_SET_ANYWHERE is not set"
     ):
         parse_config(raw, check_secrets=True)
