@@ -19,12 +19,13 @@ from tests.conftest import rejection
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     events = tmp_path / "events.jsonl"
-    write_events(events, [rejection(n) for n in range(6)]
-                 + [rejection(50, employees=3)])  # one company too small for the profile
+    write_events(
+        events, [rejection(n) for n in range(6)] + [rejection(50, employees=3)]
+    )  # one company too small for the profile
     path = tmp_path / "syncd.toml"
     path.write_text(f"""
 [state]
-url = "sqlite:///{tmp_path / 'state.db'}"
+url = "sqlite:///{tmp_path / "state.db"}"
 [engine]
 lag_s = 0
 [policy.icp]
@@ -32,7 +33,7 @@ min_employees = 10
 [shards.crm]
 type = "fake"
 events_file = "{events}"
-remote_db = "{tmp_path / 'remote.db'}"
+remote_db = "{tmp_path / "remote.db"}"
 """)
     return path
 
@@ -42,8 +43,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def test_once_json_prints_the_summary_object(config: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_once_json_prints_the_summary_object(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`once --json` prints one object with events, decisions by kind and writes by result."""
     code, out = _run(capsys, "--config", str(config), "once", "--json")
     assert code == 0
@@ -54,7 +56,8 @@ def test_once_json_prints_the_summary_object(config: Path,
 
 
 def test_plan_prints_rules_and_dates_and_changes_nothing(
-        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`plan` shows each prospect's rules and touch dates; no state or remote write follows."""
     code, out = _run(capsys, "--config", str(config), "plan")
     assert code == 0
@@ -70,7 +73,8 @@ def test_plan_prints_rules_and_dates_and_changes_nothing(
 
 
 def test_status_shows_cursor_outbox_and_next_touches(
-        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """After a cycle, `status --json` reports the cursor, outbox counts and next due touches."""
     _run(capsys, "--config", str(config), "once")
     code, out = _run(capsys, "--config", str(config), "status", "--json")
@@ -82,8 +86,7 @@ def test_status_shows_cursor_outbox_and_next_touches(
     assert data["dead_letters"] == []
 
 
-def test_replay_with_nothing_dead_says_so(config: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_with_nothing_dead_says_so(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`replay` re-queues dead letters and reports how many."""
     _run(capsys, "--config", str(config), "once")
     code, out = _run(capsys, "--config", str(config), "replay")
@@ -106,16 +109,20 @@ def test_demo_json_summarises_the_sandbox_cycle(capsys: pytest.CaptureFixture[st
     assert sum(s["writes"]["ok"] for s in shards.values()) > 0
 
 
-def test_secret_in_config_and_environment_reaches_no_log_line(tmp_path: Path,
-                                                              config: Path) -> None:
+def test_secret_in_config_and_environment_reaches_no_log_line(tmp_path: Path, config: Path) -> None:
     """A credential referenced from the config and set in the environment is used by the
     connector at debug logging, yet appears in no line the daemon prints."""
     secret = "pat-na1-5c0ffee-9d1e-42"
-    text = config.read_text().replace("[state]", "[logging]\nlevel = \"debug\"\n[state]")
+    text = config.read_text().replace("[state]", '[logging]\nlevel = "debug"\n[state]')
     config.write_text(text + 'api_token = "env:SYNCD_TEST_API_TOKEN"\n')
     env = {**os.environ, "SYNCD_TEST_API_TOKEN": secret}
-    run = subprocess.run([sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "fake.authenticated" in run.stderr  # the credential was really used and logged
     assert secret not in run.stdout + run.stderr

@@ -34,14 +34,24 @@ class InProcessHarness:
     def seed_rejections(self, count: int) -> None:
         for _ in range(count):
             self._n += 1
-            self.source.events.append(rejection(self._n, at=NOW - timedelta(hours=1)
-                                                + timedelta(seconds=self._n // 3)))
+            self.source.events.append(
+                rejection(self._n, at=NOW - timedelta(hours=1) + timedelta(seconds=self._n // 3))
+            )
 
     def touch_specs(self, count: int) -> list[TouchSpec]:
         base = self._n * 1000
         self._n += 1
-        return [TouchSpec(f"key-{base + i}", WriteKind.TASK, rejection(i).prospect.ref,
-                          NOW.date(), "Call back", "brief") for i in range(count)]
+        return [
+            TouchSpec(
+                f"key-{base + i}",
+                WriteKind.TASK,
+                rejection(i).prospect.ref,
+                NOW.date(),
+                "Call back",
+                "brief",
+            )
+            for i in range(count)
+        ]
 
     def remote_keys(self) -> list[str]:
         return self.sink.keys()
