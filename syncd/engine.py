@@ -152,6 +152,8 @@ class Engine:
             self.config.core.engine,
             self.clock,
             self.sleep,
+            stop_requested=self.stop_requested,
+            heartbeat=self.heartbeat,
         ).run(summary.writes)
 
     def _lag_until(self, shard: str) -> datetime:
