@@ -81,6 +81,10 @@ class Source(Protocol):
     def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]: ...
 
 
+# A Source may also define `acknowledge(events: Sequence[RejectionEvent]) -> None`; the engine
+# calls it after the page holding these events is committed (e.g. Gmail labels the messages).
+
+
 @runtime_checkable
 class Directory(Protocol):
     """Looks people up at decision and write time, always in batches."""
@@ -166,9 +170,35 @@ class ConnectorPlugin(Protocol):
     def open(self, ctx: ShardContext) -> Connector: ...
 
 
-# Optional plugin hooks, found with getattr: `doctor(settings) -> list[str]` (problems, each
-# with what to do), `sandbox_part() -> SandboxPart` (a seeded fake for `syncd sandbox`),
-# `auth(settings, argv) -> int` (interactive credential set-up).
+# Optional plugin hooks, found with getattr on the plugin object:
+#   doctor(settings: BaseModel) -> list[str]   problems found in the org, each saying what to do
+#   sandbox: SandboxPart                        a seeded local fake for `syncd sandbox` / `demo`
+#   auth(settings: BaseModel, argv: list[str]) -> int   interactive credential set-up
+
+
+@dataclass
+class SandboxShard:
+    """One running fake and the config section that points a shard at it."""
+
+    name: str  # the shard name to use in the config, e.g. "salesforce"
+    base_url: str
+    section: dict[str, Any]  # [shards.NAME] keys, `type` included; secrets as file: refs
+    stop: Any  # Callable[[], None]
+
+
+class SandboxPart(Protocol):
+    """A connector's contribution to the sandbox."""
+
+    order: int  # CRMs (0) start before mailboxes (10), which reference a CRM shard
+
+    def start(
+        self, *, port: int, seed: str, workdir: Path, crm_shards: Mapping[str, str]
+    ) -> SandboxShard:
+        """Start the fake on 127.0.0.1:`port` (0 = any), seeded with `seed` ("demo" draws
+        from `syncd.testing.demo_data.demo_world()`, "empty" seeds nothing). Secrets the shard
+        needs are written as 0600 files under `workdir`. `crm_shards` maps CRM type names
+        ("salesforce", "hubspot") to the shard names already started."""
+        ...
 
 
 def known_connector_types() -> list[str]:
