@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
+from functools import lru_cache
 
 from syncd.model import Channel, TouchKind
 from syncd.policy.calendar import Calendar
@@ -30,6 +31,7 @@ STEP_CHANNEL: dict[TouchKind, Channel] = {
 }
 
 _SEARCH_LIMIT = 3 * 366
+_NO_LIMIT = date.max.toordinal()
 
 
 def _count_between(days: list[int], low: int, high: int) -> int:
@@ -82,22 +84,31 @@ class Scheduler:
     def person_days(self, person: str) -> list[int]:
         return self.people.setdefault(person, [])
 
-    def _blocked(self, person_days: list[int], day: int, gap: bool) -> str | None:
+    def _blocked(self, person_days: list[int], day: int, gap: bool) -> tuple[str, int] | None:
+        """Why `day` can't be booked and the first day worth trying next, or None if it can.
+
+        The next day skips what is blocked for certain (a gap jumps to its end), so a search
+        over months takes a handful of steps.
+        """
         cfg = self.cfg
         index = bisect_left(person_days, day)
-        if index < len(person_days) and person_days[index] == day:
-            return "cadence.same_day"
+        count = len(person_days)
+        if index < count and person_days[index] == day:
+            return "cadence.same_day", day + 1
         if gap:
-            before = person_days[index - 1] if index else None
-            after = person_days[index] if index < len(person_days) else None
-            if (before is not None and day - before < cfg.min_gap_days) or (
-                after is not None and after - day < cfg.min_gap_days
-            ):
-                return "cadence.gap"
-        if not window_allows(person_days, day, cfg.max_per_person, cfg.person_window_days):
-            return "cadence.cap.person"
-        if not window_allows(self.account, day, cfg.max_per_account, cfg.account_window_days):
-            return "cadence.cap.account"
+            min_gap = cfg.min_gap_days
+            if index and day - person_days[index - 1] < min_gap:
+                return "cadence.gap", person_days[index - 1] + min_gap
+            if index < count and person_days[index] - day < min_gap:
+                return "cadence.gap", person_days[index] + min_gap
+        if count and not window_allows(
+            person_days, day, cfg.max_per_person, cfg.person_window_days
+        ):
+            return "cadence.cap.person", day + 1
+        if self.account and not window_allows(
+            self.account, day, cfg.max_per_account, cfg.account_window_days
+        ):
+            return "cadence.cap.account", day + 1
         return None
 
     def place(
@@ -105,51 +116,58 @@ class Scheduler:
     ) -> date | None:
         """Book the first allowed day on or after `wished` (None if none by `latest`)."""
         days = self.person_days(person)
-        calendar = self.calendar
-        day = calendar.on_or_after(wished)
+        on_or_after = self.calendar.on_or_after
+        day = on_or_after(wished)
+        moves = self.moves
         if day != wished:
-            self.moves["calendar.business_day"] = self.moves.get("calendar.business_day", 0) + 1
-        last = latest.toordinal() if latest is not None else None
+            moves["calendar.business_day"] = moves.get("calendar.business_day", 0) + 1
+        last = latest.toordinal() if latest is not None else _NO_LIMIT
         ordinal = day.toordinal()
-        cause_seen: set[str] = set()
-        for _ in range(_SEARCH_LIMIT):
-            if last is not None and ordinal > last:
+        blocked = self._blocked(days, ordinal, gap)
+        if blocked is not None:
+            causes: set[str] = set()
+            for _ in range(_SEARCH_LIMIT):
+                if blocked is None:
+                    break
+                causes.add(blocked[0])
+                day = on_or_after(date.fromordinal(blocked[1]))
+                ordinal = day.toordinal()
+                if ordinal > last:
+                    return None
+                blocked = self._blocked(days, ordinal, gap)
+            else:
                 return None
-            cause = self._blocked(days, ordinal, gap)
-            if cause is None:
-                break
-            cause_seen.add(cause)
-            day = calendar.on_or_after(day + timedelta(days=1))
-            ordinal = day.toordinal()
-        else:
+            for cause in causes:
+                moves[cause] = moves.get(cause, 0) + 1
+        if ordinal > last:
             return None
-        for cause in cause_seen:
-            self.moves[cause] = self.moves.get(cause, 0) + 1
         insort(days, ordinal)
         insort(self.account, ordinal)
         return day
 
 
+@lru_cache(maxsize=4096)
 def nurture_steps(
-    cfg: CadenceConfig,
+    steps: tuple[TouchKind, ...],
     rotation: int,
     available: frozenset[Channel],
     high_worth: bool,
-) -> list[TouchKind]:
+) -> tuple[TouchKind, ...]:
     """The nurture steps in rotation order, starting where earlier cycles left off.
 
     Steps on a suppressed channel, and the handwritten note below the worth threshold, drop
     out; consecutive steps on the same channel are interleaved with the others so the
-    prospect hears from us on a different channel each time when that is possible.
+    prospect hears from us on a different channel each time when that is possible. Few
+    distinct inputs exist, so the answers are remembered.
     """
     usable = [
         step
-        for step in cfg.steps
+        for step in steps
         if STEP_CHANNEL[step] in available
         and (step is not TouchKind.HANDWRITTEN_NOTE or high_worth)
     ]
     if not usable:
-        return []
+        return ()
     start = rotation % len(usable)
     pending = usable[start:] + usable[:start]
     ordered: list[TouchKind] = []
@@ -159,4 +177,4 @@ def nurture_steps(
         pending.remove(pick)
         ordered.append(pick)
         last = STEP_CHANNEL[pick]
-    return ordered
+    return tuple(ordered)

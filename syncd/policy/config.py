@@ -425,6 +425,8 @@ class Prepared:
     gatekeeper_titles: re.Pattern[str] | None
     releases: tuple[PreparedRelease, ...]  # by date
     product_lines: tuple[tuple[str, ProductLine], ...]  # (normalised name, line)
+    steps: tuple[TouchKind, ...]
+    titles: dict[str, tuple[bool, bool]]  # title -> (executive, gatekeeper), filled as met
 
     @staticmethod
     def build(cfg: PolicyConfig) -> Prepared:
@@ -457,6 +459,8 @@ class Prepared:
             gatekeeper_titles=_title_pattern(cfg.entry_points.gatekeeper_titles),
             releases=releases,
             product_lines=tuple((normalise_text(p.name), p) for p in cfg.product_lines),
+            steps=tuple(cfg.cadence.steps),
+            titles={},
         )
 
 

@@ -18,21 +18,36 @@ from syncd.policy.config import PolicyConfig, normalise_text
 _NOT_THE_TOP = re.compile(r"\b(?:vice|vp|deputy|assistant|assistent\w*|adjoint\w*|asistente)\b")
 
 
+_TITLE_MEMO_LIMIT = 50_000
+
+
+def _title_roles(title: str, cfg: PolicyConfig) -> tuple[bool, bool]:
+    """(executive, gatekeeper) for a job title; remembered per config, titles repeat a lot."""
+    prep = cfg.prepared
+    roles = prep.titles.get(title)
+    if roles is None:
+        text = normalise_text(title)
+        exec_pattern, gate_pattern = prep.executive_titles, prep.gatekeeper_titles
+        executive = bool(
+            exec_pattern and exec_pattern.search(text) and not _NOT_THE_TOP.search(text)
+        )
+        roles = (executive, bool(gate_pattern and gate_pattern.search(text)))
+        if len(prep.titles) >= _TITLE_MEMO_LIMIT:
+            prep.titles.clear()
+        prep.titles[title] = roles
+    return roles
+
+
 def is_executive(title: str | None, cfg: PolicyConfig) -> bool:
     """Owner / CEO / founder / president (and their translations), not their deputies."""
-    pattern = cfg.prepared.executive_titles
-    if not title or pattern is None:
-        return False
-    text = normalise_text(title)
-    return bool(pattern.search(text)) and not _NOT_THE_TOP.search(text)
+    return bool(title) and _title_roles(title or "", cfg)[0]
 
 
 def is_gatekeeper(prospect: Prospect, reply: ReplyInfo | None, cfg: PolicyConfig) -> bool:
     """The no came from someone who guards the door: flagged by the classifier or by title."""
     if reply is not None and reply.gatekeeper:
         return True
-    pattern = cfg.prepared.gatekeeper_titles
-    return bool(prospect.title and pattern and pattern.search(normalise_text(prospect.title)))
+    return bool(prospect.title) and _title_roles(prospect.title or "", cfg)[1]
 
 
 @dataclass(slots=True)

@@ -103,7 +103,9 @@ def opt_out_touch(due: date, channels: frozenset[Channel], who: str, cfg: Policy
 
 
 def contact_days(records: Iterable[TouchRecord]) -> list[date]:
-    return [r.due for r in records if r.kind not in NOT_CONTACT]
+    """Due dates of the records that reached a person (identity checks: enum hashing is slow)."""
+    opt_out, urgent = TouchKind.OPT_OUT, TouchKind.URGENT
+    return [r.due for r in records if r.kind is not opt_out and r.kind is not urgent]
 
 
 @dataclass(slots=True)
@@ -116,18 +118,22 @@ class KnownTouches:
 
 def known_touches(history: History, replaced_after: date | None, replay: bool) -> KnownTouches:
     """Drop the old plan's touches the new plan replaces: those not yet materialised (due after
-    `replaced_after`), or all of them when the same event is decided again (a replay)."""
-    plan = history.plan
-    gone: Counter[tuple[TouchKind, TaskChannel, date, str]] = Counter()
-    if plan is not None:
-        for t in plan.touches:
-            if replay or (replaced_after is not None and t.due > replaced_after):
-                who = t.target.key if t.target else plan.prospect.key
-                gone[(t.kind, t.channel, t.due, who)] += 1
+    `replaced_after`), or all of them when the same event is decided again (a replay).
 
-    def keep(records: tuple[TouchRecord, ...]) -> list[TouchRecord]:
-        if not gone:
-            return list(records)
+    `History.account_touches` covers everyone at the account, this person included.
+    """
+    plan = history.plan
+    if plan is None or not (history.touches or history.account_touches):
+        return KnownTouches(history.touches, history.account_touches)
+    gone: Counter[tuple[TouchKind, TaskChannel, date, str]] = Counter()
+    for t in plan.touches:
+        if replay or (replaced_after is not None and t.due > replaced_after):
+            who = t.target.key if t.target else plan.prospect.key
+            gone[(t.kind, t.channel, t.due, who)] += 1
+    if not gone:
+        return KnownTouches(history.touches, history.account_touches)
+
+    def keep(records: tuple[TouchRecord, ...]) -> tuple[TouchRecord, ...]:
         left = Counter(gone)
         kept: list[TouchRecord] = []
         for r in records:
@@ -136,12 +142,9 @@ def known_touches(history: History, replaced_after: date | None, replay: bool) -
                 left[key] -= 1
             else:
                 kept.append(r)
-        return kept
+        return tuple(kept)
 
-    person = keep(history.touches)
-    # account_touches may or may not repeat the person's own: take the larger count of each.
-    merged = Counter(keep(history.account_touches)) | Counter(person)
-    return KnownTouches(tuple(person), tuple(merged.elements()))
+    return KnownTouches(keep(history.touches), keep(history.account_touches))
 
 
 @dataclass(slots=True)
@@ -183,6 +186,15 @@ class _Builder:
         self.hits: list[RuleHit] = []
         self.seq = 0
         self.who = briefs.display_name(req.prospect)
+        account = req.prospect.account
+        self.names = {
+            "who": self.who,
+            "account": (account.name if account and account.name else "the account"),
+            "competitor": req.competitor or "the competitor",
+            "target": "the referred contact",
+        }
+        self.briefs: dict[tuple[str, str], str] = {}  # (rule, why) -> brief, reused by steps
+        self.subjects: dict[TouchKind, str] = {}
 
     def add(
         self,
@@ -201,17 +213,18 @@ class _Builder:
     ) -> Touch:
         req = self.req
         cfg = req.cfg.brief
-        if subject is None:
-            subject = briefs.subject(
-                kind,
-                cfg,
-                who=self.who,
-                account=(req.prospect.account.name or "the account")
-                if req.prospect.account
-                else "the account",
-                target=briefs.display_name(target) if target else "the referred contact",
-                competitor=req.competitor or "the competitor",
-            )
+        if subject is None and target is not None:
+            names = {**self.names, "target": briefs.display_name(target)}
+            subject = briefs.subject(kind, cfg, **names)
+        elif subject is None:
+            subject = self.subjects.get(kind)
+            if subject is None:
+                subject = self.subjects[kind] = briefs.subject(kind, cfg, **self.names)
+        if brief is None:
+            brief = self.briefs.get((rule_id, why))
+            if brief is None:
+                brief = briefs.compose(why, rule_id, req.shared_brief, cfg)
+                self.briefs[(rule_id, why)] = brief
         touch = Touch(
             seq=self.seq,
             kind=kind,
@@ -219,9 +232,7 @@ class _Builder:
             write=write,
             channel=TASK_CHANNEL[channel] if channel else TaskChannel.TODO,
             subject=subject,
-            brief=brief
-            if brief is not None
-            else briefs.compose(why, rule_id, req.shared_brief, cfg),
+            brief=brief,
             rule_id=rule_id,
             priority=priority,
             suppress_channel=channel,
@@ -496,7 +507,7 @@ def _nurture(
         return
     rotation = sum(1 for r in req.known.person if r.kind in NURTURE_KINDS)
     high_worth = req.amount is not None and req.amount >= cad.handwritten_note_min_amount
-    steps = nurture_steps(cad, rotation, available, high_worth)
+    steps = nurture_steps(req.cfg.prepared.steps, rotation % 720, available, high_worth)
     if not steps:
         return
     cursor = earliest
