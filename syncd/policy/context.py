@@ -73,10 +73,18 @@ def calendar_for(prospect: Prospect, cfg: PolicyConfig) -> tuple[Calendar, list[
     return calendar, hits
 
 
-def next_generation(history: History) -> int:
-    """Plans only ever move forward, even when the last plan was dropped (then it's None)."""
-    previous = history.plan.generation if history.plan else 0
-    return max(previous, len(history.rejections)) + 1
+# Seqs: a plan made by `decide` numbers its touches from 0 (fewer than SEQ_BLOCK of them);
+# touches `review` adds or re-issues take a block of their own per day. The store never reuses
+# the seq of a cancelled touch, so a revision must not either.
+SEQ_BLOCK = 100
+_SEQ_EPOCH = date(2000, 1, 1)
+
+
+def revision_seq(plan: Plan | None, today: date) -> int:
+    """The first seq for touches a review issues today."""
+    base = SEQ_BLOCK * (today - _SEQ_EPOCH).days
+    used = [t.seq for t in plan.touches if base <= t.seq < base + SEQ_BLOCK] if plan else []
+    return max(used) + 1 if used else base
 
 
 def amount_of(event: RejectionEvent, earlier: tuple[RejectionEvent, ...]) -> float | None:

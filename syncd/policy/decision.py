@@ -126,9 +126,14 @@ def decide_event(
     cfg: PolicyConfig,
     now: datetime,
     *,
-    generation_floor: int = 0,
+    generation: int | None = None,
+    seq_base: int = 0,
 ) -> Decision:
-    """`decide`, with a floor under the plan generation for re-planning a dropped prospect."""
+    """`decide`; `review` passes the generation and seqs when it re-plans a dropped prospect.
+
+    Generations count the prospect's rejections (the n-th no makes generation n), so they
+    only ever grow, even after a plan was dropped and the store no longer shows it.
+    """
     prospect = merge_prospect(event.prospect, history.prospect)
     ref = prospect.ref
     calendar, rules = calendar_for(prospect, cfg)
@@ -142,10 +147,8 @@ def decide_event(
     if replay:
         earlier = earlier[:-1]  # decided before: decide it again, identically
     previous = history.plan.generation if history.plan else 0
-    if replay and history.plan:
-        generation = previous
-    else:
-        generation = max(previous, len(earlier), generation_floor) + 1
+    if generation is None:
+        generation = previous if replay and history.plan else max(previous, len(earlier)) + 1
 
     suppressed, write, hits = _suppression(event, prospect, history)
     rules += hits
@@ -165,7 +168,7 @@ def decide_event(
         return ends.end(Outcome.IGNORED, cancel=False)
 
     if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:
-        return _out_of_office(event, history, calendar, today, suppressed, rules, cfg)
+        return _out_of_office(event, history, calendar, today, generation, suppressed, rules, cfg)
     if reply is not None and reply.auto_reply:
         rules.append(RuleHit("reply.auto_reply", {"intent": reply.intent.value}))
         return ends.end(Outcome.AUTO_REPLY, cancel=False)
@@ -174,13 +177,14 @@ def decide_event(
         return ends.end(Outcome.IGNORED, cancel=False)
 
     reason, reason_hit = resolve_reason(event, cfg)
-    rules.append(reason_hit)
     fit = evaluate_fit(prospect.account, cfg, reason)
     fit_inputs = {"failing": list(fit.failing), "unknown": list(fit.unknown), **fit.inputs}
     if not fit.fits:
         rules.append(RuleHit("fit.not_a_fit", fit_inputs))
+        if cfg.icp.trust_crm_not_a_fit:
+            rules.append(reason_hit)  # the CRM's reason took part in the verdict
         return ends.end(Outcome.NOT_A_FIT)
-    rules.append(RuleHit("fit.ok", fit_inputs))
+    rules += (RuleHit("fit.ok", fit_inputs), reason_hit)
 
     available = ALL_CHANNELS - suppressed
     if reply is not None and reply.intent is Intent.INTERESTED:
@@ -206,28 +210,26 @@ def decide_event(
         return ends.end(Outcome.ACTIVE, urgent)
     if history.active:
         rules.append(RuleHit("active.open_work", {"had_plan": history.plan is not None}))
-        notice = None
-        if history.plan is not None:
-            notice = Touch(
-                seq=1,
-                kind=TouchKind.URGENT,
-                due=calendar.on_or_after(today),
-                write=WriteKind.TASK,
-                channel=TaskChannel.TODO,
-                subject=briefs.cut(
-                    f"Follow-up paused for {who}: already being worked", cfg.brief.subject_max_chars
-                ),
-                brief=briefs.compose(
-                    "An open opportunity or task already covers this person, so syncd stopped "
-                    "its nurture plan. A new no will start a fresh one.",
-                    "active.open_work",
-                    "",
-                    cfg.brief,
-                ),
-                rule_id="active.open_work",
-                priority=Priority.LOW,
-            )
-        return ends.end(Outcome.ACTIVE, *(t for t in (notice,) if t))
+        notice = Touch(
+            seq=1,
+            kind=TouchKind.URGENT,
+            due=calendar.on_or_after(today),
+            write=WriteKind.TASK,
+            channel=TaskChannel.TODO,
+            subject=briefs.cut(
+                f"{who} said no but is being worked: follow up now", cfg.brief.subject_max_chars
+            ),
+            brief=briefs.compose(
+                "An open opportunity or task covers this person while a no came in, so syncd "
+                "does not nurture them: make sure the no is answered in that conversation.",
+                "active.open_work",
+                _quote_only(event, cfg),
+                cfg.brief,
+            ),
+            rule_id="active.open_work",
+            priority=Priority.HIGH,
+        )
+        return ends.end(Outcome.ACTIVE, notice)
 
     return _nurture(
         event=event,
@@ -243,6 +245,7 @@ def decide_event(
         write=write,
         reason=reason,
         rules=rules,
+        seq_base=seq_base,
     )
 
 
@@ -267,6 +270,7 @@ def _nurture(
     write: frozenset[Channel],
     reason: ReasonKind,
     rules: list[RuleHit],
+    seq_base: int,
 ) -> Decision:
     reply = event.reply
     made_until = today + timedelta(days=cfg.horizon_days + 1)
@@ -282,7 +286,8 @@ def _nurture(
     elif (today - rejected_on).days > cfg.ack_max_age_days:
         skip = "stale_rejection"
     elif any(
-        r.kind is TouchKind.THANK_YOU and r.due >= today - timedelta(days=cfg.ack_max_age_days)
+        r.kind is TouchKind.THANK_YOU
+        and today - timedelta(days=cfg.ack_max_age_days) <= r.due <= today
         for r in known.person
     ):
         skip = "recent_thank_you"
@@ -359,6 +364,7 @@ def _nurture(
             releases=releases,
             offered_releases=offered_releases(history.plan, made_until),
             releases_after=rejected_on,
+            seq_base=seq_base,
         )
     )
     if history.plan is not None:
@@ -386,31 +392,32 @@ def _out_of_office(
     history: History,
     calendar: Calendar,
     today: date,
+    generation: int,
     suppressed: frozenset[Channel],
     rules: list[RuleHit],
     cfg: PolicyConfig,
 ) -> Decision:
-    """No acknowledgement; touches due during the absence move after the return date."""
+    """No acknowledgement; touches due during the absence move after the return date.
+
+    Touches within the horizon are already tasks in the CRM and stay; the others are issued
+    again in a new generation, those in the absence moved to the return date + 1 business day.
+    """
     reply = event.reply
     plan = history.plan
     back_on = reply.return_date if reply else None
-    if plan is None or back_on is None or back_on < today:
-        rules.append(
-            RuleHit(
-                "reply.out_of_office",
-                {"return_date": back_on.isoformat() if back_on else None, "moved": 0},
-            )
-        )
+    made_until = today + timedelta(days=cfg.horizon_days + 1)
+    future = [t for t in plan.touches if t.due > made_until] if plan else []
+    away = [t for t in future if t.due <= back_on] if back_on else []
+    inputs = {"return_date": back_on.isoformat() if back_on else None, "moved": len(away)}
+    if plan is None or back_on is None or not away:
+        rules.append(RuleHit("reply.out_of_office", inputs))
+        ref = plan.prospect if plan else event.prospect.ref
         return Decision(
-            event.event_id, plan.prospect if plan else event.prospect.ref, Outcome.AUTO_REPLY,
-            None, tuple(rules), suppress=suppressed,
-        )  # fmt: skip
+            event.event_id, ref, Outcome.AUTO_REPLY, None, tuple(rules), suppress=suppressed
+        )
     back = calendar.add_business_days(back_on, 1)
-    away = [
-        t for t in plan.touches if today <= t.due <= back_on and t.write is not WriteKind.OPT_OUT
-    ]
-    staying = [t for t in plan.touches if t not in away]
-    known = known_touches(history, None, replay=True)
+    staying = [t for t in future if t.due > back_on]
+    known = known_touches(history, made_until, replay=False)
     key = plan.prospect.key
     busy: dict[str, list[date]] = {key: contact_days(known.person)}
     for record in known.account:
@@ -434,17 +441,12 @@ def _out_of_office(
         moved.append(replace(touch, due=day or calendar.on_or_after(back)))
     touches = tuple(sorted((*staying, *moved), key=lambda t: (t.due, t.seq)))
     callback = next((t.due for t in touches if t.kind is TouchKind.CALLBACK), plan.callback_on)
-    rules.append(
-        RuleHit(
-            "reply.out_of_office",
-            {"return_date": back_on.isoformat(), "back_on": back.isoformat(), "moved": len(moved)},
-        )
-    )
+    rules.append(RuleHit("reply.out_of_office", {**inputs, "back_on": back.isoformat()}))
     return Decision(
         event.event_id,
         plan.prospect,
         Outcome.AUTO_REPLY,
-        Plan(plan.prospect, plan.generation, callback, touches),
+        Plan(plan.prospect, generation, callback, touches),
         tuple(rules),
         suppress=suppressed,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from syncd.model import (
@@ -175,6 +175,7 @@ class PlanRequest:
     releases: tuple[PreparedRelease, ...]  # releases answering the no, for release touches
     offered_releases: frozenset[str]  # subjects of release touches already made
     releases_after: date  # only releases shipping after this date are news to them
+    seq_base: int = 0
 
 
 class _Builder:
@@ -247,6 +248,7 @@ class _Builder:
 def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     cfg = req.cfg
     b = _Builder(req)
+    b.seq = req.seq_base
     sched = Scheduler(req.calendar, cfg.cadence)
     person = req.ref.key
     sched.load(person, contact_days(req.known.person))
@@ -254,9 +256,8 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     available = ALL_CHANNELS - req.suppressed
 
     if req.opt_out_write:
-        b.touches.append(
-            opt_out_touch(req.calendar.on_or_after(req.today), req.opt_out_write, b.who, cfg)
-        )
+        touch = opt_out_touch(req.calendar.on_or_after(req.today), req.opt_out_write, b.who, cfg)
+        b.touches.append(replace(touch, seq=b.seq))
         b.seq += 1
 
     earliest = req.today

@@ -40,6 +40,7 @@ from syncd.policy.context import (
     entry_point_suggestion,
     fully_suppressed,
     offered_releases,
+    revision_seq,
 )
 from syncd.policy.decision import decide_event
 from syncd.policy.fit import evaluate_fit
@@ -55,6 +56,9 @@ from syncd.policy.planner import (
 )
 from syncd.policy.reasons import resolve_reason
 from syncd.policy.timing import next_cycle_timing
+
+# Marks a touch made by this review before the revision numbers it (beyond any real seq).
+_UNNUMBERED = 2**31
 
 
 def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | None:
@@ -85,12 +89,14 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
         # Dropped as not a fit (or after re-engaging): companies grow into the profile.
         if not fit.fits or history.active:
             return None
+        # The dropped plan had the latest no's generation: reuse it, with seqs of its own.
         fresh = decide_event(
             replace(latest, prospect=prospect),
             replace(history, rejections=history.rejections[:-1]),
             cfg,
             now,
-            generation_floor=len(history.rejections),
+            generation=len(history.rejections),
+            seq_base=revision_seq(None, today),
         )
         if fresh.plan is None or fresh.outcome is not Outcome.NURTURE:
             return None
@@ -114,12 +120,22 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     changed |= _release_touches(history, plan, touches, latest, reason, calendar, today, cfg, rules)
     if not changed:
         return None
-    ordered = tuple(sorted(touches, key=lambda t: (t.due, t.seq)))
+    # The store replaces every touch not yet materialised and never reuses a seq, so those
+    # are issued again under fresh seqs; materialised ones stay as they are.
+    made = [t for t in touches if t.due <= made_until and t.seq < _UNNUMBERED]
+    pending = sorted(
+        (t for t in touches if t.due > made_until or t.seq >= _UNNUMBERED),
+        key=lambda t: (t.due, t.seq),
+    )
+    first = revision_seq(plan, today)
+    renumbered = [replace(t, seq=first + i) for i, t in enumerate(pending)]
+    callback = next((t.due for t in renumbered if t.kind is TouchKind.CALLBACK), plan.callback_on)
+    ordered = tuple(sorted((*made, *renumbered), key=lambda t: (t.due, t.seq)))
     return Decision(
         event_id,
         ref,
         Outcome.NURTURE,
-        Plan(ref, plan.generation, plan.callback_on, ordered),
+        Plan(ref, plan.generation, callback, ordered),
         (reason_hit, *rules),
         suppress=suppressed,
     )
@@ -188,7 +204,6 @@ def _release_touches(
     sched.load_account(
         [*contact_days(known.account), *(t.due for t in touches if t.kind not in NOT_CONTACT)]
     )
-    seq = max((t.seq for t in touches), default=-1) + 1
     available = ALL_CHANNELS - (history.suppressed | prospect.opted_out)
     channel = pick_channel(TouchKind.RELEASE, available)
     added: list[str] = []
@@ -205,7 +220,7 @@ def _release_touches(
         )
         touches.append(
             Touch(
-                seq=seq,
+                seq=_UNNUMBERED,  # numbered with the rest of the revision
                 kind=TouchKind.RELEASE,
                 due=day,
                 write=WriteKind.TASK,
@@ -217,7 +232,6 @@ def _release_touches(
                 suppress_channel=channel,
             )
         )
-        seq += 1
         added.append(release.title)
     if added:
         rules.append(RuleHit("review.release.trigger", {"releases": added}))
@@ -266,7 +280,8 @@ def _next_cycle(
         cfg=cfg,
     )
     suppressed = history.suppressed | prospect.opted_out
-    generation = max(plan.generation, len(history.rejections)) + 1
+    # Same generation: only a new no starts one. The cycle's touches get seqs of their own.
+    generation = plan.generation
     new_plan, hits = build_plan(
         PlanRequest(
             cfg=cfg,
@@ -293,10 +308,10 @@ def _next_cycle(
             releases=releases,
             offered_releases=offered_releases(plan, cycle.made_until),
             releases_after=last_callback,
+            seq_base=revision_seq(plan, today),
         )
     )
-    update = {"previous_generation": plan.generation, "generation": generation, "cycle": True}
-    rules += [reason_hit, RuleHit("plan.update", update)]
+    rules += [reason_hit, RuleHit("plan.update", {"generation": generation, "cycle": True})]
     return Decision(
         f"review:{prospect.ref.key}:{today.isoformat()}",
         prospect.ref,
