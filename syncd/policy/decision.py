@@ -167,15 +167,6 @@ def decide_event(
         )
         return ends.end(Outcome.IGNORED, cancel=False)
 
-    if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:
-        return _out_of_office(event, history, calendar, today, generation, suppressed, rules, cfg)
-    if reply is not None and reply.auto_reply:
-        rules.append(RuleHit("reply.auto_reply", {"intent": reply.intent.value}))
-        return ends.end(Outcome.AUTO_REPLY, cancel=False)
-    if reply is not None and reply.intent is Intent.OTHER:
-        rules.append(RuleHit("reply.other", {"intent": reply.intent.value}))
-        return ends.end(Outcome.IGNORED, cancel=False)
-
     reason, reason_hit = resolve_reason(event, cfg)
     fit = evaluate_fit(prospect.account, cfg, reason)
     fit_inputs = {"failing": list(fit.failing), "unknown": list(fit.unknown), **fit.inputs}
@@ -185,6 +176,16 @@ def decide_event(
             rules.append(reason_hit)  # the CRM's reason took part in the verdict
         return ends.end(Outcome.NOT_A_FIT)
     rules += (RuleHit("fit.ok", fit_inputs), reason_hit)
+
+    # Replies that are not a "no": an absence moves the plan, the rest leaves it as it is.
+    if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:
+        return _out_of_office(event, history, calendar, today, generation, suppressed, rules, cfg)
+    if reply is not None and reply.auto_reply:
+        rules.append(RuleHit("reply.auto_reply", {"intent": reply.intent.value}))
+        return ends.end(Outcome.AUTO_REPLY, cancel=False)
+    if reply is not None and reply.intent is Intent.OTHER:
+        rules.append(RuleHit("reply.other", {"intent": reply.intent.value}))
+        return ends.end(Outcome.IGNORED, cancel=False)
 
     available = ALL_CHANNELS - suppressed
     if reply is not None and reply.intent is Intent.INTERESTED:

@@ -433,7 +433,8 @@ def _referral(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> N
     channel = pick_channel(TouchKind.REFERRAL, allowed)
     if channel is None:
         return
-    who = colleague.ref.key if colleague else f"referral:{address.casefold()}"
+    # Unknown to the directory, the task is filed under the referrer: it counts against them.
+    who = colleague.ref.key if colleague else req.ref.key
     if colleague:
         sched.ensure(who, contact_days(r for r in req.known.account if r.prospect_key == who))
     wished = req.calendar.add_business_days(

@@ -66,7 +66,7 @@ def worth_days(days: int, amount: float | None, cfg: PolicyConfig) -> tuple[int,
     if amount is not None:
         for index, tier in enumerate(cb.worth_tiers):
             if tier.matches(amount):
-                scaled = round(days * tier.factor)
+                scaled = int(days * tier.factor + 0.5)  # half up: 136.5 days is 137
                 hits.append(
                     RuleHit(
                         "worth.tier",
