@@ -198,10 +198,10 @@ class CadenceConfig(_Frozen):
         default_factory=lambda: [
             TouchKind.INSIGHT_EMAIL,
             TouchKind.LINKEDIN,
+            TouchKind.HANDWRITTEN_NOTE,  # early: high-worth deals have short cycles
             TouchKind.CASE_STUDY,
-            TouchKind.PRODUCT_UPDATE,
-            TouchKind.HANDWRITTEN_NOTE,
             TouchKind.CALL,
+            TouchKind.PRODUCT_UPDATE,
         ]
     )
     interval_days: int = Field(default=30, ge=1)  # aimed spacing of nurture touches

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 
 from syncd.model import (
@@ -12,6 +13,7 @@ from syncd.model import (
     ReasonKind,
     RejectionEvent,
     RuleHit,
+    Touch,
     TouchKind,
 )
 from syncd.policy import brief as briefs
@@ -85,6 +87,16 @@ def revision_seq(plan: Plan | None, today: date) -> int:
     base = SEQ_BLOCK * (today - _SEQ_EPOCH).days
     used = [t.seq for t in plan.touches if base <= t.seq < base + SEQ_BLOCK] if plan else []
     return max(used) + 1 if used else base
+
+
+def carried_rules(touches: Iterable[Touch], rules: list[RuleHit]) -> list[RuleHit]:
+    """Audit entries for touches a revision keeps from an earlier decision, one per rule."""
+    have = {hit.rule_id for hit in rules}
+    counts: dict[str, int] = {}
+    for touch in touches:
+        if touch.rule_id not in have:
+            counts[touch.rule_id] = counts.get(touch.rule_id, 0) + 1
+    return [RuleHit(rule, {"carried_over": n}) for rule, n in counts.items()]
 
 
 def amount_of(event: RejectionEvent, earlier: tuple[RejectionEvent, ...]) -> float | None:

@@ -40,6 +40,7 @@ from syncd.policy.context import (
     angles_for,
     brief_facts,
     calendar_for,
+    carried_rules,
     entry_point_suggestion,
     fully_suppressed,
     merge_prospect,
@@ -443,6 +444,7 @@ def _out_of_office(
     touches = tuple(sorted((*staying, *moved), key=lambda t: (t.due, t.seq)))
     callback = next((t.due for t in touches if t.kind is TouchKind.CALLBACK), plan.callback_on)
     rules.append(RuleHit("reply.out_of_office", {**inputs, "back_on": back.isoformat()}))
+    rules += carried_rules(touches, rules)
     return Decision(
         event.event_id,
         plan.prospect,

@@ -37,6 +37,7 @@ from syncd.policy.context import (
     angles_for,
     brief_facts,
     calendar_for,
+    carried_rules,
     entry_point_suggestion,
     fully_suppressed,
     offered_releases,
@@ -131,12 +132,14 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     renumbered = [replace(t, seq=first + i) for i, t in enumerate(pending)]
     callback = next((t.due for t in renumbered if t.kind is TouchKind.CALLBACK), plan.callback_on)
     ordered = tuple(sorted((*made, *renumbered), key=lambda t: (t.due, t.seq)))
+    rules = [reason_hit, *rules]
+    rules += carried_rules(ordered, rules)
     return Decision(
         event_id,
         ref,
         Outcome.NURTURE,
         Plan(ref, plan.generation, callback, ordered),
-        (reason_hit, *rules),
+        tuple(rules),
         suppress=suppressed,
     )
 
