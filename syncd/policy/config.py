@@ -119,6 +119,8 @@ _DEFAULT_REASON_KEYWORDS: dict[str, ReasonKind] = {
     "competitor": ReasonKind.COMPETITOR,
     "budget": ReasonKind.BUDGET,
     "price": ReasonKind.BUDGET,
+    "pricing": ReasonKind.BUDGET,
+    "cost": ReasonKind.BUDGET,
     "expensive": ReasonKind.BUDGET,
     "timing": ReasonKind.NOT_NOW,
     "next year": ReasonKind.NOT_NOW,

@@ -410,7 +410,7 @@ def _out_of_office(
     made_until = today + timedelta(days=cfg.horizon_days + 1)
     future = [t for t in plan.touches if t.due > made_until] if plan else []
     away = [t for t in future if t.due <= back_on] if back_on else []
-    inputs = {"return_date": back_on.isoformat() if back_on else None, "moved": len(away)}
+    inputs: dict[str, object] = {"return_date": back_on.isoformat() if back_on else None}
     if plan is None or back_on is None or not away:
         rules.append(RuleHit("reply.out_of_office", inputs))
         ref = plan.prospect if plan else event.prospect.ref
@@ -435,14 +435,24 @@ def _out_of_office(
         sched.load(person, days)
     sched.load_account(account_days)
     moved: list[Touch] = []
-    for touch in sorted(away, key=lambda t: (t.due, t.seq)):
+    callback = plan.callback_on
+    # The call-back first: nurture steps must stay before it.
+    for touch in sorted(away, key=lambda t: (t.kind is not TouchKind.CALLBACK, t.due, t.seq)):
         person = touch.target.key if touch.target else key
-        day = sched.place(back, person, gap=touch.kind in NURTURE_KINDS) or sched.place(
-            back, person
-        )
-        moved.append(replace(touch, due=day or calendar.on_or_after(back)))
+        if touch.kind in NURTURE_KINDS:
+            # A step with no gentle slot left before the call-back is dropped: catch-up touches
+            # piled onto their first days back would be anything but gentle.
+            last = (callback or date.max) - timedelta(days=1)
+            day = sched.place(back, person, gap=True, latest=last)
+            if day is None:
+                continue
+        else:
+            day = sched.place(back, person) or calendar.on_or_after(back)
+        if touch.kind is TouchKind.CALLBACK:
+            callback = day
+        moved.append(replace(touch, due=day))
+    inputs |= {"moved": len(moved), "dropped": len(away) - len(moved)}
     touches = tuple(sorted((*staying, *moved), key=lambda t: (t.due, t.seq)))
-    callback = next((t.due for t in touches if t.kind is TouchKind.CALLBACK), plan.callback_on)
     rules.append(RuleHit("reply.out_of_office", {**inputs, "back_on": back.isoformat()}))
     rules += carried_rules(touches, rules)
     return Decision(
