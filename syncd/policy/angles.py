@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from syncd.model import Account, ReasonKind, RejectionEvent
-from syncd.policy.config import PolicyConfig, PreparedRelease, ProductLine, normalise_text
+from syncd.policy.config import PolicyConfig, ProductLine
+from syncd.policy.prepared import PreparedRelease, normalise_text
 
 
 @lru_cache(maxsize=1024)

@@ -10,14 +10,19 @@ path never re-normalises config text.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from syncd.model import ReasonKind, TouchKind
+from syncd.policy.defaults import (
+    DEFAULT_COUNTRY_ALIASES,
+    DEFAULT_DRAFT,
+    DEFAULT_REASON_KEYWORDS,
+    DEFAULT_REASON_VALUES,
+)
+from syncd.policy.prepared import Prepared
 
 NURTURE_KINDS: frozenset[TouchKind] = frozenset(
     {
@@ -29,13 +34,6 @@ NURTURE_KINDS: frozenset[TouchKind] = frozenset(
         TouchKind.CALL,
     }
 )
-
-_SEPARATORS = re.compile(r"[\s_\-/]+")
-
-
-def normalise_text(value: str) -> str:
-    """Case-fold and collapse separators: "Lost_to-Competitor " and "lost to competitor" match."""
-    return _SEPARATORS.sub(" ", value.casefold()).strip()
 
 
 class _Frozen(BaseModel):
@@ -82,56 +80,6 @@ class IcpConfig(_Frozen):
     trust_crm_not_a_fit: bool = False
 
 
-_DEFAULT_REASON_VALUES: dict[str, ReasonKind] = {
-    "price": ReasonKind.BUDGET,
-    "pricing": ReasonKind.BUDGET,
-    "too expensive": ReasonKind.BUDGET,
-    "budget": ReasonKind.BUDGET,
-    "no budget": ReasonKind.BUDGET,
-    "competitor": ReasonKind.COMPETITOR,
-    "lost to competitor": ReasonKind.COMPETITOR,
-    "went with competitor": ReasonKind.COMPETITOR,
-    "timing": ReasonKind.NOT_NOW,
-    "bad timing": ReasonKind.NOT_NOW,
-    "not now": ReasonKind.NOT_NOW,
-    "not ready": ReasonKind.NOT_NOW,
-    "nurture": ReasonKind.NOT_NOW,
-    "no decision": ReasonKind.NO_DECISION,
-    "no decision non responsive": ReasonKind.NO_DECISION,
-    "non responsive": ReasonKind.NO_DECISION,
-    "unresponsive": ReasonKind.NO_DECISION,
-    "went dark": ReasonKind.NO_DECISION,
-    "attempted to contact": ReasonKind.NO_DECISION,
-    "feature": ReasonKind.PRODUCT_GAP,
-    "features": ReasonKind.PRODUCT_GAP,
-    "missing feature": ReasonKind.PRODUCT_GAP,
-    "product gap": ReasonKind.PRODUCT_GAP,
-    "functionality": ReasonKind.PRODUCT_GAP,
-    "not interested": ReasonKind.NOT_INTERESTED,
-    "unqualified": ReasonKind.OTHER,
-    "not a fit": ReasonKind.NOT_A_FIT,
-    "no fit": ReasonKind.NOT_A_FIT,
-    "bad fit": ReasonKind.NOT_A_FIT,
-    "wrong size": ReasonKind.NOT_A_FIT,
-}
-
-_DEFAULT_REASON_KEYWORDS: dict[str, ReasonKind] = {
-    "competitor": ReasonKind.COMPETITOR,
-    "budget": ReasonKind.BUDGET,
-    "price": ReasonKind.BUDGET,
-    "pricing": ReasonKind.BUDGET,
-    "cost": ReasonKind.BUDGET,
-    "expensive": ReasonKind.BUDGET,
-    "timing": ReasonKind.NOT_NOW,
-    "next year": ReasonKind.NOT_NOW,
-    "feature": ReasonKind.PRODUCT_GAP,
-    "integration": ReasonKind.PRODUCT_GAP,
-    "no decision": ReasonKind.NO_DECISION,
-    "dark": ReasonKind.NO_DECISION,
-    "respon": ReasonKind.NO_DECISION,
-}
-
-
 class ReasonsConfig(_Frozen):
     """CRM loss-reason / lead-status text -> policy reason.
 
@@ -139,8 +87,8 @@ class ReasonsConfig(_Frozen):
     ignore case and `_ - /` separators. Unmatched values fall back to `fallback`.
     """
 
-    values: dict[str, ReasonKind] = Field(default_factory=lambda: dict(_DEFAULT_REASON_VALUES))
-    keywords: dict[str, ReasonKind] = Field(default_factory=lambda: dict(_DEFAULT_REASON_KEYWORDS))
+    values: dict[str, ReasonKind] = Field(default_factory=lambda: dict(DEFAULT_REASON_VALUES))
+    keywords: dict[str, ReasonKind] = Field(default_factory=lambda: dict(DEFAULT_REASON_KEYWORDS))
     fallback: ReasonKind = ReasonKind.OTHER
 
 
@@ -286,43 +234,13 @@ class Release(_Frozen):
         return self
 
 
-_DEFAULT_COUNTRY_ALIASES = {
-    "united states": "US",
-    "united states of america": "US",
-    "usa": "US",
-    "united kingdom": "GB",
-    "uk": "GB",
-    "great britain": "GB",
-    "germany": "DE",
-    "deutschland": "DE",
-    "france": "FR",
-    "spain": "ES",
-    "españa": "ES",
-    "italy": "IT",
-    "netherlands": "NL",
-    "austria": "AT",
-    "österreich": "AT",
-    "switzerland": "CH",
-    "schweiz": "CH",
-    "belgium": "BE",
-    "ireland": "IE",
-    "canada": "CA",
-    "australia": "AU",
-    "mexico": "MX",
-    "méxico": "MX",
-    "brazil": "BR",
-    "india": "IN",
-    "japan": "JP",
-}
-
-
 class CalendarConfig(_Frozen):
     """Business days: the owner's time zone, the account country's public holidays."""
 
     default_timezone: str = "UTC"  # when the owner has none
     weekend: list[int] = Field(default_factory=lambda: [5, 6])  # Monday is 0
     extra_holidays: list[dt.date] = Field(default_factory=list)  # company-wide days off
-    country_aliases: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_COUNTRY_ALIASES))
+    country_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_COUNTRY_ALIASES))
 
     @field_validator("weekend")
     @classmethod
@@ -330,15 +248,6 @@ class CalendarConfig(_Frozen):
         if any(d < 0 or d > 6 for d in days) or len(set(days)) > 5:
             raise ValueError("weekend days are 0 (Monday) to 6 (Sunday), at most five")
         return days
-
-
-_DEFAULT_DRAFT = (
-    "Hi{first_name_sp},\n\n"
-    "Thank you for taking the time to let me know, I appreciate it.\n\n"
-    "If it's all right with you, I'll stay in touch now and then with something useful "
-    "from what we see in the market, and check back when the timing may be better.\n\n"
-    "All the best"
-)
 
 
 class BriefConfig(_Frozen):
@@ -349,7 +258,7 @@ class BriefConfig(_Frozen):
     quote_max_chars: int = Field(default=600, ge=0, le=5_000)
     max_colleagues: int = Field(default=5, ge=0)
     # {first_name_sp} is " Jane" or "" so "Hi{first_name_sp}," reads well either way.
-    draft_template: str = _DEFAULT_DRAFT
+    draft_template: str = DEFAULT_DRAFT
 
     @field_validator("draft_template")
     @classmethod
@@ -394,88 +303,3 @@ class PolicyConfig(_Frozen):
     def prepared(self) -> Prepared:
         """The config in the hot path's shape (not a field: never dumped or compared)."""
         return Prepared.build(self)
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedRelease:
-    release: Release
-    reasons: frozenset[ReasonKind]
-    tags: tuple[str, ...]  # normalised
-
-
-def _title_pattern(titles: list[str]) -> re.Pattern[str] | None:
-    words = sorted({normalise_text(t) for t in titles if t.strip()}, key=len, reverse=True)
-    if not words:
-        return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """Config in the shape the hot path wants: normalised once at load."""
-
-    industries: frozenset[str]
-    excluded_industries: frozenset[str]
-    countries: frozenset[str]
-    excluded_countries: frozenset[str]
-    reason_values: dict[str, ReasonKind]
-    reason_keywords: tuple[tuple[str, ReasonKind], ...]
-    country_aliases: dict[str, str]
-    weekend: frozenset[int]
-    extra_holidays: frozenset[dt.date]
-    executive_titles: re.Pattern[str] | None
-    gatekeeper_titles: re.Pattern[str] | None
-    releases: tuple[PreparedRelease, ...]  # by date
-    product_lines: tuple[tuple[str, ProductLine], ...]  # (normalised name, line)
-    steps: tuple[TouchKind, ...]
-    titles: dict[str, tuple[bool, bool]]  # title -> (executive, gatekeeper), filled as met
-
-    @staticmethod
-    def build(cfg: PolicyConfig) -> Prepared:
-        aliases = {normalise_text(k): v.upper() for k, v in cfg.calendar.country_aliases.items()}
-
-        def country(value: str) -> str:
-            return country_key(value, aliases)
-
-        keywords = sorted(
-            ((normalise_text(k), v) for k, v in cfg.reasons.keywords.items()),
-            key=lambda kv: (-len(kv[0]), kv[0]),
-        )
-        releases = tuple(
-            PreparedRelease(
-                r, frozenset(r.reasons), tuple(normalise_text(t) for t in r.tags if t.strip())
-            )
-            for r in sorted(cfg.releases, key=lambda r: (r.date, r.title.casefold()))
-        )
-        return Prepared(
-            industries=frozenset(normalise_text(i) for i in cfg.icp.industries),
-            excluded_industries=frozenset(normalise_text(i) for i in cfg.icp.excluded_industries),
-            countries=frozenset(country(c) for c in cfg.icp.countries),
-            excluded_countries=frozenset(country(c) for c in cfg.icp.excluded_countries),
-            reason_values={normalise_text(k): v for k, v in cfg.reasons.values.items()},
-            reason_keywords=tuple(keywords),
-            country_aliases=aliases,
-            weekend=frozenset(cfg.calendar.weekend),
-            extra_holidays=frozenset(cfg.calendar.extra_holidays),
-            executive_titles=_title_pattern(cfg.entry_points.executive_titles),
-            gatekeeper_titles=_title_pattern(cfg.entry_points.gatekeeper_titles),
-            releases=releases,
-            product_lines=tuple((normalise_text(p.name), p) for p in cfg.product_lines),
-            steps=tuple(cfg.cadence.steps),
-            titles={},
-        )
-
-
-def country_key(value: str, aliases: dict[str, str]) -> str:
-    """The comparable form of a country: its code when known, else the normalised text."""
-    return normalise_country(value, aliases) or normalise_text(value)
-
-
-def normalise_country(value: str | None, aliases: dict[str, str]) -> str | None:
-    """ISO 3166-1 alpha-2 when the value is a code or a known name, else None."""
-    if not value:
-        return None
-    text = value.strip()
-    if len(text) == 2 and text.isalpha():
-        return text.upper()
-    return aliases.get(normalise_text(text))

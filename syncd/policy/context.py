@@ -19,10 +19,11 @@ from syncd.model import (
 from syncd.policy import brief as briefs
 from syncd.policy.angles import Angles, case_study_hint, cross_sell
 from syncd.policy.calendar import Calendar, calendar_of
-from syncd.policy.config import PolicyConfig, PreparedRelease, normalise_country
+from syncd.policy.config import PolicyConfig
 from syncd.policy.entry_points import Suggestion, suggest_colleagues
-from syncd.policy.planner import KnownTouches
+from syncd.policy.prepared import PreparedRelease, normalise_country
 from syncd.policy.reasons import resolve_reason
+from syncd.policy.touches import KnownTouches
 
 # Both direct channels gone means they asked to be left alone: LinkedIn and postal notes alone
 # would read as evading their wish, so the prospect counts as fully opted out.

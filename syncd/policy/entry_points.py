@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.model import Prospect, ReplyInfo
-from syncd.policy.config import PolicyConfig, normalise_text
+from syncd.policy.config import PolicyConfig
+from syncd.policy.prepared import normalise_text
 
 _NOT_THE_TOP = re.compile(r"\b(?:vice|vp|deputy|assistant|assistent\w*|adjoint\w*|asistente)\b")
 

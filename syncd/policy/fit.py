@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.model import Account, ReasonKind
-from syncd.policy.config import CustomPredicate, PolicyConfig, country_key, normalise_text
+from syncd.policy.config import CustomPredicate, PolicyConfig
+from syncd.policy.prepared import country_key, normalise_text
 
 
 @dataclass(slots=True)

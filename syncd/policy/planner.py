@@ -8,53 +8,23 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 from syncd.model import (
     ALL_CHANNELS,
     Channel,
-    History,
     Plan,
     Priority,
-    Prospect,
-    ProspectRef,
     RuleHit,
-    TaskChannel,
-    Touch,
     TouchKind,
-    TouchRecord,
     WriteKind,
 )
 from syncd.policy import brief as briefs
-from syncd.policy.angles import Angles
+from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
-from syncd.policy.calendar import Calendar
-from syncd.policy.config import NURTURE_KINDS, PolicyConfig, PreparedRelease
-from syncd.policy.entry_points import Suggestion
-from syncd.policy.timing import Timing
-
-TASK_CHANNEL = {
-    Channel.EMAIL: TaskChannel.EMAIL,
-    Channel.PHONE: TaskChannel.CALL,
-    Channel.LINKEDIN: TaskChannel.LINKEDIN,
-    Channel.MAIL: TaskChannel.TODO,
-}
-# Touch kinds that are not contact with a person, so they don't count against the caps.
-NOT_CONTACT: frozenset[TouchKind] = frozenset({TouchKind.OPT_OUT, TouchKind.URGENT})
-
-_PREFERENCE: dict[TouchKind, tuple[Channel, ...]] = {
-    TouchKind.THANK_YOU: (Channel.EMAIL, Channel.LINKEDIN, Channel.MAIL, Channel.PHONE),
-    TouchKind.CALLBACK: (Channel.PHONE, Channel.EMAIL, Channel.LINKEDIN, Channel.MAIL),
-    TouchKind.CHECK_IN: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
-    TouchKind.RELEASE: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN, Channel.MAIL),
-    TouchKind.GATEKEEPER: (Channel.PHONE, Channel.EMAIL),
-    TouchKind.REFERRAL: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
-    TouchKind.ENTRY_POINT: (Channel.EMAIL, Channel.PHONE, Channel.LINKEDIN),
-    TouchKind.URGENT: (Channel.EMAIL, Channel.PHONE),
-}
+from syncd.policy.config import NURTURE_KINDS
+from syncd.policy.touches import contact_days, pick_channel
 
 _NURTURE_WHY = {
     TouchKind.INSIGHT_EMAIL: "share something useful you see in their market, no pitch",
@@ -66,188 +36,9 @@ _NURTURE_WHY = {
 }
 
 
-def preference_of(kind: TouchKind) -> bool:
-    """Whether a touch of this kind can move to another channel (nurture steps can't)."""
-    return kind in _PREFERENCE
-
-
-_PICKED: dict[tuple[TouchKind, frozenset[Channel]], Channel | None] = {}
-
-
-def pick_channel(kind: TouchKind, available: frozenset[Channel]) -> Channel | None:
-    """The kind's preferred channel among those still open (memoised: few combinations)."""
-    key = (kind, available)
-    try:
-        return _PICKED[key]
-    except KeyError:
-        picked = next((c for c in _PREFERENCE[kind] if c in available), None)
-        _PICKED[key] = picked
-        return picked
-
-
-def opt_out_touch(due: date, channels: frozenset[Channel], who: str, cfg: PolicyConfig) -> Touch:
-    """Write the opt-out flags back to the CRM; always seq 0 of its plan."""
-    listed = ", ".join(sorted(channels))
-    why = f"They asked not to be contacted by {listed}: the CRM opt-out flags are set."
-    return Touch(
-        seq=0,
-        kind=TouchKind.OPT_OUT,
-        due=due,
-        write=WriteKind.OPT_OUT,
-        channel=TaskChannel.TODO,
-        subject=briefs.subject(TouchKind.OPT_OUT, cfg.brief, who=who),
-        brief=briefs.cut(f"{why} (rule suppress.opt_out)", cfg.brief.max_chars),
-        rule_id="suppress.opt_out",
-        opt_out_channels=channels,
-    )
-
-
-def contact_days(records: Iterable[TouchRecord]) -> list[date]:
-    """Due dates of the records that reached a person (identity checks: enum hashing is slow)."""
-    opt_out, urgent = TouchKind.OPT_OUT, TouchKind.URGENT
-    return [r.due for r in records if r.kind is not opt_out and r.kind is not urgent]
-
-
-@dataclass(slots=True)
-class KnownTouches:
-    """History's touches that still stand once this decision's plan replaces the old one."""
-
-    person: tuple[TouchRecord, ...]
-    account: tuple[TouchRecord, ...]
-
-
-def known_touches(history: History, replaced_after: date | None, replay: bool) -> KnownTouches:
-    """Drop the old plan's touches the new plan replaces: those not yet materialised (due after
-    `replaced_after`), or all of them when the same event is decided again (a replay).
-
-    `History.account_touches` covers everyone at the account, this person included.
-    """
-    plan = history.plan
-    if plan is None or not (history.touches or history.account_touches):
-        return KnownTouches(history.touches, history.account_touches)
-    gone: Counter[tuple[TouchKind, TaskChannel, date, str]] = Counter()
-    for t in plan.touches:
-        if replay or (replaced_after is not None and t.due > replaced_after):
-            who = t.target.key if t.target else plan.prospect.key
-            gone[(t.kind, t.channel, t.due, who)] += 1
-    if not gone:
-        return KnownTouches(history.touches, history.account_touches)
-
-    def keep(records: tuple[TouchRecord, ...]) -> tuple[TouchRecord, ...]:
-        left = Counter(gone)
-        kept: list[TouchRecord] = []
-        for r in records:
-            key = (r.kind, r.channel, r.due, r.prospect_key)
-            if left[key] > 0:
-                left[key] -= 1
-            else:
-                kept.append(r)
-        return tuple(kept)
-
-    return KnownTouches(keep(history.touches), keep(history.account_touches))
-
-
-@dataclass(slots=True)
-class PlanRequest:
-    """Everything `build_plan` needs, decided by the caller."""
-
-    cfg: PolicyConfig
-    calendar: Calendar
-    today: date
-    prospect: Prospect
-    ref: ProspectRef
-    generation: int
-    timing: Timing
-    suppressed: frozenset[Channel]
-    known: KnownTouches
-    shared_brief: str
-    angles: Angles
-    rejected_on: date
-    amount: float | None
-    competitor: str | None
-    acknowledge: bool
-    draft_ack: bool  # the no came by e-mail: acknowledge with a draft in the thread
-    draft_text: str
-    opt_out_write: frozenset[Channel]
-    gatekeeper: bool
-    referral: tuple[str, Prospect | None] | None  # (address, known colleague)
-    entry_points: Suggestion | None
-    releases: tuple[PreparedRelease, ...]  # releases answering the no, for release touches
-    offered_releases: frozenset[str]  # subjects of release touches already made
-    releases_after: date  # only releases shipping after this date are news to them
-    seq_base: int = 0
-
-
-class _Builder:
-    """Accumulates touches and the rules that made them."""
-
-    def __init__(self, req: PlanRequest) -> None:
-        self.req = req
-        self.touches: list[Touch] = []
-        self.hits: list[RuleHit] = []
-        self.seq = 0
-        self.who = briefs.display_name(req.prospect)
-        account = req.prospect.account
-        self.names = {
-            "who": self.who,
-            "account": (account.name if account and account.name else "the account"),
-            "competitor": req.competitor or "the competitor",
-            "target": "the referred contact",
-        }
-        self.briefs: dict[tuple[str, str], str] = {}  # (rule, why) -> brief, reused by steps
-        self.subjects: dict[TouchKind, str] = {}
-
-    def add(
-        self,
-        kind: TouchKind,
-        due: date,
-        channel: Channel | None,
-        rule_id: str,
-        why: str,
-        *,
-        write: WriteKind = WriteKind.TASK,
-        target: Prospect | None = None,
-        priority: Priority = Priority.NORMAL,
-        subject: str | None = None,
-        brief: str | None = None,
-        opt_out: frozenset[Channel] = frozenset(),
-    ) -> Touch:
-        req = self.req
-        cfg = req.cfg.brief
-        if subject is None and target is not None:
-            names = {**self.names, "target": briefs.display_name(target)}
-            subject = briefs.subject(kind, cfg, **names)
-        elif subject is None:
-            subject = self.subjects.get(kind)
-            if subject is None:
-                subject = self.subjects[kind] = briefs.subject(kind, cfg, **self.names)
-        if brief is None:
-            brief = self.briefs.get((rule_id, why))
-            if brief is None:
-                brief = briefs.compose(why, rule_id, req.shared_brief, cfg)
-                self.briefs[(rule_id, why)] = brief
-        touch = Touch(
-            seq=self.seq,
-            kind=kind,
-            due=due,
-            write=write,
-            channel=TASK_CHANNEL[channel] if channel else TaskChannel.TODO,
-            subject=subject,
-            brief=brief,
-            rule_id=rule_id,
-            priority=priority,
-            suppress_channel=channel,
-            target=target.ref if target else None,
-            opt_out_channels=opt_out,
-        )
-        self.seq += 1
-        self.touches.append(touch)
-        return touch
-
-
 def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     cfg = req.cfg
-    b = _Builder(req)
+    b = PlanBuilder(req)
     b.seq = req.seq_base
     sched = Scheduler(req.calendar, cfg.cadence)
     person = req.ref.key
@@ -294,7 +85,7 @@ def _place(sched: Scheduler, wished: date, person: str, latest: date | None = No
     return sched.place(wished, person, latest=latest)
 
 
-def _acknowledge(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> date:
+def _acknowledge(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]) -> date:
     req = b.req
     wished = req.calendar.add_business_days(req.today, req.cfg.ack_delay_business_days)
     draft = req.draft_ack and Channel.EMAIL in available
@@ -331,7 +122,9 @@ def _acknowledge(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -
     return day
 
 
-def _callback(b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date) -> date:
+def _callback(
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date
+) -> date:
     req = b.req
     wished = max(req.timing.callback, earliest + timedelta(days=1))
     day = _place(sched, wished, req.ref.key) or req.calendar.on_or_after(wished)
@@ -356,7 +149,7 @@ def _callback(b: _Builder, sched: Scheduler, available: frozenset[Channel], earl
 
 
 def _check_in(
-    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
 ) -> None:
     req = b.req
     wished = req.timing.check_in
@@ -377,7 +170,7 @@ def _check_in(
 
 
 def _releases(
-    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
 ) -> None:
     req = b.req
     channel = pick_channel(TouchKind.RELEASE, available)
@@ -406,7 +199,7 @@ def _releases(
 
 
 def _gatekeeper(
-    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
 ) -> None:
     req = b.req
     channel = pick_channel(TouchKind.GATEKEEPER, available)
@@ -424,7 +217,7 @@ def _gatekeeper(
     b.hits.append(RuleHit("entry_point.gatekeeper", {"due": day.isoformat()}))
 
 
-def _referral(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> None:
+def _referral(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]) -> None:
     req = b.req
     if req.referral is None:
         return
@@ -460,7 +253,7 @@ def _referral(b: _Builder, sched: Scheduler, available: frozenset[Channel]) -> N
 
 
 def _entry_points(
-    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date
 ) -> None:
     req = b.req
     suggestion = req.entry_points
@@ -501,7 +294,7 @@ def _entry_points(
 
 
 def _nurture(
-    b: _Builder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
+    b: PlanBuilder, sched: Scheduler, available: frozenset[Channel], earliest: date, callback: date
 ) -> None:
     req = b.req
     cad = req.cfg.cadence

@@ -8,7 +8,8 @@ config so an admin can teach syncd their org's picklist without a release.
 from __future__ import annotations
 
 from syncd.model import Intent, ReasonKind, RejectionEvent, RuleHit
-from syncd.policy.config import PolicyConfig, normalise_text
+from syncd.policy.config import PolicyConfig
+from syncd.policy.prepared import normalise_text
 
 _REPLY_REASONS = {
     Intent.NOT_NOW: ReasonKind.NOT_NOW,

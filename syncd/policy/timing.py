@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from syncd.model import ReasonKind, RuleHit
-from syncd.policy.config import PolicyConfig, PreparedRelease
+from syncd.policy.config import PolicyConfig
+from syncd.policy.prepared import PreparedRelease
 
 _TERM_CONTEXT = re.compile(
     r"contract|term|agreement|deal|signed|renew|vertrag|laufzeit|contrat|contrato|acuerdo",

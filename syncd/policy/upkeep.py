@@ -29,6 +29,7 @@ from syncd.model import (
 )
 from syncd.policy import brief as briefs
 from syncd.policy.angles import matching_releases, reason_text
+from syncd.policy.builder import PlanRequest
 from syncd.policy.cadence import Scheduler
 from syncd.policy.calendar import Calendar, as_utc
 from syncd.policy.config import PolicyConfig
@@ -45,18 +46,17 @@ from syncd.policy.context import (
 )
 from syncd.policy.decision import decide_event
 from syncd.policy.fit import evaluate_fit
-from syncd.policy.planner import (
+from syncd.policy.planner import build_plan
+from syncd.policy.reasons import resolve_reason
+from syncd.policy.timing import next_cycle_timing
+from syncd.policy.touches import (
     NOT_CONTACT,
     TASK_CHANNEL,
-    PlanRequest,
-    build_plan,
     contact_days,
     known_touches,
     pick_channel,
     preference_of,
 )
-from syncd.policy.reasons import resolve_reason
-from syncd.policy.timing import next_cycle_timing
 
 # Marks a touch made by this review before the revision numbers it (beyond any real seq).
 _UNNUMBERED = 2**31

@@ -49,7 +49,8 @@ NO_INTENTS = [Intent.NOT_NOW, Intent.NOT_INTERESTED, Intent.COMPETITOR, Intent.R
 
 channel_sets = st.frozensets(st.sampled_from(list(Channel)))
 # Mostly nobody opted out; sometimes some channels, rarely all.
-opt_outs = st.one_of(st.just(frozenset()), st.just(frozenset()), channel_sets)
+NOBODY: frozenset[Channel] = frozenset()
+opt_outs = st.one_of(st.just(NOBODY), st.just(NOBODY), channel_sets)
 
 
 @st.composite

@@ -102,10 +102,11 @@ def test_small_deals_get_no_handwritten_note() -> None:
 
 def test_the_call_back_is_about_six_months_out_and_sooner_for_bigger_deals() -> None:
     """182 days by default; a 250k deal is called after 91 days, a 2k one after 273."""
-    callback = {
-        amount: decide(lost_deal(amount=amount), History(), CFG, NOW).plan.callback_on  # type: ignore[union-attr]
-        for amount in (None, 250_000.0, 2_000.0)
-    }
+    callback: dict[float | None, date] = {}
+    for amount in (None, 250_000.0, 2_000.0):
+        plan = decide(lost_deal(amount=amount), History(), CFG, NOW).plan
+        assert plan is not None and plan.callback_on is not None
+        callback[amount] = plan.callback_on
     assert callback[None] == TODAY + timedelta(days=182)
     assert callback[250_000.0] < callback[None] < callback[2_000.0]
 
@@ -215,7 +216,7 @@ def test_a_silent_fitting_prospect_hears_from_us_nine_times_and_the_follow_up_ne
     made = [r for r in who.made if r.due <= day.date()]
     assert len(made) >= 9
     assert sum(1 for r in made if r.kind is TouchKind.CALLBACK) >= 2
-    assert who.plan.generation == 1  # no new no, no new generation
+    assert who.plan is not None and who.plan.generation == 1  # no new no: same generation
 
 
 # --- "Look for a different opportunity" -------------------------------------------------------
