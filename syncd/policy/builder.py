@@ -26,12 +26,14 @@ from syncd.policy.timing import Timing
 from syncd.policy.touches import TASK_CHANNEL, KnownTouches
 
 
-def opt_out_touch(due: date, channels: frozenset[Channel], who: str, cfg: PolicyConfig) -> Touch:
-    """Write the opt-out flags back to the CRM; always seq 0 of its plan."""
+def opt_out_touch(
+    seq: int, due: date, channels: frozenset[Channel], who: str, cfg: PolicyConfig
+) -> Touch:
+    """Write the opt-out flags back to the CRM: the first touch of its plan."""
     listed = ", ".join(sorted(channels))
     why = f"They asked not to be contacted by {listed}: the CRM opt-out flags are set."
     return Touch(
-        seq=0,
+        seq=seq,
         kind=TouchKind.OPT_OUT,
         due=due,
         write=WriteKind.OPT_OUT,

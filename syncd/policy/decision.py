@@ -1,7 +1,8 @@
 """`decide`: one "no" in, one audited decision out, following POLICY.md's steps in order.
 
-1 suppression, 2 fit, 3 active conversation, then (for replies) auto-replies and out of
-office, 4 acknowledgement, 5 call-back by reason and worth on a business day, 6 nurture
+1 suppression (an opt-out is honoured even on a duplicate or late event), 2 fit, then replies
+that are no "no" (out of office moves the plan, other auto-replies change nothing), 3 active
+conversation, 4 acknowledgement, 5 call-back by reason and worth on a business day, 6 nurture
 cadence within the caps, 7 other entry points, 8 cross-sell angles, 9 release touches,
 10 referral. Pure: no I/O, no logging, no clock but `now`.
 """
@@ -148,7 +149,9 @@ def decide_event(
 
     suppressed, write, hits = _suppression(event, prospect, history)
     rules += hits
-    opt_out = opt_out_touch(calendar.on_or_after(today), write, who, cfg) if write else None
+    opt_out = (
+        opt_out_touch(seq_base, calendar.on_or_after(today), write, who, cfg) if write else None
+    )
     ends = _Outcomes(event, ref, generation, suppressed, opt_out, rules)
 
     if seen and not replay:
@@ -188,7 +191,7 @@ def decide_event(
         rules.append(RuleHit("active.interested", {"reply": True}))
         channel = pick_channel(TouchKind.URGENT, available)
         urgent = Touch(
-            seq=1,
+            seq=seq_base + 1,
             kind=TouchKind.URGENT,
             due=calendar.on_or_after(today),
             write=WriteKind.TASK,
@@ -208,7 +211,7 @@ def decide_event(
     if history.active:
         rules.append(RuleHit("active.open_work", {"had_plan": history.plan is not None}))
         notice = Touch(
-            seq=1,
+            seq=seq_base + 1,
             kind=TouchKind.URGENT,
             due=calendar.on_or_after(today),
             write=WriteKind.TASK,

@@ -8,7 +8,6 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from syncd.model import (
@@ -37,6 +36,7 @@ _NURTURE_WHY = {
 
 
 def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
+    """The plan for one cycle and the rules that placed its touches (caps, calendar moves)."""
     cfg = req.cfg
     b = PlanBuilder(req)
     b.seq = req.seq_base
@@ -47,8 +47,8 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     available = ALL_CHANNELS - req.suppressed
 
     if req.opt_out_write:
-        touch = opt_out_touch(req.calendar.on_or_after(req.today), req.opt_out_write, b.who, cfg)
-        b.touches.append(replace(touch, seq=b.seq))
+        due = req.calendar.on_or_after(req.today)
+        b.touches.append(opt_out_touch(b.seq, due, req.opt_out_write, b.who, cfg))
         b.seq += 1
 
     earliest = req.today

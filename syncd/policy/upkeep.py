@@ -63,7 +63,12 @@ _UNNUMBERED = 2**31
 
 
 def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | None:
-    """A changed decision for this prospect's plan, or None when the plan still stands."""
+    """A changed decision for this prospect's plan, or None when the plan still stands.
+
+    Meant to run after a cycle's materialisation: touches due within the horizon are then
+    already written, and a revision carries them over unchanged; everything later is issued
+    again under fresh seqs, since the store replaces a plan's unwritten touches.
+    """
     prospect, plan = history.prospect, history.plan
     latest = history.rejections[-1] if history.rejections else None
     if prospect is None or latest is None:
@@ -209,6 +214,21 @@ def _release_touches(
     )
     available = ALL_CHANNELS - (history.suppressed | prospect.opted_out)
     channel = pick_channel(TouchKind.RELEASE, available)
+    facts = brief_facts(
+        event=latest,
+        prospect=prospect,
+        rejected_on=rejected_on,
+        reason=reason,
+        competitor=latest.competitor or (latest.reply.competitor if latest.reply else None),
+        earlier=history.rejections[:-1],
+        known=known,
+        today=today,
+        history=history,
+        suggestion=None,
+        angles=angles_for(prospect, tuple(fresh), rejected_on, cfg),
+        cfg=cfg,
+    )
+    shared = briefs.shared_brief(facts, cfg.brief)
     added: list[str] = []
     for prepared in fresh:
         release = prepared.release
@@ -229,7 +249,7 @@ def _release_touches(
                 write=WriteKind.TASK,
                 channel=TASK_CHANNEL[channel],
                 subject=briefs.release_subject(release.title, who, cfg.brief),
-                brief=briefs.compose(why, "review.release.trigger", "", cfg.brief),
+                brief=briefs.compose(why, "review.release.trigger", shared, cfg.brief),
                 rule_id="review.release.trigger",
                 priority=Priority.NORMAL,
                 suppress_channel=channel,
