@@ -146,7 +146,6 @@ class Scheduler:
         return day
 
 
-@lru_cache(maxsize=4096)
 def nurture_steps(
     steps: tuple[TouchKind, ...],
     rotation: int,
@@ -156,20 +155,23 @@ def nurture_steps(
     """The nurture steps in rotation order, starting where earlier cycles left off.
 
     Steps on a suppressed channel, and the handwritten note below the worth threshold, drop
-    out; consecutive steps on the same channel are interleaved with the others so the
-    prospect hears from us on a different channel each time when that is possible. Few
-    distinct inputs exist, so the answers are remembered.
+    out; `rotation` (nurture touches made so far) says where this cycle starts.
     """
-    usable = [
+    usable = tuple(
         step
         for step in steps
         if STEP_CHANNEL[step] in available
         and (step is not TouchKind.HANDWRITTEN_NOTE or high_worth)
-    ]
-    if not usable:
-        return ()
-    start = rotation % len(usable)
-    pending = usable[start:] + usable[:start]
+    )
+    return _interleaved(usable, rotation % len(usable)) if usable else ()
+
+
+@lru_cache(maxsize=1024)
+def _interleaved(usable: tuple[TouchKind, ...], start: int) -> tuple[TouchKind, ...]:
+    """Consecutive steps on the same channel are spread out between the others, so the
+    prospect hears from us on a different channel each time when that is possible. Few
+    distinct inputs exist, so the answers are remembered."""
+    pending = [*usable[start:], *usable[:start]]
     ordered: list[TouchKind] = []
     last: Channel | None = None
     while pending:

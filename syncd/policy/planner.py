@@ -156,7 +156,8 @@ def _check_in(
     channel = pick_channel(TouchKind.CHECK_IN, available)
     if wished is None or channel is None:
         return
-    day = _place(sched, max(wished, earliest + timedelta(days=1)), req.ref.key, callback)
+    latest = callback - timedelta(days=1)
+    day = _place(sched, max(wished, earliest + timedelta(days=1)), req.ref.key, latest)
     if day is None:
         return
     name = req.competitor or "the competitor"
@@ -302,7 +303,7 @@ def _nurture(
         return
     rotation = sum(1 for r in req.known.person if r.kind in NURTURE_KINDS)
     high_worth = req.amount is not None and req.amount >= cad.handwritten_note_min_amount
-    steps = nurture_steps(req.cfg.prepared.steps, rotation % 720, available, high_worth)
+    steps = nurture_steps(req.cfg.prepared.steps, rotation, available, high_worth)
     if not steps:
         return
     cursor = earliest
