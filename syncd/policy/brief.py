@@ -100,7 +100,10 @@ def _amount(event: RejectionEvent) -> str | None:
 
 def _person(p: Prospect) -> str:
     role = ", ".join(x for x in (p.title, p.department) if x)
-    return f"{display_name(p)} ({role})" if role else display_name(p)
+    text = f"{display_name(p)} ({role})" if role else display_name(p)
+    if p.opted_out:
+        text += f" [opted out: {', '.join(sorted(p.opted_out))}]"
+    return text
 
 
 @dataclass(slots=True)
