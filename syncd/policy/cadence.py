@@ -14,7 +14,6 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
 
 from syncd.model import Channel, TouchKind
 from syncd.policy.calendar import Calendar
@@ -151,27 +150,30 @@ def nurture_steps(
     rotation: int,
     available: frozenset[Channel],
     high_worth: bool,
+    memo: dict[tuple[frozenset[Channel], bool], tuple[tuple[TouchKind, ...], ...]],
 ) -> tuple[TouchKind, ...]:
     """The nurture steps in rotation order, starting where earlier cycles left off.
 
     Steps on a suppressed channel, and the handwritten note below the worth threshold, drop
-    out; `rotation` (nurture touches made so far) says where this cycle starts.
+    out; `rotation` (nurture touches made so far) says where this cycle starts. Consecutive
+    steps on the same channel are spread out between the others, so the prospect hears from
+    us on a different channel each time when that is possible. Few distinct inputs exist:
+    `memo` (kept with the config) remembers every ordering.
     """
-    usable = tuple(
-        step
-        for step in steps
-        if STEP_CHANNEL[step] in available
-        and (step is not TouchKind.HANDWRITTEN_NOTE or high_worth)
-    )
-    return _interleaved(usable, rotation % len(usable)) if usable else ()
+    orderings = memo.get((available, high_worth))
+    if orderings is None:
+        usable = [
+            step
+            for step in steps
+            if STEP_CHANNEL[step] in available
+            and (step is not TouchKind.HANDWRITTEN_NOTE or high_worth)
+        ]
+        orderings = tuple(_interleaved(usable[i:] + usable[:i]) for i in range(len(usable)))
+        memo[(available, high_worth)] = orderings
+    return orderings[rotation % len(orderings)] if orderings else ()
 
 
-@lru_cache(maxsize=1024)
-def _interleaved(usable: tuple[TouchKind, ...], start: int) -> tuple[TouchKind, ...]:
-    """Consecutive steps on the same channel are spread out between the others, so the
-    prospect hears from us on a different channel each time when that is possible. Few
-    distinct inputs exist, so the answers are remembered."""
-    pending = [*usable[start:], *usable[:start]]
+def _interleaved(pending: list[TouchKind]) -> tuple[TouchKind, ...]:
     ordered: list[TouchKind] = []
     last: Channel | None = None
     while pending:

@@ -54,6 +54,7 @@ from syncd.policy.timing import callback_timing
 from syncd.policy.touches import (
     TASK_CHANNEL,
     known_touches,
+    open_channels,
     pick_channel,
 )
 
@@ -186,7 +187,7 @@ def decide_event(
         rules.append(RuleHit("reply.other", {"intent": reply.intent.value}))
         return ends.end(Outcome.IGNORED, cancel=False)
 
-    available = ALL_CHANNELS - suppressed
+    available = open_channels(suppressed)
     if reply is not None and reply.intent is Intent.INTERESTED:
         rules.append(RuleHit("active.interested", {"reply": True}))
         channel = pick_channel(TouchKind.URGENT, available)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from syncd.model import (
-    ALL_CHANNELS,
     Channel,
     Plan,
     Priority,
@@ -23,7 +22,7 @@ from syncd.policy import brief as briefs
 from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
 from syncd.policy.config import NURTURE_KINDS
-from syncd.policy.touches import contact_days, pick_channel
+from syncd.policy.touches import contact_days, open_channels, pick_channel
 
 _NURTURE_WHY = {
     TouchKind.INSIGHT_EMAIL: "share something useful you see in their market, no pitch",
@@ -44,7 +43,7 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     person = req.ref.key
     sched.load(person, contact_days(req.known.person))
     sched.load_account(contact_days(req.known.account))
-    available = ALL_CHANNELS - req.suppressed
+    available = open_channels(req.suppressed)
 
     if req.opt_out_write:
         due = req.calendar.on_or_after(req.today)
@@ -303,7 +302,8 @@ def _nurture(
         return
     rotation = sum(1 for r in req.known.person if r.kind in NURTURE_KINDS)
     high_worth = req.amount is not None and req.amount >= cad.handwritten_note_min_amount
-    steps = nurture_steps(req.cfg.prepared.steps, rotation, available, high_worth)
+    prep = req.cfg.prepared
+    steps = nurture_steps(prep.steps, rotation, available, high_worth, prep.nurture_orders)
     if not steps:
         return
     cursor = earliest

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from syncd.model import ReasonKind, TouchKind
+from syncd.model import Channel, ReasonKind, TouchKind
 
 if TYPE_CHECKING:
     from syncd.policy.config import PolicyConfig, ProductLine, Release
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
 _SEPARATORS = re.compile(r"[\s_\-/]+")
 
 
+@lru_cache(maxsize=65_536)
 def normalise_text(value: str) -> str:
-    """Case-fold and collapse separators: "Lost_to-Competitor " and "lost to competitor" match."""
+    """Case-fold and collapse separators: "Lost_to-Competitor " and "lost to competitor" match.
+
+    Remembered: the same picklist values, departments and titles come back all day."""
     return _SEPARATORS.sub(" ", value.casefold()).strip()
 
 
@@ -57,6 +61,8 @@ class Prepared:
     product_lines: tuple[tuple[str, ProductLine], ...]  # (normalised name, line)
     steps: tuple[TouchKind, ...]
     titles: dict[str, tuple[bool, bool]]  # title -> (executive, gatekeeper), filled as met
+    # (open channels, high worth) -> the nurture orderings, filled as met (see cadence)
+    nurture_orders: dict[tuple[frozenset[Channel], bool], tuple[tuple[TouchKind, ...], ...]]
 
     @staticmethod
     def build(cfg: PolicyConfig) -> Prepared:
@@ -91,6 +97,7 @@ class Prepared:
             product_lines=tuple((normalise_text(p.name), p) for p in cfg.product_lines),
             steps=tuple(cfg.cadence.steps),
             titles={},
+            nurture_orders={},
         )
 
 

@@ -30,6 +30,23 @@ _PREFERENCE: dict[TouchKind, tuple[Channel, ...]] = {
 }
 
 
+_CHANNEL_BIT = {channel: 1 << index for index, channel in enumerate(Channel)}
+# The 16 possible sets of open channels, built once: the same objects every decision, so
+# memo tables keyed on them hit on identity instead of comparing enum members.
+_OPEN_BY_MASK = tuple(
+    frozenset(c for c, bit in _CHANNEL_BIT.items() if not mask & bit)
+    for mask in range(1 << len(_CHANNEL_BIT))
+)
+
+
+def open_channels(suppressed: frozenset[Channel]) -> frozenset[Channel]:
+    """The channels still open, as one of the shared canonical sets."""
+    mask = 0
+    for channel in suppressed:
+        mask |= _CHANNEL_BIT[channel]
+    return _OPEN_BY_MASK[mask]
+
+
 def preference_of(kind: TouchKind) -> bool:
     """Whether a touch of this kind can move to another channel (nurture steps can't)."""
     return kind in _PREFERENCE

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from syncd.model import (
-    ALL_CHANNELS,
     Channel,
     Decision,
     History,
@@ -54,6 +53,7 @@ from syncd.policy.touches import (
     TASK_CHANNEL,
     contact_days,
     known_touches,
+    open_channels,
     pick_channel,
     preference_of,
 )
@@ -154,7 +154,7 @@ def _rechannel(
 ) -> bool:
     """Touches not yet materialised move off a channel opted out since (or drop out)."""
     moved = dropped = 0
-    available = ALL_CHANNELS - suppressed
+    available = open_channels(suppressed)
     for index in range(len(touches) - 1, -1, -1):
         touch = touches[index]
         if touch.due <= made_until or touch.suppress_channel not in suppressed:
@@ -212,7 +212,7 @@ def _release_touches(
     sched.load_account(
         [*contact_days(known.account), *(t.due for t in touches if t.kind not in NOT_CONTACT)]
     )
-    available = ALL_CHANNELS - (history.suppressed | prospect.opted_out)
+    available = open_channels(history.suppressed | prospect.opted_out)
     channel = pick_channel(TouchKind.RELEASE, available)
     facts = brief_facts(
         event=latest,
