@@ -17,19 +17,20 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from functools import partial
 from typing import Any
 
 from syncd.testing.httpfake import (
+    FakeHTTPServer,
     Fault,
     FaultKind,
-    FakeHTTPServer,
     RateLimit,
     Request,
     Response,
 )
 from syncd_hubspot import fake_crm
-from syncd_hubspot.fake_store import Pipeline, Portal
+from syncd_hubspot.fake_store import ASSOCIATION_TYPES, Pipeline, Portal
 
 _OBJ = r"/crm/v3/objects/(?P<obj>[\w-]+)"
 _NOT_SEARCH = r"^(?!/oauth/)(?!.*/search$)"
@@ -244,7 +245,7 @@ class HubSpotFake(FakeHTTPServer):
         self._crm("POST", r"/crm/v3/properties/(?P<obj>[\w-]+)", c.property_create)
         self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)", c.pipelines_all)
         self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)/(?P<pid>[\w-]+)", c.pipeline_one)
-        self._crm("POST", r"/crm/v3/lists", c.list_create)
+        self._crm("POST", r"/crm/v3/lists/?", c.list_create)
         self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)", c.list_one)
         self._crm("PUT", r"/crm/v3/lists/(?P<lid>\d+)/memberships/add", c.list_add)
         self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)/memberships", c.list_members)
@@ -274,7 +275,10 @@ class HubSpotFake(FakeHTTPServer):
                     },
                 )
             refresh = form.get("refresh_token", "")
-            if form.get("grant_type") != "refresh_token" or self.refresh_tokens.get(refresh) != client:
+            if (
+                form.get("grant_type") != "refresh_token"
+                or self.refresh_tokens.get(refresh) != client
+            ):
                 return Response(
                     400,
                     {
@@ -297,17 +301,53 @@ class HubSpotFake(FakeHTTPServer):
 
     # --- convenience set-up (a portal's admin would do these in the UI) -------------------
 
-    def add_pipeline(self, pipeline_id: str, label: str, stages: list[tuple[str, str, float, bool]]) -> None:
+    def add_pipeline(
+        self, pipeline_id: str, label: str, stages: list[tuple[str, str, float, bool]]
+    ) -> None:
         """Stages as (id, label, probability, is_closed)."""
         with self.lock:
             self.portal.pipelines["deals"].append(
                 Pipeline(
                     pipeline_id,
                     label,
-                    [{"id": s, "label": lbl, "probability": p, "closed": c} for s, lbl, p, c in stages],
+                    [
+                        {"id": s, "label": lbl, "probability": p, "closed": c}
+                        for s, lbl, p, c in stages
+                    ],
                     display_order=len(self.portal.pipelines["deals"]),
                 )
             )
+
+    def seed(
+        self,
+        object_type: str,
+        properties: dict[str, Any],
+        links: list[tuple[str, str]] | None = None,
+        *,
+        modified_at: datetime | None = None,
+        visible_at: datetime | None = None,
+    ) -> str:
+        """Create a record without an HTTP call (bulk set-up). `links` are (type, id) pairs
+        associated with the default type; `modified_at` back-dates its last modification;
+        search sees it from `visible_at` on (default: at once)."""
+        with self.lock:
+            record = self.portal.create(object_type, properties, at=modified_at)
+            for to_type, to_id in links or []:
+                type_id = ASSOCIATION_TYPES[(object_type, to_type)]
+                self.portal.associate(object_type, record.id, to_type, to_id, type_id)
+            self.portal.index_at(record, visible_at)
+            return record.id
+
+    def add_property_options(self, object_type: str, name: str, *options: str) -> None:
+        """An admin adding values to an enumeration (e.g. custom lead statuses)."""
+        with self.lock:
+            prop = self.portal.schema[object_type][name]
+            prop.options = (*prop.options, *[o for o in options if o not in prop.options])
+
+    def unsubscribe_all(self, email: str) -> None:
+        """A contact clicking "unsubscribe from all" in an e-mail footer."""
+        with self.lock:
+            fake_crm.unsubscribe_all(self.portal, _EMAIL_CHANNEL, email)
 
     def add_subscription(self, subscription_id: str, name: str) -> None:
         with self.lock:
@@ -315,6 +355,9 @@ class HubSpotFake(FakeHTTPServer):
 
     def now(self) -> datetime:
         return self.clock()
+
+
+_EMAIL_CHANNEL = Request("POST", "", {"channel": ["EMAIL"]}, Message(), b"")
 
 
 def default_pipeline() -> list[tuple[str, str, float, bool]]:

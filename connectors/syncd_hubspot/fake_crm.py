@@ -199,7 +199,9 @@ def batch_create(portal: Portal, req: Request, obj: str) -> Response:
     for item in inputs:
         trace = item.get("objectWriteTraceId")
         try:
-            record = portal.create(kind, item.get("properties") or {}, item.get("associations") or [])
+            record = portal.create(
+                kind, item.get("properties") or {}, item.get("associations") or []
+            )
         except InputError as exc:
             errors.append(_input_error(exc, **({"objectWriteTraceId": [trace]} if trace else {})))
             continue
@@ -268,7 +270,9 @@ def search(portal: Portal, req: Request, obj: str, cache: SearchCache, cap: int)
             f"paging is limited to {cap} results; narrow the query",
         )
     portal.index()
-    shape = json.dumps({k: v for k, v in body.items() if k not in ("after", "limit")}, sort_keys=True)
+    shape = json.dumps(
+        {k: v for k, v in body.items() if k not in ("after", "limit")}, sort_keys=True
+    )
     ids = cache.ids(
         (kind, shape, portal.version),
         lambda: evaluate(query, portal.searchable(kind), portal.kind_of(kind), portal.coerce(kind)),

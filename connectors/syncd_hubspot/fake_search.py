@@ -98,15 +98,19 @@ def parse_query(body: Mapping[str, Any], raw_size: int, known: Callable[[str], b
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
     after_raw = body.get("after")
     after = int(after_raw) if after_raw not in (None, "") else 0
-    return Query(groups, sort_property, descending, list(body.get("properties") or []), limit, after)
+    return Query(
+        groups, sort_property, descending, list(body.get("properties") or []), limit, after
+    )
 
 
 Coerce = Callable[[str, str], Any]
 
 
-def _matches(flt: Mapping[str, Any], props: Mapping[str, str | None], kind: str, coerce: Coerce) -> bool:
+def _matches(
+    flt: Mapping[str, Any], props: Mapping[str, str | None], kind: str, coerce: Coerce
+) -> bool:
     name = str(flt["propertyName"])
-    op = flt["operator"]
+    op = str(flt["operator"])
     raw = props.get(name)
     present = raw not in (None, "")
     if op == "HAS_PROPERTY":
@@ -115,10 +119,11 @@ def _matches(flt: Mapping[str, Any], props: Mapping[str, str | None], kind: str,
         return not present
     if op in ("IN", "NOT_IN"):
         values = [str(v) for v in flt.get("values") or []]
+        hit: bool
         if kind == "string":
             hit = present and str(raw).lower() in values
         else:
-            hit = present and any(coerce(name, v) == coerce(name, str(raw)) for v in values)
+            hit = present and any(bool(coerce(name, v) == coerce(name, str(raw))) for v in values)
         return hit if op == "IN" else not hit
     if not present:
         return op == "NEQ"
@@ -136,9 +141,12 @@ def _matches(flt: Mapping[str, Any], props: Mapping[str, str | None], kind: str,
         high = coerce(name, str(flt.get("highValue", "")))
         return bool(target <= value <= high)
     return bool(
-        {"LT": value < target, "LTE": value <= target, "GT": value > target, "GTE": value >= target}[
-            op
-        ]
+        {
+            "LT": value < target,
+            "LTE": value <= target,
+            "GT": value > target,
+            "GTE": value >= target,
+        }[op]
     )
 
 
@@ -163,7 +171,9 @@ def evaluate(
         hits.sort(key=lambda h: int(h[0]))
         return [rid for rid, _ in hits]
     name = query.sort_property
-    with_value = [(coerce(name, str(p[name])), rid) for rid, p in hits if p.get(name) not in (None, "")]
+    with_value = [
+        (coerce(name, str(p[name])), rid) for rid, p in hits if p.get(name) not in (None, "")
+    ]
     without = sorted((int(rid) for rid, p in hits if p.get(name) in (None, "")))
     with_value.sort(key=lambda v: (v[0], int(v[1])), reverse=query.descending)
     return [rid for _, rid in with_value] + [str(rid) for rid in without]

@@ -59,7 +59,9 @@ PRIMARY_TYPES: dict[tuple[str, str], int] = {
     ("deals", "companies"): 5,
     ("companies", "deals"): 6,
 }
-_VALID_TYPE_IDS = {v: k for k, v in {**ASSOCIATION_TYPES, **PRIMARY_TYPES}.items()}
+_VALID_TYPE_IDS = {
+    type_id: pair for table in (ASSOCIATION_TYPES, PRIMARY_TYPES) for pair, type_id in table.items()
+}
 
 
 def canonical_type(name: str) -> str | None:
@@ -378,14 +380,13 @@ class Portal:
         self._touch(record, now)
         return record
 
-    def _resolve_link(
-        self, from_type: str, spec: Mapping[str, Any]
-    ) -> tuple[str, str, int | None]:
+    def _resolve_link(self, from_type: str, spec: Mapping[str, Any]) -> tuple[str, str, int | None]:
         to_id = str((spec.get("to") or {}).get("id", ""))
         types = spec.get("types") or []
         if not types or "associationTypeId" not in types[0]:
             raise InputError(
-                "VALIDATION_ERROR", "required fields not set: [associationCategory, associationTypeId]"
+                "VALIDATION_ERROR",
+                "required fields not set: [associationCategory, associationTypeId]",
             )
         type_id = int(types[0]["associationTypeId"])
         pair = _VALID_TYPE_IDS.get(type_id)
@@ -422,7 +423,9 @@ class Portal:
 
     # --- associations --------------------------------------------------------------------
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
+    def associate(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int
+    ) -> None:
         inverse = ASSOCIATION_TYPES.get((to_type, from_type), 0)
         if type_id in PRIMARY_TYPES.values():
             inverse = PRIMARY_TYPES.get((to_type, from_type), inverse)
@@ -456,6 +459,16 @@ class Portal:
         for record in self.records[object_type].values():
             if record.indexed is not None:
                 yield record.id, record.indexed
+
+    def index_at(self, record: Record, moment: datetime | None) -> None:
+        """Seeding helper: search sees the record from `moment` on (None: now)."""
+        if moment is None:
+            record.indexed = dict(record.props)
+            self._pending[record.type].pop(record.id, None)
+        else:
+            record.index_due = moment
+            self._pending[record.type][record.id] = record
+        self.version += 1
 
     def flush_index(self) -> None:
         """Make every change visible to search now (seeding helper)."""
