@@ -82,8 +82,8 @@ class Crm:
             answer = self.api.read(
                 f"{object_type}.batch_read", f"{API_ROOT[object_type]}.batch_api", "read", body
             )
-            for record in answer.results or []:
-                out[str(record.id)] = dict(record.properties or {})
+            for record in answer.get("results") or []:
+                out[str(record["id"])] = dict(record.get("properties") or {})
         return out
 
     def associations(
@@ -102,9 +102,9 @@ class Crm:
                 to_type,
                 body,
             )
-            for item in answer.results or []:
-                linked = [str(t.to_object_id) for t in item.to or []]
-                out[str(item._from.id)] = unique(linked)
+            for item in answer.get("results") or []:
+                linked = [str(t["toObjectId"]) for t in item.get("to") or []]
+                out[str(item["from"]["id"])] = unique(linked)
         return out
 
     def search(
@@ -114,18 +114,19 @@ class Crm:
         answer = self.api.search(
             f"{object_type}.search", f"{API_ROOT[object_type]}.search_api", body
         )
-        rows = [(str(r.id), dict(r.properties or {})) for r in answer.results or []]
-        paging = answer.paging
-        after = paging.next.after if paging is not None and paging.next is not None else None
+        rows = [
+            (str(r["id"]), dict(r.get("properties") or {})) for r in answer.get("results") or []
+        ]
+        after = ((answer.get("paging") or {}).get("next") or {}).get("after")
         return rows, (str(after) if after is not None else None)
 
     def deal_stages(self) -> list[Stage]:
         """Every deal stage of every pipeline, with closed / lost read from its metadata."""
         answer = self.api.read("pipelines.deals", "crm.pipelines.pipelines_api", "get_all", "deals")
         stages = []
-        for pipeline in answer.results or []:
-            for stage in pipeline.stages or []:
-                meta = stage.metadata or {}
+        for pipeline in answer.get("results") or []:
+            for stage in pipeline.get("stages") or []:
+                meta = stage.get("metadata") or {}
                 closed = str(meta.get("isClosed", "")).lower() == "true"
                 try:
                     probability = float(meta.get("probability", "nan"))
@@ -133,9 +134,9 @@ class Crm:
                     probability = float("nan")
                 stages.append(
                     Stage(
-                        str(pipeline.id),
-                        str(stage.id),
-                        str(stage.label),
+                        str(pipeline["id"]),
+                        str(stage["id"]),
+                        str(stage.get("label", "")),
                         closed,
                         closed and probability == 0.0,
                     )

@@ -87,6 +87,15 @@ class HubSpotFake(FakeHTTPServer):
         self._routes_crm()
         self.add_pipeline("default", "Sales Pipeline", default_pipeline())
 
+    def start(self) -> HubSpotFake:
+        super().start()
+        # The base handler writes headers and body separately; without TCP_NODELAY each
+        # answer can stall ~40 ms on Nagle + delayed ACK, which would swamp latency figures.
+        assert self._server is not None
+        handler: Any = self._server.RequestHandlerClass
+        handler.disable_nagle_algorithm = True
+        return self
+
     # --- clock and index -------------------------------------------------------------------
 
     @property

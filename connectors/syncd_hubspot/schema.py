@@ -60,7 +60,7 @@ def _options(crm: Crm, object_type: str, name: str) -> set[str] | None:
         if status_of(exc) == 404:
             return None
         raise
-    return {str(o.value) for o in prop.options or []}
+    return {str(o.get("value")) for o in prop.get("options") or []}
 
 
 def ensure_syncd_key(crm: Crm, *, create: bool) -> bool:
@@ -132,7 +132,7 @@ def _list_problems(crm: Crm, settings: HubSpotSettings) -> list[str]:
                 "contact list and use its id"
             ]
         raise
-    if answer.list.processing_type != "MANUAL":
+    if (answer.get("list") or {}).get("processingType") != "MANUAL":
         return [
             f"nurture_list_id {settings.nurture_list_id} is an active (DYNAMIC) list; syncd can "
             "only add to a static (MANUAL) contact list"

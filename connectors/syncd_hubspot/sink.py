@@ -151,11 +151,13 @@ class HubSpotSink:
         return self._map_created(chunk, answer, status)
 
     def _map_created(self, chunk: Indexed, answer: Any, status: int) -> dict[int, WriteResult]:
-        created = {str(r.object_write_trace_id): str(r.id) for r in answer.results or []}
+        created = {
+            str(r.get("objectWriteTraceId")): str(r["id"]) for r in answer.get("results") or []
+        }
         refused: dict[str, str] = {}
-        for err in getattr(answer, "errors", None) or []:
-            for trace in (err.context or {}).get("objectWriteTraceId", []):
-                refused[str(trace)] = str(err.category or "VALIDATION_ERROR")
+        for err in answer.get("errors") or []:
+            for trace in (err.get("context") or {}).get("objectWriteTraceId", []):
+                refused[str(trace)] = str(err.get("category") or "VALIDATION_ERROR")
         out: dict[int, WriteResult] = {}
         for index, spec in chunk:
             if spec.key in created:
@@ -275,7 +277,7 @@ class HubSpotSink:
             )
         except (RetriableError, SkippableRecordError) as exc:
             return {i: _unsent(_as_retry(exc), s.key) for i, s in items}
-        missing = {str(r) for r in answer.record_ids_missing or []}
+        missing = {str(r) for r in (answer or {}).get("recordIdsMissing") or []}
         return {
             index: WriteResult(spec.key, PERMANENT, error="OBJECT_NOT_FOUND")
             if spec.prospect.id in missing or spec.prospect.system != self._shard
