@@ -20,11 +20,13 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from functools import partial
 from typing import Any
+from urllib.parse import unquote
 
 from syncd.testing.httpfake import (
     FakeHTTPServer,
     Fault,
     FaultKind,
+    LoggedRequest,
     RateLimit,
     Request,
     Response,
@@ -84,8 +86,19 @@ class HubSpotFake(FakeHTTPServer):
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> client id
         self.access_tokens: dict[str, datetime] = {}  # oauth access token -> expiry
         self._search_cache = fake_crm.SearchCache()
+        self.served: list[LoggedRequest] = []
         self._routes_crm()
         self.add_pipeline("default", "Sales Pipeline", default_pipeline())
+
+    def handle(self, req: Request) -> Response | None:
+        resp = super().handle(req)
+        # Logged before the answer is written (the base logs after), so a client that has
+        # its answer always finds its call in `served`.
+        with self.lock:
+            self.served.append(
+                LoggedRequest(req.method, req.path, resp.status if resp else 0, time.time())
+            )
+        return resp
 
     def start(self) -> HubSpotFake:
         super().start()
@@ -222,8 +235,8 @@ class HubSpotFake(FakeHTTPServer):
                     self.daily_used += 1
                     if self.daily_used > self.daily_limit:
                         return Response(429, rate_limit_body(DAILY))
-                try:
-                    return handler(self.portal, req, **params)
+                try:  # path segments arrive percent-encoded (e-mail addresses)
+                    return handler(self.portal, req, **{k: unquote(v) for k, v in params.items()})
                 except LookupError:
                     return self.not_found(req)
 

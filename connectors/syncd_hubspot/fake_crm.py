@@ -195,6 +195,12 @@ def batch_create(portal: Portal, req: Request, obj: str) -> Response:
         unknown = [n for n in item.get("properties") or {} if portal.property(kind, n) is None]
         if unknown:
             return error(400, "VALIDATION_ERROR", f'Property "{unknown[0]}" does not exist')
+    if portal.strict_batches:
+        for item in inputs:
+            try:
+                portal.check(kind, item.get("properties") or {}, item.get("associations") or [])
+            except InputError as exc:
+                return error(400, exc.category, str(exc))
     results, errors = [], []
     for item in inputs:
         trace = item.get("objectWriteTraceId")

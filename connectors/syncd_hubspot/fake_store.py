@@ -270,6 +270,9 @@ class Portal:
         self.subscription_status: dict[str, dict[str, str]] = {}
         self.unsubscribed_all: set[str] = set()
         self.version = 0  # bumps on any change search can see
+        # Refuse a whole batch (400) when any input is invalid, as HubSpot does for many
+        # validation errors, instead of a 207 naming the refused inputs.
+        self.strict_batches = False
         self._ids = itertools.count(1001)
 
     # --- schema --------------------------------------------------------------------------
@@ -354,6 +357,18 @@ class Portal:
         self._pending[record.type][record.id] = record
         self.version += 1
 
+    def check(
+        self,
+        object_type: str,
+        properties: Mapping[str, Any],
+        associations: Iterable[Mapping[str, Any]] = (),
+    ) -> tuple[dict[str, str], list[tuple[str, str, int | None]]]:
+        """Validate an input as a create would; raises InputError / SchemaError."""
+        clean = self._clean(object_type, properties)
+        if object_type == "tasks" and not clean.get("hs_timestamp"):
+            raise InputError("VALIDATION_ERROR", "hs_timestamp is required")
+        return clean, [self._resolve_link(object_type, a) for a in associations]
+
     def create(
         self,
         object_type: str,
@@ -363,10 +378,7 @@ class Portal:
         at: datetime | None = None,
     ) -> Record:
         """Validate, then store a record and its inline associations (all or nothing)."""
-        clean = self._clean(object_type, properties)
-        if object_type == "tasks" and not clean.get("hs_timestamp"):
-            raise InputError("VALIDATION_ERROR", "hs_timestamp is required")
-        links = [self._resolve_link(object_type, a) for a in associations]
+        clean, links = self.check(object_type, properties, associations)
         now = at or self.clock()
         rid = str(next(self._ids))
         record = Record(rid, object_type, {**clean, "hs_object_id": rid}, now, now)

@@ -87,12 +87,12 @@ def test_pages_are_completed_in_batches_not_per_deal(portal: Portal) -> None:
     for i in range(45):
         company = portal.company(name=f"Co {i}")
         portal.lost_deal([portal.contact(company), portal.contact(company)], company)
-    portal.fake.requests.clear()
+    portal.fake.served.clear()
 
     events, _ = read_all(portal, page_size=20, read_contacts=False)
 
     assert len(events) == 45
-    calls = Counter(r.path for r in portal.fake.requests)
+    calls = Counter(r.path for r in portal.fake.served)
     assert calls == {
         "/crm/v3/pipelines/deals": 1,
         "/crm/v3/objects/deals/search": 3,
@@ -127,13 +127,13 @@ def test_window_restarts_before_the_10000_result_cap(portal: Portal) -> None:
     start = datetime.now(UTC) - timedelta(days=1)
     for i in range(10_450):
         portal.lost_deal([contact], modified_at=start + timedelta(milliseconds=10 * (i // 7)))
-    portal.fake.requests.clear()
+    portal.fake.served.clear()
 
     events, cursor = read_all(portal, read_contacts=False)
 
     counts = Counter(e.event_id for e in events)
     assert len(counts) == 10_450 and max(counts.values()) == 1
-    searches = [r for r in portal.fake.requests if r.path.endswith("/search")]
+    searches = [r for r in portal.fake.served if r.path.endswith("/search")]
     assert {r.status for r in searches} == {200}
     assert len(searches) == 53  # 10,000 in 50 pages, then the restarted query's 3 pages
     assert cursor is not None and cursor.value == events[-1].position
@@ -152,7 +152,7 @@ def test_a_whole_query_at_one_instant_is_read_by_id(make_portal: Callable[..., P
     ids = [h.id for page in scan(crm, spec, moment - timedelta(days=1), FAR) for h in page]
 
     assert sorted(ids, key=int) == tied + later and len(ids) == len(set(ids))
-    assert {r.status for r in portal.fake.requests} == {200}
+    assert {r.status for r in portal.fake.served} == {200}
 
 
 @pytest.mark.parametrize(("lookback_s", "found_late"), [(300.0, True), (0.0, False)])
