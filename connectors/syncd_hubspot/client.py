@@ -23,12 +23,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
+from syncd.connectors import RetriableError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
 from syncd_hubspot.errors import TEN_SECONDLY, api_failure, rate_limit_wait_s, translate
@@ -41,6 +42,17 @@ log = structlog.get_logger(__name__)
 # failure is classified by `translate` (a POST may have been applied).
 _CONNECT_ONLY = Retry(total=2, connect=2, read=False, redirect=False, status=False, other=0)
 _GOVERNOR_MAX_WAIT_S = 15.0
+_MAX_IN_CALL_WAIT_S = 60.0
+T = TypeVar("T")
+
+
+class _WaitTooLong(Exception):
+    """Carries a RetriableError past call_with_retry, which would otherwise sleep it out."""
+
+    def __init__(self, error: RetriableError):
+        super().__init__(str(error))
+        self.error = error
+
 
 Invoke = Callable[[Any, tuple[float, float]], Any]
 
@@ -108,17 +120,28 @@ class HubSpotApi:
 
     def read(self, what: str, api: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """A read (GET or a read-only POST such as batch read), retried on transient errors."""
-        return call_with_retry(
-            lambda: self.call(what, api, method, *args, **kwargs)[0], sleep=self._sleep, what=what
-        )
+        return self._retried(what, lambda: self.call(what, api, method, *args, **kwargs)[0])
 
     def search(self, what: str, api: str, body: dict[str, Any]) -> Any:
         """A CRM search: spaced by the search limiter, retried on transient errors."""
-        return call_with_retry(
-            lambda: self.call(what, api, "do_search", body, search=True)[0],
-            sleep=self._sleep,
-            what=what,
-        )
+        return self._retried(what, lambda: self.call(what, api, "do_search", body, search=True)[0])
+
+    def _retried(self, what: str, attempt: Callable[[], T]) -> T:
+        """Retry short waits in-call; a longer one (the daily budget) goes to the engine, so
+        the shard pauses instead of a thread sleeping for hours."""
+
+        def once() -> T:
+            try:
+                return attempt()
+            except RetriableError as exc:
+                if (exc.retry_after_s or 0.0) > _MAX_IN_CALL_WAIT_S:
+                    raise _WaitTooLong(exc) from exc
+                raise
+
+        try:
+            return call_with_retry(once, sleep=self._sleep, what=what)
+        except _WaitTooLong as long_wait:
+            raise long_wait.error from long_wait.error.__cause__
 
     def call(
         self,
@@ -156,11 +179,7 @@ class HubSpotApi:
         request = (method, path, path_params or {}, query or [], body)
         if write:
             return self._raw_once(what, api, request, write=True)
-        return call_with_retry(
-            lambda: self._raw_once(what, api, request, write=False),
-            sleep=self._sleep,
-            what=what,
-        )
+        return self._retried(what, lambda: self._raw_once(what, api, request, write=False))
 
     def _raw_once(
         self,
