@@ -198,6 +198,13 @@ class HubSpotSandbox:
 
     order = 0
 
+    def __init__(self) -> None:
+        self._running: dict[str, HubSpotFake] = {}
+
+    def fake_at(self, base_url: str) -> HubSpotFake:
+        """The fake portal behind a started shard (tests and the demo inspect it)."""
+        return self._running[base_url]
+
     def start(
         self, *, port: int, seed: str, workdir: Path, crm_shards: Mapping[str, str]
     ) -> SandboxShard:
@@ -228,4 +235,10 @@ class HubSpotSandbox:
         except BaseException:
             fake.stop()
             raise
-        return SandboxShard(name=SHARD, base_url=fake.base_url, section=section, stop=fake.stop)
+        self._running[fake.base_url] = fake
+
+        def stop() -> None:
+            self._running.pop(fake.base_url, None)
+            fake.stop()
+
+        return SandboxShard(name=SHARD, base_url=fake.base_url, section=section, stop=stop)
