@@ -280,7 +280,7 @@ def search(portal: Portal, req: Request, obj: str, cache: SearchCache, cap: int)
         {k: v for k, v in body.items() if k not in ("after", "limit")}, sort_keys=True
     )
     ids = cache.ids(
-        (kind, shape, portal.version),
+        (kind, shape, portal.versions[kind]),
         lambda: evaluate(query, portal.searchable(kind), portal.kind_of(kind), portal.coerce(kind)),
     )
     chunk = ids[query.after : query.after + query.limit]

@@ -269,7 +269,8 @@ class Portal:
         # e-mail (lower) -> subscription id -> SUBSCRIBED | NOT_SUBSCRIBED
         self.subscription_status: dict[str, dict[str, str]] = {}
         self.unsubscribed_all: set[str] = set()
-        self.version = 0  # bumps on any change search can see
+        # per object type, bumps on any change search may see (keys the search cache)
+        self.versions = dict.fromkeys(OBJECT_TYPE_IDS, 0)
         # Refuse a whole batch (400) when any input is invalid, as HubSpot does for many
         # validation errors, instead of a 207 naming the refused inputs.
         self.strict_batches = False
@@ -355,7 +356,7 @@ class Portal:
         record.props[LAST_MODIFIED[record.type]] = format_time(at)
         record.index_due = at + timedelta(seconds=self.index_delay_s)
         self._pending[record.type][record.id] = record
-        self.version += 1
+        self.versions[record.type] += 1
 
     def check(
         self,
@@ -420,7 +421,7 @@ class Portal:
     def archive(self, object_type: str, rid: str) -> bool:
         record = self.records[object_type].pop(rid, None)
         self._pending[object_type].pop(rid, None)
-        self.version += 1
+        self.versions[object_type] += 1
         return record is not None
 
     def get(self, object_type: str, rid: str) -> Record | None:
@@ -431,7 +432,7 @@ class Portal:
         record.props.update(values)
         if LAST_MODIFIED[record.type] in values:
             record.updated = parse_time(values[LAST_MODIFIED[record.type]])
-        self.version += 1
+        self.versions[record.type] += 1
 
     # --- associations --------------------------------------------------------------------
 
@@ -459,13 +460,13 @@ class Portal:
     def index(self) -> None:
         """Move every change whose delay has passed into what search sees."""
         now = self.clock()
-        for pending in self._pending.values():
+        for kind, pending in self._pending.items():
             ready = [r for r in pending.values() if r.index_due is None or r.index_due <= now]
             for record in ready:
                 record.indexed = dict(record.props)
                 del pending[record.id]
             if ready:
-                self.version += 1
+                self.versions[kind] += 1
 
     def searchable(self, object_type: str) -> Iterable[tuple[str, Mapping[str, str | None]]]:
         for record in self.records[object_type].values():
@@ -480,12 +481,12 @@ class Portal:
         else:
             record.index_due = moment
             self._pending[record.type][record.id] = record
-        self.version += 1
+        self.versions[record.type] += 1
 
     def flush_index(self) -> None:
         """Make every change visible to search now (seeding helper)."""
-        for pending in self._pending.values():
+        for kind, pending in self._pending.items():
             for record in pending.values():
                 record.indexed = dict(record.props)
             pending.clear()
-        self.version += 1
+            self.versions[kind] += 1

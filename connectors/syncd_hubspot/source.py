@@ -64,16 +64,20 @@ class _Boundary:
     def __init__(self, cursor: Cursor | None, lookback: timedelta):
         self.value = cursor.value if cursor else ""
         self._start_value = self.value
-        self._carried = set(cursor.boundary_ids) if cursor else set()
+        self._skip = cursor.boundary_ids if cursor else frozenset()
+        self._carried = set(self._skip)
         self._seen: dict[str, str] = {}
         self._lookback = lookback
         self._scanned_to = ""
 
-    def observe(self, item: _Keyed) -> None:
+    def observe(self, item: _Keyed) -> bool:
+        """Record a hit; False when this read or the cursor has seen it already."""
+        fresh = item.key not in self._skip and item.key not in self._seen
         self._seen[item.key] = item.hit.position
         self._carried.discard(item.key)
         self._scanned_to = item.hit.position
         self.value = max(self.value, item.hit.position)
+        return fresh
 
     def cursor(self) -> Cursor:
         floor = position_of(parse_instant(self.value) - self._lookback) if self.value else ""
@@ -96,27 +100,20 @@ class HubSpotSource:
     def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]:
         lookback = timedelta(seconds=self._settings.lookback_s)
         since = parse_instant(cursor.value) - lookback if cursor and cursor.value else EPOCH
-        skip = cursor.boundary_ids if cursor else frozenset()
         boundary = _Boundary(cursor, lookback)
         merged = heapq.merge(*self._streams(since, until), key=lambda k: (k.hit.position, k.key))
-        emitted: set[str] = set()
         last_value = boundary.value
         while True:
             chunk = list(islice(merged, self._settings.page_size))
             if not chunk:
                 return
-            fresh = []
-            for item in chunk:
-                boundary.observe(item)
-                if item.key not in skip and item.key not in emitted:
-                    emitted.add(item.key)
-                    fresh.append(item)
-            events = self._events(fresh)
+            events = self._events([item for item in chunk if boundary.observe(item)])
+            cursor_now = boundary.cursor()  # also forgets ids older than the look-back
             log.info("hubspot.page", hits=len(chunk), events=len(events))
             # A page without events still moves the cursor past records that yield none.
-            if events or boundary.value != last_value:
-                last_value = boundary.value
-                yield Page(events, boundary.cursor())
+            if events or cursor_now.value != last_value:
+                last_value = cursor_now.value
+                yield Page(events, cursor_now)
 
     def _streams(self, since: datetime, until: datetime) -> list[Iterator[_Keyed]]:
         streams = []
