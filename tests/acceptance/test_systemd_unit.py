@@ -82,7 +82,7 @@ def test_unit_declares_the_operational_contract() -> None:
         "NotifyAccess": "main",
         "ExecReload": "/bin/kill -HUP $MAINPID",
         "Restart": "on-failure",
-        "RestartPreventExitStatus": "78",
+        "RestartPreventExitStatus": "64 78",
         "Environment": "SYNCD_CONFIG=/etc/syncd/syncd.toml",
         "StateDirectory": "syncd",
         "ConfigurationDirectory": "syncd",
