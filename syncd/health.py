@@ -15,6 +15,7 @@ fixed set, never a record id, so the series count cannot grow with the data.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sys
 import threading
@@ -289,13 +290,16 @@ class HealthServer:
 
     def start(self) -> None:
         """Bind and serve; a bind failure is a ConfigError naming `metrics.listen`."""
+        if self._httpd is not None:
+            return
         server_class = _IPv6Server if ":" in self._host else _IPv4Server
         try:
             httpd = server_class((self._host, self._port), _handler_for(self))
         except OSError as exc:
+            hint = " (ports below 1024 need a privilege syncd runs without)"
             raise ConfigError(
                 f"metrics.listen: cannot listen on {self._host}:{self._port}: "
-                f"{exc.strerror or exc} (ports below 1024 need privileges syncd does not have)"
+                f"{exc.strerror or exc}{hint if exc.errno == errno.EACCES else ''}"
             ) from exc
         self._httpd = httpd
         self._last_tick = self._clock()
@@ -355,6 +359,7 @@ def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "syncd"
         sys_version = ""
+        timeout = 10  # a client that stalls mid-request does not hold a thread for ever
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
