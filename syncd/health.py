@@ -25,6 +25,7 @@ from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socket import AF_INET6
+from typing import Protocol
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
@@ -47,6 +48,19 @@ STOP_POLL_S = 0.1
 ReadyCheck = Callable[[], tuple[bool, str]]
 
 
+class CycleCounts(Protocol):
+    """What `record_cycle` reads from a cycle's summary (`syncd.engine.CycleSummary`)."""
+
+    @property
+    def events(self) -> int: ...
+
+    @property
+    def decisions(self) -> Mapping[str, int]: ...
+
+    @property
+    def writes(self) -> Mapping[str, int]: ...
+
+
 class Metrics:
     """Every syncd series, updated by the engine (per cycle) and the daemon."""
 
@@ -62,7 +76,7 @@ class Metrics:
         )
         self._oldest_pending = Gauge(
             "syncd_outbox_oldest_pending_age_seconds",
-            "Age of the oldest pending outbox entry (0 when none is pending).",
+            "Age of the oldest outbox entry not yet written (pending, inflight, in doubt).",
             shard,
             registry=reg,
         )
@@ -144,6 +158,38 @@ class Metrics:
             self._events,
         ):
             _remove(single, shard)
+
+    def record_cycle(self, shard: str, summary: CycleCounts, *, at: datetime) -> None:
+        """Everything a completed cycle counted: events, decisions, write results, success.
+
+        Unlike the single-value methods, a label value outside the fixed sets is logged and
+        skipped here: a metric must never fail the cycle it describes.
+        """
+        self.record_events(shard, summary.events)
+        for outcome, n in summary.decisions.items():
+            if outcome in DECISION_OUTCOMES:
+                self._decisions.labels(shard, outcome).inc(n)
+            else:
+                log.warning("metrics.unknown_label", metric="decisions", value=outcome)
+        for result, n in summary.writes.items():
+            if result in WRITE_RESULTS:
+                self._writes.labels(shard, result).inc(n)
+            else:
+                log.warning("metrics.unknown_label", metric="writes", value=result)
+        self.cycle_succeeded(shard, at)
+
+    def record_outbox(
+        self, shard: str, counts: Mapping[str, int], oldest_open_age_s: float | None
+    ) -> None:
+        """The outbox as `Store.outbox_counts` / `Store.oldest_pending_age_s` report it."""
+        self.set_outbox(
+            shard,
+            pending=counts.get("pending", 0),
+            inflight=counts.get("inflight", 0),
+            in_doubt=counts.get("in_doubt", 0),
+            dead=counts.get("dead", 0),
+            oldest_pending_age_s=oldest_open_age_s or 0.0,
+        )
 
     def record_write(self, shard: str, result: str, n: int = 1) -> None:
         """Count outbox writes that ended in `result`: ok, in_doubt, retry or dead."""

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from syncd import __version__
 from syncd.connectors import ConfigError
+from syncd.engine import CycleSummary
 from syncd.health import HealthServer, Metrics, all_ready, parse_listen
 
 
@@ -249,3 +251,43 @@ def test_bad_listen_values_are_config_errors(value: str) -> None:
     """A malformed listen address is reported as a config problem."""
     with pytest.raises(ConfigError):
         parse_listen(value)
+
+
+def test_a_cycle_summary_and_the_outbox_feed_the_metrics(
+    server: HealthServer, metrics: Metrics
+) -> None:
+    """The engine's own cycle summary and the store's outbox counts show up as series."""
+    summary = CycleSummary("hs_main", events=40)
+    summary.decisions.update({"nurture": 30, "opted_out": 2})
+    summary.writes.update({"ok": 25, "retry": 3})
+    metrics.record_cycle("hs_main", summary, at=datetime(2024, 5, 1, tzinfo=UTC))
+    metrics.record_outbox("hs_main", {"pending": 4, "done": 900, "dead": 1}, 30.0)
+
+    s = scrape(server)
+    lbl = (("shard", "hs_main"),)
+    assert s[("syncd_events_read_total", lbl)] == 40
+    assert s[("syncd_decisions_total", (("outcome", "nurture"), *lbl))] == 30
+    assert s[("syncd_decisions_total", (("outcome", "opted_out"), *lbl))] == 2
+    assert s[("syncd_writes_total", (("result", "ok"), *lbl))] == 25
+    assert s[("syncd_writes_total", (("result", "retry"), *lbl))] == 3
+    assert s[("syncd_cycles_total", (("result", "ok"), *lbl))] == 1
+    assert s[("syncd_last_successful_cycle_timestamp_seconds", lbl)] == 1714521600.0
+    assert s[("syncd_outbox_items", (*lbl, ("state", "pending")))] == 4
+    assert s[("syncd_outbox_items", (*lbl, ("state", "inflight")))] == 0
+    assert s[("syncd_outbox_items", (*lbl, ("state", "dead")))] == 1
+    assert s[("syncd_outbox_oldest_pending_age_seconds", lbl)] == 30.0
+
+
+def test_an_unexpected_summary_label_is_skipped_not_raised(metrics: Metrics) -> None:
+    """A write result the metrics do not know cannot fail the cycle being recorded."""
+    summary = CycleSummary("sf", events=1)
+    summary.writes.update({"ok": 1, "exploded": 1})
+    metrics.record_cycle("sf", summary, at=datetime(2024, 5, 1, tzinfo=UTC))
+    values = {
+        sample.labels.get("result"): sample.value
+        for family in text_string_to_metric_families(generate_latest(metrics.registry).decode())
+        if family.name == "syncd_writes"
+        for sample in family.samples
+        if sample.name == "syncd_writes_total"
+    }
+    assert values == {"ok": 1, "in_doubt": 0, "retry": 0, "dead": 0}
