@@ -60,6 +60,8 @@ class Daemon:
         while True:
             with runtime(self.config) as rt:
                 rt.engine.stop_requested = lambda: self._stop
+                if self.config.core.daemon.watchdog:
+                    rt.engine.heartbeat = self.notifier.watchdog
                 held = rt.acquire()
                 self.notifier.ready(f"{len(held)} shard(s)")
                 log.info("daemon.ready", shards=held, config=str(self.config_path))

@@ -95,6 +95,9 @@ class Engine:
         self.epochs: dict[str, int] = {}
         # Set by the daemon on SIGTERM: finish the page / batch in hand, then stop the cycle.
         self.stop_requested: Callable[[], bool] = lambda: False
+        # Called after every page and write batch: the daemon pings systemd's watchdog from it,
+        # so a long backfill is not mistaken for a hang (it runs on the main thread).
+        self.heartbeat: Callable[[], None] = lambda: None
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -149,6 +152,8 @@ class Engine:
             self.config.core.engine,
             self.clock,
             self.sleep,
+            stop_requested=self.stop_requested,
+            heartbeat=self.heartbeat,
         ).run(summary.writes)
 
     def _lag_until(self, shard: str) -> datetime:
@@ -163,6 +168,7 @@ class Engine:
         overlay: dict[str, History] = {}
         for page in conn.source.read(cursor, self._lag_until(shard)):
             self._page(shard, epoch, page, summary, overlay)
+            self.heartbeat()
             summary.cursor = page.cursor.value
             if not self.dry_run:
                 ack = getattr(conn.source, "acknowledge", None)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import structlog
 
 from syncd.model import (
     Account,
@@ -125,3 +126,12 @@ def rejection(n: int, *, at: datetime | None = None, **kw: object) -> RejectionE
         amount=20000.0,
         opportunity_id=f"O{n:04d}",
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Commands configure logging onto the stream they were given (often a capture that
+    closes with its test): start every test from structlog's defaults."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()

@@ -1,0 +1,145 @@
+"""`syncd run` as systemd runs it: notify socket, watchdog, SIGHUP reload, SIGTERM stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncd.testing.plugin import write_events
+from tests.conftest import rejection
+
+pytestmark = pytest.mark.slow
+
+
+class NotifySocket:
+    def __init__(self, path: Path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.messages: list[str] = []
+
+    def wait_for(self, needle: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for msg in self.messages:
+                if needle in msg:
+                    self.messages.remove(msg)
+                    return msg
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                continue
+        raise AssertionError(f"no {needle!r} within {timeout}s; got {self.messages}")
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[Path, NotifySocket]]:
+    events = tmp_path / "events.jsonl"
+    write_events(events, [rejection(n) for n in range(5)])
+    config = tmp_path / "syncd.toml"
+    config.write_text(f"""
+[state]
+url = "sqlite:///{tmp_path / "state.db"}"
+[daemon]
+poll_interval_s = 3600
+[engine]
+lag_s = 0
+[shards.crm]
+type = "fake"
+events_file = "{events}"
+remote_db = "{tmp_path / "remote.db"}"
+""")
+    notify = NotifySocket(tmp_path / "notify.sock")
+    yield config, notify
+    notify.sock.close()
+
+
+def _start(config: Path, notify_path: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_daemon_speaks_the_notify_protocol_through_its_life(
+    setup: tuple[Path, NotifySocket],
+) -> None:
+    """READY after start-up, WATCHDOG from the loop, RELOADING then READY around SIGHUP,
+    STOPPING on SIGTERM, and exit status 0 — with the cycle's writes made."""
+    config, notify = setup
+    proc = _start(config, notify.sock.getsockname())
+    try:
+        assert "READY=1" in notify.wait_for("READY=1")
+        notify.wait_for("WATCHDOG=1")
+        deadline = time.monotonic() + 30
+        remote = config.parent / "remote.db"
+        while time.monotonic() < deadline:  # the first cycle runs right after READY
+            if (
+                remote.exists()
+                and sqlite3.connect(remote).execute("SELECT COUNT(*) FROM writes").fetchone()[0]
+                == 5
+            ):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the first cycle did not write the 5 acknowledgements")
+        proc.send_signal(signal.SIGHUP)
+        reloading = notify.wait_for("RELOADING=1")
+        assert "MONOTONIC_USEC=" in reloading
+        notify.wait_for("READY=1")
+        proc.send_signal(signal.SIGTERM)
+        notify.wait_for("STOPPING=1")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = proc.stdout.read() if proc.stdout else ""
+    assert '"event": "config.reloaded"' in out and '"event": "daemon.stopped"' in out
+
+
+def test_invalid_config_on_reload_keeps_the_old_one(setup: tuple[Path, NotifySocket]) -> None:
+    """A SIGHUP with a broken file logs the problems and goes on with the previous config."""
+    config, notify = setup
+    proc = _start(config, notify.sock.getsockname())
+    try:
+        notify.wait_for("READY=1")
+        good = config.read_text()
+        config.write_text(good + "\n[engine]\nbogus = 1\n")
+        proc.send_signal(signal.SIGHUP)
+        notify.wait_for("RELOADING=1")
+        assert "STATUS=reload failed" in notify.wait_for("READY=1")
+        notify.wait_for("WATCHDOG=1")  # still looping
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = proc.stdout.read() if proc.stdout else ""
+    assert '"event": "config.reload_failed"' in out
+
+
+def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
+    """systemd's RestartPreventExitStatus=78 relies on a bad config exiting 78."""
+    config = tmp_path / "syncd.toml"
+    config.write_text("[daemon]\npoll_interval_s = -1\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 78
+    assert "daemon.poll_interval_s" in run.stderr
