@@ -21,7 +21,7 @@ log = structlog.get_logger()
 
 
 class Notifier:
-    """Sends state changes to systemd; each method returns whether a datagram went out."""
+    """Sends state changes to systemd; a failed send is logged once, never raised."""
 
     def __init__(self, environ: Mapping[str, str] | None = None):
         env = os.environ if environ is None else environ
@@ -34,31 +34,31 @@ class Notifier:
         """True when running under a service manager that listens for notifications."""
         return self._address is not None
 
-    def ready(self, status: str = "") -> bool:
+    def ready(self, status: str = "") -> None:
         """Start-up (or a reload) is complete: config valid, migrations run, checks passed."""
-        return self._send(_fields(READY="1", STATUS=status))
+        self._send(_fields(READY="1", STATUS=status))
 
-    def reloading(self) -> bool:
+    def reloading(self) -> None:
         """A SIGHUP reload begins; READY=1 ends it. MONOTONIC_USEC lets systemd (v253+) tell
         this reload from an older one."""
         now_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
-        return self._send(_fields(RELOADING="1", MONOTONIC_USEC=str(now_us)))
+        self._send(_fields(RELOADING="1", MONOTONIC_USEC=str(now_us)))
 
-    def stopping(self, status: str = "") -> bool:
+    def stopping(self, status: str = "") -> None:
         """Shutdown begins (SIGTERM): in-flight writes are being finished."""
-        return self._send(_fields(STOPPING="1", STATUS=status))
+        self._send(_fields(STOPPING="1", STATUS=status))
 
-    def watchdog(self) -> bool:
+    def watchdog(self) -> None:
         """The main loop is alive; call at least every `watchdog_interval_s()` seconds."""
-        return self._send(_fields(WATCHDOG="1"))
+        self._send(_fields(WATCHDOG="1"))
 
-    def status(self, text: str) -> bool:
+    def status(self, text: str) -> None:
         """A one-line human-readable state, shown by `systemctl status syncd`."""
-        return self._send(_fields(STATUS=text))
+        self._send(_fields(STATUS=text))
 
-    def extend_timeout(self, seconds: float) -> bool:
+    def extend_timeout(self, seconds: float) -> None:
         """Ask for more time to start or stop (long migrations, a slow final flush)."""
-        return self._send(_fields(EXTEND_TIMEOUT_USEC=str(int(seconds * 1_000_000))))
+        self._send(_fields(EXTEND_TIMEOUT_USEC=str(int(seconds * 1_000_000))))
 
     def watchdog_interval_s(self) -> float | None:
         """How often to send WATCHDOG=1: half of `WatchdogSec=`; None when not requested.
@@ -74,9 +74,9 @@ class Notifier:
             return None
         return int(raw_usec) / 2 / 1_000_000
 
-    def _send(self, message: str) -> bool:
+    def _send(self, message: str) -> None:
         if self._address is None or not message:
-            return False
+            return
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
                 sock.sendto(message.encode(), self._address)
@@ -85,8 +85,6 @@ class Notifier:
             if not self._warned:
                 log.warning("notify.failed", error=type(exc).__name__, errno=exc.errno)
                 self._warned = True
-            return False
-        return True
 
 
 def _socket_address(value: str) -> str | None:
