@@ -143,3 +143,48 @@ def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
     )
     assert run.returncode == 78
     assert "daemon.poll_interval_s" in run.stderr
+
+
+def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
+    """SIGTERM during writes: the batch being sent completes and is recorded, nothing is
+    left in flight, and the process exits 0 well before the work would have finished."""
+    events = tmp_path / "events.jsonl"
+    write_events(events, [rejection(n) for n in range(30)])
+    config = tmp_path / "syncd.toml"
+    state = tmp_path / "state.db"
+    config.write_text(f"""
+[state]
+url = "sqlite:///{state}"
+[engine]
+lag_s = 0
+[shards.crm]
+type = "fake"
+events_file = "{events}"
+remote_db = "{tmp_path / "remote.db"}"
+batch_size = 2
+write_delay_s = 0.3
+""")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    remote = tmp_path / "remote.db"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (
+            remote.exists()
+            and sqlite3.connect(remote).execute("SELECT COUNT(*) FROM writes").fetchone()[0] >= 2
+        ):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    with sqlite3.connect(state) as db:
+        statuses = dict(
+            db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+        )
+    with sqlite3.connect(remote) as db:
+        written = db.execute("SELECT COUNT(*) FROM writes").fetchone()[0]
+    assert "inflight" not in statuses and "in_doubt" not in statuses
+    assert statuses.get("done") == written < 30  # stopped early, every applied write recorded
