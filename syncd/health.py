@@ -37,7 +37,7 @@ from syncd.model import Outcome
 
 log = structlog.get_logger()
 
-WRITE_RESULTS = ("ok", "in_doubt", "retry", "dead")
+WRITE_RESULTS = ("ok", "in_doubt", "retry", "dead", "cancelled")
 OUTBOX_STATES = ("pending", "inflight", "in_doubt", "dead")
 CYCLE_RESULTS = ("ok", "failed")
 DECISION_OUTCOMES = tuple(o.value for o in Outcome)

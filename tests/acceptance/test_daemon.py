@@ -188,3 +188,39 @@ write_delay_s = 0.3
         written = db.execute("SELECT COUNT(*) FROM writes").fetchone()[0]
     assert "inflight" not in statuses and "in_doubt" not in statuses
     assert statuses.get("done") == written < 30  # stopped early, every applied write recorded
+
+
+def test_running_daemon_serves_metrics_and_readiness(
+    tmp_path: Path, setup: tuple[Path, NotifySocket]
+) -> None:
+    """With [metrics] listen set, /metrics reflects the first cycle and /readyz says ready."""
+    import json
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    config, notify = setup
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config.write_text(config.read_text() + f'\n[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    proc = _start(config, notify.sock.getsockname())
+    try:
+        notify.wait_for("READY=1")
+        deadline = time.monotonic() + 30
+        ok = 0.0
+        while time.monotonic() < deadline and ok < 5:
+            time.sleep(0.2)
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+            for family in text_string_to_metric_families(text.decode()):
+                for sample in family.samples:
+                    if sample.name == "syncd_writes_total" and sample.labels.get("result") == "ok":
+                        ok = sample.value
+        assert ok == 5
+        ready = urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status == 200 and json.loads(ready.read())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

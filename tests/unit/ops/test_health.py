@@ -290,4 +290,4 @@ def test_an_unexpected_summary_label_is_skipped_not_raised(metrics: Metrics) -> 
         for sample in family.samples
         if sample.name == "syncd_writes_total"
     }
-    assert values == {"ok": 1, "in_doubt": 0, "retry": 0, "dead": 0}
+    assert values == {"ok": 1, "in_doubt": 0, "retry": 0, "dead": 0, "cancelled": 0}
