@@ -1,4 +1,4 @@
-"""Every HubSpot call goes through `HubSpotApi.call`: token, budgets, timeout, translation.
+"""Every HubSpot call goes through `HubSpotApi`: token, budgets, timeout, translation.
 
 hubspot-api-client builds a new ApiClient and connection pool each time an API attribute is
 read, so the API objects are built once and kept. Each call:
@@ -88,7 +88,6 @@ class HubSpotApi:
         self.governor = RateGovernor(settings.rate_share, sleep=sleep, clock=clock)
         self.search_limiter = SearchLimiter(settings.search_rate_per_s, sleep=sleep, clock=clock)
         self.credentials = self._credentials(settings, clock)
-        self.calls = 0
 
     def _credentials(self, settings: HubSpotSettings, clock: Callable[[], float]) -> Credentials:
         if not settings.uses_oauth:
@@ -216,7 +215,6 @@ class HubSpotApi:
                 self.search_limiter.wait()
             else:
                 self.governor.acquire(max_wait_s=_GOVERNOR_MAX_WAIT_S)
-            self.calls += 1
             try:
                 data, status, headers = _decoded(invoke(target, self._timeout))
             except Exception as exc:

@@ -16,9 +16,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from email.message import Message
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,7 +29,7 @@ from syncd.testing.httpfake import (
     Request,
     Response,
 )
-from syncd_hubspot import fake_crm
+from syncd_hubspot import fake_admin, fake_crm
 from syncd_hubspot.fake_store import ASSOCIATION_TYPES, Pipeline, Portal
 
 _OBJ = r"/crm/v3/objects/(?P<obj>[\w-]+)"
@@ -243,9 +241,8 @@ class HubSpotFake(FakeHTTPServer):
         self.route(method, pattern, guarded)
 
     def _routes_crm(self) -> None:
-        c = fake_crm
-        search = partial(self._search)
-        self._crm("POST", f"{_OBJ}/search", search)
+        c, a = fake_crm, fake_admin
+        self._crm("POST", f"{_OBJ}/search", self._search)
         self._crm("POST", f"{_OBJ}/batch/read", c.batch_read)
         self._crm("POST", f"{_OBJ}/batch/create", c.batch_create)
         self._crm("POST", f"{_OBJ}/batch/update", c.batch_update)
@@ -262,21 +259,21 @@ class HubSpotFake(FakeHTTPServer):
             r"(?P<to>[\w-]+)/(?P<tid>\d+)"
         )
         self._crm("PUT", default, c.associate_default)
-        self._crm("GET", r"/crm/v3/properties/(?P<obj>[\w-]+)", c.properties_all)
-        self._crm("GET", r"/crm/v3/properties/(?P<obj>[\w-]+)/(?P<name>\w+)", c.property_one)
-        self._crm("POST", r"/crm/v3/properties/(?P<obj>[\w-]+)", c.property_create)
-        self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)", c.pipelines_all)
-        self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)/(?P<pid>[\w-]+)", c.pipeline_one)
-        self._crm("POST", r"/crm/v3/lists/?", c.list_create)
-        self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)", c.list_one)
-        self._crm("PUT", r"/crm/v3/lists/(?P<lid>\d+)/memberships/add", c.list_add)
-        self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)/memberships", c.list_members)
+        self._crm("GET", r"/crm/v3/properties/(?P<obj>[\w-]+)", a.properties_all)
+        self._crm("GET", r"/crm/v3/properties/(?P<obj>[\w-]+)/(?P<name>\w+)", a.property_one)
+        self._crm("POST", r"/crm/v3/properties/(?P<obj>[\w-]+)", a.property_create)
+        self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)", a.pipelines_all)
+        self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)/(?P<pid>[\w-]+)", a.pipeline_one)
+        self._crm("POST", r"/crm/v3/lists/?", a.list_create)
+        self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)", a.list_one)
+        self._crm("PUT", r"/crm/v3/lists/(?P<lid>\d+)/memberships/add", a.list_add)
+        self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)/memberships", a.list_members)
         prefs = "/communication-preferences"
-        self._crm("GET", f"{prefs}/v3/definitions", c.definitions)
-        self._crm("GET", rf"{prefs}/v3/status/email/(?P<email>[^/]+)", c.status_v3)
-        self._crm("POST", f"{prefs}/v4/statuses/batch/read", c.statuses_batch_read)
+        self._crm("GET", f"{prefs}/v3/definitions", a.definitions)
+        self._crm("GET", rf"{prefs}/v3/status/email/(?P<email>[^/]+)", a.status_v3)
+        self._crm("POST", f"{prefs}/v4/statuses/batch/read", a.statuses_batch_read)
         self._crm(
-            "POST", rf"{prefs}/v4/statuses/(?P<subscriber>[^/]+)/unsubscribe-all", c.unsubscribe_all
+            "POST", rf"{prefs}/v4/statuses/(?P<subscriber>[^/]+)/unsubscribe-all", a.unsubscribe_all
         )
         self.route("POST", r"/oauth/v1/token", self._token)
 
@@ -369,17 +366,11 @@ class HubSpotFake(FakeHTTPServer):
     def unsubscribe_all(self, email: str) -> None:
         """A contact clicking "unsubscribe from all" in an e-mail footer."""
         with self.lock:
-            fake_crm.unsubscribe_all(self.portal, _EMAIL_CHANNEL, email)
+            self.portal.unsubscribe_all(email)
 
     def add_subscription(self, subscription_id: str, name: str) -> None:
         with self.lock:
             self.portal.subscriptions[subscription_id] = name
-
-    def now(self) -> datetime:
-        return self.clock()
-
-
-_EMAIL_CHANNEL = Request("POST", "", {"channel": ["EMAIL"]}, Message(), b"")
 
 
 def default_pipeline() -> list[tuple[str, str, float, bool]]:
@@ -393,7 +384,3 @@ def default_pipeline() -> list[tuple[str, str, float, bool]]:
         ("closedwon", "Closed Won", 1.0, True),
         ("closedlost", "Closed Lost", 0.0, True),
     ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

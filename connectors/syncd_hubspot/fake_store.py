@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from syncd_hubspot.fake_schema import PropertyDef, default_schema
 from syncd_hubspot.fake_search import format_time, parse_time
 
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tasks": "0-27"}
@@ -67,135 +68,6 @@ _VALID_TYPE_IDS = {
 def canonical_type(name: str) -> str | None:
     """`deals`, `deal` or `0-3` -> `deals`; None for a type the fake does not hold."""
     return _ALIASES.get(name.lower())
-
-
-@dataclass
-class PropertyDef:
-    name: str
-    type: str  # string | number | datetime | date | enumeration | bool
-    field_type: str = "text"
-    options: tuple[str, ...] = ()
-    read_only: bool = False
-    has_unique_value: bool = False
-    label: str = ""
-    group_name: str = "information"
-    hubspot_defined: bool = True
-
-    def as_json(self, object_type: str, now: str) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label or self.name,
-            "type": self.type,
-            "fieldType": self.field_type,
-            "groupName": self.group_name,
-            "description": "",
-            "options": [
-                {"label": o, "value": o, "displayOrder": i, "hidden": False}
-                for i, o in enumerate(self.options)
-            ],
-            "displayOrder": -1,
-            "calculated": False,
-            "externalOptions": False,
-            "hasUniqueValue": self.has_unique_value,
-            "hidden": False,
-            "hubspotDefined": self.hubspot_defined,
-            "formField": not self.read_only,
-            "modificationMetadata": {
-                "archivable": not self.hubspot_defined,
-                "readOnlyDefinition": self.hubspot_defined,
-                "readOnlyValue": self.read_only,
-            },
-            "createdAt": now,
-            "updatedAt": now,
-            "archived": False,
-        }
-
-
-def _defaults() -> dict[str, dict[str, PropertyDef]]:
-    def p(name: str, kind: str = "string", *options: str, read_only: bool = False) -> PropertyDef:
-        field_type = {"enumeration": "select", "bool": "booleancheckbox", "number": "number"}
-        return PropertyDef(name, kind, field_type.get(kind, "text"), options, read_only)
-
-    common = [p("hs_object_id", "number", read_only=True), p("hubspot_owner_id", "enumeration")]
-    schema = {
-        "contacts": [
-            p("email"),
-            p("firstname"),
-            p("lastname"),
-            p("jobtitle"),
-            p("phone"),
-            p("company"),
-            p(
-                "hs_lead_status",
-                "enumeration",
-                "NEW",
-                "OPEN",
-                "IN_PROGRESS",
-                "OPEN_DEAL",
-                "UNQUALIFIED",
-                "ATTEMPTED_TO_CONTACT",
-                "CONNECTED",
-                "BAD_TIMING",
-            ),
-            p(
-                "lifecyclestage",
-                "enumeration",
-                "subscriber",
-                "lead",
-                "marketingqualifiedlead",
-                "salesqualifiedlead",
-                "opportunity",
-                "customer",
-                "evangelist",
-                "other",
-            ),
-            p("hs_email_optout", "bool", read_only=True),
-            p("associatedcompanyid", "number"),
-            p("createdate", "datetime", read_only=True),
-            p("lastmodifieddate", "datetime", read_only=True),
-        ],
-        "companies": [
-            p("name"),
-            p("domain"),
-            p("numberofemployees", "number"),
-            p("annualrevenue", "number"),
-            p("industry"),
-            p("country"),
-            p("city"),
-            p("createdate", "datetime", read_only=True),
-            p("hs_lastmodifieddate", "datetime", read_only=True),
-        ],
-        "deals": [
-            p("dealname"),
-            p("amount", "number"),
-            p("dealstage", "enumeration"),
-            p("pipeline", "enumeration"),
-            p("closedate", "datetime"),
-            p("closed_lost_reason"),
-            p("deal_currency_code"),
-            p("createdate", "datetime", read_only=True),
-            p("hs_lastmodifieddate", "datetime", read_only=True),
-        ],
-        "tasks": [
-            p("hs_timestamp", "datetime"),
-            p("hs_task_subject"),
-            p("hs_task_body"),
-            p(
-                "hs_task_status",
-                "enumeration",
-                "NOT_STARTED",
-                "IN_PROGRESS",
-                "WAITING",
-                "COMPLETED",
-                "DEFERRED",
-            ),
-            p("hs_task_priority", "enumeration", "NONE", "LOW", "MEDIUM", "HIGH"),
-            p("hs_task_type", "enumeration", "CALL", "EMAIL", "TODO", "LINKED_IN"),
-            p("hs_createdate", "datetime", read_only=True),
-            p("hs_lastmodifieddate", "datetime", read_only=True),
-        ],
-    }
-    return {kind: {d.name: d for d in [*common, *defs]} for kind, defs in schema.items()}
 
 
 class InputError(ValueError):
@@ -258,7 +130,7 @@ class Portal:
     def __init__(self, clock: Callable[[], datetime] | None = None, index_delay_s: float = 0.0):
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.index_delay_s = index_delay_s
-        self.schema = _defaults()
+        self.schema = default_schema()
         self.records: dict[str, dict[str, Record]] = {kind: {} for kind in OBJECT_TYPE_IDS}
         self._pending: dict[str, dict[str, Record]] = {kind: {} for kind in OBJECT_TYPE_IDS}
         # (from_type, from_id, to_type) -> {to_id: [type ids]}, insertion-ordered
@@ -454,6 +326,15 @@ class Portal:
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, list[int]]:
         return self.links.get((from_type, from_id, to_type), {})
+
+    def unsubscribe_all(self, email: str) -> None:
+        """Opt an address out of all e-mail; its contacts get hs_email_optout, as in a portal."""
+        address = email.lower()
+        self.unsubscribed_all.add(address)
+        for record in self.records["contacts"].values():
+            if record.props.get("email", "").lower() == address:
+                record.props["hs_email_optout"] = "true"
+                self._touch(record, self.clock())
 
     # --- search index --------------------------------------------------------------------
 
