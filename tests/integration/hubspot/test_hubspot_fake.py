@@ -47,6 +47,31 @@ def test_create_answers_201_so_the_client_returns_the_record(portal: Portal) -> 
     assert fetched.properties["name"] == "Acme"
 
 
+def test_update_archive_and_batch_reads(portal: Portal) -> None:
+    """PATCH updates and stamps the record, batch update and read work 100 at a time, a
+    batch read naming a missing id answers 207 with that id, and DELETE archives (204)."""
+    client = portal.client()
+    contacts = client.crm.contacts
+    first = contacts.basic_api.create({"properties": {"email": "a@ex.com"}}, _request_timeout=T)
+    second = contacts.basic_api.create({"properties": {"email": "b@ex.com"}}, _request_timeout=T)
+    updated = contacts.basic_api.update(
+        first.id, {"properties": {"jobtitle": "CFO"}}, _request_timeout=T
+    )
+    assert updated.properties["lastmodifieddate"] >= first.properties["lastmodifieddate"]
+    contacts.batch_api.update(
+        {"inputs": [{"id": second.id, "properties": {"jobtitle": "CTO"}}]}, _request_timeout=T
+    )
+    answer, status, _ = contacts.batch_api.read_with_http_info(
+        {"properties": ["jobtitle"], "inputs": [{"id": first.id}, {"id": second.id}, {"id": "9"}]},
+        _request_timeout=T,
+    )
+    assert status == 207 and answer.errors[0].context == {"ids": ["9"]}
+    assert sorted(r.properties["jobtitle"] for r in answer.results) == ["CFO", "CTO"]
+    contacts.basic_api.archive(first.id, _request_timeout=T)
+    page = contacts.basic_api.get_page(limit=10, _request_timeout=T)
+    assert [r.id for r in page.results] == [second.id]
+
+
 def test_object_type_ids_reach_the_same_records(portal: Portal) -> None:
     """`0-3` names deals, as in HubSpot's own specs."""
     deal = portal.lost_deal([])
