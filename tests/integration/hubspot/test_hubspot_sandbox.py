@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -88,3 +91,15 @@ def test_empty_portal_reads_nothing(tmp_path: Path) -> None:
         assert list(conn.source.read(None, datetime.now(UTC))) == []
     finally:
         shard.stop()
+
+
+def test_syncd_demo_reports_the_hubspot_shard() -> None:
+    """`syncd demo --json` runs a cycle on the seeded portal and reports the hubspot shard."""
+    program = "import sys; from syncd.cli import main; sys.exit(main(['demo', '--json']))"
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300, check=True
+    )
+    shard = json.loads(done.stdout)["shards"]["hubspot"]
+    world = demo_world().for_crm("hubspot")
+    assert shard["events"] == len(world.deals) + len(world.leads)
+    assert shard["writes"]["ok"] > 0 and shard["writes"]["dead"] == 0
