@@ -115,6 +115,13 @@ class HubSpotApi:
     def remaining_ratio(self) -> float | None:
         return self.governor.remaining_ratio()
 
+    def close(self) -> None:
+        """Drop the kept connections (idempotent)."""
+        for target in self._apis.values():
+            target.api_client.rest_client.pool_manager.clear()
+            target.api_client.close()
+        self._apis.clear()
+
     # --- calls ---------------------------------------------------------------------------
 
     def read(self, what: str, api: str, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -80,6 +80,10 @@ class HubSpotSink:
         self.supports = frozenset(kinds)
         self.find_grace_s = settings.find_grace_s
 
+    def close(self) -> None:
+        """Close the portal connection the source, directory and sink share."""
+        self._crm.api.close()
+
     # --- write ---------------------------------------------------------------------------
 
     def write(self, batch: Sequence[TouchSpec]) -> list[WriteResult]:
