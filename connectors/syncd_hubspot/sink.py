@@ -223,10 +223,14 @@ class HubSpotSink:
         failures: dict[str, SyncError] = {}
         props = self._settings.channel_optout_properties
         email_ids = [c for c, chans in wanted.items() if Channel.EMAIL in chans]
-        emails = {
-            cid: str(p.get("email") or "")
-            for cid, p in self._crm.batch_read("contacts", email_ids, ["email"]).items()
-        }
+        try:
+            emails = {
+                cid: str(p.get("email") or "")
+                for cid, p in self._crm.batch_read("contacts", email_ids, ["email"]).items()
+            }
+        except RetriableError as exc:  # a write() never raises after other writes went out
+            failures.update(dict.fromkeys(email_ids, exc))
+            emails = {}
         for cid in email_ids:
             if not emails.get(cid):
                 continue  # no address: nothing HubSpot could send to

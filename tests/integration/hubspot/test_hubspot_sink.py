@@ -245,3 +245,18 @@ def test_missing_syncd_key_is_reported_then_created(portal: Portal) -> None:
     assert plugin.doctor(portal.settings(create_properties=True)) == []
     conn.checks[0]()
     assert portal.fake.portal.property("tasks", "syncd_key") is not None
+
+
+def test_a_failing_opt_out_does_not_undo_the_tasks_of_the_same_batch(ready: Portal) -> None:
+    """Tasks created in a write() stay OK when the opt-out in the same batch cannot be sent:
+    only the opt-out is RETRY, so the engine never re-sends (duplicates) the tasks."""
+    contact = ready.contact(email="x@ex.com")
+    sink = ready.connect().sink
+    assert sink is not None
+    ready.fake.server_errors(10, status=503, path="/contacts/batch/read$")
+    opt_out = spec(9, contact, kind=WriteKind.OPT_OUT, channels=frozenset({Channel.EMAIL}))
+
+    results = sink.write([spec(1, contact), opt_out])
+
+    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.RETRY]
+    assert ready.task_keys() == [spec(1, contact).key]
