@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.testing.plugin import write_events
-from tests.conftest import rejection
+from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
 
@@ -43,21 +42,9 @@ class NotifySocket:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[Path, NotifySocket]]:
-    events = tmp_path / "events.jsonl"
-    write_events(events, [rejection(n) for n in range(5)])
-    config = tmp_path / "syncd.toml"
-    config.write_text(f"""
-[state]
-url = "sqlite:///{tmp_path / "state.db"}"
-[daemon]
-poll_interval_s = 3600
-[engine]
-lag_s = 0
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-""")
+    config = fake_config(
+        tmp_path, [rejection(n) for n in range(5)], extra="[daemon]\npoll_interval_s = 3600"
+    )
     notify = NotifySocket(tmp_path / "notify.sock")
     yield config, notify
     notify.sock.close()
@@ -148,22 +135,10 @@ def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
 def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     """SIGTERM during writes: the batch being sent completes and is recorded, nothing is
     left in flight, and the process exits 0 well before the work would have finished."""
-    events = tmp_path / "events.jsonl"
-    write_events(events, [rejection(n) for n in range(30)])
-    config = tmp_path / "syncd.toml"
+    config = fake_config(
+        tmp_path, [rejection(n) for n in range(30)], shard="batch_size = 2\nwrite_delay_s = 0.3"
+    )
     state = tmp_path / "state.db"
-    config.write_text(f"""
-[state]
-url = "sqlite:///{state}"
-[engine]
-lag_s = 0
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-batch_size = 2
-write_delay_s = 0.3
-""")
     proc = subprocess.Popen(
         [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
         stdout=subprocess.DEVNULL,

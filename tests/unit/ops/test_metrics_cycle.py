@@ -15,29 +15,18 @@ from syncd.config import load_config
 from syncd.health import HealthServer, Metrics, all_ready
 from syncd.runtime import runtime
 from syncd.store import Store
-from syncd.testing.plugin import write_events
-from tests.conftest import rejection
+from tests.conftest import fake_config, rejection
 
 
 def _config(tmp_path: Path) -> Path:
-    events = tmp_path / "events.jsonl"
     # six prospects who fit, one company too small for the profile
-    write_events(events, [rejection(n) for n in range(6)] + [rejection(50, employees=3)])
     (tmp_path / "state").mkdir()
-    path = tmp_path / "syncd.toml"
-    path.write_text(f"""
-[state]
-url = "sqlite:///{tmp_path / "state" / "syncd.db"}"
-[engine]
-lag_s = 0
-[policy.icp]
-min_employees = 10
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-""")
-    return path
+    return fake_config(
+        tmp_path,
+        [rejection(n) for n in range(6)] + [rejection(50, employees=3)],
+        extra="[policy.icp]\nmin_employees = 10",
+        state_url=f"sqlite:///{tmp_path / 'state' / 'syncd.db'}",
+    )
 
 
 def _get(server: HealthServer, path: str) -> tuple[int, str]:
