@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -135,3 +136,32 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
     yield
     structlog.reset_defaults()
+
+
+def fake_config(
+    tmp_path: Path,
+    events: list[RejectionEvent],
+    *,
+    shard: str = "",
+    extra: str = "",
+    state_url: str | None = None,
+) -> Path:
+    """A config running the file-backed `fake` connector over `events`; state and remote in
+    `tmp_path` (state.db, remote.db). `shard` adds keys to [shards.crm], `extra` sections."""
+    from syncd.testing.plugin import write_events
+
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, events)
+    path = tmp_path / "syncd.toml"
+    path.write_text(f"""{extra}
+[state]
+url = "{state_url or f"sqlite:///{tmp_path / 'state.db'}"}"
+[engine]
+lag_s = 0
+[shards.crm]
+type = "fake"
+events_file = "{events_file}"
+remote_db = "{tmp_path / "remote.db"}"
+{shard}
+""")
+    return path

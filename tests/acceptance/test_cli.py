@@ -12,30 +12,17 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.cli import main
-from syncd.testing.plugin import write_events
-from tests.conftest import rejection
+from tests.conftest import fake_config, rejection
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    events = tmp_path / "events.jsonl"
-    write_events(
-        events, [rejection(n) for n in range(6)] + [rejection(50, employees=3)]
-    )  # one company too small for the profile
-    path = tmp_path / "syncd.toml"
-    path.write_text(f"""
-[state]
-url = "sqlite:///{tmp_path / "state.db"}"
-[engine]
-lag_s = 0
-[policy.icp]
-min_employees = 10
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-""")
-    return path
+    # six prospects who fit, one company too small for the profile
+    return fake_config(
+        tmp_path,
+        [rejection(n) for n in range(6)] + [rejection(50, employees=3)],
+        extra="[policy.icp]\nmin_employees = 10",
+    )
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

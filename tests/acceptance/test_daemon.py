@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.testing.plugin import write_events
-from tests.conftest import rejection
+from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
 
@@ -43,21 +42,9 @@ class NotifySocket:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[Path, NotifySocket]]:
-    events = tmp_path / "events.jsonl"
-    write_events(events, [rejection(n) for n in range(5)])
-    config = tmp_path / "syncd.toml"
-    config.write_text(f"""
-[state]
-url = "sqlite:///{tmp_path / "state.db"}"
-[daemon]
-poll_interval_s = 3600
-[engine]
-lag_s = 0
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-""")
+    config = fake_config(
+        tmp_path, [rejection(n) for n in range(5)], extra="[daemon]\npoll_interval_s = 3600"
+    )
     notify = NotifySocket(tmp_path / "notify.sock")
     yield config, notify
     notify.sock.close()
@@ -148,22 +135,10 @@ def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
 def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     """SIGTERM during writes: the batch being sent completes and is recorded, nothing is
     left in flight, and the process exits 0 well before the work would have finished."""
-    events = tmp_path / "events.jsonl"
-    write_events(events, [rejection(n) for n in range(30)])
-    config = tmp_path / "syncd.toml"
+    config = fake_config(
+        tmp_path, [rejection(n) for n in range(30)], shard="batch_size = 2\nwrite_delay_s = 0.3"
+    )
     state = tmp_path / "state.db"
-    config.write_text(f"""
-[state]
-url = "sqlite:///{state}"
-[engine]
-lag_s = 0
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{tmp_path / "remote.db"}"
-batch_size = 2
-write_delay_s = 0.3
-""")
     proc = subprocess.Popen(
         [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
         stdout=subprocess.DEVNULL,
@@ -188,3 +163,39 @@ write_delay_s = 0.3
         written = db.execute("SELECT COUNT(*) FROM writes").fetchone()[0]
     assert "inflight" not in statuses and "in_doubt" not in statuses
     assert statuses.get("done") == written < 30  # stopped early, every applied write recorded
+
+
+def test_running_daemon_serves_metrics_and_readiness(
+    tmp_path: Path, setup: tuple[Path, NotifySocket]
+) -> None:
+    """With [metrics] listen set, /metrics reflects the first cycle and /readyz says ready."""
+    import json
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    config, notify = setup
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config.write_text(config.read_text() + f'\n[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    proc = _start(config, notify.sock.getsockname())
+    try:
+        notify.wait_for("READY=1")
+        deadline = time.monotonic() + 30
+        ok = 0.0
+        while time.monotonic() < deadline and ok < 5:
+            time.sleep(0.2)
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+            for family in text_string_to_metric_families(text.decode()):
+                for sample in family.samples:
+                    if sample.name == "syncd_writes_total" and sample.labels.get("result") == "ok":
+                        ok = sample.value
+        assert ok == 5
+        ready = urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status == 200 and json.loads(ready.read())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
