@@ -48,7 +48,7 @@ SUBJECTS: dict[TouchKind, str] = {
     TouchKind.REFERRAL: "Contact {target}, referred by {who}",
     TouchKind.URGENT: "{who} re-engaged: follow up now",
     TouchKind.OPT_OUT: "Opt-out recorded for {who}",
-    TouchKind.ENROL: "Nurture enrolment for {who}",
+    TouchKind.ENROL: "Add {who} to the nurture list",
 }
 
 

@@ -73,6 +73,7 @@ class PlanRequest:
     releases: tuple[PreparedRelease, ...]  # releases answering the no, for release touches
     offered_releases: frozenset[str]  # subjects of release touches already made
     releases_after: date  # only releases shipping after this date are news to them
+    enrol: bool = False  # add them to the nurture list (a new no only, not a new cycle)
     seq_base: int = 0
 
 

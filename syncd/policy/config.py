@@ -162,6 +162,9 @@ class CadenceConfig(_Frozen):
     account_window_days: int = Field(default=7, ge=1)
     max_nurture_per_cycle: int = Field(default=8, ge=0)
     handwritten_note_min_amount: float = Field(default=25_000, ge=0)
+    # Also add nurtured prospects to the CRM's nurture list / campaign (the sink's), on top
+    # of the touches above. Its mailings follow the campaign's own schedule, not these caps.
+    enrol: bool = False
 
     @field_validator("steps")
     @classmethod

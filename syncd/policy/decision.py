@@ -365,6 +365,7 @@ def _nurture(
             releases=releases,
             offered_releases=offered_releases(history.plan, made_until),
             releases_after=rejected_on,
+            enrol=cfg.cadence.enrol,
             seq_base=seq_base,
         )
     )

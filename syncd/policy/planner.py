@@ -50,6 +50,18 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
         b.touches.append(opt_out_touch(b.seq, due, req.opt_out_write, b.who, cfg))
         b.seq += 1
 
+    if req.enrol and Channel.EMAIL in available:
+        b.add(
+            TouchKind.ENROL,
+            req.calendar.on_or_after(req.today),
+            Channel.EMAIL,
+            "cadence.enrol",
+            "A fitting prospect said no: add them to the nurture list so they keep hearing "
+            "from us between the personal touches.",
+            write=WriteKind.ENROL,
+        )
+        b.hits.append(RuleHit("cadence.enrol", {"enrol": True}))
+
     earliest = req.today
     if req.acknowledge:
         earliest = _acknowledge(b, sched, available)

@@ -15,8 +15,11 @@ TASK_CHANNEL = {
     Channel.LINKEDIN: TaskChannel.LINKEDIN,
     Channel.MAIL: TaskChannel.TODO,
 }
-# Touch kinds that are not contact with a person, so they don't count against the caps.
-NOT_CONTACT: frozenset[TouchKind] = frozenset({TouchKind.OPT_OUT, TouchKind.URGENT})
+# Touch kinds that are not contact with a person, so they don't count against the caps: a
+# CRM flag, an alert for the owner, a campaign membership.
+NOT_CONTACT: frozenset[TouchKind] = frozenset(
+    {TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL}
+)
 
 _PREFERENCE: dict[TouchKind, tuple[Channel, ...]] = {
     TouchKind.THANK_YOU: (Channel.EMAIL, Channel.LINKEDIN, Channel.MAIL, Channel.PHONE),
@@ -68,8 +71,12 @@ def pick_channel(kind: TouchKind, available: frozenset[Channel]) -> Channel | No
 
 def contact_days(records: Iterable[TouchRecord]) -> list[date]:
     """Due dates of the records that reached a person (identity checks: enum hashing is slow)."""
-    opt_out, urgent = TouchKind.OPT_OUT, TouchKind.URGENT
-    return [r.due for r in records if r.kind is not opt_out and r.kind is not urgent]
+    opt_out, urgent, enrol = TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL
+    return [
+        r.due
+        for r in records
+        if r.kind is not opt_out and r.kind is not urgent and r.kind is not enrol
+    ]
 
 
 @dataclass(slots=True)

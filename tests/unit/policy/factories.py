@@ -108,6 +108,10 @@ def reply(
     )
 
 
+# A CRM flag, an owner alert, a campaign membership: not contact with a person.
+NOT_A_TOUCH = (TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL)
+
+
 def of_kind(decision: Decision, kind: TouchKind) -> list[Touch]:
     return [t for t in decision.plan.touches if t.kind is kind] if decision.plan else []
 
@@ -116,7 +120,7 @@ def contact_touches(plan: Plan | None) -> list[Touch]:
     """Touches that reach a person (opt-out writes and owner alerts don't)."""
     if plan is None:
         return []
-    return [t for t in plan.touches if t.kind not in (TouchKind.OPT_OUT, TouchKind.URGENT)]
+    return [t for t in plan.touches if t.kind not in NOT_A_TOUCH]
 
 
 def record(touch: Touch, prospect_key: str, account_key: str | None) -> TouchRecord:

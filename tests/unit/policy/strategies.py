@@ -203,6 +203,7 @@ def configs(draw: st.DrawFn) -> PolicyConfig:
         {"date": NOW.date() + timedelta(days=40), "title": "SSO", "tags": ["sso"]},
         {"date": NOW.date() + timedelta(days=100), "title": "Cheaper", "reasons": ["budget"]},
     ]
+    cadence["enrol"] = draw(st.booleans())
     return PolicyConfig(
         icp=icp,
         cadence=cadence,

@@ -27,7 +27,7 @@ from syncd.model import (
     touch_key,
 )
 from syncd.policy import PolicyConfig, decide, recheck, review
-from tests.unit.policy.factories import NOW, Engine, contact_touches
+from tests.unit.policy.factories import NOT_A_TOUCH, NOW, Engine, contact_touches
 from tests.unit.policy.strategies import (
     NO_INTENTS,
     ZONES_WITH_TYPO,
@@ -276,7 +276,7 @@ def test_caps_hold_over_any_window_as_plans_come_and_go(data: st.DataObject) -> 
         engine.apply(event, who, decision)
         engine.materialise(now.date())
     live = engine.live()
-    contact = [r for r in live if r.kind not in (TouchKind.OPT_OUT, TouchKind.URGENT)]
+    contact = [r for r in live if r.kind not in NOT_A_TOUCH]
     by_person: dict[str, list[date]] = defaultdict(list)
     for r in contact:
         by_person[r.prospect_key].append(r.due)

@@ -97,6 +97,18 @@ def test_small_deals_get_no_handwritten_note() -> None:
     assert of_kind(decision, TouchKind.HANDWRITTEN_NOTE) == []
 
 
+def test_with_enrolment_on_a_nurtured_prospect_joins_the_nurture_list_once() -> None:
+    """'Lead generation campaigns combined with prospecting': one enrolment write per no."""
+    cfg = PolicyConfig(cadence={"enrol": True})
+    decision = decide(lost_deal(), History(), cfg, NOW)
+    (enrol,) = of_kind(decision, TouchKind.ENROL)
+    assert enrol.write is WriteKind.ENROL and enrol.due == TODAY
+    assert enrol.suppress_channel is Channel.EMAIL
+    assert of_kind(decide(lost_deal(), History(), CFG, NOW), TouchKind.ENROL) == []
+    no_email = person(opted_out=frozenset({Channel.EMAIL}))
+    assert of_kind(decide(lost_deal(who=no_email), History(), cfg, NOW), TouchKind.ENROL) == []
+
+
 # --- "Call again in about six months, depending on potential worth" ---------------------------
 
 
