@@ -73,7 +73,7 @@ class _Reading:
         return any(self.hits.get(c) for c in cues)
 
     def quotes(self, *cues: Cue) -> list[str]:
-        found = sorted((h for c in cues for h in self.hits.get(c, ())), key=lambda h: h.start)
+        found = _outermost([h for c in cues for h in self.hits.get(c, ())])
         return [self.text.quote(h.start, h.end) for h in found]
 
 
@@ -204,7 +204,7 @@ class Classifier:
 
     def _opt_outs(self, r: _Reading) -> Classification | None:
         cues = (*_OPT_OUT_DECISIVE, Cue.OPT_OUT_BARE)
-        found = [(h, r.text) for c in cues for h in r.hits.get(c, ())]
+        found = [(h, r.text) for h in _outermost([h for c in cues for h in r.hits.get(c, ())])]
         found += r.subject_opt_outs
         if not found:
             return None
@@ -264,6 +264,16 @@ class Classifier:
             language=r.language,
             text=r.text.original,
         )
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """Hits in text order, without those inside another ("Désabonnez" in "Désabonnez-moi")."""
+    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if not any(k.start <= hit.start and hit.end <= k.end for k in kept):
+            kept.append(hit)
+    return kept
 
 
 def _sender_address(sender: str) -> str:

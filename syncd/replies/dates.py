@@ -111,7 +111,11 @@ def _date_pattern(months: str, weekdays: str, *, relative: str | None) -> str:
     )
     if relative is None:
         return absolute
-    return rf"(?:{absolute}|(?P<dx_wdonly>{weekdays})\b|(?P<dx_tom>{relative})\b)"
+    return (
+        rf"(?:{absolute}|(?P<dx_wdonly>{weekdays})\b|(?P<dx_tom>{relative})\b"
+        rf"|(?:the\s+)?(?P<dx_dayonly>\d{{1,2}})(?:st|nd|rd|th)\b"
+        rf"|(?P<dx_monly>{months})\b(?:\s+(?P<dx_ymonly>20\d\d))?)"
+    )
 
 
 class DateFinder:
@@ -140,7 +144,9 @@ class DateFinder:
         def expand(template: str) -> str:
             return re.sub(r"<<(\w+)>>", lambda m: macros[m.group(1)], fold_pattern(template))
 
-        self._timing = [re.compile(expand(t)) for lx in lexicons for t in lx.timing]
+        templates = [t for lx in lexicons for t in lx.timing]
+        templates.sort(key=lambda t: "<<DATE>>" not in t)  # explicit dates win overlaps
+        self._timing = [re.compile(expand(t)) for t in templates]
         # most replies state no timing at all: one cheap pass decides whether to look closer
         self._any_timing = WordStartPatterns(
             [p.pattern.replace("(?P=dx_sep)", "[./]") for p in self._timing]
@@ -261,6 +267,23 @@ class DateFinder:
         if relative and "dx_wdonly" in g:
             weekday = vocab.lookup(vocab.weekdays, g["dx_wdonly"])
             return _next_weekday(sent, weekday) if isinstance(weekday, int) else None
+        if relative and "dx_dayonly" in g:  # "back on the 19th": this month or the next
+            day_of_month = int(g["dx_dayonly"])
+            here = _on(sent, sent.year, sent.month, day_of_month)
+            if here is not None and here >= sent:
+                return here
+            following = sent.replace(day=1) + relativedelta(months=1)
+            return _on(sent, following.year, following.month, day_of_month)
+        if relative and "dx_monly" in g:  # "until January 2027": its first day
+            month_only = vocab.lookup(vocab.months, g["dx_monly"])
+            if not isinstance(month_only, int):
+                return None
+            year_only = int(g["dx_ymonly"]) if "dx_ymonly" in g else None
+            return (
+                _on(sent, year_only, month_only, 1)
+                if year_only
+                else _month(sent, month_only, year=None, part=None, after=False)
+            )
         year: int | None
         if "dx_m1" in g or "dx_m2" in g:
             month = vocab.lookup(vocab.months, g.get("dx_m1") or g["dx_m2"])

@@ -42,7 +42,6 @@ NEGATABLE: frozenset[Cue] = frozenset(
         Cue.OPT_OUT,
         Cue.OPT_OUT_BARE,
         Cue.ERASURE,
-        Cue.NOT_NOW,
         Cue.INTERESTED,
         Cue.COMPETITOR,
         Cue.COMPETITOR_NAMED,

@@ -24,6 +24,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:kontaktaufnahmen?|anrufe|e-?mails|werbung|zusendungen) (?:bitte |künftig )?(?:einstellen|unterlassen)\b",
         r"\b(?:das ist|ist|reiner|purer|ihr) spam\b",
         r"\bals spam (?:markiert|melden|gemeldet|markieren)\b",
+        r"\baus (?:dem|ihrem|diesem|allen|ihren) \w*(?:verteiler|liste|newsletter)\w* (?:nehmen|streichen|entfernen|löschen|austragen)\b",
+        r"\bnichts mehr von (?:ihnen|euch|dir) (?:hören|lesen|bekommen)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\bkeine (?:weiteren |weitere |erneuten |neuen )?(?:e-?mails|mails|nachrichten|anrufe|kontaktaufnahmen?|werbung|newsletter|zusendungen|kontakte|werbe-?mails|angebote|kaltakquise) mehr\b",
@@ -50,6 +52,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:art\.?|artikel) ?(?:17|21) (?:dsgvo|ds-gvo|gdpr)\b",
         r"\bdsgvo\b.{0,60}\b(?:lösch|widersp)",
         r"\brecht auf (?:löschung|vergessenwerden|widerspruch)\b",
+        r"\blöschung (?:meiner|unserer|der) (?:\w+ )?(?:daten|kontaktdaten|adresse|e-?mail-?adresse)\b",
     ),
     Cue.FOOTER: (
         r"\bwenn sie (?:\w+ ){0,5}nicht (?:mehr )?(?:erhalten|empfangen|bekommen) (?:möchten|wollen)",
@@ -91,6 +94,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bwir verzichten\b",
         r"\bkommt (?:für uns )?nicht in frage\b",
         r"\b(?:sind|wir sind) (?:viel )?zu klein\b",
+        r"\bnichts für (?:uns|mich)\b",
+        r"\baber nein\b(?=\s*(?:[.!,]|\Z))",
     ),
     Cue.NOT_NOW: (
         r"\b(?:derzeit|momentan|aktuell|zurzeit|zur zeit|im moment|gerade|jetzt|dieses jahr|in diesem jahr|vorerst|noch) (?:\w+ ){0,3}(?:nicht|kein\w*)\b",
@@ -119,6 +124,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bmehr (?:erfahren|informationen|infos|details)\b",
         r"\bwann (?:haben sie|hätten sie|passt es|passt ihnen)\b",
         r"\b(?:passt|geht) (?:ihnen |es )?(?:<<weekday_de>>|morgen|nächste woche)\b",
+        r"\b(?:ich|wir) (?:würde|würden|hätte|hätten) gerne?\b",
     ),
     Cue.COMPETITOR: (
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
@@ -203,6 +209,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bbelästig\w*",
         r"\bkommunikation\b",
         r"\bwidersp\w*",
+        r"\bhören\b",
     ),
 }
 
@@ -337,7 +344,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>nach)|im|ab|bis|vor|ca\.?|etwa|um)\s+(?:(?P<part><<PART>>)\s+)?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<part><<PART>>)\s+(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?:(?P<after>nach dem|nach)|im|ab|bis zum|zum|bis)\s+(?:nächsten\s+|kommenden\s+)?(?P<season><<SEASON>>)\b",
-        r"\b(?:im\s+|ab\s+dem\s+|ab\s+)?(?P<qord><<ORD>>)\.?\s+quartal\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>nach dem)\s+|im\s+|ab\s+dem\s+|ab\s+)?(?P<qord><<ORD>>)\.?\s+quartal\b(?:\s+(?P<year>20\d\d))?",
         r"\bq(?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:zum |am |gegen )?(?:jahresende|ende des jahres|ende dieses jahres))\b",
         r"\b(?P<newyear>im neuen jahr|nach (?:dem )?neujahr|nach dem jahreswechsel|anfang des (?:neuen|kommenden) jahres)\b",

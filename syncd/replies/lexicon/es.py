@@ -26,6 +26,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno (?:quiero|deseo|queremos|deseamos) (?:recibir|que me (?:escriban|llamen|contacten|envíen|manden)|ser contactad\w*|más (?:correos|mensajes|llamadas))\b",
         r"\bno más (?:correos|emails|e-mails|mensajes|llamadas|comunicaciones)\b",
         r"\bnunca (?:me )?(?:suscribí|registré|inscribí|di mi consentimiento)\b",
+        r"\bno (?:contactarme|escribirme|llamarme|enviarme|molestarme|contactarnos|escribirnos|llamarnos)\b",
     ),
     Cue.OPT_OUT_BARE: (
         r"\A\W*(?:baja|stop)\W*\Z",
@@ -38,6 +39,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bderecho (?:de|a la) (?:oposición|supresión|cancelación|olvido)\b",
         r"\bme opongo\b",
         r"\b(?:rgpd|lopd|lopdgdd)\b.{0,60}\b(?:borr|elimin|supr|opo)",
+        r"\b(?:solicito|pido|quiero|exijo) (?:la )?(?:baja|supresión|eliminación|cancelación) de (?:mis|nuestros) datos\b",
     ),
     Cue.FOOTER: (
         r"\bpara (?:darse|darte|dar) de baja\b",
@@ -68,6 +70,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno (?:encaja|aplica|procede)\b",
         r"\bsin interés\b",
         r"\bsomos (?:muy |demasiado )pequeños\b",
+        r"\bpero no\b(?=\s*(?:[.!,]|\Z))",
     ),
     Cue.NOT_NOW: (
         r"\b(?:ahora|por ahora|de momento|por el momento|en este momento|este año|todavía|aún|actualmente) (?:\w+ ){0,2}no\b",
@@ -97,6 +100,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:llámeme|llámame|llámenme|llámenos)\b",
         r"\b(?:cuánto cuesta|cuál es el precio)\b",
         r"\bmás información\b",
+        r"\b(?:me|nos) gustaría (?:ver|saber|conocer|recibir|hablar|tener|agendar|una demo)\b",
     ),
     Cue.COMPETITOR: (
         r"\bcompetencia\b",
@@ -294,7 +298,7 @@ LEXICON = Lexicon(
         r"\b(?P<vague>(?:el )?próximo (?:año fiscal|ejercicio)|la próxima renovación)\b",
         r"\b(?:(?P<after>después de)|en|a partir de|desde|hasta|para|hacia|antes de|(?:a )?(?P<part><<PART>>)\s+de)\s+(?P<month><<MONTH>>)\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
         r"\b(?:(?P<after>después del?)|en|para|hasta|la próxima|el próximo|este|esta)\s+(?P<season><<SEASON>>)\b",
-        r"\b(?:el\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>después del)\s+|el\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
         r"\bq(?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:a )?(?:finales|final|fin) (?:de|del) (?:este )?año)\b",
         r"\b(?P<newyear>año nuevo|principios de año|inicio de año)\b",

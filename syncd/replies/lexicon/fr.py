@@ -23,6 +23,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\blaissez[- ](?:moi|nous) tranquilles?\b",
         r"\bfoutez[- ](?:moi|nous) la paix\b",
         r"\blaissez[- ](?:moi|nous) en paix\b",
+        r"\b(?:retirez|supprimez|enlevez|effacez|rayez) (?:mon (?:adresse|e-?mail|nom|numéro|contact)|mes coordonnées|cette adresse)\b",
+        r"\b(?:cesser|arrêter|stopper) (?:vos|les|ces) (?:e-?mails|mails|messages|appels|relances|sollicitations|envois)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b",
@@ -79,6 +81,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\btrop petit\w*",
         r"\bpas (?:de |d')intérêt\b",
         r"\bne (?:sommes|suis) pas (?:à la recherche|preneur|preneurs)\b",
+        r"\bmais non\b(?=\s*(?:[.!,]|\Z))",
     ),
     Cue.NOT_NOW: (
         r"\bpas (?:pour le moment|maintenant|en ce moment|actuellement|pour l'instant|cette année|tout de suite|encore|dans l'immédiat)\b",
@@ -107,6 +110,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\ben savoir plus\b",
         r"\b(?:combien (?:ça|cela) coûte|quel(?:s)? (?:est|sont) (?:le|les|vos) (?:prix|tarifs?))\b",
         r"\b(?:disponible|dispo) (?:<<weekday_fr>>|demain|la semaine prochaine)\b",
+        r"\b(?:j'aimerais|je voudrais|nous aimerions|nous voudrions) (?:bien )?(?:voir|en savoir|recevoir|avoir|échanger|discuter|une démo|un devis)\b",
     ),
     Cue.COMPETITOR: (
         r"\bconcurren\w*",
@@ -309,7 +313,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>après)|en|dès|à partir d[e']|courant|vers|jusqu'en|avant|pour|au mois d[e'])\s*(?:(?P<part><<PART>>)[- ](?:de |d')?)?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<part><<PART>>)[- ](?:de |d')?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?:au |à l'|en |cet |ce |dès l'|(?P<after>après) (?:le |l'))(?P<season><<SEASON>>)(?:\s+prochain)?\b",
-        r"\b(?:au |le |du )?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>après le) |au |le |du )?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?P<year>20\d\d))?",
         r"\b[qt](?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:d'ici |à la |en )?fin (?:d'année|de l'année|de cette année))\b",
         r"\b(?P<newyear>(?:après le |au )?nouvel an|en début d'année|début d'année)\b",
