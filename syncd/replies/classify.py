@@ -122,7 +122,7 @@ class Classifier:
             reading.subject_opt_outs = [
                 (h, subject)
                 for h in self._matcher.scan(subject, OPT_OUT_CUES)
-                if h.cue is not Cue.FOOTER
+                if h.cue is not Cue.NOT_A_REQUEST
             ]
         return reading
 
@@ -179,7 +179,8 @@ class Classifier:
             return self._result(r, Intent.COMPETITOR, evidence, followup=followup, competitor=named)
         if r.has(Cue.HOSTILE):
             return self._result(r, Intent.NOT_INTERESTED, r.quotes(Cue.HOSTILE))
-        deferrals = [t for t in timings if self._defers(t, r.sent)]
+        # a stated timing is a deferral; next to interest only when it is far enough out
+        deferrals = [t for t in timings if self._defers(t, r.sent) or not r.has(Cue.INTERESTED)]
         if r.has(Cue.NOT_NOW) or deferrals:
             evidence = r.quotes(Cue.NOT_NOW) + [r.text.quote(t.start, t.end) for t in timings]
             return self._result(r, Intent.NOT_NOW, evidence, followup=followup)

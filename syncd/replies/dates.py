@@ -7,10 +7,11 @@ like one ("Je" parsed as a date); here a date only counts when a cue anchors it:
 relative to the reply's own Date header, so the result is reproducible.
 
 Timing templates in the lexicons use named groups that say how to resolve them:
-`n`+`unit` (offset), `half` (six months), `next` (start of the next week/month/quarter/year,
-with an optional `part`), `month` (+ `day`, `year`, `part`, `after`), `season`, `q`/`qord`
-(quarter), `yearend`, `newyear`, `winter`/`summer`/`holidays`, `weekday`, `vague` (timing
-without a date, e.g. "next fiscal year"), and `dx_*` (an explicit date, see `DATE`).
+`n`+`unit` (offset), `yonly` (a bare year), `half` (six months), `next` (start of the next
+week / month / quarter / year, with an optional `part`), `month` (+ `day`, `year`, `part`,
+`after`), `season`, `q` / `qord` (quarter), `yearend`, `newyear`, `winter` / `summer` /
+`holidays`, `weekday`, `vague` (timing without a date, e.g. "next fiscal year"), and `dx_*`
+(an explicit date, see `_date_pattern`).
 """
 
 from __future__ import annotations
@@ -239,6 +240,9 @@ class DateFinder:
             month = 3 * q - 2
             year = int(groups["year"]) if "year" in groups else None
             return _month(sent, month, year=year, part=None, after="after" in groups, span=3)
+        if "yonly" in groups:  # "not until 2027": its first day (after 2027: the next year's)
+            year = int(groups["yonly"]) + (1 if "after" in groups else 0)
+            return date(year, 1, 1)
         if "yearend" in groups:
             end = date(sent.year, 12, 1)
             return end if end > sent else None

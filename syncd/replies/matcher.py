@@ -28,7 +28,7 @@ INTENT_CUES: dict[Intent, Cue] = {
     Intent.COMPETITOR: Cue.COMPETITOR,
     Intent.REFERRAL: Cue.REFERRAL,
 }
-OPT_OUT_CUES = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.OPT_OUT_BARE, Cue.ERASURE, Cue.FOOTER)
+OPT_OUT_CUES = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.OPT_OUT_BARE, Cue.ERASURE, Cue.NOT_A_REQUEST)
 _SPECIFIC = {
     ChannelWord.EMAIL: Channel.EMAIL,
     ChannelWord.PHONE: Channel.PHONE,
@@ -106,7 +106,7 @@ class Matcher:
         }
 
     def scan(self, text: Folded, cues: Iterable[Cue] | None = None) -> list[Hit]:
-        """Cue hits in text order, without negated ones and footer wording."""
+        """Cue hits in text order, without negated ones and mentions that are no request."""
         wanted = set(cues) if cues is not None else None
         hits: list[Hit] = []
         for table in self._tables:
@@ -118,9 +118,9 @@ class Matcher:
                     continue
                 language, name = _attribute(table, text.text, start)
                 hits.append(Hit(table.cue, start, end, language, name))
-        footers = [h for h in hits if h.cue is Cue.FOOTER]
-        if footers:
-            hits = [h for h in hits if not _inside_footer(h, footers)]
+        excluded = [h for h in hits if h.cue is Cue.NOT_A_REQUEST]
+        if excluded:
+            hits = [h for h in hits if not _overlaps_exclusion(h, excluded)]
         hits = sorted(set(hits), key=lambda h: (h.start, -h.end, h.cue))
         return hits
 
@@ -168,10 +168,10 @@ def _attribute(table: _Table, text: str, start: int) -> tuple[str, tuple[int, in
     return table.by_language[0][0], None
 
 
-def _inside_footer(hit: Hit, footers: list[Hit]) -> bool:
+def _overlaps_exclusion(hit: Hit, excluded: list[Hit]) -> bool:
     if hit.cue not in (Cue.OPT_OUT, Cue.OPT_OUT_BARE):
         return False
-    return any(f.start < hit.end and hit.start < f.end for f in footers)
+    return any(x.start < hit.end and hit.start < x.end for x in excluded)
 
 
 def _tail_pattern(negator_sets: Iterable[tuple[str, ...]]) -> re.Pattern[str]:

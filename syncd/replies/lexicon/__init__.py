@@ -24,7 +24,8 @@ class Cue(StrEnum):
     OPT_OUT_FIRM = "opt_out_firm"  # already negative ("don't call me"): never cancelled
     OPT_OUT_BARE = "opt_out_bare"  # a bare word ("unsubscribe") that machine footers use too
     ERASURE = "erasure"  # delete my data / GDPR objection: every channel
-    FOOTER = "footer"  # newsletter footer wording, which is not a request
+    # mentions removal without asking for it: newsletter footers, "remove me from the cc"
+    NOT_A_REQUEST = "not_a_request"
     HOSTILE = "hostile"
     NOT_INTERESTED = "not_interested"
     NOT_NOW = "not_now"

@@ -48,13 +48,15 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\blöschen sie (?:bitte |umgehend |sofort )?(?:alle )?(?:meine|unsere) (?:personenbezogenen |persönlichen )?(?:daten|kontaktdaten|angaben|informationen)\b",
         r"\b(?:meine|unsere) (?:personenbezogenen |persönlichen )?(?:daten|kontaktdaten) (?:\w+ ){0,3}(?:löschen|entfernen)\b",
-        r"\b(?:widerspreche|widersprechen|widerspruch gegen|werbewiderspruch)\b",
+        r"\bwiderspr\w*\b.{0,60}\b(?:daten|werbung|verarbeitung|nutzung|speicherung|kontakt\w*|e-?mails?|ansprache)",
+        r"\bwerbewiderspruch\b",
         r"\b(?:art\.?|artikel) ?(?:17|21) (?:dsgvo|ds-gvo|gdpr)\b",
-        r"\bdsgvo\b.{0,60}\b(?:lösch|widersp)",
+        r"\bdsgvo\b.{0,60}\b(?:lösche|widerspreche)\b",
         r"\brecht auf (?:löschung|vergessenwerden|widerspruch)\b",
         r"\blöschung (?:meiner|unserer|der) (?:\w+ )?(?:daten|kontaktdaten|adresse|e-?mail-?adresse)\b",
+        r"\b(?:meine|unsere) (?:daten|adresse|e-?mail-?adresse|nummer|telefonnummer|kontaktdaten)\b[\s\S]{0,80}?\b(?:löschen|entfernen|streichen)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bwenn sie (?:\w+ ){0,5}nicht (?:mehr )?(?:erhalten|empfangen|bekommen) (?:möchten|wollen)",
         r"\bklicken sie hier,? um sich abzumelden\b",
         r"\bhier abmelden\b",
@@ -125,6 +127,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bwann (?:haben sie|hätten sie|passt es|passt ihnen)\b",
         r"\b(?:passt|geht) (?:ihnen |es )?(?:<<weekday_de>>|morgen|nächste woche)\b",
         r"\b(?:ich|wir) (?:würde|würden|hätte|hätten) gerne?\b",
+        r"\b(?:können|könnten) wir (?:\w+ ){0,3}(?:telefonieren|sprechen|reden|treffen|einen termin)\b",
     ),
     Cue.COMPETITOR: (
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
@@ -352,6 +355,7 @@ LEXICON = Lexicon(
         r"\bnach (?:den |der |dem )?(?P<summer>sommerferien|sommerpause|sommerurlaub)\b",
         r"\bnach (?:den )?(?P<holidays>ferien)\b",
         r"\b(?:nächsten|kommenden)\s+(?P<weekday><<WEEKDAY>>)\b",
+        r"\b(?:(?P<after>nach)|ab|bis|vor|im jahr|anfang|in)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"bis(?: einschließlich| einschl\.?| inkl\.?| zum| zur)?",

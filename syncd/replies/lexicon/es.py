@@ -37,11 +37,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\b(?:borren|borre|borrad|eliminen|elimine|supriman|suprima|borrar|eliminar|suprimir) (?:todos )?(?:mis|nuestros) datos\b",
         r"\bderecho (?:de|a la) (?:oposición|supresión|cancelación|olvido)\b",
-        r"\bme opongo\b",
-        r"\b(?:rgpd|lopd|lopdgdd)\b.{0,60}\b(?:borr|elimin|supr|opo)",
+        r"\bme opongo (?:a|al) (?:\w+ ){0,3}(?:tratamiento|uso|datos|envío|envio)\b",
+        r"\b(?:rgpd|lopd|lopdgdd)\b.{0,60}\b(?:borren|eliminen|supriman|me opongo)\b",
         r"\b(?:solicito|pido|quiero|exijo) (?:la )?(?:baja|supresión|eliminación|cancelación) de (?:mis|nuestros) datos\b",
+        r"\bmis datos\b[\s\S]{0,80}?\b(?:bórrenlos|elimínenlos|bórralos|elimínalos|bórrelos|elimínelos)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bpara (?:darse|darte|dar) de baja\b",
         r"\bhaga clic aquí\b",
         r"\bsi (?:no )?desea (?:dejar de recibir|darse de baja)\b",
@@ -101,6 +102,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:cuánto cuesta|cuál es el precio)\b",
         r"\bmás información\b",
         r"\b(?:me|nos) gustaría (?:ver|saber|conocer|recibir|hablar|tener|agendar|una demo)\b",
+        r"\bme parece (?:muy )?(?:interesante|bien|buena idea)\b",
+        r"\bcuándo (?:podemos|podríamos) (?:hablar|reunirnos|vernos)\b",
     ),
     Cue.COMPETITOR: (
         r"\bcompetencia\b",
@@ -306,6 +309,7 @@ LEXICON = Lexicon(
         r"\bdespués (?:de|del) (?:las |la |el )?(?P<summer>vacaciones de verano)\b",
         r"\bdespués de (?:las )?(?P<holidays>vacaciones)\b",
         r"\b(?:el )?(?:próximo )?(?P<weekday><<WEEKDAY>>)\s+(?:que viene|próximo)\b",
+        r"\b(?:(?P<after>después de)|en|a partir de|desde|hasta|antes de|principios de)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"hasta(?: el)?",

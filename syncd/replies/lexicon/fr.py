@@ -42,11 +42,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\b(?:supprimez|effacez|supprimer|effacer) (?:toutes )?(?:mes|nos) (?:données|coordonnées|informations)(?: personnelles)?\b",
         r"\bdroit (?:d'opposition|à l'effacement|à l'oubli|d'effacement)\b",
-        r"\bje m'oppose\b",
+        r"\bje m'oppose (?:à|au|aux) (?:\w+ ){0,3}(?:traitement|utilisation|données|prospection|démarchage|sollicitations?)\b",
         r"\b(?:article|art\.?) ?(?:17|21) (?:du )?rgpd\b",
-        r"\brgpd\b.{0,60}\b(?:suppr|effac|oppos)",
+        r"\brgpd\b.{0,60}\b(?:supprimez|effacez|je m'oppose)\b",
+        r"\bmes (?:données|coordonnées|adresse|numéro|informations)\b[\s\S]{0,80}?\b(?:supprimez|effacez|retirez)[- ](?:les|la|le)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bpour (?:vous )?(?:désabonner|désinscrire)\b",
         r"\bcliquez ici pour\b",
         r"\bse désinscrire\b",
@@ -111,6 +112,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:combien (?:ça|cela) coûte|quel(?:s)? (?:est|sont) (?:le|les|vos) (?:prix|tarifs?))\b",
         r"\b(?:disponible|dispo) (?:<<weekday_fr>>|demain|la semaine prochaine)\b",
         r"\b(?:j'aimerais|je voudrais|nous aimerions|nous voudrions) (?:bien )?(?:voir|en savoir|recevoir|avoir|échanger|discuter|une démo|un devis)\b",
+        r"\bje veux bien\b",
+        r"\bquand (?:êtes-vous|seriez-vous|êtes vous|seriez vous) disponible",
     ),
     Cue.COMPETITOR: (
         r"\bconcurren\w*",
@@ -321,6 +324,7 @@ LEXICON = Lexicon(
         r"\b(?:après (?:l'|les |la )?|à la )(?P<summer>été|vacances d'été|rentrée|grandes vacances)\b",
         r"\baprès les (?P<holidays>vacances)\b",
         r"\b(?P<weekday><<WEEKDAY>>)\s+prochain\b",
+        r"\b(?:(?P<after>après)|en|à partir de|dès|avant|début)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"jusqu'(?:au|à|a)",

@@ -49,13 +49,13 @@ def test_opt_out_requests_are_opt_outs_on_their_channels(
 
 @pytest.mark.parametrize(
     ("language", "text", "intent", "expected"),
-    cases.NOT_OPT_OUT,
-    ids=[f"{lang}:{text[:40]}" for lang, text, _, _ in cases.NOT_OPT_OUT],
+    cases.TRAPS,
+    ids=[f"{lang}:{text[:40]}" for lang, text, _, _ in cases.TRAPS],
 )
-def test_negated_or_unrelated_stop_words_are_not_opt_outs(
+def test_cue_words_that_are_not_meant_do_not_count(
     language: str, text: str, intent: str, expected: dict[str, Any]
 ) -> None:
-    """ "I'm not asking you to remove me", "stop wasting my time": no opt-out is recorded."""
+    """ "I'm not asking you to remove me", "I'll let you know": such words are not literal."""
     check(language, text, Intent(intent), expected)
 
 
