@@ -88,9 +88,8 @@ class Folded:
 
     def quote(self, start: int, end: int) -> str:
         """The original characters behind the folded span [start, end)."""
-        if self.offsets is None:
-            return self.original[start:end].strip()
-        return self.original[self.offsets[start] : self.offsets[end]].strip()
+        span = (start, end) if self.offsets is None else (self.offsets[start], self.offsets[end])
+        return self.original[span[0] : span[1]].strip().rstrip(".,;:")
 
     def clause_start(self, pos: int) -> int:
         """Where the clause containing folded offset `pos` begins."""

@@ -136,6 +136,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\blaufenden? vertrag\b",
         r"\bvertrag (?:verlängert|unterschrieben|abgeschlossen)\b",
         r"\b(?:haben|sind) (?:bereits|schon) (?:einen?|mit einem) (?:anbieter|dienstleister|partner|lieferanten)\b",
+        r"\bbleiben (?:bei|mit) (?:unserem|unserer|dem|der) (?:aktuellen |bisherigen |jetzigen )?(?:anbieter|dienstleister|lieferanten|partner)\b",
     ),
     Cue.COMPETITOR_NAMED: (
         r"\bfür <<name>> entschieden\b",
@@ -143,6 +144,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:nutzen|verwenden|benutzen|setzen) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*<<name>>",
         r"\bmit <<name>> (?:unterschrieben|abgeschlossen|entschieden)\b",
         r"\bhaben (?:uns )?(?:bereits |schon )?<<name>> (?:gewählt|ausgewählt|gekauft|eingeführt|implementiert)\b",
+        r"\bbleiben (?:bei|mit) <<name>>",
     ),
     Cue.REFERRAL: (
         r"\bnicht (?:der|die) (?:richtige[nr]?|zuständige[nr]?) (?:ansprechpartner(?:in)?|person|kontakt)\b",

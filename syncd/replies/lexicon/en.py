@@ -36,7 +36,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"contact(?:ing)?|communications?|spam(?:ming)?|writing|texting|texts|marketing|"
         r"newsletters?|follow[- ]?ups?|outreach|pestering|bothering|harass(?:ing|ment)|"
         r"soliciting|solicitations?|reaching out)\b",
-        r"\b(?:please )?(?:lose|forget|delete|remove|bin) my (?:number|phone number|e-?mail(?: address)?|address|contact(?: details| info(?:rmation)?)?)\b",
+        r"\b(?:please )?(?:lose|forget|delete|remove|bin) (?:my (?:number|phone number|e-?mail(?: address)?|address|contact(?: details| info(?:rmation)?)?)|this (?:e-?mail )?(?:address|number))\b",
         r"\b(?:put|add|place) (?:me|us|my (?:name|number|e-?mail)) (?:on|to) (?:your|the) (?:do[- ]not[- ](?:call|contact|e-?mail|mail)|dnc|suppression|opt[- ]out|unsubscribe) list\b",
         r"\bleave (?:me|us) alone\b",
         r"\b(?:this is|that's|that is|it's|it is|pure|total|more|just|unsolicited|your) spam\b(?! folder| filter)",
@@ -49,6 +49,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bdo[- ]not[- ](?:call|contact|e-?mail) (?:list|registry|register)\b",
         r"\bspamming (?:me|us)\b",
         r"\bmy (?:e-?mail(?: address)?|address|number|phone number|details|data|contact(?: info(?:rmation)?| details)?|information|name)\b[\s\S]{0,80}?\b(?:remove|delete|erase|forget|lose|bin) (?:it|them|this|that)\b",
+        r"\byou (?:would |could |can |to |will )?(?:stop(?:ped)?|quit) (?:e-?mailing|calling|contacting|messaging|sending|writing|spamming|bothering|reaching out)\b",
+        r"\brefrain from (?:contacting|e-?mailing|calling|messaging|sending|writing)\b",
+        r"\bunwanted (?:e-?mails?|messages?|calls?|contact|solicitations?)\b",
+        r"\b(?:e-?mails?|messages?|calls?) (?:are|is) (?:unwanted|unsolicited|not welcome)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         rf"\b(?:please )?(?:<<dont>>|never)(?: ever)? {_CONTACT_VERB}(?: or {_CONTACT_VERB})? (?:me|us|this (?:e-?mail|address|number)|our (?:team|company|staff|office|people))\b{_NOT_SCHEDULING}(?: ever again| again| anymore| any more)?",
@@ -74,6 +78,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\A\W*(?:please )?(?:remove|stop|delete)(?: me| please| it)?\W*\Z",
         r"(?<!to )\b(?:please )?stop(?: it| this| now| please| immediately| already)*(?=\s*(?:[.!]|\Z))",
         r"\bunsubscribed\b",
+        r"\bunsub\b",
     ),
     Cue.ERASURE: (
         r"\b(?:delete|erase|remove|purge|destroy|wipe) (?:all )?(?:of )?(?:my|our) (?:personal )?(?:data|details|information|info|records?|profile|contact (?:details|data|information|info))\b",
@@ -274,6 +279,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:could|might|would|will) be (?:very |really |quite )?(?:useful|helpful|interesting|valuable|relevant) (?:for|to) us\b",
         r"\b(?:can|could|shall) we (?:talk|chat|meet|speak|connect|schedule|set up|book|do a|have a)\b",
         r"\b<<weekday_en>>(?: (?:morning|afternoon))? at \d{1,2}(?::\d\d)?\b",
+        r"\bgo with (?:next )?<<weekday_en>>\b",
     ),
     Cue.COMPETITOR: (
         r"\bcompetitors?\b",
@@ -284,11 +290,18 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\balready (?:work|working|partnered|partner|signed|contracted) with (?:a|an|another|someone|somebody)\b",
         r"\b(?:already|currently) (?:have|work with|use|using|working with) (?:a|an) (?:vendor|provider|supplier|partner)\b",
         r"\b(?:already|currently) (?:have|got|has) (?:a|an) (?:\w+ )?(?:vendor|provider|supplier|partner)\b",
+        r"\b(?:went|going|gone|go|signed|chose|picked|decided to go) with (?:someone|somebody|another (?:company|firm|vendor|provider|partner|one))(?: else)?\b",
     ),
     Cue.COMPETITOR_NAMED: (
-        r"\b(?:we|we've|we have|the team|our team|management|the board|our company|they|i|i've) (?:just |recently |already |finally |ultimately |eventually |have |'ve )*(?:went|gone|go|going|decided to go|chose to go|opted to go|are going|'re going|will go|'ll go) with <<name>>",
+        r"\b(?:we(?:'ve|'re|'ll| have| are| will)?|the team|our team|management|the board|our company|they|i(?:'ve)?) (?:just |recently |already |finally |ultimately |eventually |have |'ve |be |are |will |decided to |chose to |opted to |ended up |are going to |'re going to )*(?:went|gone|go|going|stay(?:ing|ed)?|stick(?:ing)?|stuck|moving forward|move forward|moved forward|proceed(?:ing|ed)?|renew(?:ing|ed)?|sign(?:ed|ing)?|partner(?:ed|ing)?) with <<name>>",
+        r"(?:\A|[.!?\n]\s*)(?:going|went|gone|sticking|staying) with <<name>>",
+        r"\bawarded (?:the|our|this) (?:contract|deal|project|business|tender|work|rfp) to <<name>>",
+        r"\b(?:we(?:'re| are)) an? <<name>> (?:shop|house|customer|user|client)\b",
+        r"\b<<name>> (?:won|got) (?:the|our|this) (?:deal|business|contract|project|tender|rfp)\b",
+        r"\b<<name>> (?:was|has been|were) (?:selected|chosen|picked)\b",
+        r"\b<<name>> is (?:our|the) (?:current |existing |preferred |chosen )?(?:vendor|provider|supplier|partner|solution)\b",
         r"\b(?:signed|contracted|partnered|signing|partnering|contract|agreement|deal|renewed|decided to go|opted to go|chose to go) with <<name>>",
-        r"\b(?:chose|chosen|choose|selected|picked|decided on|settled on|opted for|went for|bought|purchased|licensed|implemented|rolled out|adopted|deployed|signed up (?:with|for)) <<name>>",
+        r"\b(?:chose|chosen|choose|choosing|selected|selecting|picked|picking|decided on|settled on|opted for|went for|bought|purchased|licensed|implemented|rolled out|adopted|deployed|signed up (?:with|for)) <<name>>",
         r"\b(?:we|we've|we have|we're|we are|our team|the team) (?:just |recently |already |now |have |'ve )*(?:switched|moved|migrated|moving|switching|migrating) (?:over )?to <<name>>",
         r"\b(?:already|currently|now|happily|still) (?:use|using|uses|run|running|on|with|work with|working with|have|rely on|relying on|partner with) <<name>>",
         r"\b(?:we(?:'re| are)|we'?ve been|we have been) (?:using|on|with|working with) <<name>>",

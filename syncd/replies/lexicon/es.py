@@ -19,6 +19,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcancel(?:ar|en|e) (?:mi )?suscripción\b",
         r"\b(?:esto es|es) spam\b",
         r"\b(?:déjenme|déjame|dejadme|déjennos) en paz\b",
+        r"\b(?:eliminar|borrar|quitar|eliminen|borren|quiten) mi (?:correo|dirección|email|e-mail|número|nombre|contacto)\b",
+        r"\bbasta de (?:correos|e-?mails|mensajes|llamadas)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\bno (?:me|nos) (?:vuelvan|vuelva|vuelvas) a (?:contactar|escribir|llamar|enviar|mandar|molestar)\b",

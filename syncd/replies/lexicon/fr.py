@@ -25,6 +25,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\blaissez[- ](?:moi|nous) en paix\b",
         r"\b(?:retirez|supprimez|enlevez|effacez|rayez) (?:mon (?:adresse|e-?mail|nom|numéro|contact)|mes coordonnées|cette adresse)\b",
         r"\b(?:cesser|arrêter|stopper) (?:vos|les|ces) (?:e-?mails|mails|messages|appels|relances|sollicitations|envois)\b",
+        r"\bstop (?:aux|à vos|à ces) (?:e-?mails|mails|messages|appels|sollicitations|relances)\b",
+        r"\b(?:cessez|cesser|arrêtez|arrêter) (?:tout|toute|tous|toutes) (?:contacts?|envois?|communications?|sollicitations?)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b",

@@ -125,6 +125,30 @@ OPT_OUT: list[Case] = [
     ),
     ("fr", "Je m'oppose au traitement de mes données.", {"channels": ["all"]}),
     ("es", "Me opongo al tratamiento de mis datos.", {"channels": ["all"]}),
+    ("en", "I'd appreciate it if you stopped emailing me.", {"channels": ["email"]}),
+    ("en", "Please refrain from contacting me.", {"channels": ["all"]}),
+    ("en", "Kindly cease communication.", {"channels": ["all"]}),
+    ("en", "I do not want to be on your mailing list.", {"channels": ["email"]}),
+    ("en", "Why am I on your list? Take me off.", {"channels": ["email"]}),
+    ("en", "Please remove my information.", {"channels": ["all"]}),
+    ("en", "unsub", {"channels": ["email"]}),
+    ("en", "No further contact please.", {"channels": ["all"]}),
+    ("en", "These emails are unwanted.", {"channels": ["email"]}),
+    ("en", "Lose this address.", {"channels": ["email"]}),
+    ("de", "Bitte streichen Sie meine Adresse.", {"channels": ["email"]}),
+    ("de", "Bitte keine E-Mails mehr an diese Adresse.", {"channels": ["email"]}),
+    ("de", "Bitte unterlassen Sie jegliche Kontaktaufnahme.", {"channels": ["all"]}),
+    ("de", "Ich möchte nicht mehr kontaktiert werden.", {"channels": ["all"]}),
+    ("de", "Tragen Sie mich bitte aus dem Newsletter aus.", {"channels": ["email"]}),
+    ("de", "Bitte löschen Sie mich aus Ihrer Datenbank.", {"channels": ["all"]}),
+    ("fr", "Veuillez me retirer de votre liste de diffusion.", {"channels": ["email"]}),
+    ("fr", "Merci de ne plus me solliciter.", {"channels": ["all"]}),
+    ("fr", "Stop aux mails.", {"channels": ["email"]}),
+    ("fr", "Je vous prie de cesser tout contact.", {"channels": ["all"]}),
+    ("es", "No deseo recibir más información.", {"channels": ["email"]}),
+    ("es", "Favor de eliminar mi correo de su lista.", {"channels": ["email"]}),
+    ("es", "Ya no quiero recibir sus correos.", {"channels": ["email"]}),
+    ("es", "Basta de correos.", {"channels": ["email"]}),
 ]
 
 NOT_INTERESTED: list[Case] = [
@@ -318,6 +342,14 @@ COMPETITOR: list[Case] = [
     ("de", "Wir sind mit unserem aktuellen Anbieter zufrieden.", {}),
     ("fr", "Nous sommes satisfaits de notre fournisseur actuel.", {}),
     ("es", "Estamos contentos con nuestro proveedor actual.", {}),
+    ("en", "We're going with Acme.", {"competitor": "Acme"}),
+    ("en", "Going with Acme this time.", {"competitor": "Acme"}),
+    ("en", "Acme won the deal.", {"competitor": "Acme"}),
+    ("en", "We awarded the contract to Acme.", {"competitor": "Acme"}),
+    ("en", "We're sticking with Acme.", {"competitor": "Acme"}),
+    ("en", "We're a Salesforce shop.", {"competitor": "Salesforce"}),
+    ("en", "We went with someone else.", {}),
+    ("de", "Wir bleiben bei unserem bisherigen Anbieter.", {}),
 ]
 
 INTERESTED: list[Case] = [
@@ -489,4 +521,5 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "All set for Tuesday!", "other", {}),
     ("en", "We're ok with Tuesday at 10.", "interested", {}),
     ("en", "Our ERP handles this automatically.", "other", {}),
+    ("en", "We'll go with Tuesday then.", "interested", {}),
 ]

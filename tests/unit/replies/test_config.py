@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,11 @@ def test_config_is_frozen() -> None:
     """A loaded configuration cannot be changed behind the classifier's back."""
     with pytest.raises(ValidationError):
         RepliesConfig().languages = ("en",)  # type: ignore[misc]
+
+
+def test_example_section_is_valid() -> None:
+    """The documented [replies] example loads as it is shipped."""
+    example = Path(__file__).resolve().parents[3] / "config" / "replies.example.toml"
+    with example.open("rb") as handle:
+        section = tomllib.load(handle)["replies"]
+    assert RepliesConfig.model_validate(section) == RepliesConfig()
