@@ -190,7 +190,7 @@ class DateFinder:
                 start, end = match.span()
                 if any(s < end and start < e for s, e in taken):
                     continue
-                before = text.text[text.clause_start(start) : start]
+                before = text.text[max(text.clause_start(start), start - 60) : start]
                 if self._past is not None and self._past.search(before):
                     continue  # "we signed with them last March", "retired in August"
                 if self._negated.search(before) and not self._until.match(match.group()):

@@ -34,6 +34,7 @@ _SPECIFIC = {
     ChannelWord.PHONE: Channel.PHONE,
     ChannelWord.LINKEDIN: Channel.LINKEDIN,
 }
+_NEGATION_REACH = 80  # characters: comfortably more than four words
 # Where an opt-out's channel words stop: "don't call me, e-mail is fine" is about the phone.
 _CHANNEL_SCOPE_END = re.compile(
     r"[.!?;:,()\n]|\s-+\s|\b(?:but|however|instead|aber|sondern|stattdessen|mais|plutot|pero|"
@@ -125,12 +126,13 @@ class Matcher:
         return hits
 
     def _negated(self, text: Folded, start: int, end: int) -> bool:
-        before = text.text[text.clause_start(start) : start]
+        # a negation reaches four words: a bounded window keeps long clauses linear
+        before = text.text[max(text.clause_start(start), start - _NEGATION_REACH) : start]
         match = self._negated_before.search(before)
         if match and not (self._breakers and self._breakers.search(match.group("gap"))):
             return True
         if self._negated_after is not None:
-            after = text.text[end : text.clause_end(end)]
+            after = text.text[end : min(text.clause_end(end), end + _NEGATION_REACH)]
             return self._negated_after.match(after) is not None
         return False
 

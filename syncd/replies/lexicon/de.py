@@ -98,6 +98,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:sind|wir sind) (?:viel )?zu klein\b",
         r"\bnichts für (?:uns|mich)\b",
         r"\baber nein\b(?=\s*(?:[.!,]|\Z))",
+        r"\b(?:für uns kein thema|kein thema für uns)\b",
     ),
     Cue.NOT_NOW: (
         r"\b(?:derzeit|momentan|aktuell|zurzeit|zur zeit|im moment|gerade|jetzt|dieses jahr|in diesem jahr|vorerst|noch) (?:\w+ ){0,3}(?:nicht|kein\w*)\b",
@@ -112,6 +113,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bin zukunft\b",
         r"\bvielleicht (?:später|nächstes|im|in|nach)\b",
         r"\bwieder (?:auf (?:mich|uns) zu|melden|kontaktieren)\b",
+        r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?,\n]\s*)(?:ja|gerne|gern|klar|sehr gerne|natürlich|selbstverständlich)\b(?!,? (?:nicht|aber))",
@@ -128,6 +130,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:passt|geht) (?:ihnen |es )?(?:<<weekday_de>>|morgen|nächste woche)\b",
         r"\b(?:ich|wir) (?:würde|würden|hätte|hätten) gerne?\b",
         r"\b(?:können|könnten) wir (?:\w+ ){0,3}(?:telefonieren|sprechen|reden|treffen|einen termin)\b",
+        r"\berzählen sie (?:mir |uns )?mehr\b",
+        r"(?:\A|[.!?\n]\s*)(?:sehr |durchaus )?interessant\b",
     ),
     Cue.COMPETITOR: (
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
@@ -137,6 +141,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bvertrag (?:verlängert|unterschrieben|abgeschlossen)\b",
         r"\b(?:haben|sind) (?:bereits|schon) (?:einen?|mit einem) (?:anbieter|dienstleister|partner|lieferanten)\b",
         r"\bbleiben (?:bei|mit) (?:unserem|unserer|dem|der) (?:aktuellen |bisherigen |jetzigen )?(?:anbieter|dienstleister|lieferanten|partner)\b",
+        r"\b(?:eine?n?|die) andere[nr]? (?:software|lösung|tool|system|plattform)\b",
     ),
     Cue.COMPETITOR_NAMED: (
         r"\bfür <<name>> entschieden\b",
@@ -156,6 +161,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bhat (?:das unternehmen|uns|die firma) verlassen\b",
         r"\b(?:in (?:rente|pension)|im ruhestand)\b",
         r"\bansprechpartner(?:in)? (?:ist|für|wäre)\b",
+        r"\bfalsche[nr]? (?:ansprechpartner(?:in)?|person|kontakt|adresse)\b",
     ),
     Cue.GATEKEEPER: (
         r"\b(?:leite|gebe) (?:ihre|die|diese|ihr) (?:\w+ )?(?:e-?mail|nachricht|anfrage|informationen|angebot) (?:gerne |an \S+ )*weiter\b",

@@ -235,6 +235,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bnot (?:until|before|till)\b",
         r"\bpick (?:this|it|things) (?:back )?up (?:in|after|next|later|again|once|when)\b",
         r"\btry (?:again|back) (?:in|later|next|after|once|when)\b",
+        r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?,\n]\s*)(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|certainly)\b(?!\s+not)",

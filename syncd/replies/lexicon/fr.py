@@ -35,6 +35,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:plus|aucun|aucune) (?:de |d')(?:e-?mails?|mails?|messages?|appels?|sollicitations?|courriels?|relances?)\b",
         r"\bje ne (?:me )?suis jamais inscrit\w*",
         r"\bsans mon consentement\b",
+        r"\bne (?:veux|souhaite|désire) plus entendre parler de vous\b",
     ),
     Cue.OPT_OUT_BARE: (
         r"\bdésabonn\w*",
@@ -99,6 +100,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:dans le futur|à l'avenir|ultérieurement)\b",
         r"\b(?:peut-être|peut être) (?:plus tard|l'année prochaine|dans|en|après)\b",
         r"\b(?:reparlons[- ]en|on en reparle|nous en reparlerons)\b",
+        r"\b(?:d'autres|autres) priorités\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?,\n]\s*)(?:oui|volontiers|avec plaisir|bien sûr|d'accord|tout à fait)\b(?!,? (?:mais|pas))",
@@ -141,6 +143,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bne travaille plus\b",
         r"\ba quitté (?:l'entreprise|la société|nos effectifs|\w+)\b",
         r"\bà la retraite\b",
+        r"\b(?:je ne suis plus|ne suis plus|n'est plus) (?:en charge|responsable|chargée?)\b",
     ),
     Cue.GATEKEEPER: (
         r"\b(?:je (?:transmets|transfère|fais suivre)|transmettrai|ferai suivre|j'ai transmis|j'ai transféré)\b",
@@ -197,6 +200,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bopposition\b",
         r"\bharcel\w*",
         r"\bdérangez\b",
+        r"\bentendre parler\b",
     ),
 }
 

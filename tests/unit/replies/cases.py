@@ -149,6 +149,8 @@ OPT_OUT: list[Case] = [
     ("es", "Favor de eliminar mi correo de su lista.", {"channels": ["email"]}),
     ("es", "Ya no quiero recibir sus correos.", {"channels": ["email"]}),
     ("es", "Basta de correos.", {"channels": ["email"]}),
+    ("de", "Kein Bedarf, bitte keine weiteren Anrufe.", {"channels": ["phone"]}),
+    ("fr", "Je ne veux plus entendre parler de vous.", {"channels": ["all"]}),
 ]
 
 NOT_INTERESTED: list[Case] = [
@@ -230,6 +232,9 @@ NOT_INTERESTED: list[Case] = [
     ("en", "Not for me.", {}),
     ("en", "Not looking.", {}),
     ("en", "Don't need it.", {}),
+    ("de", "Danke für die Nachricht, aber das ist für uns kein Thema.", {}),
+    ("fr", "Nous ne sommes pas preneurs.", {}),
+    ("es", "Esto no es para mí.", {}),
 ]
 
 NOT_NOW: list[Case] = [
@@ -309,6 +314,19 @@ NOT_NOW: list[Case] = [
     ("en", "Try again in a few weeks.", {"followup_after": "2026-10-29"}),
     ("en", "We might be interested next year.", {"followup_after": "2027-01-01"}),
     ("en", "Interested, but not until Q3.", {"followup_after": "2027-07-01"}),
+    ("de", "Wir haben momentan andere Prioritäten.", {}),
+    ("de", "Bitte melden Sie sich nach der Messe im November.", {"followup_after": "2026-11-01"}),
+    (
+        "fr",
+        "Pas le temps en ce moment, revenez vers moi en septembre.",
+        {"followup_after": "2027-09-01"},
+    ),
+    ("fr", "Ce n'est pas notre priorité actuellement.", {}),
+    ("es", "No es el momento.", {}),
+    ("es", "Ahora mismo no, gracias.", {}),
+    ("en", "We have other priorities right now.", {}),
+    ("en", "It's not in our budget.", {}),
+    ("en", "Send me an email in six months.", {"followup_after": "2027-04-08"}),
 ]
 
 COMPETITOR: list[Case] = [
@@ -350,6 +368,9 @@ COMPETITOR: list[Case] = [
     ("en", "We're a Salesforce shop.", {"competitor": "Salesforce"}),
     ("en", "We went with someone else.", {}),
     ("de", "Wir bleiben bei unserem bisherigen Anbieter.", {}),
+    ("de", "Wir nutzen bereits eine andere Software.", {}),
+    ("fr", "Nous travaillons avec Acme depuis des années.", {"competitor": "Acme"}),
+    ("es", "Ya tenemos proveedor.", {}),
 ]
 
 INTERESTED: list[Case] = [
@@ -397,6 +418,12 @@ INTERESTED: list[Case] = [
     ("fr", "Quand êtes-vous disponible ?", {}),
     ("es", "Me parece interesante.", {}),
     ("es", "¿Cuándo podemos hablar?", {}),
+    ("de", "Gerne, wann passt es Ihnen?", {}),
+    ("de", "Schicken Sie mir gerne ein Angebot.", {}),
+    ("de", "Interessant, erzählen Sie mehr.", {}),
+    ("fr", "Avec plaisir, appelez-moi demain.", {}),
+    ("fr", "Envoyez-moi une proposition.", {}),
+    ("es", "Me interesa, llámame el lunes.", {}),
 ]
 
 REFERRAL: list[Case] = [
@@ -436,8 +463,8 @@ REFERRAL: list[Case] = [
     ("en", "I'm his assistant, I'll make sure he sees it.", {"gatekeeper": True}),
     (
         "de",
-        "Dafür bin ich nicht zuständig. "
-        "Wenden Sie sich bitte an Frau Müller (mueller@beispiel.example).",
+        "Dafür bin ich nicht zuständig. Wenden Sie sich bitte an Frau Müller "
+        "(mueller@beispiel.example).",
         {"referral_email": "mueller@beispiel.example"},
     ),
     (
@@ -467,6 +494,14 @@ REFERRAL: list[Case] = [
     ("de", "Bitte wenden Sie sich an unseren Einkauf.", {}),
     ("fr", "Voyez avec notre service achats.", {}),
     ("es", "Hable con nuestro departamento de compras.", {}),
+    (
+        "de",
+        "Herr Meier ist nicht mehr bei uns, bitte wenden Sie sich an info@firma.example.",
+        {"referral_email": "info@firma.example"},
+    ),
+    ("de", "Ich bin der falsche Ansprechpartner.", {}),
+    ("fr", "Je ne suis plus en charge de ce sujet, contactez Paul.", {}),
+    ("es", "Ya no trabajo en la empresa.", {}),
 ]
 
 OTHER: list[Case] = [
@@ -522,4 +557,5 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "We're ok with Tuesday at 10.", "interested", {}),
     ("en", "Our ERP handles this automatically.", "other", {}),
     ("en", "We'll go with Tuesday then.", "interested", {}),
+    ("en", "Let me think about it.", "other", {}),
 ]
