@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from itertools import count
 
 from syncd.model import Channel, Intent, ReplyInfo
 from syncd.replies.autoreply import auto_reply_evidence, strip_reply_prefixes
@@ -108,6 +107,7 @@ class Classifier:
             hits.setdefault(hit.cue, []).append(hit)
         if auto is not None:  # a machine's bare "unsubscribe" link text is no request
             hits.pop(Cue.OPT_OUT_BARE, None)
+        # undated input (a hand-written JSON line) is read as written today
         sent = message.date.date() if message.date else datetime.now(UTC).date()
         reading = _Reading(
             text=text,
@@ -289,9 +289,9 @@ def _timing_quote(text: Folded, timing: Timing | None) -> list[str]:
 def _vendor_name(raw: str) -> str | None:
     """The capitalised words a vendor's name is made of ("StockPilot", "Acme Corp")."""
     words: list[str] = []
-    for position, token in zip(count(), raw.split()):
+    for token in raw.split():
         word = token.rstrip(_TRAILING)
-        if not word or (position == 0 and word.lower() in _NOT_NAMES):
+        if not word:
             break
         if not (word[0].isupper() or word[0].isdigit() or _is_domain(word) or word in ("&", "+")):
             break
@@ -319,6 +319,8 @@ def _default() -> Classifier:
     return Classifier()
 
 
+# Keyed by identity: a RepliesConfig holds dicts and is not hashable. The config is kept in
+# the entry so that a recycled id() can never return another config's tables.
 _CACHE: dict[int, tuple[RepliesConfig, Classifier]] = {}
 
 

@@ -180,7 +180,7 @@ class DateFinder:
     # ---- stated timing ------------------------------------------------------------------
 
     def timings(self, text: Folded, sent: date, language: str | None) -> list[Timing]:
-        """Every stated timing, in text order; `day` is None for vague ones or past dates."""
+        """Every stated timing, in text order; `day` is None for vague ones ("next renewal")."""
         if next(self._any_timing.spans(text.text, text.words), None) is None:
             return []
         found: list[Timing] = []

@@ -1,4 +1,4 @@
-"""Finding cue phrases in folded text, with negation, footers and opt-out channels.
+"""Finding cue phrases in folded text, with negation, exclusions and opt-out channels.
 
 A cue that a negation governs does not count: "I'm not asking you to remove me" is no opt-out
 and "not interested" is no interest. The negation must sit in the same clause, at most four
@@ -28,6 +28,7 @@ INTENT_CUES: dict[Intent, Cue] = {
     Intent.COMPETITOR: Cue.COMPETITOR,
     Intent.REFERRAL: Cue.REFERRAL,
 }
+# Read in every supported language, enabled or not: a missed opt-out is a legal problem.
 OPT_OUT_CUES = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.OPT_OUT_BARE, Cue.ERASURE, Cue.NOT_A_REQUEST)
 _SPECIFIC = {
     ChannelWord.EMAIL: Channel.EMAIL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,8 +99,8 @@ class Folded:
         return self.separators[i][1] if i >= 0 else 0
 
     def clause_end(self, pos: int) -> int:
-        """Where the clause containing folded offset `pos` ends."""
-        i = bisect_right(self.separators, (pos, len(self.text) + 1))
+        """Where the clause containing folded offset `pos` ends (its separator's start)."""
+        i = bisect_left(self.separators, (pos, -1))
         return self.separators[i][0] if i < len(self.separators) else len(self.text)
 
 
@@ -141,13 +141,6 @@ def fold_pattern(pattern: str) -> str:
         else:
             out.append(_fold_char(char))
     return "".join(out)
-
-
-def compile_folded(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """One alternation of folded patterns, or None when there are none."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fold_pattern(p)})" for p in patterns))
 
 
 def literal_pattern(phrase: str) -> str:
