@@ -89,7 +89,8 @@ class Folded:
     def quote(self, start: int, end: int) -> str:
         """The original characters behind the folded span [start, end)."""
         span = (start, end) if self.offsets is None else (self.offsets[start], self.offsets[end])
-        return self.original[span[0] : span[1]].strip().rstrip(".,;:")
+        # a sentence-start cue begins at the previous sentence's full stop: not part of it
+        return self.original[span[0] : span[1]].strip().lstrip(".!?,;:").strip().rstrip(".,;:")
 
     def clause_start(self, pos: int) -> int:
         """Where the clause containing folded offset `pos` begins."""

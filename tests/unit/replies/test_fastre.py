@@ -19,7 +19,10 @@ from tests.unit.replies import cases
         (r"\bnot\b", {"n"}),
         (r"\b(?:stop|quit) emailing", {"s", "q"}),
         (r"\b(?:(?:no|never) more|stop)\b", {"n", "s"}),
-        (r"\b(?:please )?stop", None),  # optional first word
+        (r"\b(?:please )?stop", {"p", "s"}),  # an optional first word, then the next
+        (r"\b(?:right )?now", {"r", "n"}),
+        (r"\b(?:x){2}y", {"x"}),
+        (r"\b(?:maybe |\w+ )?yes", None),
         (r"(?:\A|[.!?]\s*)no\b", None),
         (r"\b\w+ handles", None),
         (r"\bsend|\bmail", {"s", "m"}),
