@@ -61,9 +61,12 @@ class ChannelWord(StrEnum):
 
 
 NAME = r"(?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,3})"
+# A name that starts a sentence: no full stop inside, except a domain's ("Monday.com").
+SUBJECT_NAME = r"(?P<name>[\w&+'/-]+(?:\.[a-z]{2,4})?(?: [\w&+'/-]+(?:\.[a-z]{2,4})?){0,2})"
 
 MACROS: dict[str, str] = {
     "name": NAME,
+    "subject_name": SUBJECT_NAME,
     "dont": r"(?:don'?t|do not|dont)",
     "email": r"(?:e-?mails?|mails?)",
     "weekday_en": (

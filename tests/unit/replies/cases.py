@@ -371,6 +371,8 @@ COMPETITOR: list[Case] = [
     ("de", "Wir nutzen bereits eine andere Software.", {}),
     ("fr", "Nous travaillons avec Acme depuis des années.", {"competitor": "Acme"}),
     ("es", "Ya tenemos proveedor.", {}),
+    ("en", "Good question. Acme won the deal.", {"competitor": "Acme"}),
+    ("en", "Monday.com is our vendor.", {"competitor": "Monday.com"}),
 ]
 
 INTERESTED: list[Case] = [
@@ -519,6 +521,7 @@ OTHER: list[Case] = [
     ("en", "Got it, thanks.", {}),
     ("en", "OK.", {}),
     ("en", "Please send me your privacy policy.", {}),
+    ("en", "The new system was selected by the board.", {}),
 ]
 
 # Replies that mention removal, stopping, spam or other cue words without meaning them.
