@@ -116,8 +116,14 @@ class Store(OutboxOps):
     # --- leases and fencing ------------------------------------------------------------------
 
     def acquire_shard(self, shard: str, owner: str, ttl_s: float) -> int | None:
-        """Take (or keep) the shard's lease; returns the fencing epoch, None if held elsewhere."""
+        """Take (or keep) the shard's lease; returns the fencing epoch, None if held elsewhere.
+
+        On SQLite the database is one host's file, so a new process always takes over (a
+        restart after a crash must not wait for the dead process's lease); the epoch bump
+        still fences out anything the old process might try to commit.
+        """
         now = self.clock()
+        single_host = self.engine.dialect.name == "sqlite"
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(t.shards).where(t.shards.c.name == shard).with_for_update()
@@ -128,7 +134,8 @@ class Store(OutboxOps):
                     {"name": shard, "owner": owner, "lease_until": now + ttl_s, "epoch": 1},
                 )
                 return 1
-            if row.owner not in (None, owner) and (row.lease_until or 0) > now:
+            held = row.owner not in (None, owner) and (row.lease_until or 0) > now
+            if held and not single_host:
                 return None
             epoch = int(row.epoch) + (0 if row.owner == owner else 1)
             conn.execute(

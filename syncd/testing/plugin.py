@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors import Connector, ShardContext
@@ -35,9 +36,12 @@ from syncd.model import (
     WriteResult,
     WriteStatus,
 )
+from syncd.secrets import Secret
 from syncd.store.codec import decode, encode
 from syncd.testing.demo_data import DemoWorld
 from syncd.testing.fakes import FakeDirectory, read_pages
+
+log = structlog.get_logger(__name__)
 
 
 class FakeSettings(BaseModel):
@@ -50,6 +54,7 @@ class FakeSettings(BaseModel):
     page_size: int = Field(default=50, ge=1)
     batch_size: int = Field(default=10, ge=1)
     find_grace_s: float = Field(default=0.0, ge=0)
+    api_token: Secret | None = None  # revealed at open, as a real connector's credential is
 
 
 def write_events(path: Path, events: Iterable[RejectionEvent]) -> None:
@@ -135,6 +140,9 @@ class FakePlugin:
     def open(self, ctx: ShardContext) -> Connector:
         settings = ctx.settings
         assert isinstance(settings, FakeSettings)
+        if settings.api_token is not None:
+            token = settings.api_token.reveal()
+            log.debug("fake.authenticated", shard=ctx.name, header=f"Bearer {token}")
         events = read_events(Path(settings.events_file))
         people = {e.prospect.ref: e.prospect for e in events}
         for event in events:
