@@ -137,7 +137,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
     ),
     Cue.NOT_INTERESTED: (
         r"(?:\A|[.!?\n]\s*)(?:no|nope|nah)\b(?=\s*(?:[.!,]|thanks?\b|thank you|\Z))",
-        r"\bno,? (?:thanks?|thank you|thx)\b",
+        r"\bno,? (?:thank you|thanks|thank|thx)\b",
         r"\bthanks?,? but no\b",
         r"\b(?:not|no longer|never been|never|am not|are not|aren't|isn't|wasn't) (?:really |that |very |particularly |at all |currently )?interested\b",
         r"\bno interest\b",
@@ -159,7 +159,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:we(?:'re| are)|i(?:'m| am)) not (?:looking|in the market|shopping|buying)\b",
         r"\b(?:we(?:'re| are)|i(?:'m| am)) (?:way |much )?too (?:small|big|large)\b",
         r"\btoo (?:small|big|large) (?:for|a company)\b",
-        r"\b(?:we|i) (?:already|currently) (?:have|got|use|built|run) (?:a|an|our own|one|something|that|this|it)\b",
+        r"\b(?:we|i) (?:already|currently) (?:have|got|use|built|run) (?:a|an|our own|one|something|that|this|it)\b(?: (?:\w+ )?(?:system|solution|tool|process|platform|software|setup|team|product)\b)?",
         r"\b(?:already |currently )?have (?:this|that|it) covered\b",
         r"\b(?:handle|do|manage|build) (?:this|that|it) (?:in[- ]house|ourselves|internally)\b",
         r"\bin[- ]house (?:solution|tool|system|team)\b",
