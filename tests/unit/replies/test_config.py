@@ -68,8 +68,8 @@ def test_config_is_frozen() -> None:
 
 
 def test_example_section_is_valid() -> None:
-    """The documented [replies] example loads as it is shipped."""
-    example = Path(__file__).resolve().parents[3] / "config" / "replies.example.toml"
+    """The documented [replies] section of the example config gives the defaults."""
+    example = Path(__file__).resolve().parents[3] / "config" / "syncd.example.toml"
     with example.open("rb") as handle:
         section = tomllib.load(handle)["replies"]
     assert RepliesConfig.model_validate(section) == RepliesConfig()
