@@ -68,6 +68,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:i|we) never (?:signed up|subscribed|opted in|asked (?:for|to (?:be|receive)))\b",
         r"\bthis (?:is|was|constitutes) (?:unsolicited|harassment)\b",
         r"\b(?:please )?<<dont>> (?:contact|e-?mail|call|phone)\b(?=\s*(?:[.!]|\Z))",
+        rf"\b<<dont>> (?:call|phone|ring|text) (?:me|us|my (?:mobile|cell(?: ?phone)?|phone|number|office|desk|landline))\b{_NOT_SCHEDULING}",
         r"\b(?:i|we) (?:<<dont>>|no longer) (?:want|need|wish to receive|care for) (?:these|your|any|any more|more|further) (?:e-?mails|mails|messages|calls|newsletters|communications|marketing)\b",
         r"\b(?:<<dont>>|no need to) bother (?:e-?mailing|calling|contacting|writing|following up|reaching out)\b",
         r"\b(?:did not|didn'?t|never) (?:consent|agree|opt(?:ed)? in|sign(?:ed)? up)\b",

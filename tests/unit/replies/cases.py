@@ -28,6 +28,8 @@ OPT_OUT: list[Case] = [
     ("en", "Stop spamming me.", {"channels": ["email"]}),
     ("en", "Never contact me again.", {"channels": ["all"]}),
     ("en", "Lose my number.", {"channels": ["phone"]}),
+    ("en", "Email is fine, but please don't call my mobile.", {"channels": ["phone"]}),
+    ("en", "I don't mind email but do not call my cell.", {"channels": ["phone"]}),
     ("en", "Take my email off your list.", {"channels": ["email"]}),
     ("en", "I never signed up for this. Remove me.", {"channels": ["email"]}),
     ("en", "No more emails please.", {"channels": ["email"]}),
