@@ -209,6 +209,13 @@ class FakeSalesforce(FakeHTTPServer):
             )
         return campaign
 
+    def issue_token(self) -> str:
+        """An access token for the integration user, without the OAuth dance (seeding)."""
+        token = f"00D8d0000000001!{secrets.token_urlsafe(24)}"
+        with self.lock:
+            self.tokens[token] = self.org.admin_id
+        return token
+
     def drop_field(self, sobject: str, name: str) -> None:
         """Remove a field from the org (e.g. an external-ID field not created yet)."""
         with self.lock:
@@ -268,9 +275,7 @@ class FakeSalesforce(FakeHTTPServer):
                 return self._oauth_error("invalid_client", "invalid client credentials")
         else:
             return self._oauth_error("unsupported_grant_type", "grant type not supported")
-        token = f"00D8d0000000001!{secrets.token_urlsafe(24)}"
-        with self.lock:
-            self.tokens[token] = self.org.admin_id
+        token = self.issue_token()
         issued = str(int(time.time() * 1000))
         return Response(
             200,

@@ -95,13 +95,17 @@ class Org:
 
     @contextmanager
     def clock_at(self, moment: datetime) -> Iterator[None]:
-        """Seeding aid: writes inside the block are stamped `moment` (a backdated org)."""
+        """Seeding aid: writes inside the block are stamped `moment` (a backdated org).
+
+        The clock is swapped, not the lock held: the writes arrive on server threads.
+        """
         with self.lock:
             previous = self._clock
             self._clock = lambda: moment
-            try:
-                yield
-            finally:
+        try:
+            yield
+        finally:
+            with self.lock:
                 self._clock = previous
 
     def new_id(self, sobject: str) -> str:
