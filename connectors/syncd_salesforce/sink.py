@@ -116,7 +116,11 @@ class SalesforceSink:
                 done = writer(specs)
             results.update(zip(indexes, done, strict=True))
         ordered = [results[i] for i in range(len(batch))]
-        failed = sum(r.status is WriteStatus.FAILED for r in ordered)
+        failed = 0
+        for result in ordered:
+            if result.status is WriteStatus.FAILED:
+                failed += 1
+                log.warning("write.record_failed", key=result.key, error=result.error)
         log.info(
             "write.batch",
             records=len(batch),
@@ -145,12 +149,6 @@ class SalesforceSink:
         code = str(errors[0].get("statusCode") or "UNKNOWN_ERROR")
         if code in RETRY_CODES:
             return WriteResult(key, WriteStatus.RETRY, error=code, retry_after_s=5.0)
-        log.warning(
-            "write.record_failed",
-            key=key,
-            error=code,
-            fields=",".join(errors[0].get("fields") or []),
-        )
         return WriteResult(key, WriteStatus.FAILED, error=code)
 
     def _guarded(
