@@ -18,6 +18,7 @@ import base64
 import itertools
 import json
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +146,22 @@ class FakeSalesforce(FakeHTTPServer):
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_get)
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/results/?", self._job_results)
         r("PATCH", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_abort)
+
+    def start(self) -> FakeSalesforce:
+        super().start()
+        # The base handler writes headers and body separately; with Nagle on, every response
+        # then waits for the client's delayed ACK (~40 ms). Real servers send without delay.
+        server = self._server
+        assert server is not None
+        handler = server.RequestHandlerClass
+
+        class NoDelayHandler(handler):  # type: ignore[valid-type,misc]
+            def setup(self) -> None:
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                super().setup()
+
+        server.RequestHandlerClass = NoDelayHandler
+        return self
 
     # --- switches ----------------------------------------------------------------------------
 

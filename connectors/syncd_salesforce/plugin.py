@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from syncd.connectors import ConfigError, Connector, ShardContext, SyncError
@@ -49,31 +53,39 @@ def hard_problems(settings: SalesforceSettings, profile: OrgProfile) -> list[str
     return problems
 
 
+def build_connector(
+    name: str,
+    settings: SalesforceSettings,
+    *,
+    state_dir: Path | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Connector:
+    """The shard's roles around one shared client (tests pass their own `sleep`)."""
+    client = SalesforceClient(settings, sleep=sleep)
+    facts = OrgFacts(client, settings.external_id_field)
+
+    def check() -> None:
+        problems = hard_problems(settings, facts.profile())
+        if problems:
+            raise ConfigError(f"shards.{name}: " + "; ".join(problems))
+
+    return Connector(
+        source=SalesforceSource(client, facts, settings, name, spill_dir=state_dir),
+        directory=SalesforceDirectory(client, facts, settings, name),
+        sink=SalesforceSink(client, facts, settings),
+        checks=[check],
+        quota_remaining=client.governor.remaining_ratio,
+    )
+
+
 class SalesforcePlugin:
     type_name = "salesforce"
     settings_model: type[BaseModel] = SalesforceSettings
     sandbox = SalesforceSandbox()
 
     def open(self, ctx: ShardContext) -> Connector:
-        settings = ctx.settings
-        assert isinstance(settings, SalesforceSettings)
-        client = SalesforceClient(settings)
-        facts = OrgFacts(client, settings.external_id_field)
-
-        def check() -> None:
-            problems = hard_problems(settings, facts.profile())
-            if problems:
-                raise ConfigError(f"shards.{ctx.name}: " + "; ".join(problems))
-
-        source = SalesforceSource(client, facts, settings, ctx.name, spill_dir=ctx.state_dir)
-        connector = Connector(
-            source=source,
-            directory=SalesforceDirectory(client, facts, settings, ctx.name),
-            sink=SalesforceSink(client, facts, settings),
-            checks=[check],
-            quota_remaining=client.governor.remaining_ratio,
-        )
-        return connector
+        assert isinstance(ctx.settings, SalesforceSettings)
+        return build_connector(ctx.name, ctx.settings, state_dir=ctx.state_dir)
 
     def doctor(self, settings: BaseModel) -> list[str]:
         assert isinstance(settings, SalesforceSettings)
