@@ -19,14 +19,23 @@ import itertools
 import json
 import secrets
 import socket
+import threading
 import time
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 
-from syncd.testing.httpfake import FakeHTTPServer, Fault, FaultKind, Request, Response
+from syncd.testing.httpfake import (
+    FakeHTTPServer,
+    Fault,
+    FaultKind,
+    Request,
+    Response,
+    _make_handler,
+)
 from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries
 from syncd_salesforce.fake_org import Org, RecordError, full_id
 from syncd_salesforce.fake_query import Compiler, Result, wire_value
@@ -148,19 +157,24 @@ class FakeSalesforce(FakeHTTPServer):
         r("PATCH", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_abort)
 
     def start(self) -> FakeSalesforce:
-        super().start()
-        # The base handler writes headers and body separately; with Nagle on, every response
-        # then waits for the client's delayed ACK (~40 ms). Real servers send without delay.
-        server = self._server
-        assert server is not None
-        handler = server.RequestHandlerClass
-
-        class NoDelayHandler(handler):  # type: ignore[valid-type,misc]
+        # Two differences from the base's server: responses go out without Nagle's delay
+        # (the base handler writes headers and body separately, so each response would wait
+        # ~40 ms for the client's delayed ACK), and shutdown is noticed within 50 ms.
+        class NoDelayHandler(_make_handler(self)):  # type: ignore[misc]
             def setup(self) -> None:
                 self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 super().setup()
 
-        server.RequestHandlerClass = NoDelayHandler
+        server = ThreadingHTTPServer((self._host, self._port), NoDelayHandler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-salesforce",
+            daemon=True,
+        )
+        self._thread.start()
         return self
 
     # --- switches ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ them builds data the way a real org is filled: through simple-salesforce.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import tempfile
 import time
@@ -20,11 +21,22 @@ from syncd_salesforce.sandbox import api_client, create_all, key_pair, write_sec
 from syncd_salesforce.settings import SalesforceSettings
 
 CONSUMER_KEY = "syncd-test-app"
-CONSUMER_SECRET = "test-consumer-secret"
+CONSUMER_SECRET = "test-consumer-secret"  # noqa: S105 - the local fake's test app
 USERNAME = "integration@syncd-test.example"
-LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Unqualified", "Not Interested",
-                 "Closed - Converted")  # fmt: skip
+LEAD_STATUSES = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Unqualified",
+    "Not Interested",
+    "Closed - Converted",
+)
 TEST_LEAD_MAP = {"Unqualified": "other", "Not Interested": "not_interested"}
+
+
+@functools.cache
+def _key_pair() -> tuple[str, str]:
+    """One key pair per process: generating RSA keys for every test would dominate its time."""
+    return key_pair()
 
 
 class LocalOrg:
@@ -32,7 +44,7 @@ class LocalOrg:
 
     def __init__(self, workdir: Path | None = None, **fake_options: Any):
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="syncd-sf-"))
-        private, public = key_pair()
+        private, public = _key_pair()
         self.key_file = self.workdir / "salesforce-jwt.key"
         write_secret(self.key_file, private)
         fake_options.setdefault("lead_statuses", LEAD_STATUSES)
@@ -74,25 +86,38 @@ class LocalOrg:
         sleep: Callable[[float], None] = time.sleep,
         **overrides: Any,
     ) -> Connector:
-        return build_connector(name, self.settings(**overrides), state_dir=self.workdir,
-                               sleep=sleep)  # fmt: skip
+        return build_connector(
+            name, self.settings(**overrides), state_dir=self.workdir, sleep=sleep
+        )
 
-    # --- seeding through the API -------------------------------------------------------------------
+    # --- seeding through the API ---------------------------------------------------------------
 
     def _n(self) -> int:
         return next(self._serial)
 
     def account(self, **fields: Any) -> str:
-        values = {"Name": f"Account {self._n()}", "NumberOfEmployees": 250,
-                  "BillingCountryCode": "DE", "BillingCountry": "Germany", **fields}  # fmt: skip
+        values = {
+            "Name": f"Account {self._n()}",
+            "NumberOfEmployees": 250,
+            "BillingCountryCode": "DE",
+            "BillingCountry": "Germany",
+            **fields,
+        }
         return create_all(self.api, "Account", [values])[0]
 
     def contacts(self, account_id: str | None, count: int, **fields: Any) -> list[str]:
         rows = []
         for _ in range(count):
             n = self._n()
-            rows.append({"FirstName": "Pat", "LastName": f"Person {n}", "AccountId": account_id,
-                         "Email": f"pat.{n}@example.com", **fields})  # fmt: skip
+            rows.append(
+                {
+                    "FirstName": "Pat",
+                    "LastName": f"Person {n}",
+                    "AccountId": account_id,
+                    "Email": f"pat.{n}@example.com",
+                    **fields,
+                }
+            )
         return create_all(self.api, "Contact", rows)
 
     def closed_lost(
@@ -109,21 +134,107 @@ class LocalOrg:
         """An opportunity that reached `stage`, then was lost; returns its id."""
         account_id = self.account(**(account or {}))
         people = self.contacts(account_id, contacts)
-        opp = create_all(self.api, "Opportunity", [{
-            "Name": f"Deal {self._n()}", "AccountId": account_id, "StageName": stage,
-            "CloseDate": "2030-01-31", "Amount": amount, "OwnerId": self.rep}])[0]  # fmt: skip
+        opp = create_all(
+            self.api,
+            "Opportunity",
+            [
+                {
+                    "Name": f"Deal {self._n()}",
+                    "AccountId": account_id,
+                    "StageName": stage,
+                    "CloseDate": "2030-01-31",
+                    "Amount": amount,
+                    "OwnerId": self.rep,
+                }
+            ],
+        )[0]
         if people:
-            create_all(self.api, "OpportunityContactRole", [
-                {"OpportunityId": opp, "ContactId": c, "IsPrimary": i == primary,
-                 "Role": "Decision Maker"} for i, c in enumerate(people)])  # fmt: skip
-        self.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH", json={
-            "StageName": "Closed Lost", "Loss_Reason__c": reason, "Competitor__c": competitor})  # fmt: skip
+            create_all(
+                self.api,
+                "OpportunityContactRole",
+                [
+                    {
+                        "OpportunityId": opp,
+                        "ContactId": c,
+                        "IsPrimary": i == primary,
+                        "Role": "Decision Maker",
+                    }
+                    for i, c in enumerate(people)
+                ],
+            )
+        lost = {"StageName": "Closed Lost", "Loss_Reason__c": reason, "Competitor__c": competitor}
+        self.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH", json=lost)
         return opp
+
+    def closed_lost_many(
+        self, count: int, *, contacts: int = 1, stage: str = "Negotiation", reason: str = "Timing"
+    ) -> list[str]:
+        """`count` lost opportunities seeded 200 records a call; returns their ids in order."""
+        accounts = create_all(
+            self.api,
+            "Account",
+            [
+                {"Name": f"Bulk Account {self._n()}", "BillingCountry": "France"}
+                for _ in range(count)
+            ],
+        )
+        people = create_all(
+            self.api,
+            "Contact",
+            [
+                {"LastName": f"Bulk {self._n()}", "AccountId": a, "Email": f"b{self._n()}@ex.com"}
+                for a in accounts
+                for _ in range(contacts)
+            ],
+        )
+        opps = create_all(
+            self.api,
+            "Opportunity",
+            [
+                {
+                    "Name": f"Bulk Deal {self._n()}",
+                    "AccountId": a,
+                    "StageName": stage,
+                    "CloseDate": "2030-01-31",
+                    "Amount": 5000.0,
+                    "OwnerId": self.rep,
+                }
+                for a in accounts
+            ],
+        )
+        create_all(
+            self.api,
+            "OpportunityContactRole",
+            [
+                {"OpportunityId": o, "ContactId": people[i * contacts + j], "IsPrimary": j == 0}
+                for i, o in enumerate(opps)
+                for j in range(contacts)
+            ],
+        )
+        lost = [
+            {
+                "attributes": {"type": "Opportunity"},
+                "Id": o,
+                "StageName": "Closed Lost",
+                "Loss_Reason__c": reason,
+            }
+            for o in opps
+        ]
+        for start in range(0, len(lost), 200):
+            body = {"allOrNone": True, "records": lost[start : start + 200]}
+            self.api.restful("composite/sobjects", method="PATCH", json=body)
+        return opps
 
     def lead(self, status: str = "Unqualified", **fields: Any) -> str:
         n = self._n()
-        values = {"FirstName": "Lee", "LastName": f"Lead {n}", "Company": f"Lead Co {n}",
-                  "Email": f"lee.{n}@example.org", "OwnerId": self.rep, **fields}  # fmt: skip
+        values = {
+            "FirstName": "Lee",
+            "LastName": f"Lead {n}",
+            "Company": f"Lead Co {n}",
+            "Email": f"lee.{n}@example.org",
+            "OwnerId": self.rep,
+            **fields,
+        }
         lead = create_all(self.api, "Lead", [values])[0]
         self.api.restful(f"sobjects/Lead/{lead}", method="PATCH", json={"Status": status})
         return lead

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from syncd_salesforce.fake import sf_error
+from syncd_salesforce.sink import key_line
+from syncd_salesforce.testkit import LocalOrg
 
 from syncd.connectors import Connector
 from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, FaultName
 from syncd.testing.httpfake import Fault, FaultKind
-from syncd_salesforce.fake import sf_error
-from syncd_salesforce.sink import key_line
-from syncd_salesforce.testkit import LocalOrg
 
 _keys = itertools.count(1)
 
@@ -35,8 +35,9 @@ class SalesforceHarness:
         # Called while a fault may be active: the people are put into the org directly.
         org = self.org.fake.org
         account = org.insert("Account", {"Name": "Contract Co"})
-        contacts = [org.insert("Contact", {"LastName": f"P{i}", "AccountId": account})
-                    for i in range(count)]  # fmt: skip
+        contacts = [
+            org.insert("Contact", {"LastName": f"P{i}", "AccountId": account}) for i in range(count)
+        ]
         return [
             TouchSpec(
                 key=f"contract-{next(_keys):06d}",
@@ -67,8 +68,9 @@ class SalesforceHarness:
     def fail(self, fault: FaultName) -> None:
         fake = self.org.fake
         if fault is FaultName.RATE_LIMIT:
-            fake.fail_with(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.",
-                           times=1000)  # fmt: skip
+            fake.fail_with(
+                403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", times=1000
+            )
         elif fault is FaultName.SERVER_ERROR:
             unavailable = sf_error(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable")
             fake.inject(Fault(FaultKind.STATUS, unavailable, times=1000))
