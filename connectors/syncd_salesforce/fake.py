@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import secrets
 import socket
 import threading
@@ -101,6 +102,10 @@ class FakeSalesforce(FakeHTTPServer):
         self.tokens: dict[str, str] = {}  # access token -> user id
         self.revoked = False
         self.instance_host = "syncd-sandbox.my.salesforce.com"
+        self.soql_log: list[str] = []  # every SOQL statement received, for tests to inspect
+        # (method, path) of every request, recorded before it is answered: unlike the base's
+        # request log, complete as soon as the client has its response.
+        self.received: list[tuple[str, str]] = []
         self._locators: dict[str, _Locator] = {}
         self._serial = itertools.count(1)
         for order, status in enumerate(lead_statuses, 1):
@@ -254,7 +259,18 @@ class FakeSalesforce(FakeHTTPServer):
 
     # --- pipeline hooks -----------------------------------------------------------------------
 
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """Requests received, optionally only those with this method / a path matching."""
+        with self.lock:
+            return sum(
+                1
+                for m, p in self.received
+                if (method is None or m == method) and (path is None or re.search(path, p))
+            )
+
     def handle(self, req: Request) -> Response | None:
+        with self.lock:
+            self.received.append((req.method, req.path))
         if req.path.startswith("/services/data/"):
             denied = self._authorize(req)
             if denied is not None:
@@ -425,6 +441,8 @@ class FakeSalesforce(FakeHTTPServer):
         text = req.arg("q")
         if not text:
             return sf_error(400, "MALFORMED_QUERY", "A query string has to be specified")
+        with self.lock:
+            self.soql_log.append(text)
         try:
             result = self.queries.execute(text, include_deleted=endpoint == "queryAll")
         except SoqlError as exc:
@@ -644,8 +662,11 @@ class FakeSalesforce(FakeHTTPServer):
     # --- Bulk API 2.0 query jobs ----------------------------------------------------------------
 
     def _job_create(self, req: Request, version: str) -> Response:
+        body = req.json() or {}
+        with self.lock:
+            self.soql_log.append(str(body.get("query")))
         try:
-            job = self.bulk.create(req.json() or {}, self._user(req))
+            job = self.bulk.create(body, self._user(req))
         except SoqlError as exc:
             return sf_error(400, exc.code, str(exc))
         return Response(200, job.info(time.monotonic(), version))

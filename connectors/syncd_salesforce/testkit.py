@@ -99,7 +99,6 @@ class LocalOrg:
         values = {
             "Name": f"Account {self._n()}",
             "NumberOfEmployees": 250,
-            "BillingCountryCode": "DE",
             "BillingCountry": "Germany",
             **fields,
         }
