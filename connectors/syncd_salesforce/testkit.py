@@ -11,10 +11,12 @@ import itertools
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from syncd.connectors import Connector
+from syncd.model import Cursor, RejectionEvent
 from syncd_salesforce.fake import FakeSalesforce
 from syncd_salesforce.plugin import build_connector
 from syncd_salesforce.sandbox import api_client, create_all, key_pair, write_secret
@@ -37,6 +39,26 @@ TEST_LEAD_MAP = {"Unqualified": "other", "Not Interested": "not_interested"}
 def _key_pair() -> tuple[str, str]:
     """One key pair per process: generating RSA keys for every test would dominate its time."""
     return key_pair()
+
+
+class Sleeps(list[float]):
+    """Stands in for time.sleep: records each wait instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def read_all(
+    conn: Connector, cursor: Cursor | None = None, until: datetime | None = None
+) -> tuple[list[RejectionEvent], Cursor | None]:
+    """Every event from `cursor` up to `until` (default: tomorrow), and the final cursor."""
+    assert conn.source is not None
+    events: list[RejectionEvent] = []
+    last = cursor
+    for page in conn.source.read(cursor, until or datetime.now(UTC) + timedelta(days=1)):
+        events.extend(page.events)
+        last = page.cursor
+    return events, last
 
 
 class LocalOrg:
