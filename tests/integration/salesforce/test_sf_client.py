@@ -40,12 +40,16 @@ def test_client_credentials_login(org: LocalOrg, tmp_path: Path) -> None:
     write_secret(good, CONSUMER_SECRET)
     write_secret(bad, "not-the-secret")
     org.closed_lost()
-    conn = org.connector(auth="client_credentials", consumer_secret=f"file:{good}",
-                         my_domain="acme.my")  # fmt: skip
+    conn = org.connector(
+        auth="client_credentials", consumer_secret=f"file:{good}", my_domain="acme.my"
+    )
     assert len(read_all(conn)[0]) == 1
     with pytest.raises(FatalSyncError, match="invalid_client"):
-        read_all(org.connector(auth="client_credentials", consumer_secret=f"file:{bad}",
-                               my_domain="acme.my"))  # fmt: skip
+        read_all(
+            org.connector(
+                auth="client_credentials", consumer_secret=f"file:{bad}", my_domain="acme.my"
+            )
+        )
 
 
 def test_expired_session_logs_in_again_and_carries_on(org: LocalOrg) -> None:
@@ -63,9 +67,14 @@ def test_expired_session_logs_in_again_and_carries_on(org: LocalOrg) -> None:
 def test_bulk_jobs_get_a_fresh_login_after_expiry(org: LocalOrg) -> None:
     """Bulk API 2.0 never re-logs in by itself: the client does, and restarts the job."""
     org.closed_lost_many(150)
-    org.fake.inject(Fault(FaultKind.STATUS, sf_error(401, "INVALID_SESSION_ID",
-                                                     "Session expired or invalid"),
-                          method="GET", path=r"/jobs/query/\w+/results"))  # fmt: skip
+    org.fake.inject(
+        Fault(
+            FaultKind.STATUS,
+            sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid"),
+            method="GET",
+            path=r"/jobs/query/\w+/results",
+        )
+    )
     events, _ = read_all(org.connector(bulk_threshold=100))
     assert len({e.event_id for e in events}) == 150
     assert org.fake.count(path="/oauth2/token") == 2
@@ -86,8 +95,13 @@ def test_revoked_credentials_are_fatal(org: LocalOrg) -> None:
 def test_concurrency_limits_back_off_and_retry(org: LocalOrg, sleeps: Sleeps) -> None:
     """REQUEST_LIMIT_EXCEEDED for concurrency waits a few seconds in the call, then succeeds."""
     org.closed_lost()
-    org.fake.fail_with(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.",
-                       times=2, path="/query")  # fmt: skip
+    org.fake.fail_with(
+        403,
+        "REQUEST_LIMIT_EXCEEDED",
+        "ConcurrentPerOrgLongTxn Limit exceeded.",
+        times=2,
+        path="/query",
+    )
     events, _ = read_all(org.connector(sleep=sleeps))
     assert len(events) == 1
     assert len(sleeps) == 2 and min(sleeps) >= CONCURRENCY_RETRY_S
@@ -128,8 +142,9 @@ def test_every_call_has_a_timeout(org: LocalOrg, sleeps: Sleeps) -> None:
         read_all(conn)
 
 
-def test_the_governor_keeps_to_syncds_share_of_the_daily_budget(org: LocalOrg,
-                                                                 sleeps: Sleeps) -> None:  # fmt: skip
+def test_the_governor_keeps_to_syncds_share_of_the_daily_budget(
+    org: LocalOrg, sleeps: Sleeps
+) -> None:
     """Once the org's usage passes api_share of its limit, calls stop with a long retry."""
     org.closed_lost()
     org.fake.api_limit = 1000
@@ -154,17 +169,26 @@ def test_quota_headroom_is_logged_when_it_moves(org: LocalOrg) -> None:
         calls = org.fake.count(path="/services/data/") - before
     headroom = [e for e in logs if e["event"] == "quota.headroom"]
     assert 2 <= len(headroom) < calls  # every 5 % of the share, not every call
-    assert [e["headroom"] for e in headroom] == sorted((e["headroom"] for e in headroom),
-                                                       reverse=True)  # fmt: skip
-    assert set(headroom[0]) == {"event", "log_level", "budget", "used", "limit", "share",
-                                "headroom"}  # fmt: skip
+    assert [e["headroom"] for e in headroom] == sorted(
+        (e["headroom"] for e in headroom), reverse=True
+    )
+    assert set(headroom[0]) == {
+        "event",
+        "log_level",
+        "budget",
+        "used",
+        "limit",
+        "share",
+        "headroom",
+    }
 
 
 @responses.activate
 def test_tls_verification_cannot_be_switched_off() -> None:
     """Real hosts keep their https URL and verification, even if a caller passes verify=False."""
-    responses.add(responses.GET, "https://acme.my.salesforce.com/services/data/v59.0/limits/",
-                  json={})  # fmt: skip
+    responses.add(
+        responses.GET, "https://acme.my.salesforce.com/services/data/v59.0/limits/", json={}
+    )
     adapter = SalesforceAdapter(timeout_s=7.0, verify="/etc/corp-ca.pem", base_url=None)
     session = requests.Session()
     session.mount("https://", adapter)

@@ -24,8 +24,11 @@ from syncd.testing.httpfake import Fault, FaultKind
 
 
 def task(key: str, who: ProspectRef, **fields: object) -> TouchSpec:
-    values: dict[str, object] = {"due": date(2030, 5, 6), "subject": "Check in",
-                                 "body": "Brief: budget freed up in Q3?"}  # fmt: skip
+    values: dict[str, object] = {
+        "due": date(2030, 5, 6),
+        "subject": "Check in",
+        "body": "Brief: budget freed up in Q3?",
+    }
     values.update(fields)
     return TouchSpec(key=key, write=WriteKind.TASK, prospect=who, **values)  # type: ignore[arg-type]
 
@@ -43,8 +46,17 @@ def sink_of(conn: Connector):  # type: ignore[no-untyped-def]
 def test_a_batch_of_200_is_one_upsert_call_with_every_field(org: LocalOrg) -> None:
     """200 touches go out in one sObject Collections upsert, each a complete Task."""
     who = people(org, 200)
-    specs = [task(f"k{i:03d}", p, channel=TaskChannel.EMAIL, priority=Priority.HIGH,
-                  owner_id=org.rep, opportunity_id=None) for i, p in enumerate(who)]  # fmt: skip
+    specs = [
+        task(
+            f"k{i:03d}",
+            p,
+            channel=TaskChannel.EMAIL,
+            priority=Priority.HIGH,
+            owner_id=org.rep,
+            opportunity_id=None,
+        )
+        for i, p in enumerate(who)
+    ]
     sink = sink_of(org.connector())
     assert sink.idempotent
     before = org.fake.count(path="/composite/sobjects")
@@ -55,9 +67,15 @@ def test_a_batch_of_200_is_one_upsert_call_with_every_field(org: LocalOrg) -> No
     first = tasks["k000"]
     assert first["Id"] == results[0].remote_id
     assert (first["Subject"], first["ActivityDate"].isoformat(), first["Priority"]) == (
-        "Check in", "2030-05-06", "High")  # fmt: skip
+        "Check in",
+        "2030-05-06",
+        "High",
+    )
     assert (first["TaskSubtype"], first["Status"], first["OwnerId"]) == (
-        "Email", "Not Started", org.rep)  # fmt: skip
+        "Email",
+        "Not Started",
+        org.rep,
+    )
     assert first["WhoId"] == who[0].id and first["Description"].startswith("Brief:")
 
 
@@ -99,7 +117,9 @@ def test_validation_errors_are_failed_results_not_exceptions(org: LocalOrg) -> N
     ]
     results = sink_of(org.connector()).write(specs)
     assert [(r.status, r.error) for r in results] == [
-        (WriteStatus.FAILED, "MALFORMED_ID"), (WriteStatus.OK, None)]  # fmt: skip
+        (WriteStatus.FAILED, "MALFORMED_ID"),
+        (WriteStatus.OK, None),
+    ]
 
 
 def test_a_locked_row_is_retried_later_not_dead_lettered(org: LocalOrg) -> None:
@@ -110,7 +130,9 @@ def test_a_locked_row_is_retried_later_not_dead_lettered(org: LocalOrg) -> None:
     sink = sink_of(org.connector())
     results = sink.write(specs)
     assert [(r.status, r.error) for r in results] == [
-        (WriteStatus.RETRY, "UNABLE_TO_LOCK_ROW"), (WriteStatus.OK, None)]  # fmt: skip
+        (WriteStatus.RETRY, "UNABLE_TO_LOCK_ROW"),
+        (WriteStatus.OK, None),
+    ]
     assert [r.status for r in sink.write(specs)] == [WriteStatus.OK, WriteStatus.OK]
     assert Counter(t["Syncd_Key__c"] for t in org.tasks()) == {"lock-0": 1, "lock-1": 1}
 
@@ -130,8 +152,9 @@ def test_queue_owners_hand_the_task_to_the_fallback_user(org: LocalOrg) -> None:
     queue = org.fake.add_queue("Inbound")
     backup = org.fake.add_user("Backup Rep")
     [who] = people(org, 1)
-    results = sink_of(org.connector(fallback_owner_id=backup)).write([task("q", who,
-                                                                           owner_id=queue)])  # fmt: skip
+    results = sink_of(org.connector(fallback_owner_id=backup)).write(
+        [task("q", who, owner_id=queue)]
+    )
     assert results[0].status is WriteStatus.OK
     assert org.tasks()[0]["OwnerId"] == backup
 
@@ -150,13 +173,34 @@ def test_opt_outs_set_the_crm_flags(org: LocalOrg) -> None:
     [contact] = people(org, 1)
     lead = ProspectRef("sf", "lead", org.lead())
     specs = [
-        TouchSpec("o1", WriteKind.OPT_OUT, contact, date.today(), "", "",
-                  opt_out_channels=frozenset({Channel.EMAIL, Channel.PHONE})),
-        TouchSpec("o2", WriteKind.OPT_OUT, lead, date.today(), "", "",
-                  opt_out_channels=frozenset({Channel.PHONE})),
-        TouchSpec("o3", WriteKind.OPT_OUT, lead, date.today(), "", "",
-                  opt_out_channels=frozenset({Channel.LINKEDIN})),
-    ]  # fmt: skip
+        TouchSpec(
+            "o1",
+            WriteKind.OPT_OUT,
+            contact,
+            date.today(),
+            "",
+            "",
+            opt_out_channels=frozenset({Channel.EMAIL, Channel.PHONE}),
+        ),
+        TouchSpec(
+            "o2",
+            WriteKind.OPT_OUT,
+            lead,
+            date.today(),
+            "",
+            "",
+            opt_out_channels=frozenset({Channel.PHONE}),
+        ),
+        TouchSpec(
+            "o3",
+            WriteKind.OPT_OUT,
+            lead,
+            date.today(),
+            "",
+            "",
+            opt_out_channels=frozenset({Channel.LINKEDIN}),
+        ),
+    ]
     results = sink_of(org.connector()).write(specs)
     assert [r.status for r in results] == [WriteStatus.OK] * 3
     c = org.fake.org.find(contact.id)
@@ -179,8 +223,10 @@ def test_enrolment_when_already_a_member_is_success(org: LocalOrg) -> None:
     campaign = org.fake.add_campaign("Nurture")
     [contact] = people(org, 1)
     lead = ProspectRef("sf", "lead", org.lead())
-    specs = [TouchSpec(f"e{i}", WriteKind.ENROL, p, date.today(), "", "")
-             for i, p in enumerate([contact, lead])]  # fmt: skip
+    specs = [
+        TouchSpec(f"e{i}", WriteKind.ENROL, p, date.today(), "", "")
+        for i, p in enumerate([contact, lead])
+    ]
     sink = sink_of(org.connector(campaign_id=campaign))
     first = sink.write(specs)
     second = sink.write(specs)
@@ -219,7 +265,8 @@ def test_without_the_external_id_field_tasks_are_created_and_found_by_marker(
     tasks = keyless_org.tasks()
     assert all("[syncd:abababababababab]" in t["Subject"] for t in tasks)
     assert sorted(t["Description"].splitlines()[-1] for t in tasks) == sorted(
-        key_line(s.key) for s in specs)  # fmt: skip
+        key_line(s.key) for s in specs
+    )
     found = sink.find([s.key for s in specs] + ["not-written"])
     assert found == {s.key: r.remote_id for s, r in zip(specs, results, strict=True)}
 

@@ -129,32 +129,62 @@ def test_locator_lost_to_a_relogin_restarts_from_the_last_position(org: LocalOrg
 
 def test_opportunity_event_carries_the_deal_and_its_people(org: LocalOrg) -> None:
     """Reason, competitor, amount, stage reached before the loss, primary contact and the rest."""
-    account = org.account(Name="Globex Corp", NumberOfEmployees=900, Industry="Retail",
-                          BillingCountryCode="FR", BillingCountry="France")  # fmt: skip
+    account = org.account(
+        Name="Globex Corp",
+        NumberOfEmployees=900,
+        Industry="Retail",
+        BillingCountryCode="FR",
+        BillingCountry="France",
+    )
     people = org.contacts(account, 3)
-    org.api.restful(f"sobjects/Contact/{people[1]}", method="PATCH",
-                    json={"HasOptedOutOfEmail": True, "DoNotCall": True})  # fmt: skip
+    org.api.restful(
+        f"sobjects/Contact/{people[1]}",
+        method="PATCH",
+        json={"HasOptedOutOfEmail": True, "DoNotCall": True},
+    )
     lost_at = datetime(2024, 2, 3, 15, 30, tzinfo=UTC)
     with org.fake.org.clock_at(lost_at - timedelta(days=20)):
-        opp = org.api.restful("sobjects/Opportunity/", method="POST", json={
-            "Name": "Big deal", "AccountId": account, "StageName": "Qualification",
-            "CloseDate": "2024-02-01", "Amount": 90000, "OwnerId": org.rep})["id"]  # fmt: skip
+        opp = org.api.restful(
+            "sobjects/Opportunity/",
+            method="POST",
+            json={
+                "Name": "Big deal",
+                "AccountId": account,
+                "StageName": "Qualification",
+                "CloseDate": "2024-02-01",
+                "Amount": 90000,
+                "OwnerId": org.rep,
+            },
+        )["id"]
         for i, contact in enumerate(people):
-            org.api.restful("sobjects/OpportunityContactRole/", method="POST", json={
-                "OpportunityId": opp, "ContactId": contact, "IsPrimary": i == 1})  # fmt: skip
+            org.api.restful(
+                "sobjects/OpportunityContactRole/",
+                method="POST",
+                json={"OpportunityId": opp, "ContactId": contact, "IsPrimary": i == 1},
+            )
     with org.fake.org.clock_at(lost_at - timedelta(days=10)):
-        org.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH",
-                        json={"StageName": "Negotiation"})  # fmt: skip
+        org.api.restful(
+            f"sobjects/Opportunity/{opp}", method="PATCH", json={"StageName": "Negotiation"}
+        )
     with org.fake.org.clock_at(lost_at):
-        org.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH", json={
-            "StageName": "Closed Lost", "Loss_Reason__c": "Competitor",
-            "Competitor__c": "Initech"})  # fmt: skip
+        org.api.restful(
+            f"sobjects/Opportunity/{opp}",
+            method="PATCH",
+            json={
+                "StageName": "Closed Lost",
+                "Loss_Reason__c": "Competitor",
+                "Competitor__c": "Initech",
+            },
+        )
     with org.fake.org.clock_at(lost_at + timedelta(days=1)):  # a later edit: not a new loss
         org.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH", json={"Amount": 95000})
     [event], _ = read_all(org.connector(loss_reasons={"Competitor": "competitor"}))
     assert event.event_id == f"sf:opp:{opp}" and event.source is SourceKind.OPPORTUNITY
     assert (event.reason_raw, event.reason, event.competitor) == (
-        "Competitor", ReasonKind.COMPETITOR, "Initech")  # fmt: skip
+        "Competitor",
+        ReasonKind.COMPETITOR,
+        "Initech",
+    )
     assert event.amount == 95000.0 and event.stage == "Negotiation"
     assert event.occurred_at == lost_at and event.position == "2024-02-04T15:30:00.000Z"
     assert event.prospect.ref.id == people[1]
@@ -188,8 +218,14 @@ def test_deals_without_contact_roles_advance_the_cursor_without_events(org: Loca
 def test_leads_in_mapped_rejection_statuses_become_events(org: LocalOrg) -> None:
     """Mapped statuses are events with their reason; other and converted statuses are not."""
     queue = org.fake.add_queue("Inbound")
-    rejected = org.lead("Not Interested", OwnerId=queue, HasOptedOutOfEmail=True,
-                        NumberOfEmployees=40, Country="Germany", CountryCode="DE")  # fmt: skip
+    rejected = org.lead(
+        "Not Interested",
+        OwnerId=queue,
+        HasOptedOutOfEmail=True,
+        NumberOfEmployees=40,
+        Country="Germany",
+        CountryCode="DE",
+    )
     org.lead("Working - Contacted")
     org.lead("Closed - Converted")
     [event], _ = read_all(org.connector())
