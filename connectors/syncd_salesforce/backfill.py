@@ -31,16 +31,29 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def unflatten(row: Record) -> Record:
-    """`{"Account.Name": v}` -> `{"Account": {"Name": v}}`, as the REST API nests it."""
-    out: Record = {}
-    for key, value in row.items():
-        target = out
-        *hops, last = key.split(".")
-        for hop in hops:
-            target = target.setdefault(hop, {})
-        target[last] = value
-    return out
+class Shape:
+    """Rebuilds flat CSV columns into the REST shape: `Account.Name` -> {"Account": {"Name"}}.
+
+    The column layout is worked out once per table, not once per row.
+    """
+
+    def __init__(self, columns: Sequence[str]):
+        self.flat: list[tuple[int, str]] = []
+        self.nested: dict[str, list[tuple[int, str]]] = {}
+        for index, column in enumerate(columns):
+            head, _, rest = column.partition(".")
+            if rest:
+                self.nested.setdefault(head, []).append((index, rest))
+            else:
+                self.flat.append((index, column))
+        self.deep = any("." in rest for parts in self.nested.values() for _, rest in parts)
+
+    def build(self, values: Sequence[Any]) -> Record:
+        record: Record = {name: values[i] for i, name in self.flat}
+        for head, parts in self.nested.items():
+            inner = {name: values[i] for i, name in parts}
+            record[head] = Shape(list(inner)).build(list(inner.values())) if self.deep else inner
+        return record
 
 
 class Spill:
@@ -93,9 +106,9 @@ class Spill:
             return
         statement = f"SELECT * FROM {_quote(table)} ORDER BY {order}"  # noqa: S608 - quoted names
         cursor = self.db.execute(statement)
-        names = [d[0] for d in cursor.description]
+        shape = Shape([d[0] for d in cursor.description])
         while rows := cursor.fetchmany(CHUNK):
-            yield [dict(zip(names, r, strict=True)) for r in rows]
+            yield [shape.build(r) for r in rows]
 
     def grouped(
         self, table: str, key: str, ids: Sequence[str], order: str
@@ -109,10 +122,10 @@ class Spill:
         )
         cursor = self.db.execute(statement, list(ids))
         names = [d[0] for d in cursor.description]
+        shape, at = Shape(names), names.index(key)
         out: dict[str, list[Record]] = {}
         for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            out.setdefault(str(row[key]), []).append(row)
+            out.setdefault(str(values[at]), []).append(shape.build(values))
         return out
 
 
@@ -166,14 +179,11 @@ class Backfill:
                 history = spill.grouped(
                     "history", "OpportunityId", ids, '"CreatedDate" DESC, "Id" DESC'
                 )
-                for row in chunk:
-                    record = unflatten(row)
-                    rid = str(row["Id"])
-                    record["OpportunityContactRoles"] = {
-                        "records": [unflatten(r) for r in roles.get(rid, [])]
-                    }
+                for record in chunk:
+                    rid = str(record["Id"])
+                    record["OpportunityContactRoles"] = {"records": roles.get(rid, [])}
                     record["OpportunityHistories"] = {
-                        "records": [unflatten(r) for r in history.get(rid, [])[:HISTORY_ROWS]]
+                        "records": history.get(rid, [])[:HISTORY_ROWS]
                     }
                     yield record
         finally:
@@ -187,6 +197,6 @@ class Backfill:
         try:
             self._load(spill, "rows", sobject, select(fields, sobject, conditions))
             for chunk in spill.ordered("rows", '"SystemModstamp", "Id"'):
-                yield from (unflatten(r) for r in chunk)
+                yield from chunk
         finally:
             spill.close()

@@ -80,6 +80,7 @@ class Org:
         self._by_prefix = {o.key_prefix: o.name for o in schema.values()}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
         self._members: set[tuple[str, str]] = set()
+        self._primary_roles: dict[str, dict[str, Any]] = {}  # opportunity id -> primary role
         self._locks: list[Lock] = []
         self.admin_id = ""
         self.admin_id = self._system_insert(
@@ -138,11 +139,17 @@ class Org:
         with self.lock:
             records = {k: {i: dict(r) for i, r in v.items()} for k, v in self.records.items()}
             unique = {k: dict(v) for k, v in self._unique.items()}
-            return records, unique, set(self._members), self._serial
+            primaries = {
+                k: records["OpportunityContactRole"][v["Id"]]
+                for k, v in self._primary_roles.items()
+            }
+            return records, unique, set(self._members), self._serial, primaries
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
         with self.lock:
-            self.records, self._unique, self._members, self._serial = snapshot
+            (self.records, self._unique, self._members, self._serial, self._primary_roles) = (
+                snapshot
+            )
 
     # --- switches ----------------------------------------------------------------------------
 
@@ -171,12 +178,7 @@ class Org:
             obj = self._createable(sobject)
             self._check_lock(sobject, None)
             clean = self._coerce(obj, values, creating=True)
-            record: dict[str, Any] = {name: None for name in obj.fields}
-            for name, fdef in obj.fields.items():
-                if fdef.type == "boolean":
-                    record[name] = bool(fdef.default)
-                elif fdef.default is not None and fdef.createable:
-                    record[name] = fdef.default
+            record = dict(obj.blank)
             if "OwnerId" in record:
                 record["OwnerId"] = user_id or self.admin_id
             record.update(clean)
@@ -378,25 +380,22 @@ class Org:
         return rid
 
     def _claim_unique(self, obj: ObjectDef, record: dict[str, Any]) -> None:
-        for name, fdef in obj.fields.items():
+        for name in obj.unique:
             value = record.get(name)
-            if not fdef.unique or value is None:
-                continue
-            index = self._unique.setdefault((obj.name, name), {})
-            holder = index.get(value)
+            holder = self._unique.get((obj.name, name), {}).get(value) if value else None
             if holder is not None and holder != record["Id"]:
                 raise RecordError(
                     "DUPLICATE_VALUE",
                     f"duplicate value found: {name} duplicates value on record with id: {holder}",
                     (name,),
                 )
-        for name, fdef in obj.fields.items():
-            if fdef.unique and record.get(name) is not None:
-                self._unique[(obj.name, name)][record[name]] = record["Id"]
+        for name in obj.unique:
+            if record.get(name) is not None:
+                self._unique.setdefault((obj.name, name), {})[record[name]] = record["Id"]
 
     def _release_unique(self, obj: ObjectDef, record: dict[str, Any]) -> None:
-        for name, fdef in obj.fields.items():
-            if fdef.unique and record.get(name) is not None:
+        for name in obj.unique:
+            if record.get(name) is not None:
                 self._unique.get((obj.name, name), {}).pop(record[name], None)
 
     def _stamp(self, record: dict[str, Any], user_id: str | None, *, created: bool) -> None:
@@ -482,8 +481,9 @@ class Org:
                 history["OpportunityId"] = record["Id"]
                 self._system_insert("OpportunityHistory", history)
         elif sobject == "OpportunityContactRole" and record["IsPrimary"]:
-            for other in self.records[sobject].values():
-                if other is not record and other["OpportunityId"] == record["OpportunityId"]:
-                    other["IsPrimary"] = False
+            previous = self._primary_roles.get(record["OpportunityId"])
+            if previous is not None and previous is not record:
+                previous["IsPrimary"] = False  # one primary contact role per opportunity
+            self._primary_roles[record["OpportunityId"]] = record
         elif sobject == "CampaignMember" and before is None:
             self._members.add((record["CampaignId"], record["ContactId"] or record["LeadId"]))

@@ -54,6 +54,8 @@ def wire_value(value: Any) -> Any:
 
 def csv_value(value: Any) -> str:
     """A stored value as a Bulk API 2.0 CSV cell."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -75,10 +77,15 @@ class _Path:
     fdef: FieldDef
     hops: tuple[tuple[str, str], ...]  # (relationship name, reference field) per hop
     name: str  # canonical last field name
+    chain: tuple[str, ...] = ()  # the reference fields followed to the record holding it
+
+    def __post_init__(self) -> None:
+        self.chain = tuple(h[1] for h in self.hops)
 
     @property
     def text(self) -> str:
         return ".".join([*(h[0] for h in self.hops), self.name])
+
 
 
 @dataclass
@@ -153,7 +160,19 @@ class Result:
         return [p.text for p in self.paths]
 
     def csv_row(self, record: Record) -> list[str]:
-        return [csv_value(p.getter(record)) for p in self.paths]
+        # Each parent is looked up once per row, however many of its fields are selected.
+        holders: dict[tuple[str, ...], Record | None] = {(): record}
+        for path in self.paths:
+            chain = path.chain
+            if chain not in holders:
+                holder: Record | None = record
+                for ref_field in chain:
+                    holder = self.org.find(holder.get(ref_field)) if holder else None
+                holders[chain] = holder
+        return [
+            csv_value(h.get(p.name)) if (h := holders[p.chain]) is not None else ""
+            for p in self.paths
+        ]
 
 
 class Compiler:

@@ -86,6 +86,8 @@ class ObjectDef:
     createable: bool = True
     queryable: bool = True
     _lower: dict[str, str] = field(default_factory=dict)
+    unique: tuple[str, ...] = ()  # unique fields (external ids), indexed by the org
+    blank: dict[str, Any] = field(default_factory=dict)  # a new record before its values
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -93,6 +95,15 @@ class ObjectDef:
     def reindex(self) -> None:
         self._lower = {name.lower(): name for name in self.fields}
         self._lower.update({name.lower(): name for name in self.children})
+        self.unique = tuple(n for n, f in self.fields.items() if f.unique)
+        self.blank = {}
+        for name, fdef in self.fields.items():
+            if fdef.type == "boolean":
+                self.blank[name] = bool(fdef.default)
+            elif fdef.default is not None and fdef.createable and fdef.type != "reference":
+                self.blank[name] = fdef.default
+            else:
+                self.blank[name] = None
 
     def field(self, name: str) -> FieldDef | None:
         canonical = self._lower.get(name.lower())

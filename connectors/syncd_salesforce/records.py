@@ -70,6 +70,11 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 def position(value: Any) -> str:
     """The cursor form of a SystemModstamp: fixed-width UTC, so strings sort as times do."""
+    raw = text(value)
+    if raw is not None and len(raw) == 28 and raw.endswith("+0000"):
+        return raw[:23] + "Z"  # REST: 2024-05-01T12:00:00.000+0000
+    if raw is not None and len(raw) == 24 and raw.endswith("Z"):
+        return raw  # Bulk API 2.0: already 2024-05-01T12:00:00.000Z
     moment = parse_timestamp(value)
     if moment is None:
         raise ValueError("record without SystemModstamp")
@@ -114,9 +119,12 @@ def select(
 def nested(record: Record | None, name: str) -> Record | None:
     """A relationship object, or None when the reference is empty (REST null, Bulk blanks)."""
     value = record.get(name) if record else None
-    if not isinstance(value, dict) or not any(v not in (None, "") for v in value.values()):
+    if not isinstance(value, dict):
         return None
-    return value
+    for item in value.values():
+        if item is not None and item != "":
+            return value
+    return None
 
 
 def children(record: Record, relationship: str) -> list[Record]:
