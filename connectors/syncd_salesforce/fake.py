@@ -17,15 +17,11 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import re
 import secrets
-import socket
-import threading
 import time
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
@@ -35,7 +31,6 @@ from syncd.testing.httpfake import (
     FaultKind,
     Request,
     Response,
-    _make_handler,
 )
 from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries
 from syncd_salesforce.fake_org import Org, RecordError, full_id
@@ -103,9 +98,6 @@ class FakeSalesforce(FakeHTTPServer):
         self.revoked = False
         self.instance_host = "syncd-sandbox.my.salesforce.com"
         self.soql_log: list[str] = []  # every SOQL statement received, for tests to inspect
-        # (method, path) of every request, recorded before it is answered: unlike the base's
-        # request log, complete as soon as the client has its response.
-        self.received: list[tuple[str, str]] = []
         self._locators: dict[str, _Locator] = {}
         self._serial = itertools.count(1)
         for order, status in enumerate(lead_statuses, 1):
@@ -147,7 +139,8 @@ class FakeSalesforce(FakeHTTPServer):
         r("GET", rf"{V}/sobjects/(?P<sobject>\w+)/(?P<rid>\w{{15,18}})/?", self._get)
         r("PATCH", rf"{V}/sobjects/(?P<sobject>\w+)/(?P<rid>\w{{15,18}})/?", self._update)
         r("DELETE", rf"{V}/sobjects/(?P<sobject>\w+)/(?P<rid>\w{{15,18}})/?", self._delete)
-        r("PATCH", rf"{V}/sobjects/(?P<sobject>\w+)/(?P<field>\w+)/(?P<value>[^/]+)", self._upsert)
+        # the base decodes the path: an external id may hold any character, "/" included
+        r("PATCH", rf"{V}/sobjects/(?P<sobject>\w+)/(?P<field>\w+)/(?P<value>.+)", self._upsert)
         r("POST", rf"{V}/composite/sobjects/?", self._collection_create)
         r("PATCH", rf"{V}/composite/sobjects/?", self._collection_update)
         r(
@@ -160,27 +153,6 @@ class FakeSalesforce(FakeHTTPServer):
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_get)
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/results/?", self._job_results)
         r("PATCH", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_abort)
-
-    def start(self) -> FakeSalesforce:
-        # Two differences from the base's server: responses go out without Nagle's delay
-        # (the base handler writes headers and body separately, so each response would wait
-        # ~40 ms for the client's delayed ACK), and shutdown is noticed within 50 ms.
-        class NoDelayHandler(_make_handler(self)):  # type: ignore[misc]
-            def setup(self) -> None:
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                super().setup()
-
-        server = ThreadingHTTPServer((self._host, self._port), NoDelayHandler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-salesforce",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
 
     # --- switches ----------------------------------------------------------------------------
 
@@ -261,16 +233,9 @@ class FakeSalesforce(FakeHTTPServer):
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
         """Requests received, optionally only those with this method / a path matching."""
-        with self.lock:
-            return sum(
-                1
-                for m, p in self.received
-                if (method is None or m == method) and (path is None or re.search(path, p))
-            )
+        return len(self.calls(method, path))
 
     def handle(self, req: Request) -> Response | None:
-        with self.lock:
-            self.received.append((req.method, req.path))
         if req.path.startswith("/services/data/"):
             denied = self._authorize(req)
             if denied is not None:
@@ -532,7 +497,7 @@ class FakeSalesforce(FakeHTTPServer):
     def _upsert(self, req: Request, version: str, sobject: str, field: str, value: str) -> Response:
         try:
             rid, created = self.org.upsert(
-                sobject, field, unquote(value), req.json() or {}, user_id=self._user(req)
+                sobject, field, value, req.json() or {}, user_id=self._user(req)
             )
         except RecordError as exc:
             return self._record_error(exc)

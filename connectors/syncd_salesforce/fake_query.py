@@ -87,7 +87,6 @@ class _Path:
         return ".".join([*(h[0] for h in self.hops), self.name])
 
 
-
 @dataclass
 class _Child:
     relationship: str

@@ -62,6 +62,22 @@ class SalesforceSettings(BaseModel):
     campaign_member_status: str | None = None
     find_grace_s: float = Field(default=60.0, ge=0)
 
+    @field_validator(
+        "my_domain",
+        "ca_bundle",
+        "base_url",
+        "loss_reason_field",
+        "competitor_field",
+        "fallback_owner_id",
+        "campaign_id",
+        "campaign_member_status",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`key = ""` in the config means the same as leaving the key out."""
+        return None if value == "" else value
+
     @field_validator("my_domain")
     @classmethod
     def _domain_prefix(cls, value: str | None) -> str | None:

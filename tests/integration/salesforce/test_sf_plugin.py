@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import stat
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +162,18 @@ def test_logs_carry_ids_never_addresses_or_briefs(org: LocalOrg) -> None:
     assert logs
     text = repr(logs)
     assert "@" not in text and "Pat" not in text and "brief" not in text.lower()
+
+
+def test_the_example_config_documents_every_key_with_a_valid_value() -> None:
+    """Uncommenting the example's salesforce block gives a valid section naming every key."""
+    text = (Path(__file__).parents[3] / "config" / "syncd.example.toml").read_text()
+    block = text.split("# ---- BEGIN salesforce ----")[1].split("# ---- END salesforce ----")[0]
+    lines = [line[2:] for line in block.splitlines() if re.match(r"# [a-z_]+ = ", line)]
+    section = tomllib.loads("\n".join(lines))
+    assert set(section) - {"type"} == set(SalesforceSettings.model_fields)
+    del section["type"], section["consumer_secret"]  # auth = "jwt"
+    settings = SalesforceSettings.model_validate(section)
+    assert settings.my_domain is None and settings.base_url is None
+    assert settings.lead_statuses == SalesforceSettings.model_fields["lead_statuses"].get_default(
+        call_default_factory=True
+    )
