@@ -3,8 +3,10 @@
 Speaks the REST API's paths, status codes, JSON and error bodies: the OAuth token endpoint (JWT
 bearer, client credentials), `query` / `queryAll` with `nextRecordsUrl` paging over SOQL that
 is parsed and evaluated (`soql.py`, `fake_query.py`), sObject create / get / update / delete /
-upsert by external id, sObject Collections, `composite/batch`, describe, limits, and Bulk API
-2.0 query jobs (`fake_bulk.py`). Every data response carries `Sforce-Limit-Info`.
+upsert by external id, sObject Collections (`fake_collections.py`), `composite/batch`,
+describe, limits, and Bulk API 2.0 query jobs (`fake_bulk.py`), over an org that enforces
+the platform's write rules (`fake_org.py`, `fake_schema.py`); OAuth lives in `fake_auth.py`.
+Every data response carries `Sforce-Limit-Info`.
 
 Switches for tests, the sandbox and benchmarks: `latency_s`, `inject(Fault(...))` (any status,
 timeouts, dropped connections, applied-but-lost), `fail_with(...)` for errors in Salesforce's
@@ -14,16 +16,12 @@ own dialect, `expire_sessions()`, `revoke_credentials()`, `api_limit` (REQUEST_L
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import jwt
 
 from syncd.testing.httpfake import (
     FakeHTTPServer,
@@ -32,15 +30,15 @@ from syncd.testing.httpfake import (
     Request,
     Response,
 )
+from syncd_salesforce.fake_auth import OAuthServer
 from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries
-from syncd_salesforce.fake_org import Org, RecordError, full_id
+from syncd_salesforce.fake_collections import Collections
+from syncd_salesforce.fake_org import Org, RecordError
 from syncd_salesforce.fake_query import Compiler, Result, wire_value
 from syncd_salesforce.fake_schema import DEFAULT_STAGES, build_schema, without_field
 from syncd_salesforce.soql import SoqlError
 
 V = r"/services/data/v(?P<version>\d+\.\d)"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-COLLECTION_LIMIT = 200
 LOCATOR_IDLE_S = 15 * 60
 DEFAULT_LEAD_STATUSES = (
     "Open - Not Contacted",
@@ -88,15 +86,17 @@ class FakeSalesforce(FakeHTTPServer):
         self.org = Org(schema)
         self.queries = Compiler(self.org)
         self.bulk = BulkQueries(self.org)
-        self.consumer_key = consumer_key
-        self.consumer_secret = consumer_secret
-        self.username = username
-        self.jwt_public_key = jwt_public_key
+        self.collections = Collections(self.org)
+        self.auth = OAuthServer(
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            username=username,
+            jwt_public_key=jwt_public_key,
+            user_id=lambda: self.org.admin_id,
+            instance_host="syncd-sandbox.my.salesforce.com",
+        )
         self.api_limit = api_limit
         self.api_used = 0
-        self.tokens: dict[str, str] = {}  # access token -> user id
-        self.revoked = False
-        self.instance_host = "syncd-sandbox.my.salesforce.com"
         self.soql_log: list[str] = []  # every SOQL statement received, for tests to inspect
         self._locators: dict[str, _Locator] = {}
         self._serial = itertools.count(1)
@@ -127,7 +127,7 @@ class FakeSalesforce(FakeHTTPServer):
 
     def _routes_up(self) -> None:
         r = self.route
-        r("POST", r"/services/oauth2/token", self._token)
+        r("POST", r"/services/oauth2/token", self.auth.token)
         r("GET", rf"{V}/?", self._versions)
         r("GET", rf"{V}/limits/?", self._limits)
         r("GET", rf"{V}/(?P<endpoint>query|queryAll)/?", self._query)
@@ -158,18 +158,15 @@ class FakeSalesforce(FakeHTTPServer):
 
     def expire_sessions(self) -> None:
         """Every issued access token stops working (a session timeout); logins still work."""
-        with self.lock:
-            self.tokens.clear()
+        self.auth.end_sessions()
 
     def revoke_credentials(self) -> None:
         """Sessions end and the token endpoint refuses the app (invalid_grant)."""
-        with self.lock:
-            self.revoked = True
-            self.tokens.clear()
+        self.auth.revoked = True
+        self.auth.end_sessions()
 
     def restore_credentials(self) -> None:
-        with self.lock:
-            self.revoked = False
+        self.auth.revoked = False
 
     def fail_with(
         self,
@@ -219,10 +216,7 @@ class FakeSalesforce(FakeHTTPServer):
 
     def issue_token(self) -> str:
         """An access token for the integration user, without the OAuth dance (seeding)."""
-        token = f"00D8d0000000001!{secrets.token_urlsafe(24)}"
-        with self.lock:
-            self.tokens[token] = self.org.admin_id
-        return token
+        return self.auth.issue()
 
     def drop_field(self, sobject: str, name: str) -> None:
         """Remove a field from the org (e.g. an external-ID field not created yet)."""
@@ -246,7 +240,7 @@ class FakeSalesforce(FakeHTTPServer):
 
     def _authorize(self, req: Request) -> Response | None:
         with self.lock:
-            if req.bearer is None or req.bearer not in self.tokens:
+            if self.auth.user_of(req.bearer) is None:
                 return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             if self.api_used >= self.api_limit:
                 return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
@@ -266,90 +260,7 @@ class FakeSalesforce(FakeHTTPServer):
             )
 
     def _user(self, req: Request) -> str:
-        return self.tokens.get(req.bearer or "", self.org.admin_id)
-
-    # --- OAuth --------------------------------------------------------------------------------
-
-    def _token(self, req: Request) -> Response:
-        form = req.form()
-        grant = form.get("grant_type")
-        if self.revoked:
-            return self._oauth_error("invalid_grant", "expired access/refresh token")
-        if grant == JWT_GRANT:
-            problem = self._check_assertion(form.get("assertion", ""))
-            if problem:
-                return self._oauth_error("invalid_grant", problem)
-        elif grant == "client_credentials":
-            key, secret = self._client_auth(req, form)
-            if key != self.consumer_key or self.consumer_secret is None:
-                return self._oauth_error("invalid_client_id", "client identifier invalid")
-            if secret != self.consumer_secret:
-                return self._oauth_error("invalid_client", "invalid client credentials")
-        else:
-            return self._oauth_error("unsupported_grant_type", "grant type not supported")
-        token = self.issue_token()
-        issued = str(int(time.time() * 1000))
-        return Response(
-            200,
-            {
-                "access_token": token,
-                "instance_url": f"https://{self.instance_host}",
-                "id": f"https://login.salesforce.com/id/00D8d0000000001AAA/{self.org.admin_id}",
-                "token_type": "Bearer",
-                "issued_at": issued,
-                "scope": "api",
-                "signature": base64.b64encode(secrets.token_bytes(32)).decode(),
-            },
-        )
-
-    @staticmethod
-    def _oauth_error(code: str, description: str) -> Response:
-        return Response(400, {"error": code, "error_description": description})
-
-    @staticmethod
-    def _client_auth(req: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
-        header = req.headers.get("Authorization", "")
-        if header.startswith("Basic "):
-            decoded = base64.b64decode(header[6:]).decode()
-            key, _, secret = decoded.partition(":")
-            return key, secret
-        return form.get("client_id"), form.get("client_secret")
-
-    def _check_assertion(self, assertion: str) -> str | None:
-        """What the token endpoint checks in a JWT bearer assertion; None when it passes."""
-        try:
-            header = jwt.get_unverified_header(assertion)
-            if header.get("alg") != "RS256":
-                return "invalid assertion: algorithm must be RS256"
-            if self.jwt_public_key:
-                # The library sends `exp` as a string, which Salesforce accepts: check it here.
-                claims = jwt.decode(
-                    assertion,
-                    self.jwt_public_key,
-                    algorithms=["RS256"],
-                    options={"verify_exp": False, "verify_aud": False},
-                )
-            else:
-                claims = jwt.decode(assertion, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return "invalid assertion"
-        if claims.get("iss") != self.consumer_key:
-            return "invalid client credentials"
-        if claims.get("sub") != self.username:
-            return "user hasn't approved this consumer"
-        aud = str(claims.get("aud", ""))
-        if not (
-            aud in ("https://login.salesforce.com", "https://test.salesforce.com")
-            or aud.endswith(".my.salesforce.com")
-        ):
-            return "audience is invalid"
-        try:
-            expires = int(float(claims.get("exp", 0)))
-        except (TypeError, ValueError):
-            return "invalid assertion: exp"
-        if expires < time.time():
-            return "expired authorization code"
-        return None
+        return self.auth.user_of(req.bearer) or self.org.admin_id
 
     # --- misc ---------------------------------------------------------------------------------
 
@@ -513,90 +424,14 @@ class FakeSalesforce(FakeHTTPServer):
 
     # --- sObject Collections ------------------------------------------------------------------
 
-    def _collection(self, req: Request) -> tuple[list[dict[str, Any]], bool] | Response:
-        body = req.json()
-        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            return sf_error(400, "JSON_PARSER_ERROR", "records is required")
-        records = body["records"]
-        if len(records) > COLLECTION_LIMIT:
-            return sf_error(
-                400,
-                "EXCEEDED_ID_LIMIT",
-                "record limit reached. cannot submit more than 200 records into this call",
-            )
-        return records, bool(body.get("allOrNone", False))
-
     def _collection_create(self, req: Request, version: str) -> Response:
-        return self._apply_collection(req, lambda rec: self._create_one(req, rec))
+        return self.collections.create(req.json(), self._user(req))
 
     def _collection_update(self, req: Request, version: str) -> Response:
-        return self._apply_collection(req, lambda rec: self._update_one(req, rec))
+        return self.collections.update(req.json(), self._user(req))
 
     def _collection_upsert(self, req: Request, version: str, sobject: str, field: str) -> Response:
-        return self._apply_collection(req, lambda rec: self._upsert_one(req, rec, sobject, field))
-
-    def _apply_collection(self, req: Request, apply: Any) -> Response:
-        parsed = self._collection(req)
-        if isinstance(parsed, Response):
-            return parsed
-        records, all_or_none = parsed
-        with self.org.lock:
-            snapshot = self.org.snapshot() if all_or_none else None
-            results: list[dict[str, Any]] = []
-            for record in records:
-                try:
-                    results.append(apply(record))
-                except RecordError as exc:
-                    results.append(
-                        {"id": record.get("Id"), "success": False, "errors": [exc.as_error()]}
-                    )
-            if snapshot is not None and not all(r["success"] for r in results):
-                self.org.restore(snapshot)
-                rolled = {
-                    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                    "fields": [],
-                    "message": "Record rolled back because not all records were valid "
-                    "and the request was using AllOrNone header",
-                }
-                results = [
-                    r if not r["success"] else {"id": None, "success": False, "errors": [rolled]}
-                    for r in results
-                ]
-        return Response(200, results)
-
-    @staticmethod
-    def _type_of(record: dict[str, Any]) -> str:
-        sobject = (record.get("attributes") or {}).get("type")
-        if not sobject:
-            raise RecordError("INVALID_TYPE", "Must specify a type in attributes")
-        return str(sobject)
-
-    def _create_one(self, req: Request, record: dict[str, Any]) -> dict[str, Any]:
-        if record.get("Id"):
-            raise RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))
-        rid = self.org.insert(self._type_of(record), record, user_id=self._user(req))
-        return {"id": rid, "success": True, "errors": []}
-
-    def _update_one(self, req: Request, record: dict[str, Any]) -> dict[str, Any]:
-        values = dict(record)
-        rid = str(values.pop("Id", "") or "")
-        if not rid:
-            raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call", ("Id",))
-        self.org.update(self._type_of(record), rid, values, user_id=self._user(req))
-        return {"id": full_id(rid) if len(rid) == 15 else rid, "success": True, "errors": []}
-
-    def _upsert_one(
-        self, req: Request, record: dict[str, Any], sobject: str, field: str
-    ) -> dict[str, Any]:
-        if self._type_of(record) != sobject:
-            raise RecordError("INVALID_TYPE", f"records must all be of type {sobject}")
-        values = dict(record)
-        fdef = self.org.schema[sobject].field(field) if sobject in self.org.schema else None
-        key = values.pop(fdef.name if fdef else field, None)
-        if key in (None, ""):
-            raise RecordError("MISSING_ARGUMENT", f"{field} not specified", (field,))
-        rid, created = self.org.upsert(sobject, field, str(key), values, user_id=self._user(req))
-        return {"id": rid, "success": True, "errors": [], "created": created}
+        return self.collections.upsert(req.json(), self._user(req), sobject, field)
 
     # --- composite/batch ------------------------------------------------------------------------
 
