@@ -210,12 +210,13 @@ class SalesforceClient:
         A restart (expired session, transient failure) calls `on_restart` first, so the
         consumer drops what it kept from the failed attempt.
         """
-        state = {"started": False}
+        attempts = 0
 
         def run_job() -> None:
-            if state["started"]:
+            nonlocal attempts
+            if attempts:
                 on_restart()
-            state["started"] = True
+            attempts += 1
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
             try:
                 try:

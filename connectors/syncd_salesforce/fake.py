@@ -101,7 +101,7 @@ class FakeSalesforce(FakeHTTPServer):
         self._locators: dict[str, _Locator] = {}
         self._serial = itertools.count(1)
         for order, status in enumerate(lead_statuses, 1):
-            self.org._system_insert(
+            self.org.setup_insert(
                 "LeadStatus",
                 {
                     "ApiName": status,
@@ -112,7 +112,7 @@ class FakeSalesforce(FakeHTTPServer):
                 },
             )
         for stage in DEFAULT_STAGES:
-            self.org._system_insert(
+            self.org.setup_insert(
                 "OpportunityStage",
                 {
                     "ApiName": stage.name,
@@ -193,17 +193,17 @@ class FakeSalesforce(FakeHTTPServer):
 
     def add_user(self, name: str, timezone: str = "America/New_York", active: bool = True) -> str:
         email = name.lower().replace(" ", ".") + "@syncd.example"
-        return self.org._system_insert(
+        return self.org.setup_insert(
             "User", {"Name": name, "Email": email, "TimeZoneSidKey": timezone, "IsActive": active}
         )
 
     def add_queue(self, name: str) -> str:
-        return self.org._system_insert("Group", {"Name": name, "Type": "Queue"})
+        return self.org.setup_insert("Group", {"Name": name, "Type": "Queue"})
 
     def add_campaign(self, name: str, statuses: tuple[str, ...] = ("Sent", "Responded")) -> str:
         campaign = self.org.insert("Campaign", {"Name": name})
         for i, label in enumerate(statuses):
-            self.org._system_insert(
+            self.org.setup_insert(
                 "CampaignMemberStatus",
                 {
                     "CampaignId": campaign,

@@ -83,7 +83,7 @@ class Org:
         self._primary_roles: dict[str, dict[str, Any]] = {}  # opportunity id -> primary role
         self._locks: list[Lock] = []
         self.admin_id = ""
-        self.admin_id = self._system_insert(
+        self.admin_id = self.setup_insert(
             "User", {"Name": "Integration User", "TimeZoneSidKey": "UTC"}
         )
 
@@ -252,7 +252,7 @@ class Org:
                 )
             self._stamp(record, None, created=False)
 
-    def _system_insert(self, sobject: str, values: dict[str, Any]) -> str:
+    def setup_insert(self, sobject: str, values: dict[str, Any]) -> str:
         """Seeding of setup objects the API cannot create (users, statuses, stages)."""
         with self.lock:
             obj = self.schema[sobject]
@@ -479,7 +479,7 @@ class Org:
                 history = {f: record[f] for f in _HISTORY_TRACKED}
                 history["ForecastCategory"] = record["ForecastCategory"]
                 history["OpportunityId"] = record["Id"]
-                self._system_insert("OpportunityHistory", history)
+                self.setup_insert("OpportunityHistory", history)
         elif sobject == "OpportunityContactRole" and record["IsPrimary"]:
             previous = self._primary_roles.get(record["OpportunityId"])
             if previous is not None and previous is not record:

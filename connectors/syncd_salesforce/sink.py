@@ -58,6 +58,17 @@ def key_line(key: str) -> str:
     return f"syncd key: {key}"
 
 
+def refused_field(answer: dict[str, Any]) -> str | None:
+    """The one field a per-record INVALID_FIELD_FOR_INSERT_UPDATE names, if that is the error."""
+    if answer.get("success"):
+        return None
+    error = (answer.get("errors") or [{}])[0]
+    fields = error.get("fields") or []
+    if error.get("statusCode") == "INVALID_FIELD_FOR_INSERT_UPDATE" and len(fields) == 1:
+        return str(fields[0])
+    return None
+
+
 class SalesforceSink:
     batch_size = BATCH
 
@@ -209,17 +220,11 @@ class SalesforceSink:
         results = [self._outcome(s.key, a) for s, a in zip(specs, answers, strict=True)]
         # TaskSubtype can only be set on create: a task that already exists (a re-send) is
         # refused for it, so send those again without it.
-        again = [
-            i
-            for i, a in enumerate(answers)
-            if not a.get("success")
-            and "TaskSubtype" in (a.get("errors") or [{}])[0].get("fields", [])
-        ]
+        again = [i for i, a in enumerate(answers) if refused_field(a) == "TaskSubtype"]
         if again:
             retry = [{k: v for k, v in records[i].items() if k != "TaskSubtype"} for i in again]
-            for i, answer in zip(
-                again, self._collection(path, "PATCH", retry, resend_safe=True), strict=True
-            ):
+            answers = self._collection(path, "PATCH", retry, resend_safe=True)
+            for i, answer in zip(again, answers, strict=True):
                 results[i] = self._outcome(specs[i].key, answer)
         return results
 
