@@ -1,0 +1,135 @@
+"""Looks people up in Salesforce for the policy, always in batches (IN lists), never one by one.
+
+IN lists are cut into chunks so the query string stays well below the REST API's URI limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from syncd.model import AccountRef, Prospect, ProspectRef
+from syncd_salesforce.client import SalesforceClient
+from syncd_salesforce.profile import OrgFacts
+from syncd_salesforce.records import Fields, Mapper, Record, nested, select, soql_in, text
+from syncd_salesforce.settings import SalesforceSettings
+
+ID_CHUNK = 200  # 18-character ids: about 6 KB of query string per chunk
+EMAIL_CHUNK = 100
+TASK_MARKER = "[syncd:"  # the subject marker of tasks syncd created without an external id
+
+
+def chunks(values: Sequence[str], size: int) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
+
+
+class SalesforceDirectory:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        facts: OrgFacts,
+        settings: SalesforceSettings,
+        shard: str,
+    ):
+        self._client = client
+        self._facts = facts
+        self._settings = settings
+        self._shard = shard
+
+    def _tools(self) -> tuple[Mapper, Fields]:
+        profile = self._facts.profile()
+        return Mapper(self._shard, self._settings, profile), Fields(self._settings, profile)
+
+    def _ids(self, refs: Sequence[ProspectRef], kind: str) -> list[str]:
+        return [r.id for r in refs if r.system == self._shard and r.kind == kind]
+
+    def _query(self, soql: str, what: str) -> list[Record]:
+        return self._client.query_all(soql, what=what)
+
+    def prospects(self, refs: Sequence[ProspectRef]) -> dict[ProspectRef, Prospect]:
+        mapper, fields = self._tools()
+        found: dict[ProspectRef, Prospect] = {}
+        for ids in chunks(self._ids(refs, "contact"), ID_CHUNK):
+            soql = select(fields.contact(), "Contact", [f"Id IN {soql_in(ids)}"])
+            for record in self._query(soql, "directory.prospects"):
+                prospect = mapper.contact_record(record)
+                found[prospect.ref] = prospect
+        for ids in chunks(self._ids(refs, "lead"), ID_CHUNK):
+            soql = select(fields.lead(), "Lead", [f"Id IN {soql_in(ids)}"])
+            for record in self._query(soql, "directory.prospects"):
+                prospect = mapper.lead_prospect(record)
+                found[prospect.ref] = prospect
+        return found
+
+    def colleagues(self, accounts: Sequence[AccountRef]) -> dict[AccountRef, list[Prospect]]:
+        mapper, fields = self._tools()
+        ids = [a.id for a in accounts if a.system == self._shard and a.id.startswith("001")]
+        found: dict[AccountRef, list[Prospect]] = {a: [] for a in accounts}
+        for chunk in chunks(ids, ID_CHUNK):
+            soql = select(
+                fields.contact(),
+                "Contact",
+                [f"AccountId IN {soql_in(chunk)}"],
+                order="AccountId, Id",
+            )
+            for record in self._query(soql, "directory.colleagues"):
+                ref = AccountRef(self._shard, str(record["AccountId"]))
+                found.setdefault(ref, []).append(mapper.contact_record(record))
+        return found
+
+    def active(self, refs: Sequence[ProspectRef]) -> set[ProspectRef]:
+        """Open opportunities at the contact's account with the contact in a role, or open
+        tasks on the person that syncd did not create."""
+        active: set[str] = set()
+        for ids in chunks(self._ids(refs, "contact"), ID_CHUNK):
+            soql = select(
+                ["ContactId", "Contact.AccountId", "Opportunity.AccountId"],
+                "OpportunityContactRole",
+                [f"ContactId IN {soql_in(ids)}", "Opportunity.IsClosed = false"],
+            )
+            for role in self._query(soql, "directory.active"):
+                contact_account = text((nested(role, "Contact") or {}).get("AccountId"))
+                deal_account = text((nested(role, "Opportunity") or {}).get("AccountId"))
+                if contact_account is None or contact_account == deal_account:
+                    active.add(str(role["ContactId"]))
+        people = self._ids(refs, "contact") + self._ids(refs, "lead")
+        for ids in chunks(people, ID_CHUNK):
+            soql = select(
+                ["WhoId"],
+                "Task",
+                [f"WhoId IN {soql_in(ids)}", "IsClosed = false", *self._not_ours()],
+            )
+            active.update(str(t["WhoId"]) for t in self._query(soql, "directory.active"))
+        return {r for r in refs if r.system == self._shard and r.id in active}
+
+    def _not_ours(self) -> list[str]:
+        key = self._facts.profile().task_key
+        if key.exists:
+            return [f"{key.name} = null"]
+        return [f"(NOT Subject LIKE '%{TASK_MARKER}%')"]
+
+    def find_by_email(self, emails: Sequence[str]) -> dict[str, Prospect]:
+        mapper, fields = self._tools()
+        wanted = [e.strip().lower() for e in emails if e and "@" in e]
+        found: dict[str, Prospect] = {}
+        for chunk in chunks(wanted, EMAIL_CHUNK):
+            soql = select(
+                fields.contact(),
+                "Contact",
+                [f"Email IN {soql_in(chunk)}"],
+                order="LastModifiedDate DESC",
+            )
+            for record in self._query(soql, "directory.find_by_email"):
+                found.setdefault(str(record["Email"]).lower(), mapper.contact_record(record))
+        missing = [e for e in wanted if e not in found]
+        for chunk in chunks(missing, EMAIL_CHUNK):
+            soql = select(
+                fields.lead(),
+                "Lead",
+                [f"Email IN {soql_in(chunk)}", "IsConverted = false"],
+                order="LastModifiedDate DESC",
+            )
+            for record in self._query(soql, "directory.find_by_email"):
+                found.setdefault(str(record["Email"]).lower(), mapper.lead_prospect(record))
+        return found

@@ -1,0 +1,252 @@
+"""Reads closed-lost opportunities and rejected leads, incrementally on SystemModstamp.
+
+Each object is read with `SystemModstamp >= cursor` (a closed start: records sharing the
+cursor's timestamp are not lost) and `<= until`, ordered by (SystemModstamp, Id); the ids
+already seen at the cursor's timestamp are skipped. Opportunities come with their account's
+firmographics (relationship fields) and contact roles and stage history (sub-queries) in the
+same query — no call per record. The two objects are merged into one ordered stream, cut into
+pages that each carry the cursor to resume after them. The first read of a large org (more than
+`bulk_threshold` records of an object) goes through Bulk API 2.0 instead (`backfill.py`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from syncd.model import Cursor, Page, RejectionEvent
+from syncd_salesforce.backfill import Backfill
+from syncd_salesforce.client import SalesforceClient
+from syncd_salesforce.errors import QueryLocatorExpired
+from syncd_salesforce.profile import OrgFacts, OrgProfile
+from syncd_salesforce.records import (
+    Fields,
+    Mapper,
+    Record,
+    position,
+    select,
+    soql_datetime,
+    soql_in,
+)
+from syncd_salesforce.settings import SalesforceSettings
+
+log = structlog.get_logger(__name__)
+MAX_RESTARTS = 3
+HISTORY_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Row:
+    position: str
+    id: str
+    event: RejectionEvent | None
+
+
+def rejection_statuses(settings: SalesforceSettings, profile: OrgProfile) -> list[str]:
+    """The mapped lead statuses this org has (the check at start refuses missing explicit ones)."""
+    existing = set(profile.lead_statuses) - profile.converted_statuses
+    return [s for s in settings.lead_statuses if s in existing]
+
+
+class SalesforceSource:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        facts: OrgFacts,
+        settings: SalesforceSettings,
+        shard: str,
+        spill_dir: Path | None = None,
+    ):
+        self._client = client
+        self._facts = facts
+        self._settings = settings
+        self._shard = shard
+        self._backfill = Backfill(client, spill_dir)
+
+    def close(self) -> None:
+        """Closes the HTTP session the shard's roles share (Connector.close calls it)."""
+        self._client.close()
+
+    def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]:
+        start = cursor.value if cursor is not None and cursor.value else None
+        skip = cursor.boundary_ids if cursor is not None else frozenset()
+        upper = soql_datetime(until)
+        opp_where = ["IsClosed = true", "IsWon = false"]
+        sizes: dict[str, int] = {}
+        if start is None:
+            # The first read counts both objects (large orgs go through Bulk API 2.0), in the
+            # same round-trip as the org profile. Statuses the org lacks simply match nothing.
+            counts = {}
+            if self._settings.read_opportunities:
+                counts["opportunity"] = self._count("Opportunity", opp_where, upper)
+            if self._settings.lead_statuses:
+                configured = self._lead_where(list(self._settings.lead_statuses))
+                counts["lead"] = self._count("Lead", configured, upper)
+            profile, sizes = self._facts.load(counts)
+        else:
+            profile = self._facts.profile()
+        statuses = rejection_statuses(self._settings, profile)
+        lead_where = self._lead_where(statuses) if statuses else []
+        mapper = Mapper(self._shard, self._settings, profile)
+        fields = Fields(self._settings, profile)
+        streams: list[Iterator[Row]] = []
+        if self._settings.read_opportunities:
+            streams.append(
+                self._opportunities(
+                    mapper, fields, opp_where, start, skip, upper, bulk=sizes.get("opportunity", 0)
+                )
+            )
+        if lead_where:
+            streams.append(
+                self._leads(
+                    mapper, fields, lead_where, start, skip, upper, bulk=sizes.get("lead", 0)
+                )
+            )
+        merged = heapq.merge(*streams, key=lambda row: (row.position, row.id))
+        yield from self._pages(merged, start, skip)
+
+    @staticmethod
+    def _lead_where(statuses: list[str]) -> list[str]:
+        return ["IsConverted = false", f"Status IN {soql_in(statuses)}"]
+
+    @staticmethod
+    def _count(sobject: str, where: list[str], upper: str) -> str:
+        return select(["COUNT()"], sobject, [*where, f"SystemModstamp <= {upper}"])
+
+    def _pages(
+        self, rows: Iterator[Row], start: str | None, skip: frozenset[str]
+    ) -> Iterator[Page]:
+        events: list[RejectionEvent] = []
+        count = 0
+        last = start
+        at_last: set[str] = set(skip) if start is not None else set()
+        for row in rows:
+            if row.position == start and row.id in skip:
+                continue
+            if row.position != last:
+                last, at_last = row.position, set()
+            at_last.add(row.id)
+            if row.event is not None:
+                events.append(row.event)
+            count += 1
+            if count >= self._settings.page_size:
+                yield Page(events, Cursor(row.position, frozenset(at_last)))
+                events, count = [], 0
+        if count and last is not None:
+            yield Page(events, Cursor(last, frozenset(at_last)))
+
+    # --- opportunities --------------------------------------------------------------------------
+
+    def _opportunities(
+        self,
+        mapper: Mapper,
+        fields: Fields,
+        where: list[str],
+        start: str | None,
+        skip: frozenset[str],
+        upper: str,
+        *,
+        bulk: int,
+    ) -> Iterator[Row]:
+        def convert(record: Record) -> Row:
+            event = mapper.opportunity(record)
+            if event is None:
+                log.debug("salesforce.opportunity_without_contacts", opportunity=record["Id"])
+            return Row(position(record["SystemModstamp"]), str(record["Id"]), event)
+
+        if bulk > self._settings.bulk_threshold:
+            log.info("salesforce.backfill", sobject="Opportunity", records=bulk)
+            records = self._backfill.opportunities(
+                fields.opportunity(),
+                fields.role(),
+                fields.history(),
+                [*where, f"SystemModstamp <= {upper}"],
+            )
+            yield from (convert(r) for r in records)
+            return
+        roles = select(
+            fields.role(), "OpportunityContactRoles", order="IsPrimary DESC, CreatedDate, Id"
+        )
+        history = select(
+            fields.history(),
+            "OpportunityHistories",
+            order="CreatedDate DESC, Id DESC",
+            limit=HISTORY_ROWS,
+        )
+        columns = [*fields.opportunity(), f"({roles})", f"({history})"]
+
+        def soql(low: str | None) -> str:
+            bounds = [f"SystemModstamp >= {low}"] if low else []
+            conditions = [*where, *bounds, f"SystemModstamp <= {upper}"]
+            return select(columns, "Opportunity", conditions, order="SystemModstamp, Id")
+
+        yield from self._rest_rows(soql, start, skip, convert, what="read.opportunities")
+
+    # --- leads ----------------------------------------------------------------------------------
+
+    def _leads(
+        self,
+        mapper: Mapper,
+        fields: Fields,
+        where: list[str],
+        start: str | None,
+        skip: frozenset[str],
+        upper: str,
+        *,
+        bulk: int,
+    ) -> Iterator[Row]:
+        def convert(record: Record) -> Row:
+            return Row(position(record["SystemModstamp"]), str(record["Id"]), mapper.lead(record))
+
+        if bulk > self._settings.bulk_threshold:
+            log.info("salesforce.backfill", sobject="Lead", records=bulk)
+            records = self._backfill.records(
+                "Lead", fields.lead(), [*where, f"SystemModstamp <= {upper}"]
+            )
+            yield from (convert(r) for r in records)
+            return
+
+        def soql(low: str | None) -> str:
+            bounds = [f"SystemModstamp >= {low}"] if low else []
+            conditions = [*where, *bounds, f"SystemModstamp <= {upper}"]
+            return select(fields.lead(), "Lead", conditions, order="SystemModstamp, Id")
+
+        yield from self._rest_rows(soql, start, skip, convert, what="read.leads")
+
+    # --- REST paging with restart -----------------------------------------------------------------
+
+    def _rest_rows(
+        self,
+        soql: Callable[[str | None], str],
+        start: str | None,
+        skip: frozenset[str],
+        convert: Callable[[Record], Row],
+        *,
+        what: str,
+    ) -> Iterator[Row]:
+        """Rows of a paged query; a dead locator restarts it from the last position read."""
+        low, seen = start, set(skip)
+        restarts = 0
+        while True:
+            try:
+                for page in self._client.query_pages(soql(low), what=what):
+                    for record in page:
+                        row = convert(record)
+                        if row.position == low and row.id in seen:
+                            continue
+                        if row.position != low:
+                            low, seen = row.position, set()
+                        seen.add(row.id)
+                        yield row
+                    log.debug("salesforce.page", what=what, records=len(page))
+                return
+            except QueryLocatorExpired:
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    raise
+                log.info("salesforce.query_restarted", what=what, restarts=restarts)

@@ -1,0 +1,247 @@
+"""The Source against the local org through simple-salesforce: paging, boundary, backfill."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from syncd_salesforce.testkit import LocalOrg, read_all
+
+from syncd.model import Channel, Cursor, ReasonKind, SourceKind
+
+
+def test_one_query_per_page_with_contacts_and_account_inline(org: LocalOrg) -> None:
+    """450 lost deals with three contacts each are read in three query calls, nothing per record."""
+    org.closed_lost_many(450, contacts=3)
+    conn = org.connector(page_size=200)
+    before = org.fake.count(path=r"/query")
+    events, cursor = read_all(conn)
+    assert len(events) == 450
+    assert all(len(e.related) == 2 and e.prospect.account is not None for e in events)
+    assert org.fake.count(path=r"/query") - before == 3 + 1  # three deal pages, one lead page
+    [soql] = [q for q in org.fake.soql_log if "FROM OpportunityContactRoles" in q]
+    assert "FROM OpportunityContactRoles" in soql and "Account.NumberOfEmployees" in soql
+    assert "ORDER BY SystemModstamp, Id" in soql
+    assert cursor is not None and cursor.value == max(e.position for e in events)
+
+
+def test_pages_follow_position_order_with_resumable_cursors(org: LocalOrg) -> None:
+    """Every page's cursor resumes exactly after it: no event lost or repeated across resumes."""
+    org.closed_lost_many(430)
+    full, _ = read_all(org.connector(page_size=200))
+    collected: list[str] = []
+    cursor: Cursor | None = None
+    while True:
+        pages = org.connector(page_size=200).source.read(cursor, datetime.now(UTC) + timedelta(1))  # type: ignore[union-attr]
+        page = next(iter(pages), None)
+        if page is None:
+            break
+        positions = [e.position for e in page.events]
+        assert positions == sorted(positions)
+        collected.extend(e.event_id for e in page.events)
+        cursor = page.cursor
+    assert sorted(collected) == sorted(e.event_id for e in full)
+    assert len(set(collected)) == 430
+
+
+def test_records_sharing_one_modstamp_across_pages_are_read_once(org: LocalOrg) -> None:
+    """450 deals lost in the same millisecond span three pages; resuming skips only those seen."""
+    with org.fake.org.clock_at(datetime(2024, 1, 1, 12, tzinfo=UTC)):
+        org.closed_lost_many(450)
+    seen: list[str] = []
+    cursor: Cursor | None = None
+    for _ in range(5):
+        pages = org.connector(page_size=200).source.read(cursor, datetime(2025, 1, 1, tzinfo=UTC))  # type: ignore[union-attr]
+        page = next(iter(pages), None)
+        if page is None:
+            break
+        assert page.cursor.value == "2024-01-01T12:00:00.000Z"
+        seen.extend(e.event_id for e in page.events)
+        cursor = page.cursor
+    assert len(seen) == len(set(seen)) == 450
+    assert cursor is not None and len(cursor.boundary_ids) == 450
+
+
+def test_incremental_read_returns_changes_at_and_after_the_cursor_only(org: LocalOrg) -> None:
+    """A record modified at the cursor's own timestamp after the read is still picked up."""
+    stamp = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    with org.fake.org.clock_at(stamp):
+        first = org.closed_lost()
+    events, cursor = read_all(org.connector())
+    assert [e.opportunity_id for e in events] == [first]
+    with org.fake.org.clock_at(stamp):
+        second = org.closed_lost()  # same millisecond as the cursor: `>=` must catch it
+    with org.fake.org.clock_at(stamp + timedelta(seconds=1)):
+        third = org.closed_lost()
+    events, _ = read_all(org.connector(), cursor)
+    assert sorted(e.opportunity_id for e in events if e.opportunity_id) == sorted([second, third])
+
+
+def test_records_after_until_wait_for_a_later_read(org: LocalOrg) -> None:
+    """A deal lost after `until` (inside the index lag) is not read yet, and not skipped later."""
+    with org.fake.org.clock_at(datetime(2024, 1, 1, tzinfo=UTC)):
+        early = org.closed_lost()
+    with org.fake.org.clock_at(datetime(2024, 1, 2, tzinfo=UTC)):
+        late = org.closed_lost()
+    events, cursor = read_all(org.connector(), until=datetime(2024, 1, 1, 12, tzinfo=UTC))
+    assert [e.opportunity_id for e in events] == [early]
+    events, _ = read_all(org.connector(), cursor)
+    assert [e.opportunity_id for e in events] == [late]
+
+
+def test_bulk_backfill_matches_the_rest_read(org: LocalOrg) -> None:
+    """Above the threshold the first read runs Bulk API 2.0 jobs and yields the same events."""
+    org.closed_lost_many(260, contacts=2)
+    for _ in range(5):
+        org.lead("Unqualified")
+    rest, rest_cursor = read_all(org.connector(bulk_threshold=10_000))
+    assert not org.fake.count(path="/jobs/query")
+    bulk, bulk_cursor = read_all(org.connector(bulk_threshold=100, bulk_page_size=1000))
+    assert org.fake.count("POST", "/jobs/query") == 3  # deals, their contact roles, their history
+    assert [e.event_id for e in bulk] == [e.event_id for e in rest]
+    assert bulk == rest
+    assert bulk_cursor == rest_cursor
+
+
+def test_bulk_backfill_streams_many_result_pages(org: LocalOrg) -> None:
+    """A backfill whose jobs return several CSV pages (Sforce-Locator) loses no record."""
+    org.closed_lost_many(1200)
+    bulk, cursor = read_all(org.connector(bulk_threshold=1000, bulk_page_size=1000))
+    # pages of 1000 rows: 1200 deals (2), 1200 contact roles (2), 2400 history rows (3)
+    assert org.fake.count(path=r"/jobs/query/\w+/results") == 2 + 2 + 3
+    assert len({e.event_id for e in bulk}) == 1200
+    again, _ = read_all(org.connector(bulk_threshold=1000), cursor)
+    assert again == []
+
+
+def test_locator_lost_to_a_relogin_restarts_from_the_last_position(org: LocalOrg) -> None:
+    """An expired session mid-read re-logs in; the dead query locator is replaced, nothing lost."""
+    org.closed_lost_many(450)
+    conn = org.connector(page_size=200)
+    assert conn.source is not None
+    pages = conn.source.read(None, datetime.now(UTC) + timedelta(1))
+    collected = [e.event_id for e in next(pages).events]
+    org.fake.expire_sessions()
+    for page in pages:
+        collected.extend(e.event_id for e in page.events)
+    assert len(collected) == len(set(collected)) == 450
+    assert org.fake.count(path="/oauth2/token") == 2
+
+
+def test_opportunity_event_carries_the_deal_and_its_people(org: LocalOrg) -> None:
+    """Reason, competitor, amount, stage reached before the loss, primary contact and the rest."""
+    account = org.account(
+        Name="Globex Corp",
+        NumberOfEmployees=900,
+        Industry="Retail",
+        BillingCountryCode="FR",
+        BillingCountry="France",
+    )
+    people = org.contacts(account, 3)
+    org.api.restful(
+        f"sobjects/Contact/{people[1]}",
+        method="PATCH",
+        json={"HasOptedOutOfEmail": True, "DoNotCall": True},
+    )
+    lost_at = datetime(2024, 2, 3, 15, 30, tzinfo=UTC)
+    with org.fake.org.clock_at(lost_at - timedelta(days=20)):
+        opp = org.api.restful(
+            "sobjects/Opportunity/",
+            method="POST",
+            json={
+                "Name": "Big deal",
+                "AccountId": account,
+                "StageName": "Qualification",
+                "CloseDate": "2024-02-01",
+                "Amount": 90000,
+                "OwnerId": org.rep,
+            },
+        )["id"]
+        for i, contact in enumerate(people):
+            org.api.restful(
+                "sobjects/OpportunityContactRole/",
+                method="POST",
+                json={"OpportunityId": opp, "ContactId": contact, "IsPrimary": i == 1},
+            )
+    with org.fake.org.clock_at(lost_at - timedelta(days=10)):
+        org.api.restful(
+            f"sobjects/Opportunity/{opp}", method="PATCH", json={"StageName": "Negotiation"}
+        )
+    with org.fake.org.clock_at(lost_at):
+        org.api.restful(
+            f"sobjects/Opportunity/{opp}",
+            method="PATCH",
+            json={
+                "StageName": "Closed Lost",
+                "Loss_Reason__c": "Competitor",
+                "Competitor__c": "Initech",
+            },
+        )
+    with org.fake.org.clock_at(lost_at + timedelta(days=1)):  # a later edit: not a new loss
+        org.api.restful(f"sobjects/Opportunity/{opp}", method="PATCH", json={"Amount": 95000})
+    [event], _ = read_all(org.connector(loss_reasons={"Competitor": "competitor"}))
+    assert event.event_id == f"sf:opp:{opp}" and event.source is SourceKind.OPPORTUNITY
+    assert (event.reason_raw, event.reason, event.competitor) == (
+        "Competitor",
+        ReasonKind.COMPETITOR,
+        "Initech",
+    )
+    assert event.amount == 95000.0 and event.stage == "Negotiation"
+    assert event.occurred_at == lost_at and event.position == "2024-02-04T15:30:00.000Z"
+    assert event.prospect.ref.id == people[1]
+    assert event.prospect.opted_out == {Channel.EMAIL, Channel.PHONE}
+    assert {p.ref.id for p in event.related} == {people[0], people[2]}
+    assert event.prospect.account is not None
+    assert (event.prospect.account.country, event.prospect.account.employees) == ("FR", 900)
+    assert event.prospect.owner is not None
+    assert (event.prospect.owner.id, event.prospect.owner.timezone) == (org.rep, "Europe/Paris")
+
+
+def test_without_country_picklists_the_country_name_is_used(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Orgs without state and country picklists have no BillingCountryCode: it is not queried."""
+    org = LocalOrg(tmp_path, country_picklists=False)
+    try:
+        org.closed_lost(account={"BillingCountry": "Spain"})
+        [event], _ = read_all(org.connector())
+        assert event.prospect.account is not None and event.prospect.account.country == "Spain"
+    finally:
+        org.stop()
+
+
+def test_deals_without_contact_roles_advance_the_cursor_without_events(org: LocalOrg) -> None:
+    """A lost deal naming nobody produces no event, and is not read again."""
+    org.closed_lost(contacts=0)
+    events, cursor = read_all(org.connector())
+    assert events == [] and cursor is not None
+    assert read_all(org.connector(), cursor)[0] == []
+
+
+def test_leads_in_mapped_rejection_statuses_become_events(org: LocalOrg) -> None:
+    """Mapped statuses are events with their reason; other and converted statuses are not."""
+    queue = org.fake.add_queue("Inbound")
+    rejected = org.lead(
+        "Not Interested",
+        OwnerId=queue,
+        HasOptedOutOfEmail=True,
+        NumberOfEmployees=40,
+        Country="Germany",
+        CountryCode="DE",
+    )
+    org.lead("Working - Contacted")
+    org.lead("Closed - Converted")
+    [event], _ = read_all(org.connector())
+    assert event.event_id == f"sf:lead:{rejected}:Not Interested"
+    assert event.source is SourceKind.LEAD and event.reason is ReasonKind.NOT_INTERESTED
+    assert event.prospect.ref.kind == "lead" and event.prospect.opted_out == {Channel.EMAIL}
+    assert event.prospect.owner is not None and event.prospect.owner.is_queue
+    assert event.prospect.account is not None
+    assert (event.prospect.account.employees, event.prospect.account.country) == (40, "DE")
+
+
+def test_leads_and_deals_merge_into_one_ordered_stream(org: LocalOrg) -> None:
+    """Events of both objects come out in position order, whatever object they are."""
+    for day in range(1, 7):
+        with org.fake.org.clock_at(datetime(2024, 1, day, tzinfo=UTC)):
+            org.lead("Unqualified") if day % 2 else org.closed_lost()
+    events, _ = read_all(org.connector())
+    assert [e.source for e in events] == [SourceKind.LEAD, SourceKind.OPPORTUNITY] * 3
+    assert [e.position for e in events] == sorted(e.position for e in events)
