@@ -31,11 +31,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import structlog
+
+from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind, WriteStatus
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
 from syncd_hubspot.settings import HubSpotSettings
-
-from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind, WriteStatus
 
 CONTACTS_PER_DEAL = 2
 PAGE = 200

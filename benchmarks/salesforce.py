@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from syncd.model import TaskChannel, TouchSpec, WriteKind, WriteStatus
 from syncd_salesforce.fake import FakeSalesforce
 from syncd_salesforce.plugin import build_connector
 from syncd_salesforce.sandbox import key_pair, write_secret
 from syncd_salesforce.settings import SalesforceSettings
-
-from syncd.model import TaskChannel, TouchSpec, WriteKind, WriteStatus
 
 CONSUMER_KEY = "syncd-benchmark-app"
 USERNAME = "integration@syncd-benchmark.example"

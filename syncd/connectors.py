@@ -110,14 +110,26 @@ class Directory(Protocol):
 class Sink(Protocol):
     """Writes touches idempotently by `TouchSpec.key`."""
 
-    supports: frozenset[WriteKind]
-    # True when re-sending a key can never duplicate (upsert on an external id): in-doubt
-    # writes are then re-sent at once instead of being looked up after a grace period.
-    idempotent: bool
-    # How long after an in-doubt write `find` can be trusted (the vendor's index lag).
-    find_grace_s: float
-    # Largest batch one `write` call takes.
-    batch_size: int
+    @property
+    def supports(self) -> frozenset[WriteKind]:
+        """The write kinds this sink handles."""
+        ...
+
+    @property
+    def idempotent(self) -> bool:
+        """True when re-sending a key can never duplicate (upsert on an external id): in-doubt
+        writes are then re-sent at once instead of being looked up after a grace period."""
+        ...
+
+    @property
+    def find_grace_s(self) -> float:
+        """How long after an in-doubt write `find` can be trusted (the vendor's index lag)."""
+        ...
+
+    @property
+    def batch_size(self) -> int:
+        """The largest batch one `write` call takes."""
+        ...
 
     def write(self, batch: Sequence[TouchSpec]) -> list[WriteResult]:
         """One result per input, same order; per-record failures are results, not raises."""

@@ -176,9 +176,10 @@ class ConnectorContract:
         conn = harness.open()
         if conn.sink is None or WriteKind.TASK not in conn.sink.supports:
             pytest.skip("connector writes no tasks")
+        specs = harness.touch_specs(1)
         harness.fail(fault)
         try:
-            results = conn.sink.write(harness.touch_specs(1))
+            results = conn.sink.write(specs)
             assert results[0].status in (WriteStatus.RETRY, WriteStatus.IN_DOUBT)
         except RetriableError:
             pass
@@ -190,12 +191,13 @@ class ConnectorContract:
     def test_revoked_auth_is_fatal(self, harness: ContractHarness) -> None:
         """Credentials the vendor refuses stop the shard (FatalSyncError), not a retry loop."""
         conn = harness.open()
+        specs = harness.touch_specs(1) if conn.source is None else []
         harness.fail(FaultName.AUTH_REVOKED)
         try:
             with pytest.raises(FatalSyncError):
                 if conn.source is not None:
                     _read_all(conn, None)
                 elif conn.sink is not None:
-                    conn.sink.write(harness.touch_specs(1))
+                    conn.sink.write(specs)
         finally:
             harness.heal()

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from hubspot import HubSpot
-from syncd_hubspot.connector import open_connector
-from syncd_hubspot.fake import HubSpotFake
-from syncd_hubspot.fake_store import ASSOCIATION_TYPES
-from syncd_hubspot.settings import HubSpotSettings
 
 from syncd.connectors import Connector
 from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, ContractHarness, FaultName
+from syncd_hubspot.connector import open_connector
+from syncd_hubspot.fake import HubSpotFake
+from syncd_hubspot.fake_store import ASSOCIATION_TYPES
+from syncd_hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "SYNCD_CONTRACT_HUBSPOT_TOKEN"
 TIMEOUT = (2.0, 5.0)

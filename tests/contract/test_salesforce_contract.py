@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from syncd_salesforce.fake import sf_error
-from syncd_salesforce.sink import key_line
-from syncd_salesforce.testkit import LocalOrg
 
 from syncd.connectors import Connector
 from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, FaultName
 from syncd.testing.httpfake import Fault, FaultKind
+from syncd_salesforce.fake import sf_error
+from syncd_salesforce.sink import key_line
+from syncd_salesforce.testkit import LocalOrg
 
 _keys = itertools.count(1)
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from hubspot import HubSpot
+
+from syncd.connectors import Connector
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
 from syncd_hubspot.settings import HubSpotSettings
-
-from syncd.connectors import Connector
 
 TOKEN_ENV = "SYNCD_TEST_HUBSPOT_TOKEN"
 SECRET_ENV = "SYNCD_TEST_HUBSPOT_SECRET"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import urllib3
 from hubspot import HubSpot
+
 from syncd_hubspot.fake import SECONDLY, TEN_SECONDLY
 from syncd_hubspot.fake_store import ASSOCIATION_TYPES
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from syncd_hubspot.client import HubSpotApi
-from syncd_hubspot.fake import DAILY, SECONDLY
-from syncd_hubspot.limits import SearchLimiter
 
 from syncd.connectors import FatalSyncError, RetriableError
 from syncd.model import ProspectRef
+from syncd_hubspot.client import HubSpotApi
+from syncd_hubspot.fake import DAILY, SECONDLY
+from syncd_hubspot.limits import SearchLimiter
 
 if TYPE_CHECKING:
     from conftest import FakeTime, Portal

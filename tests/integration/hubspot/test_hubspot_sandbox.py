@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from syncd_hubspot import plugin
-from syncd_hubspot.sandbox import ENTERPRISE_PIPELINE
-from syncd_hubspot.settings import HubSpotSettings
 
 from syncd.connectors import SandboxShard, ShardContext
 from syncd.model import Channel, SourceKind
 from syncd.testing.demo_data import demo_world
+from syncd_hubspot import plugin
+from syncd_hubspot.sandbox import ENTERPRISE_PIPELINE
+from syncd_hubspot.settings import HubSpotSettings
 
 
 @pytest.fixture(scope="module")

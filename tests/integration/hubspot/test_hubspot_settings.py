@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from syncd_hubspot import plugin
 from syncd_hubspot.settings import HubSpotSettings
 

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from syncd_hubspot import plugin
 
 from syncd.connectors import ConfigError
 from syncd.model import (
@@ -20,6 +19,7 @@ from syncd.model import (
     WriteKind,
     WriteStatus,
 )
+from syncd_hubspot import plugin
 
 if TYPE_CHECKING:
     from conftest import Portal

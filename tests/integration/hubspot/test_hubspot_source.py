@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+
+from syncd.model import Cursor, ReasonKind, RejectionEvent, SourceKind
 from syncd_hubspot.client import HubSpotApi
 from syncd_hubspot.crm import Crm
 from syncd_hubspot.scan import ScanSpec, scan
-
-from syncd.model import Cursor, ReasonKind, RejectionEvent, SourceKind
 
 if TYPE_CHECKING:
     from conftest import Portal

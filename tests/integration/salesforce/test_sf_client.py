@@ -8,14 +8,14 @@ import pytest
 import requests
 import responses
 import structlog
+
+from syncd.connectors import FatalSyncError, RetriableError
+from syncd.testing.httpfake import Fault, FaultKind
 from syncd_salesforce.errors import CONCURRENCY_RETRY_S, DAILY_LIMIT_RETRY_S
 from syncd_salesforce.fake import sf_error
 from syncd_salesforce.sandbox import key_pair, write_secret
 from syncd_salesforce.testkit import CONSUMER_SECRET, LocalOrg, Sleeps, read_all
 from syncd_salesforce.transport import SalesforceAdapter, UsageWatcher, build_session
-
-from syncd.connectors import FatalSyncError, RetriableError
-from syncd.testing.httpfake import Fault, FaultKind
 
 
 def test_jwt_bearer_login_is_verified_with_the_apps_certificate(org: LocalOrg) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from syncd_salesforce.testkit import LocalOrg
-
 from syncd.connectors import Directory
 from syncd.model import AccountRef, Channel, ProspectRef, TouchSpec, WriteKind
+from syncd_salesforce.testkit import LocalOrg
 
 
 def directory(org: LocalOrg) -> Directory:

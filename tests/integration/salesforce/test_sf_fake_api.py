@@ -15,6 +15,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 from simple_salesforce.login import SalesforceLogin
+
 from syncd_salesforce.sandbox import api_client, key_pair
 from syncd_salesforce.testkit import CONSUMER_KEY, USERNAME, LocalOrg
 

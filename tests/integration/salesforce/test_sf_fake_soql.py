@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from syncd_salesforce.fake_org import Org
 from syncd_salesforce.fake_query import Compiler
 from syncd_salesforce.fake_schema import build_schema

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import structlog
 from pydantic import ValidationError
-from syncd_salesforce import plugin
-from syncd_salesforce.settings import SalesforceSettings
-from syncd_salesforce.testkit import LocalOrg, read_all
 
 from syncd.connectors import ConfigError, ShardContext, load_plugin
 from syncd.model import ProspectRef, SourceKind, TouchSpec, WriteKind
+from syncd_salesforce import plugin
+from syncd_salesforce.settings import SalesforceSettings
+from syncd_salesforce.testkit import LocalOrg, read_all
 
 
 def test_the_entry_point_resolves_to_the_plugin() -> None:

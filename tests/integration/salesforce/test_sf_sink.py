@@ -7,8 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from syncd_salesforce.sink import key_line
-from syncd_salesforce.testkit import LocalOrg
 
 from syncd.connectors import Connector, RetriableError
 from syncd.model import (
@@ -21,6 +19,8 @@ from syncd.model import (
     WriteStatus,
 )
 from syncd.testing.httpfake import Fault, FaultKind
+from syncd_salesforce.sink import key_line
+from syncd_salesforce.testkit import LocalOrg
 
 
 def task(key: str, who: ProspectRef, **fields: object) -> TouchSpec:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd_salesforce.testkit import LocalOrg, read_all
-
 from syncd.model import Channel, Cursor, ReasonKind, SourceKind
+from syncd_salesforce.testkit import LocalOrg, read_all
 
 
 def test_one_query_per_page_with_contacts_and_account_inline(org: LocalOrg) -> None:
