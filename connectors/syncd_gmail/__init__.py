@@ -1,0 +1,1 @@
+"""The Gmail connector of syncd: replies in, acknowledgement drafts out."""
