@@ -34,7 +34,7 @@ class _WaitRetryAfter:
     """Exponential jitter, but never shorter than the error's retry_after_s."""
 
     def __init__(self, base_s: float, max_s: float):
-        self._backoff = wait_exponential_jitter(initial=base_s, max=max_s, jitter=base_s)
+        self._backoff = wait_exponential_jitter(multiplier=base_s, max=max_s, jitter=base_s)
 
     def __call__(self, state: RetryCallState) -> float:
         backoff = float(self._backoff(state))

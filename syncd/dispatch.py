@@ -1,0 +1,173 @@
+"""The write protocol for one sink shard: reconcile in-doubt writes, then send batches.
+
+Each batch is claimed (marked inflight and committed) before the call; the answer decides
+each row's next state. A write that may have been applied (5xx, timeout, reset) is *in
+doubt*: re-sent at once to an idempotent sink (upsert by key), otherwise looked up with
+`Sink.find` after the vendor's index lag and only re-sent when it is not there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import structlog
+
+from syncd.config import EngineConfig
+from syncd.connectors import FatalSyncError, RetriableError, Sink
+from syncd.model import Channel, TouchSpec, WriteResult, WriteStatus
+from syncd.retry import call_with_retry
+from syncd.store import OutboxItem, Outcome, Store
+from syncd.store.codec import decode
+
+log = structlog.get_logger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        shard: str,
+        epoch: int,
+        sink: Sink,
+        cfg: EngineConfig,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        stop_requested: Callable[[], bool] = lambda: False,
+    ):
+        self.store = store
+        self.shard = shard
+        self.epoch = epoch
+        self.sink = sink
+        self.cfg = cfg
+        self.clock = clock
+        self.sleep = sleep
+        self.stop_requested = stop_requested
+
+    def _now(self) -> float:
+        return self.clock().timestamp()
+
+    def _backoff(self, attempts: int, hint: float | None) -> float:
+        delay = min(self.cfg.retry_max_s, self.cfg.retry_base_s * 2.0 ** max(0, attempts - 1))
+        return self._now() + max(delay, hint or 0.0)
+
+    def run(self, tally: Counter[str]) -> None:
+        self.reconcile(tally)
+        for _ in range(self.cfg.dispatch_batches_per_cycle):
+            if self.stop_requested():
+                return
+            items = self.store.claim(self.shard, self.epoch, self.sink.batch_size)
+            if not items:
+                return
+            self.send(items, tally)
+
+    def reconcile(self, tally: Counter[str]) -> None:
+        """Settle in-doubt writes whose grace period has passed."""
+        while True:
+            items = self.store.due_in_doubt(self.shard, self.sink.batch_size)
+            if not items:
+                return
+            if self.sink.idempotent:
+                found: dict[str, str] = {}
+            else:
+                found = self._find([i.key for i in items])
+            outcomes = []
+            for item in items:
+                if item.key in found:
+                    outcomes.append(Outcome(item.key, "done", remote_id=found[item.key]))
+                    tally["ok"] += 1
+                    log.info("write.reconciled", shard=self.shard, key=item.key, found=True)
+                else:
+                    outcomes.append(Outcome(item.key, "pending", next_attempt_at=self._now()))
+                    log.info("write.reconciled", shard=self.shard, key=item.key, found=False)
+            self.store.finish(self.shard, self.epoch, outcomes)
+
+    def _find(self, keys: list[str]) -> dict[str, str]:
+        return call_with_retry(lambda: self.sink.find(keys), what="sink.find", sleep=self.sleep)
+
+    def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> None:
+        blocked = self.store.suppressed(i.prospect_key for i in items)
+        live: list[OutboxItem] = []
+        outcomes: list[Outcome] = []
+        for item in items:  # the last re-check: never write to a channel that opted out
+            if item.channel and Channel(item.channel) in blocked.get(item.prospect_key, ()):
+                outcomes.append(Outcome(item.key, "cancelled", error="opted out"))
+                tally["cancelled"] += 1
+            else:
+                live.append(item)
+        specs = [decode(TouchSpec, i.spec) for i in live]
+        try:
+            results = (
+                call_with_retry(
+                    lambda: self.sink.write(specs), what="sink.write", attempts=3, sleep=self.sleep
+                )
+                if specs
+                else []
+            )
+        except FatalSyncError:
+            # refused before anything was applied: leave the rows for after re-authorisation
+            outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]
+            self.store.finish(self.shard, self.epoch, outcomes)
+            raise
+        except RetriableError as exc:
+            results = [
+                WriteResult(
+                    s.key,
+                    WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY,
+                    error=type(exc).__name__,
+                    retry_after_s=exc.retry_after_s,
+                )
+                for s in specs
+            ]
+        except Exception:
+            # an unknown failure mid-call: the write may have happened
+            outcomes += [Outcome(i.key, "in_doubt", next_attempt_at=self._now()) for i in live]
+            self.store.finish(self.shard, self.epoch, outcomes)
+            raise
+        by_key = {r.key: r for r in results}
+        for item in live:
+            result = by_key.get(item.key) or WriteResult(
+                item.key, WriteStatus.IN_DOUBT, error="no result"
+            )
+            outcomes.append(self._outcome(item, result, tally))
+        self.store.finish(self.shard, self.epoch, outcomes)
+
+    def _outcome(self, item: OutboxItem, result: WriteResult, tally: Counter[str]) -> Outcome:
+        fields = {
+            "shard": self.shard,
+            "key": item.key,
+            "prospect": item.prospect_key,
+            "attempt": item.attempts,
+            "error": result.error,
+        }
+        if result.status is WriteStatus.OK:
+            tally["ok"] += 1
+            log.info("write.ok", remote_id=result.remote_id, **fields)
+            return Outcome(item.key, "done", remote_id=result.remote_id)
+        exhausted = item.attempts >= self.cfg.max_attempts
+        if result.status is WriteStatus.FAILED or (
+            exhausted and result.status is WriteStatus.RETRY
+        ):
+            tally["dead"] += 1
+            log.warning("write.dead", **fields)
+            return Outcome(item.key, "dead", error=result.error or "failed")
+        if result.status is WriteStatus.IN_DOUBT:
+            tally["in_doubt"] += 1
+            log.warning("write.in_doubt", **fields)
+            if self.sink.idempotent:
+                return Outcome(item.key, "pending", error=result.error, next_attempt_at=self._now())
+            return Outcome(
+                item.key,
+                "in_doubt",
+                error=result.error,
+                next_attempt_at=self._now() + self.sink.find_grace_s,
+            )
+        tally["retry"] += 1
+        log.info("write.retry", **fields)
+        return Outcome(
+            item.key,
+            "pending",
+            error=result.error,
+            next_attempt_at=self._backoff(item.attempts, result.retry_after_s),
+        )

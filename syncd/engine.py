@@ -1,0 +1,435 @@
+"""One cycle of one shard: read, decide, persist, materialise, write.
+
+Read pages from the stored cursor; for each page look the people up in batches, decide every
+event with the policy and commit decisions, plans and the new cursor in one transaction.
+Then turn touches due within the horizon into outbox rows (after re-checking suppression and
+active conversation at that moment) and push outbox batches through the sink with the write
+protocol in syncd/store/outbox.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from syncd import policy
+from syncd.config import LoadedConfig
+from syncd.connectors import Connector, Directory, SkippableRecordError
+from syncd.dispatch import Dispatcher
+from syncd.model import (
+    AccountRef,
+    Decision,
+    History,
+    Page,
+    Prospect,
+    ProspectRef,
+    RejectionEvent,
+    TouchRecord,
+    TouchSpec,
+    WriteKind,
+    touch_key,
+)
+from syncd.retry import call_with_retry
+from syncd.store import Materialisation, PlannedTouch, Store, StoredHistory
+from syncd.store.codec import encode
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class CycleSummary:
+    shard: str
+    events: int = 0
+    skipped: int = 0  # already processed (re-read at the cursor boundary)
+    decisions: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    writes: Counter[str] = field(default_factory=Counter)
+    materialised: int = 0
+    cancelled: int = 0
+    cursor: str | None = None
+    durations: dict[str, float] = field(default_factory=dict)
+    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "skipped": self.skipped,
+            "decisions": dict(self.decisions),
+            "rules": dict(self.rules),
+            "writes": {k: self.writes.get(k, 0) for k in ("ok", "in_doubt", "dead")}
+            | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
+            "materialised": self.materialised,
+            "cancelled": self.cancelled,
+            "cursor": self.cursor,
+            "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        store: Store,
+        connectors: dict[str, Connector],
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        dry_run: bool = False,
+    ):
+        self.config = config
+        self.store = store
+        self.connectors = connectors
+        self.clock = clock
+        self.sleep = sleep
+        self.dry_run = dry_run
+        self.epochs: dict[str, int] = {}
+        # Set by the daemon on SIGTERM: finish the page / batch in hand, then stop the cycle.
+        self.stop_requested: Callable[[], bool] = lambda: False
+
+    # --- routing -----------------------------------------------------------------------------
+
+    def _crm(self, shard: str) -> str:
+        return self.config.shards[shard].core.crm or shard
+
+    def directory(self, shard: str) -> Directory | None:
+        for name in (shard, self._crm(shard)):
+            conn = self.connectors.get(name)
+            if conn is not None and conn.directory is not None:
+                return conn.directory
+        return None
+
+    def sink_for(self, shard: str, write: WriteKind) -> str | None:
+        """Drafts go to the mailbox the reply came from; everything else to the CRM."""
+        for name in (shard, self._crm(shard)):
+            conn = self.connectors.get(name)
+            if conn is not None and conn.sink is not None and write in conn.sink.supports:
+                return name
+        return None
+
+    # --- the cycle ---------------------------------------------------------------------------
+
+    def cycle(self, shard: str) -> CycleSummary:
+        summary = CycleSummary(shard)
+        conn = self.connectors[shard]
+        epoch = self.epochs.get(shard, 0)
+        started = time.monotonic()
+        if conn.source is not None:
+            self._read(shard, conn, epoch, summary)
+        summary.durations["read"] = time.monotonic() - started
+        mark = time.monotonic()
+        if not self.dry_run and not self.stop_requested():
+            self.materialise(shard, epoch, summary)
+            summary.durations["materialise"] = time.monotonic() - mark
+            mark = time.monotonic()
+            self.dispatch(shard, summary)
+            summary.durations["dispatch"] = time.monotonic() - mark
+        summary.durations["total"] = time.monotonic() - started
+        log.info("cycle.summary", shard=shard, dry_run=self.dry_run, **summary.as_dict())
+        return summary
+
+    def dispatch(self, shard: str, summary: CycleSummary) -> None:
+        conn = self.connectors.get(shard)
+        if conn is None or conn.sink is None or self.dry_run:
+            return
+        Dispatcher(
+            self.store,
+            shard,
+            self.epochs.get(shard, 0),
+            conn.sink,
+            self.config.core.engine,
+            self.clock,
+            self.sleep,
+        ).run(summary.writes)
+
+    def _lag_until(self, shard: str) -> datetime:
+        lag = self.config.shards[shard].core.lag_s
+        if lag is None:
+            lag = self.config.core.engine.lag_s
+        return self.clock() - timedelta(seconds=lag)
+
+    def _read(self, shard: str, conn: Connector, epoch: int, summary: CycleSummary) -> None:
+        assert conn.source is not None
+        cursor = self.store.cursor(shard)
+        overlay: dict[str, History] = {}
+        for page in conn.source.read(cursor, self._lag_until(shard)):
+            self._page(shard, epoch, page, summary, overlay)
+            summary.cursor = page.cursor.value
+            if not self.dry_run:
+                ack = getattr(conn.source, "acknowledge", None)
+                if callable(ack) and page.events:
+                    ack(page.events)
+            if self.stop_requested():
+                return
+
+    def _page(
+        self, shard: str, epoch: int, page: Page, summary: CycleSummary, overlay: dict[str, History]
+    ) -> None:
+        seen = self.store.seen(e.event_id for e in page.events)
+        events = [e for e in page.events if e.event_id not in seen]
+        summary.skipped += len(page.events) - len(events)
+        summary.events += len(events)
+        histories = self._histories(shard, events)
+        now = self.clock()
+        decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
+        for event in events:
+            key = event.prospect.ref.key
+            history = overlay.get(key) or histories[key]
+            try:
+                decision = policy.decide(event, history, self.config.core.policy, now)
+            except SkippableRecordError as exc:
+                log.warning("record.skipped", shard=shard, event_id=event.event_id, error=str(exc))
+                if not self.dry_run:
+                    self.store.dead_letter_record(shard, event.event_id, str(exc))
+                continue
+            decided.append((event, decision, self._context(shard, event)))
+            overlay[key] = _advance(history, event, decision)
+            summary.decisions[decision.outcome.value] += 1
+            summary.rules.update(hit.rule_id for hit in decision.rules)
+            log.info(
+                "decision.made",
+                shard=shard,
+                prospect=key,
+                event_id=event.event_id,
+                outcome=decision.outcome.value,
+                rules=[h.rule_id for h in decision.rules],
+                plan_id=decision.plan.plan_id if decision.plan else None,
+            )
+            if self.dry_run:
+                summary.planned.append(self._preview(shard, event, decision, now.date()))
+        if not self.dry_run:
+            self.store.commit_page(shard, epoch, page.cursor, decided)
+
+    def _context(self, shard: str, event: RejectionEvent) -> dict[str, Any]:
+        context: dict[str, Any] = {"source_shard": shard, "opportunity_id": event.opportunity_id}
+        if event.reply is not None:
+            context["reply"] = {
+                "message_id": event.reply.message_id,
+                "thread_id": event.reply.thread_id,
+                "subject": event.reply.subject,
+                "references": event.reply.references,
+            }
+        return context
+
+    def _histories(self, shard: str, events: Sequence[RejectionEvent]) -> dict[str, History]:
+        """Everything the policy needs about these people, in a fixed number of calls."""
+        keys = [e.prospect.ref.key for e in events]
+        stored = self.store.history(keys)
+        accounts = {e.prospect.account.ref for e in events if e.prospect.account}
+        account_touches = self.store.account_touch_dues([a.key for a in accounts])
+        directory = self.directory(shard)
+        refs = list({e.prospect.ref for e in events})
+        active: set[ProspectRef] = set()
+        colleagues: dict[AccountRef, list[Prospect]] = {}
+        if directory is not None and events:
+            active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+            if accounts:
+                colleagues = call_with_retry(
+                    lambda: directory.colleagues(sorted(accounts, key=lambda a: a.id)),
+                    what="directory.colleagues",
+                )
+        out: dict[str, History] = {}
+        for event in events:
+            key = event.prospect.ref.key
+            account = event.prospect.account
+            out[key] = _history(
+                stored.get(key),
+                event,
+                key in {r.key for r in active},
+                colleagues.get(account.ref, []) if account else [],
+                account_touches.get(account.ref.key, []) if account else [],
+            )
+        return out
+
+    # --- materialisation ---------------------------------------------------------------------
+
+    def materialise(self, shard: str, epoch: int, summary: CycleSummary) -> None:
+        today = self.clock().date()
+        horizon = today + timedelta(days=self.config.core.policy.horizon_days)
+        due = self.store.due_touches(shard, horizon)
+        if not due:
+            return
+        fresh, active = self._recheck_inputs(shard, due)
+        suppressed = self.store.suppressed(p.prospect_key for p in due)
+        items: list[Materialisation] = []
+        for planned in due:
+            item = self._materialise_one(shard, planned, fresh, active, suppressed, today)
+            items.append(item)
+            if item.cancel_note:
+                summary.cancelled += 1
+                log.info(
+                    "touch.cancelled",
+                    shard=shard,
+                    prospect=planned.prospect_key,
+                    plan_id=planned.plan_id,
+                    seq=planned.touch.seq,
+                    reason=item.cancel_note,
+                )
+        summary.materialised += self.store.materialise(shard, epoch, items)
+
+    def _recheck_inputs(
+        self, shard: str, due: Sequence[PlannedTouch]
+    ) -> tuple[dict[str, Prospect], set[str]]:
+        directory = self.directory(shard)
+        if directory is None:
+            return {}, set()
+        refs = list({ProspectRef.parse(p.prospect_key) for p in due})
+        fresh = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
+        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+        return {r.key: p for r, p in fresh.items()}, {r.key for r in active}
+
+    def _materialise_one(
+        self,
+        shard: str,
+        planned: PlannedTouch,
+        fresh: dict[str, Prospect],
+        active: set[str],
+        suppressed: dict[str, Any],
+        today: date,
+    ) -> Materialisation:
+        touch = planned.touch
+        key = planned.prospect_key
+        person = fresh.get(key) or planned.prospect
+        blocked = set(suppressed.get(key, frozenset()))
+        if person is not None:
+            blocked |= person.opted_out
+        cancel: str | None = None
+        if touch.suppress_channel is not None and touch.suppress_channel in blocked:
+            cancel = f"opted out of {touch.suppress_channel.value}"
+        elif (
+            touch.write is not WriteKind.OPT_OUT and key in active and touch.kind.value != "urgent"
+        ):
+            cancel = "active conversation"
+        recheck = getattr(policy, "recheck", None)
+        if cancel is None and callable(recheck):
+            stored = self.store.history([key]).get(key)
+            hist = _history(stored, None, key in active, [], [])
+            cancel = recheck(touch, hist, self.config.core.policy, self.clock())
+        sink_shard = self.sink_for(str(planned.context.get("source_shard", shard)), touch.write)
+        if cancel is None and sink_shard is None:
+            cancel = f"no configured sink writes {touch.write.value}"
+        if cancel is not None:
+            return Materialisation(planned.plan_id, touch.seq, cancel_note=cancel)
+        assert sink_shard is not None
+        spec = _spec(shard, planned, person, max(touch.due, today))
+        return Materialisation(
+            planned.plan_id,
+            touch.seq,
+            key=spec.key,
+            sink_shard=sink_shard,
+            spec=encode(spec),
+            prospect_key=key,
+            channel=touch.suppress_channel.value if touch.suppress_channel else None,
+        )
+
+    def _preview(
+        self, shard: str, event: RejectionEvent, decision: Decision, today: date
+    ) -> dict[str, Any]:
+        horizon = today + timedelta(days=self.config.core.policy.horizon_days)
+        touches = decision.plan.touches if decision.plan else ()
+        return {
+            "prospect": decision.prospect.key,
+            "event_id": event.event_id,
+            "outcome": decision.outcome.value,
+            "rules": [h.rule_id for h in decision.rules],
+            "touches": [
+                {
+                    "seq": t.seq,
+                    "kind": t.kind.value,
+                    "write": t.write.value,
+                    "due": t.due.isoformat(),
+                    "rule": t.rule_id,
+                    "sink": self.sink_for(shard, t.write),
+                    "now": t.due <= horizon,
+                }
+                for t in touches
+            ],
+        }
+
+
+def _spec(shard: str, planned: PlannedTouch, person: Prospect | None, due: date) -> TouchSpec:
+    touch = planned.touch
+    reply = planned.context.get("reply") or {}
+    target = touch.target or ProspectRef.parse(planned.prospect_key)
+    owner = person.owner if person else None
+    account = person.account if person else None
+    return TouchSpec(
+        key=touch_key(shard, planned.prospect_key, planned.plan_id, touch.seq),
+        write=touch.write,
+        prospect=target,
+        due=due,
+        subject=touch.subject,
+        body=touch.brief,
+        channel=touch.channel,
+        priority=touch.priority,
+        owner_id=owner.id if owner else None,
+        account_id=account.ref.id if account else None,
+        opportunity_id=planned.context.get("opportunity_id"),
+        opt_out_channels=touch.opt_out_channels,
+        to_email=person.email if person else None,
+        thread_id=reply.get("thread_id"),
+        in_reply_to=reply.get("message_id"),
+        references=reply.get("references") or reply.get("message_id"),
+    )
+
+
+def _history(
+    stored: StoredHistory | None,
+    event: RejectionEvent | None,
+    active: bool,
+    colleagues: Sequence[Prospect],
+    account_touches: Sequence[Any],
+) -> History:
+    me = event.prospect.ref if event else None
+    account_key = event.prospect.account.ref.key if event and event.prospect.account else None
+    touches = tuple(
+        TouchRecord(t.kind, t.channel, t.due, me.key if me else "", account_key)
+        for t, _ in (stored.touches if stored else ())
+    )
+    return History(
+        prospect=stored.prospect if stored else None,
+        rejections=stored.rejections if stored else (),
+        touches=touches,
+        account_touches=tuple(
+            TouchRecord(t.kind, t.channel, t.due, pkey, account_key) for pkey, t in account_touches
+        ),
+        plan=stored.plan if stored else None,
+        suppressed=stored.suppressed if stored else frozenset(),
+        active=active,
+        colleagues=tuple(c for c in colleagues if me is None or c.ref != me),
+    )
+
+
+def _advance(history: History, event: RejectionEvent, decision: Decision) -> History:
+    """The history as it stands after `decision`, for a later event of the same page."""
+    plan = (
+        decision.plan
+        if decision.plan is not None
+        else (None if decision.cancel_plan else history.plan)
+    )
+    planned = tuple(
+        TouchRecord(t.kind, t.channel, t.due, decision.prospect.key)
+        for t in (decision.plan.touches if decision.plan else ())
+    )
+    return History(
+        prospect=event.prospect,
+        rejections=(*history.rejections, event),
+        touches=history.touches + planned,
+        account_touches=history.account_touches,
+        plan=plan,
+        suppressed=history.suppressed | decision.suppress,
+        active=history.active,
+        colleagues=history.colleagues,
+    )
+
+
+__all__ = ["CycleSummary", "Engine"]

@@ -1,0 +1,132 @@
+"""Wiring a loaded config into a running set of shards: store, connectors, engine.
+
+Shared by `syncd run`, `once`, `plan` and `demo`, so they open, check and close things the
+same way. CRM shards open first: a mailbox shard gets its CRM's connector as `peers["crm"]`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from syncd.config import LoadedConfig
+from syncd.connectors import Connector, ShardContext, load_plugin
+from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.store import Store, default_state_dir, default_url
+
+log = structlog.get_logger(__name__)
+
+
+def instance_id() -> str:
+    """Who holds a shard lease: host and process, readable in `syncd status`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def state_dir(config: LoadedConfig) -> Path:
+    url = config.core.state.url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.split("///", 1)[1]).parent
+    return default_state_dir()
+
+
+def open_store(config: LoadedConfig) -> Store:
+    return Store.open(config.core.state.url or default_url())
+
+
+def shard_order(config: LoadedConfig) -> list[str]:
+    """Enabled shards, CRMs (no `crm` key) first."""
+    enabled = [n for n, s in config.shards.items() if s.core.enabled]
+    return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
+
+
+def open_connectors(config: LoadedConfig) -> dict[str, Connector]:
+    opened: dict[str, Connector] = {}
+    directory = state_dir(config)
+    try:
+        for name in shard_order(config):
+            shard = config.shards[name]
+            peers = dict(opened)
+            if shard.core.crm and shard.core.crm in opened:
+                peers["crm"] = opened[shard.core.crm]
+            plugin = load_plugin(shard.core.type)
+            opened[name] = plugin.open(ShardContext(name, shard.settings, directory, peers))
+            for check in opened[name].checks:
+                check()
+    except BaseException:
+        for conn in opened.values():
+            conn.close()
+        raise
+    return opened
+
+
+@dataclass
+class Runtime:
+    config: LoadedConfig
+    store: Store
+    connectors: dict[str, Connector]
+    engine: Engine
+    owner: str = field(default_factory=instance_id)
+
+    def acquire(self) -> list[str]:
+        """Take the leases of every shard we can; recover their interrupted writes."""
+        got = []
+        for name in self.connectors:
+            epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
+            if epoch is None:
+                log.info("shard.leased_elsewhere", shard=name)
+                continue
+            self.engine.epochs[name] = epoch
+            recovered = self.store.recover_inflight(name)
+            if recovered:
+                log.warning("write.recovered_in_doubt", shard=name, count=recovered)
+            got.append(name)
+        return got
+
+    def release(self) -> None:
+        for name in self.engine.epochs:
+            self.store.release_shard(name, self.owner)
+
+    def once(self) -> dict[str, CycleSummary]:
+        """One cycle of every shard we hold, then a last dispatch pass so that writes
+        routed to another shard (a mailbox's tasks go to its CRM) go out in the same run."""
+        summaries = {name: self.engine.cycle(name) for name in self.acquire()}
+        if not self.engine.dry_run:
+            for name, summary in summaries.items():
+                self.engine.dispatch(name, summary)
+        return summaries
+
+    def close(self) -> None:
+        for conn in self.connectors.values():
+            conn.close()
+        self.store.close()
+
+
+@contextmanager
+def runtime(
+    config: LoadedConfig, *, dry_run: bool = False, clock: Callable[[], datetime] = _utcnow
+) -> Iterator[Runtime]:
+    store = open_store(config)
+    try:
+        connectors = open_connectors(config)
+    except BaseException:
+        store.close()
+        raise
+    engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
+    rt = Runtime(config, store, connectors, engine)
+    try:
+        yield rt
+    finally:
+        if not dry_run:
+            rt.release()
+        rt.close()
+
+
+def summary_json(summaries: dict[str, CycleSummary]) -> dict[str, object]:
+    return {"shards": {name: s.as_dict() for name, s in summaries.items()}}

@@ -1,0 +1,138 @@
+"""`syncd sandbox` and `syncd demo`: the local fakes of every installed connector, seeded.
+
+Each connector that ships a fake contributes a `SandboxPart`; CRMs start first so a mailbox
+can be wired to one. The composed config points syncd at the fakes, with secrets in 0600
+files under the sandbox's work directory, never in the config text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from syncd.connectors import ENTRY_POINT_GROUP, SandboxPart, SandboxShard
+from syncd.testing.demo_data import demo_world
+from syncd.testing.plugin import demo_events, write_events
+
+log = structlog.get_logger(__name__)
+
+# The demo's policy: a profile that some seeded accounts miss, so every outcome shows.
+DEMO_POLICY: dict[str, Any] = {
+    "horizon_days": 7,
+    "icp": {"min_employees": 20, "unknown_is_fit": True},
+}
+
+
+@dataclass
+class Sandbox:
+    shards: list[SandboxShard]
+    config: dict[str, Any]
+    workdir: Path
+
+    def urls(self) -> dict[str, str]:
+        return {s.name: s.base_url for s in self.shards}
+
+
+def available_parts() -> list[tuple[str, SandboxPart]]:
+    parts: list[tuple[str, SandboxPart]] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == "fake":
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError as exc:
+            log.warning("sandbox.part_unavailable", connector=ep.name, error=str(exc))
+            continue
+        if part is not None:
+            parts.append((ep.name, part))
+    return sorted(parts, key=lambda p: (p[1].order, p[0]))
+
+
+def _fallback(seed: str, workdir: Path) -> SandboxShard:
+    """No connector ships a fake: use the file-backed `fake` connector with the demo deals."""
+    events_file = workdir / "events.jsonl"
+    world = demo_world() if seed == "demo" else None
+    write_events(events_file, demo_events(world, "crm") if world else [])
+    section = {
+        "type": "fake",
+        "events_file": str(events_file),
+        "remote_db": str(workdir / "remote.db"),
+        "batch_size": 50,
+    }
+    return SandboxShard("crm", f"file://{workdir}", section, lambda: None)
+
+
+@contextmanager
+def sandbox(
+    workdir: Path,
+    *,
+    seed: str = "demo",
+    port_base: int = 0,
+    parts: list[tuple[str, SandboxPart]] | None = None,
+) -> Iterator[Sandbox]:
+    workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    started: list[SandboxShard] = []
+    crm_shards: dict[str, str] = {}
+    try:
+        for i, (type_name, part) in enumerate(parts if parts is not None else available_parts()):
+            shard = part.start(
+                port=port_base + i if port_base else 0,
+                seed=seed,
+                workdir=workdir,
+                crm_shards=dict(crm_shards),
+            )
+            started.append(shard)
+            if part.order == 0:
+                crm_shards[type_name] = shard.name
+        if not started:
+            started.append(_fallback(seed, workdir))
+        config = {
+            "state": {"url": f"sqlite:///{workdir / 'state.db'}"},
+            "engine": {"lag_s": 0.0},
+            "policy": DEMO_POLICY,
+            "shards": {s.name: s.section for s in started},
+        }
+        yield Sandbox(started, config, workdir)
+    finally:
+        for shard in reversed(started):
+            shard.stop()
+
+
+def to_toml(config: dict[str, Any]) -> str:
+    """Render the sandbox config (tables of scalars and lists) as TOML."""
+    lines: list[str] = []
+
+    def table(path: str, data: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        if scalars or not data:
+            lines.append(f"[{path}]")
+            lines.extend(f"{_key(k)} = {_value(v)}" for k, v in scalars.items())
+            lines.append("")
+        for k, v in data.items():
+            if isinstance(v, dict):
+                table(f"{path}.{_key(k)}", v)
+
+    for name, section in config.items():
+        table(_key(name), section)
+    return "\n".join(lines)
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() else json.dumps(name)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return json.dumps(str(value))

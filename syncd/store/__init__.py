@@ -1,0 +1,24 @@
+"""The state store: cursors, prospects and their history, plans, the outbox, audit, dead letters."""
+
+from syncd.store.database import default_state_dir, default_url
+from syncd.store.gateway import (
+    LeaseLost,
+    Materialisation,
+    OutboxItem,
+    Outcome,
+    PlannedTouch,
+    Store,
+    StoredHistory,
+)
+
+__all__ = [
+    "LeaseLost",
+    "Materialisation",
+    "OutboxItem",
+    "Outcome",
+    "PlannedTouch",
+    "Store",
+    "StoredHistory",
+    "default_state_dir",
+    "default_url",
+]

@@ -1,0 +1,101 @@
+"""Opening the state database and applying versioned migrations at start.
+
+SQLite (the default) runs in WAL mode with full fsync, so a killed process loses nothing
+that was committed; PostgreSQL is reached through psycopg 3. Migrations are numbered steps
+applied in order inside one transaction, under an advisory lock on PostgreSQL so several
+instances starting at once migrate exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from syncd.store import schema
+
+MIGRATION_LOCK_ID = 7_301_551  # arbitrary, fixed: pg_advisory_xact_lock key for migrations
+
+
+def default_state_dir() -> Path:
+    """$STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/syncd, else ~/.local/state/syncd."""
+    systemd = os.environ.get("STATE_DIRECTORY")
+    if systemd:
+        return Path(systemd.split(":")[0])
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "syncd"
+
+
+def default_url() -> str:
+    return f"sqlite:///{default_state_dir() / 'syncd.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg 3, the driver syncd ships with."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    url = normalise_url(url or default_url())
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = sa.create_engine(url)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _v1(conn: Connection) -> None:
+    schema.metadata.create_all(conn)
+
+
+# Numbered migrations, applied in order. Never edit a released step; append a new one.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    version = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
+    return int(version or 0)
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply pending migrations; returns the versions applied."""
+    applied: list[int] = []
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+        version = current_version(conn)
+        if version > LATEST:
+            raise RuntimeError(
+                f"state database is at schema version {version}, newer than this syncd "
+                f"({LATEST}); upgrade syncd or restore a matching backup"
+            )
+        for number, step in MIGRATIONS:
+            if number > version:
+                step(conn)
+                conn.execute(
+                    schema.schema_version.insert(), {"version": number, "applied_at": time.time()}
+                )
+                applied.append(number)
+    return applied

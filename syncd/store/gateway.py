@@ -1,0 +1,483 @@
+"""The Store: the one place that reads and writes syncd's state.
+
+Every state transition goes through a method here, each in one transaction. Methods that
+change a shard's state take the shard's lease `epoch` and fail with `LeaseLost` when another
+instance has since taken the shard over (fencing), so a paused process cannot write stale
+decisions after waking up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from syncd.model import (
+    Channel,
+    Cursor,
+    Decision,
+    Plan,
+    Prospect,
+    ProspectRef,
+    RejectionEvent,
+    Touch,
+)
+from syncd.store import schema as t
+from syncd.store.codec import decode, encode
+from syncd.store.database import create_db_engine, migrate
+from syncd.store.outbox import OutboxOps
+
+
+class LeaseLost(RuntimeError):
+    """Another instance owns this shard now; stop working on it."""
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    prospect: Prospect | None
+    rejections: tuple[RejectionEvent, ...]
+    touches: tuple[tuple[Touch, str], ...]  # (touch, state) of this person's plans
+    plan: Plan | None
+    plan_context: dict[str, Any]
+    suppressed: frozenset[Channel]
+
+
+@dataclass(frozen=True)
+class PlannedTouch:
+    plan_id: str
+    prospect_key: str
+    account_key: str | None
+    touch: Touch
+    context: dict[str, Any]
+    prospect: Prospect | None
+
+
+@dataclass(frozen=True)
+class Materialisation:
+    """The outcome of materialising one planned touch: an outbox row, or a cancellation."""
+
+    plan_id: str
+    seq: int
+    key: str | None = None
+    sink_shard: str | None = None
+    spec: dict[str, Any] | None = None
+    channel: str | None = None
+    prospect_key: str = ""
+    cancel_note: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    shard: str
+    sink_shard: str
+    prospect_key: str
+    channel: str | None
+    spec: dict[str, Any]
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one outbox item ends a dispatch step."""
+
+    key: str
+    status: str  # done | pending | in_doubt | dead | cancelled
+    next_attempt_at: float = 0.0
+    remote_id: str | None = None
+    error: str | None = None
+
+
+class Store(OutboxOps):
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:
+        engine = create_db_engine(url)
+        migrate(engine)
+        return cls(engine, clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # --- leases and fencing ------------------------------------------------------------------
+
+    def acquire_shard(self, shard: str, owner: str, ttl_s: float) -> int | None:
+        """Take (or keep) the shard's lease; returns the fencing epoch, None if held elsewhere.
+
+        On SQLite the database is one host's file, so a new process always takes over (a
+        restart after a crash must not wait for the dead process's lease); the epoch bump
+        still fences out anything the old process might try to commit.
+        """
+        now = self.clock()
+        single_host = self.engine.dialect.name == "sqlite"
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(t.shards).where(t.shards.c.name == shard).with_for_update()
+            ).first()
+            if row is None:
+                conn.execute(
+                    t.shards.insert(),
+                    {"name": shard, "owner": owner, "lease_until": now + ttl_s, "epoch": 1},
+                )
+                return 1
+            held = row.owner not in (None, owner) and (row.lease_until or 0) > now
+            if held and not single_host:
+                return None
+            epoch = int(row.epoch) + (0 if row.owner == owner else 1)
+            conn.execute(
+                t.shards.update()
+                .where(t.shards.c.name == shard)
+                .values(owner=owner, lease_until=now + ttl_s, epoch=epoch)
+            )
+            return epoch
+
+    def release_shard(self, shard: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.shards.update()
+                .where((t.shards.c.name == shard) & (t.shards.c.owner == owner))
+                .values(owner=None, lease_until=None)
+            )
+
+    def _fence(self, conn: Connection, shard: str, epoch: int) -> None:
+        done = conn.execute(
+            t.shards.update()
+            .where((t.shards.c.name == shard) & (t.shards.c.epoch == epoch))
+            .values(last_cycle_at=self.clock())
+        )
+        if done.rowcount != 1:
+            raise LeaseLost(f"shard {shard} lease lost (epoch {epoch} is stale)")
+
+    def mark_success(self, shard: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.shards.update()
+                .where(t.shards.c.name == shard)
+                .values(last_success_at=self.clock())
+            )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def cursor(self, shard: str) -> Cursor | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.cursors).where(t.cursors.c.shard == shard)).first()
+        return Cursor(row.value, frozenset(row.boundary_ids)) if row else None
+
+    def seen(self, event_ids: Iterable[str]) -> set[str]:
+        ids = list(event_ids)
+        if not ids:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.events.c.event_id).where(t.events.c.event_id.in_(ids)))
+            return {r.event_id for r in rows}
+
+    def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:
+        """Everything known about these prospects, in five queries whatever their number."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        with self.engine.connect() as conn:
+            snaps = {
+                r.key: r.snapshot
+                for r in conn.execute(
+                    sa.select(t.prospects.c.key, t.prospects.c.snapshot).where(
+                        t.prospects.c.key.in_(keys)
+                    )
+                )
+            }
+            rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
+            for r in conn.execute(
+                sa.select(t.events.c.prospect_key, t.events.c.payload)
+                .where(t.events.c.prospect_key.in_(keys))
+                .order_by(t.events.c.occurred_at)
+            ):
+                rejections[r.prospect_key].append(decode(RejectionEvent, r.payload))
+            plans = {
+                r.prospect_key: r
+                for r in conn.execute(
+                    sa.select(t.plans).where(
+                        t.plans.c.prospect_key.in_(keys) & (t.plans.c.status == "live")
+                    )
+                )
+            }
+            plan_touches: dict[str, list[Touch]] = defaultdict(list)
+            plan_ids = [r.plan_id for r in plans.values()]
+            for pr in conn.execute(
+                sa.select(t.touches.c.plan_id, t.touches.c.touch)
+                .where(t.touches.c.plan_id.in_(plan_ids) & (t.touches.c.state != "cancelled"))
+                .order_by(t.touches.c.seq)
+            ):
+                plan_touches[pr.plan_id].append(decode(Touch, pr.touch))
+            touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
+            for tr in conn.execute(
+                sa.select(t.touches.c.prospect_key, t.touches.c.touch, t.touches.c.state).where(
+                    t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled")
+                )
+            ):
+                touches[tr.prospect_key].append((decode(Touch, tr.touch), tr.state))
+            suppressed: dict[str, set[Channel]] = defaultdict(set)
+            for r in conn.execute(
+                sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))
+            ):
+                suppressed[r.prospect_key].add(Channel(r.channel))
+        out: dict[str, StoredHistory] = {}
+        for key in keys:
+            plan_row = plans.get(key)
+            plan = None
+            if plan_row is not None:
+                plan = Plan(
+                    ProspectRef.parse(key),
+                    plan_row.generation,
+                    date.fromisoformat(plan_row.callback_on) if plan_row.callback_on else None,
+                    tuple(plan_touches[plan_row.plan_id]),
+                )
+            out[key] = StoredHistory(
+                prospect=decode(Prospect, snaps[key]) if key in snaps else None,
+                rejections=tuple(rejections[key]),
+                touches=tuple(touches[key]),
+                plan=plan,
+                plan_context=dict(plan_row.context) if plan_row is not None else {},
+                suppressed=frozenset(suppressed[key]),
+            )
+        return out
+
+    def account_touch_dues(self, account_keys: Sequence[str]) -> dict[str, list[tuple[str, Touch]]]:
+        """(prospect key, touch) of every live touch at these accounts, for account caps."""
+        keys = [k for k in dict.fromkeys(account_keys) if k]
+        out: dict[str, list[tuple[str, Touch]]] = defaultdict(list)
+        if not keys:
+            return out
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                sa.select(
+                    t.touches.c.account_key, t.touches.c.prospect_key, t.touches.c.touch
+                ).where(t.touches.c.account_key.in_(keys) & (t.touches.c.state != "cancelled"))
+            ):
+                out[r.account_key].append((r.prospect_key, decode(Touch, r.touch)))
+        return out
+
+    def suppressed(self, keys: Iterable[str]) -> dict[str, frozenset[Channel]]:
+        ids = list(set(keys))
+        found: dict[str, set[Channel]] = defaultdict(set)
+        if ids:
+            with self.engine.connect() as conn:
+                for r in conn.execute(
+                    sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(ids))
+                ):
+                    found[r.prospect_key].add(Channel(r.channel))
+        return {k: frozenset(v) for k, v in found.items()}
+
+    # --- one transaction per page ---------------------------------------------------------------
+
+    def commit_page(
+        self,
+        shard: str,
+        epoch: int,
+        cursor: Cursor,
+        decided: Sequence[tuple[RejectionEvent, Decision, dict[str, Any]]],
+    ) -> None:
+        """Persist the page's events, decisions and plans together with the new cursor."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            self._fence(conn, shard, epoch)
+            for event, decision, context in decided:
+                self._apply_decision(conn, shard, event, decision, context, now)
+            self._set_cursor(conn, shard, cursor, now)
+
+    def _set_cursor(self, conn: Connection, shard: str, cursor: Cursor, now: float) -> None:
+        values = {
+            "value": cursor.value,
+            "boundary_ids": sorted(cursor.boundary_ids),
+            "updated_at": now,
+        }
+        if (
+            conn.execute(
+                t.cursors.update().where(t.cursors.c.shard == shard).values(**values)
+            ).rowcount
+            == 0
+        ):
+            conn.execute(t.cursors.insert(), {"shard": shard, **values})
+
+    def _apply_decision(
+        self,
+        conn: Connection,
+        shard: str,
+        event: RejectionEvent,
+        decision: Decision,
+        context: dict[str, Any],
+        now: float,
+    ) -> None:
+        key = decision.prospect.key
+        account = event.prospect.account
+        account_key = account.ref.key if account else None
+        conn.execute(
+            t.events.insert(),
+            {
+                "event_id": event.event_id,
+                "shard": shard,
+                "prospect_key": key,
+                "occurred_at": event.occurred_at.timestamp(),
+                "processed_at": now,
+                "payload": encode(event),
+            },
+        )
+        snapshot = {
+            "snapshot": encode(event.prospect),
+            "account_key": account_key,
+            "outcome": decision.outcome.value,
+            "updated_at": now,
+            "shard": shard,
+        }
+        if (
+            conn.execute(
+                t.prospects.update().where(t.prospects.c.key == key).values(**snapshot)
+            ).rowcount
+            == 0
+        ):
+            conn.execute(t.prospects.insert(), {"key": key, **snapshot})
+        for channel in decision.suppress:
+            exists = conn.execute(
+                sa.select(t.suppressions.c.channel).where(
+                    (t.suppressions.c.prospect_key == key)
+                    & (t.suppressions.c.channel == channel.value)
+                )
+            ).first()
+            if not exists:
+                conn.execute(
+                    t.suppressions.insert(),
+                    {
+                        "prospect_key": key,
+                        "channel": channel.value,
+                        "source": event.event_id,
+                        "created_at": now,
+                    },
+                )
+        if decision.suppress:
+            self._cancel_channels(conn, key, {c.value for c in decision.suppress}, now)
+        if decision.plan is not None or decision.cancel_plan:
+            status = "superseded" if decision.plan is not None else "cancelled"
+            conn.execute(
+                t.plans.update()
+                .where((t.plans.c.prospect_key == key) & (t.plans.c.status == "live"))
+                .values(status=status)
+            )
+            conn.execute(
+                t.touches.update()
+                .where((t.touches.c.prospect_key == key) & (t.touches.c.state == "planned"))
+                .values(state="cancelled", note=f"plan {status}")
+            )
+        if decision.plan is not None:
+            self._insert_plan(conn, shard, decision, account_key, context, now)
+        conn.execute(
+            t.audit.insert(),
+            {
+                "at": now,
+                "shard": shard,
+                "kind": "decision",
+                "subject": key,
+                "data": {
+                    "event_id": event.event_id,
+                    "outcome": decision.outcome.value,
+                    "rules": encode(decision.rules),
+                    "plan_id": decision.plan.plan_id if decision.plan else None,
+                },
+            },
+        )
+
+    def _insert_plan(
+        self,
+        conn: Connection,
+        shard: str,
+        decision: Decision,
+        account_key: str | None,
+        context: dict[str, Any],
+        now: float,
+    ) -> None:
+        plan = decision.plan
+        assert plan is not None
+        conn.execute(t.plans.delete().where(t.plans.c.plan_id == plan.plan_id))
+        conn.execute(
+            t.plans.insert(),
+            {
+                "plan_id": plan.plan_id,
+                "prospect_key": plan.prospect.key,
+                "shard": shard,
+                "generation": plan.generation,
+                "status": "live",
+                "created_at": now,
+                "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
+                "rules": encode(decision.rules),
+                "context": context,
+            },
+        )
+        taken = {
+            r.seq
+            for r in conn.execute(
+                sa.select(t.touches.c.seq).where(t.touches.c.plan_id == plan.plan_id)
+            )
+        }
+        rows = [
+            {
+                "plan_id": plan.plan_id,
+                "seq": tc.seq,
+                "shard": shard,
+                "prospect_key": (tc.target or plan.prospect).key,
+                "account_key": account_key,
+                "due": tc.due.isoformat(),
+                "state": "planned",
+                "touch": encode(tc),
+            }
+            for tc in plan.touches
+            if tc.seq not in taken
+        ]
+        if rows:
+            conn.execute(t.touches.insert(), rows)
+
+    def _cancel_channels(self, conn: Connection, key: str, channels: set[str], now: float) -> None:
+        for row in conn.execute(
+            sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.touch).where(
+                (t.touches.c.prospect_key == key) & (t.touches.c.state == "planned")
+            )
+        ).all():
+            if row.touch.get("suppress_channel") in channels:
+                conn.execute(
+                    t.touches.update()
+                    .where((t.touches.c.plan_id == row.plan_id) & (t.touches.c.seq == row.seq))
+                    .values(state="cancelled", note="opted out")
+                )
+        conn.execute(
+            t.outbox.update()
+            .where(
+                (t.outbox.c.prospect_key == key)
+                & t.outbox.c.channel.in_(channels)
+                & t.outbox.c.status.in_(("pending", "in_doubt"))
+            )
+            .values(status="cancelled", last_error="opted out", updated_at=now)
+        )
+
+    def dead_letter_record(self, shard: str, record_id: str, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.dead_letters.insert(),
+                {
+                    "at": self.clock(),
+                    "shard": shard,
+                    "kind": "record",
+                    "ref": record_id,
+                    "error": error[:500],
+                },
+            )

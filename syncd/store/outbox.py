@@ -1,0 +1,279 @@
+"""Outbox transitions: materialise due touches, claim, finish, reconcile, replay.
+
+The write protocol lives here as state: a row is `inflight` (committed) before its HTTP call
+is made, so after a crash an `inflight` row is known to be *in doubt*, never assumed lost or
+done. Statuses: pending → inflight → done | pending (retry) | in_doubt | dead; in_doubt →
+done (found remotely) | pending (absent, re-send); pending / in_doubt → cancelled (opt-out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from syncd.model import Touch
+from syncd.store import schema as t
+from syncd.store.codec import decode
+
+OPEN_STATUSES = ("pending", "inflight", "in_doubt")
+
+
+class OutboxOps:
+    """Mixed into Store; uses its engine, clock and fencing."""
+
+    engine: Engine
+    clock: Callable[[], float]
+    _fence: Callable[[Connection, str, int], None]
+
+    def due_touches(self, shard: str, until: date) -> list[Any]:
+        from syncd.model import Prospect
+        from syncd.store.gateway import PlannedTouch
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    t.touches.c.plan_id,
+                    t.touches.c.prospect_key,
+                    t.touches.c.account_key,
+                    t.touches.c.touch,
+                    t.plans.c.context,
+                    t.prospects.c.snapshot,
+                )
+                .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
+                .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
+                .where(
+                    (t.touches.c.shard == shard)
+                    & (t.touches.c.state == "planned")
+                    & (t.touches.c.due <= until.isoformat())
+                )
+                .order_by(t.touches.c.due, t.touches.c.plan_id, t.touches.c.seq)
+            ).all()
+        return [
+            PlannedTouch(
+                r.plan_id,
+                r.prospect_key,
+                r.account_key,
+                decode(Touch, r.touch),
+                dict(r.context),
+                decode(Prospect, r.snapshot) if r.snapshot else None,
+            )
+            for r in rows
+        ]
+
+    def materialise(self, shard: str, epoch: int, items: Sequence[Any]) -> int:
+        """Insert outbox rows (a key already there is left alone) and settle the touches."""
+        now = self.clock()
+        created = 0
+        with self.engine.begin() as conn:
+            self._fence(conn, shard, epoch)
+            for m in items:
+                where = (t.touches.c.plan_id == m.plan_id) & (t.touches.c.seq == m.seq)
+                if m.cancel_note is not None:
+                    conn.execute(
+                        t.touches.update()
+                        .where(where)
+                        .values(state="cancelled", note=m.cancel_note[:200])
+                    )
+                    continue
+                exists = conn.execute(
+                    sa.select(t.outbox.c.key).where(t.outbox.c.key == m.key)
+                ).first()
+                if not exists:
+                    conn.execute(
+                        t.outbox.insert(),
+                        {
+                            "key": m.key,
+                            "shard": shard,
+                            "sink_shard": m.sink_shard,
+                            "write": m.spec["write"],
+                            "prospect_key": m.prospect_key,
+                            "channel": m.channel,
+                            "spec": m.spec,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        },
+                    )
+                    created += 1
+                conn.execute(
+                    t.touches.update().where(where).values(state="materialised", outbox_key=m.key)
+                )
+        return created
+
+    def recover_inflight(self, sink_shard: str) -> int:
+        """After a restart, every row left inflight may or may not have been applied."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                t.outbox.update()
+                .where((t.outbox.c.sink_shard == sink_shard) & (t.outbox.c.status == "inflight"))
+                .values(
+                    status="in_doubt", next_attempt_at=now, updated_at=now, last_error="interrupted"
+                )
+            )
+            return int(done.rowcount)
+
+    def _items(self, conn: Connection, where: Any, limit: int) -> list[Any]:
+        from syncd.store.gateway import OutboxItem
+
+        rows = conn.execute(
+            sa.select(t.outbox)
+            .where(where)
+            .order_by(t.outbox.c.next_attempt_at, t.outbox.c.key)
+            .limit(limit)
+        ).all()
+        return [
+            OutboxItem(
+                r.key,
+                r.shard,
+                r.sink_shard,
+                r.prospect_key,
+                r.channel,
+                r.spec,
+                r.status,
+                r.attempts,
+            )
+            for r in rows
+        ]
+
+    def claim(self, sink_shard: str, epoch: int, limit: int) -> list[Any]:
+        """Mark up to `limit` due pending rows inflight and commit, before any call is made."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            self._fence(conn, sink_shard, epoch)
+            items = self._items(
+                conn,
+                (t.outbox.c.sink_shard == sink_shard)
+                & (t.outbox.c.status == "pending")
+                & (t.outbox.c.next_attempt_at <= now),
+                limit,
+            )
+            if items:
+                conn.execute(
+                    t.outbox.update()
+                    .where(t.outbox.c.key.in_([i.key for i in items]))
+                    .values(status="inflight", attempts=t.outbox.c.attempts + 1, updated_at=now)
+                )
+        return items
+
+    def due_in_doubt(self, sink_shard: str, limit: int) -> list[Any]:
+        with self.engine.connect() as conn:
+            return self._items(
+                conn,
+                (t.outbox.c.sink_shard == sink_shard)
+                & (t.outbox.c.status == "in_doubt")
+                & (t.outbox.c.next_attempt_at <= self.clock()),
+                limit,
+            )
+
+    def finish(self, sink_shard: str, epoch: int, outcomes: Sequence[Any]) -> None:
+        """Record how each item ended, with an audit row each; dead ones become dead letters."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            self._fence(conn, sink_shard, epoch)
+            for o in outcomes:
+                conn.execute(
+                    t.outbox.update()
+                    .where(t.outbox.c.key == o.key)
+                    .values(
+                        status=o.status,
+                        next_attempt_at=o.next_attempt_at or now,
+                        remote_id=o.remote_id,
+                        last_error=(o.error or None) and o.error[:500],
+                        updated_at=now,
+                    )
+                )
+                conn.execute(
+                    t.audit.insert(),
+                    {
+                        "at": now,
+                        "shard": sink_shard,
+                        "kind": "write",
+                        "subject": o.key,
+                        "data": {"status": o.status, "remote_id": o.remote_id, "error": o.error},
+                    },
+                )
+                if o.status == "dead":
+                    conn.execute(
+                        t.dead_letters.insert(),
+                        {
+                            "at": now,
+                            "shard": sink_shard,
+                            "kind": "write",
+                            "ref": o.key,
+                            "error": (o.error or "unknown")[:500],
+                        },
+                    )
+
+    # --- status and repair ------------------------------------------------------------------------
+
+    def outbox_counts(self, sink_shard: str | None = None) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            query = sa.select(t.outbox.c.status, sa.func.count()).group_by(t.outbox.c.status)
+            if sink_shard is not None:
+                query = query.where(t.outbox.c.sink_shard == sink_shard)
+            return {r[0]: int(r[1]) for r in conn.execute(query)}
+
+    def oldest_pending_age_s(self, sink_shard: str) -> float | None:
+        with self.engine.connect() as conn:
+            oldest = conn.execute(
+                sa.select(sa.func.min(t.outbox.c.created_at)).where(
+                    (t.outbox.c.sink_shard == sink_shard) & t.outbox.c.status.in_(OPEN_STATUSES)
+                )
+            ).scalar()
+        return None if oldest is None else max(0.0, self.clock() - float(oldest))
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.dead_letters)
+                .where(t.dead_letters.c.replayed_at.is_(None))
+                .order_by(t.dead_letters.c.id)
+                .limit(limit)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def replay(self, refs: Sequence[str] | None = None) -> int:
+        """Re-queue dead writes (all, or those named); returns how many were re-queued."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            where = t.dead_letters.c.replayed_at.is_(None) & (t.dead_letters.c.kind == "write")
+            if refs:
+                where &= t.dead_letters.c.ref.in_(list(refs))
+            keys = [r.ref for r in conn.execute(sa.select(t.dead_letters.c.ref).where(where))]
+            if not keys:
+                return 0
+            conn.execute(
+                t.outbox.update()
+                .where(t.outbox.c.key.in_(keys) & (t.outbox.c.status == "dead"))
+                .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+            )
+            conn.execute(t.dead_letters.update().where(where).values(replayed_at=now))
+            for key in keys:
+                conn.execute(
+                    t.audit.insert(),
+                    {"at": now, "shard": "-", "kind": "replay", "subject": key, "data": {}},
+                )
+            return len(keys)
+
+    def next_due(self, shard: str, limit: int = 5) -> list[tuple[str, str, str]]:
+        """(due date, prospect key, touch kind) of the next planned touches."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.touches.c.due, t.touches.c.prospect_key, t.touches.c.touch)
+                .where((t.touches.c.shard == shard) & (t.touches.c.state == "planned"))
+                .order_by(t.touches.c.due)
+                .limit(limit)
+            ).all()
+        return [(r.due, r.prospect_key, str(r.touch.get("kind"))) for r in rows]
+
+    def shard_row(self, shard: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.shards).where(t.shards.c.name == shard)).first()
+        return dict(row._mapping) if row else None

@@ -1,0 +1,148 @@
+"""The state store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Times are UTC epoch seconds (float) and dates ISO strings, so both databases compare them
+alike. Every table that a shard writes carries the shard name: several instances on
+PostgreSQL split shards by lease, and the `shards.epoch` fencing token stops a process whose
+lease was taken over from committing anything further.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.Float, nullable=False),
+)
+
+shards = sa.Table(
+    "shards",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(200)),  # instance id holding the lease
+    sa.Column("lease_until", sa.Float),
+    sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),  # fencing token
+    sa.Column("last_cycle_at", sa.Float),
+    sa.Column("last_success_at", sa.Float),
+)
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("shard", sa.String(200), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("boundary_ids", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String(300), primary_key=True),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("occurred_at", sa.Float, nullable=False),
+    sa.Column("processed_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),  # the RejectionEvent, for history and briefs
+)
+
+prospects = sa.Table(
+    "prospects",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("account_key", sa.String(300), index=True),
+    sa.Column("outcome", sa.String(40)),  # the latest decision's outcome
+    sa.Column("snapshot", sa.JSON, nullable=False),  # the Prospect as last seen
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("plan_id", sa.String(320), primary_key=True),
+    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("callback_on", sa.String(10)),
+    sa.Column("status", sa.String(20), nullable=False),  # live | superseded | cancelled
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),
+    # what writes need beyond the touch: source shard, opportunity id, the reply's thread
+    sa.Column("context", sa.JSON, nullable=False),
+)
+
+touches = sa.Table(
+    "touches",
+    metadata,
+    sa.Column("plan_id", sa.String(320), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("account_key", sa.String(300), index=True),
+    sa.Column("due", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
+    sa.Column("touch", sa.JSON, nullable=False),  # the Touch
+    sa.Column("outbox_key", sa.String(64)),
+    sa.Column("note", sa.String(200)),  # why it was cancelled
+    sa.Index("ix_touches_due", "shard", "state", "due"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # deterministic idempotency key
+    sa.Column("shard", sa.String(200), nullable=False),  # the shard whose plan made it
+    sa.Column("sink_shard", sa.String(200), nullable=False),  # the shard that writes it
+    sa.Column("write", sa.String(20), nullable=False),
+    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("channel", sa.String(20)),  # the opt-out channel that cancels it
+    sa.Column("spec", sa.JSON, nullable=False),  # the TouchSpec
+    sa.Column(
+        "status", sa.String(20), nullable=False
+    ),  # pending|inflight|in_doubt|done|dead|cancelled
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("remote_id", sa.String(200)),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_outbox_work", "sink_shard", "status", "next_attempt_at"),
+)
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("prospect_key", sa.String(300), primary_key=True),
+    sa.Column("channel", sa.String(20), primary_key=True),
+    sa.Column("source", sa.String(300), nullable=False),  # the event that asked for it
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),  # decision | write | suppress | replay …
+    sa.Column("subject", sa.String(300)),  # prospect key or outbox key
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Index("ix_audit_subject", "subject"),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # write | record
+    sa.Column("ref", sa.String(300), nullable=False),  # outbox key or source record id
+    sa.Column("error", sa.String(500), nullable=False),
+    sa.Column("replayed_at", sa.Float),
+)

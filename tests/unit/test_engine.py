@@ -1,0 +1,269 @@
+"""The engine's cycle against in-process fakes and a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
+from syncd.connectors import Connector, FatalSyncError
+from syncd.engine import Engine
+from syncd.model import Channel, Intent, RejectionEvent, ReplyInfo, SourceKind, WriteKind
+from syncd.store import LeaseLost, Store
+from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
+from syncd.testing.plugin import FakeSettings
+from tests.conftest import NOW, person, rejection
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def ts(self) -> float:
+        return self.now.timestamp()
+
+
+@dataclass
+class World:
+    store: Store
+    clock: Clock
+    source: FakeSource = field(default_factory=FakeSource)
+    directory: FakeDirectory = field(default_factory=FakeDirectory)
+    sink: FakeSink = field(default_factory=FakeSink)
+
+    def engine(self, *, dry_run: bool = False, owner: str = "me") -> Engine:
+        shard = ShardConfig(type="fake")
+        config = LoadedConfig(
+            Path("test.toml"),
+            SyncdConfig(shards={"crm": shard}),
+            {"crm": Shard("crm", shard, FakeSettings(events_file="-", remote_db="-"))},
+        )
+        conn = Connector(source=self.source, directory=self.directory, sink=self.sink)
+        engine = Engine(
+            config,
+            self.store,
+            {"crm": conn},
+            clock=self.clock,
+            sleep=lambda s: None,
+            dry_run=dry_run,
+        )
+        if not dry_run:
+            epoch = self.store.acquire_shard("crm", owner, 60)
+            assert epoch is not None
+            engine.epochs["crm"] = epoch
+        return engine
+
+    def add(self, *events: RejectionEvent) -> None:
+        self.source.events.extend(events)
+        for e in events:
+            self.directory.people[e.prospect.ref] = e.prospect
+
+
+@pytest.fixture
+def world(store_url: str) -> Iterator[World]:
+    clock = Clock()
+    store = Store.open(store_url, clock=clock.ts)
+    yield World(store, clock)
+    store.close()
+
+
+def test_first_cycle_thanks_every_fitting_prospect_once(world: World) -> None:
+    """Each new rejection of a fitting prospect yields one thank-you task, written once."""
+    world.add(*(rejection(n) for n in range(5)))
+    summary = world.engine().cycle("crm")
+    assert summary.events == 5
+    assert summary.decisions == Counter(nurture=5)
+    assert summary.writes["ok"] == 5
+    assert sorted(w.prospect.id for w in world.sink.writes) == [f"C{n:04d}" for n in range(5)]
+    assert all(w.write is WriteKind.TASK for w in world.sink.writes)
+
+
+def test_rerunning_a_cycle_writes_nothing_new(world: World) -> None:
+    """A second cycle, and a restarted engine on the same store, write nothing again."""
+    world.add(*(rejection(n) for n in range(4)))
+    world.engine().cycle("crm")
+    again = world.engine().cycle("crm")
+    assert again.events == 0 and again.writes["ok"] == 0
+    world.source.events.append(world.source.events[0])  # the source repeats a record
+    third = world.engine().cycle("crm")
+    assert third.events == 0
+    assert len(world.sink.writes) == 4
+
+
+def test_cursor_resumes_after_boundary_without_loss(world: World) -> None:
+    """Records sharing the cursor's timestamp are neither lost nor processed twice."""
+    at = NOW - timedelta(days=1)
+    world.source.page_size = 2
+    world.add(*(rejection(n, at=at) for n in range(3)))
+    world.engine().cycle("crm")
+    world.add(rejection(10, at=at), rejection(11, at=at + timedelta(seconds=1)))
+    summary = world.engine().cycle("crm")
+    assert summary.events == 2
+    assert Counter(w.prospect.id for w in world.sink.writes) == Counter(
+        {f"C{n:04d}": 1 for n in (0, 1, 2, 10, 11)}
+    )
+
+
+def test_records_newer_than_the_lag_wait_for_a_later_cycle(world: World) -> None:
+    """A record inside the index-lag window is read only once the window has passed."""
+    world.add(rejection(1, at=NOW - timedelta(seconds=10)))
+    assert world.engine().cycle("crm").events == 0
+    world.clock.now = NOW + timedelta(minutes=5)
+    assert world.engine().cycle("crm").events == 1
+
+
+def test_opted_out_channel_is_never_written(world: World) -> None:
+    """A prospect opted out of e-mail gets no e-mail touch; the phone call-back stays planned."""
+    world.add(rejection(1, opted_out=frozenset({Channel.EMAIL})))
+    summary = world.engine().cycle("crm")
+    assert summary.decisions == Counter(nurture=1)
+    assert world.sink.writes == []
+    assert world.store.next_due("crm")[0][2] == "callback"
+
+
+def test_opt_out_arriving_after_materialisation_cancels_at_write_time(world: World) -> None:
+    """Suppression is re-checked right before the write, after the touch entered the outbox."""
+    world.add(rejection(1))
+    engine = world.engine()
+    engine.materialise("crm", engine.epochs["crm"], _summary())
+    assert world.store.outbox_counts("crm") == {}  # nothing read yet: nothing planned
+    engine.cycle("crm")
+    assert len(world.sink.writes) == 1
+    # a second prospect: planned and materialised, then opts out before the dispatch
+    world.add(rejection(2))
+    world.sink.fail("rate_limit", times=3)  # hold the write back this cycle
+    engine.cycle("crm")
+    opt_out = RejectionEvent(
+        "gm:msg:1",
+        SourceKind.REPLY,
+        NOW,
+        person(2),
+        position=NOW.isoformat(),
+        reply=ReplyInfo(
+            Intent.OPT_OUT, "<m1@x>", "t1", opt_out_channels=frozenset({Channel.EMAIL})
+        ),
+    )
+    from syncd.policy import decide
+
+    decision = decide(opt_out, _empty_history(), engine.config.core.policy, NOW)
+    world.store.commit_page("crm", engine.epochs["crm"], _cursor(), [(opt_out, decision, {})])
+    world.clock.now = NOW + timedelta(hours=2)
+    engine.cycle("crm")
+    assert [
+        w.prospect.id
+        for w in world.sink.writes
+        if w.write is WriteKind.TASK and "Thank" in w.subject
+    ] == ["C0001"]
+    assert world.store.outbox_counts("crm").get("cancelled") == 1
+
+
+def test_lost_response_is_reconciled_not_duplicated(world: World) -> None:
+    """Applied-but-unanswered writes are found by key and marked done, never re-sent."""
+    world.add(*(rejection(n) for n in range(3)))
+    world.sink.fail("lost_response")
+    first = world.engine().cycle("crm")
+    assert first.writes["in_doubt"] == 3
+    second = world.engine().cycle("crm")
+    assert second.writes["ok"] == 3
+    assert Counter(world.sink.keys()).most_common(1)[0][1] == 1
+    assert world.store.outbox_counts("crm") == {"done": 3}
+
+
+def test_in_doubt_write_that_never_landed_is_sent_again(world: World) -> None:
+    """A 5xx that applied nothing is looked up, found absent, and re-sent exactly once."""
+    world.add(rejection(1))
+    world.sink.fail("server_error")
+    world.engine().cycle("crm")
+    assert world.sink.writes == []
+    world.engine().cycle("crm")
+    assert len(world.sink.writes) == 1
+    assert world.sink.calls["find"] >= 1
+
+
+def test_rate_limited_write_waits_and_then_goes_out(world: World) -> None:
+    """A 429 that outlasts the in-cycle retries leaves the write pending for a later cycle."""
+    world.add(rejection(1))
+    world.sink.fail("rate_limit", times=3)
+    first = world.engine().cycle("crm")
+    assert first.writes["retry"] == 1 and world.sink.writes == []
+    world.clock.now = NOW + timedelta(hours=1)
+    assert world.engine().cycle("crm").writes["ok"] == 1
+
+
+def test_permanent_failure_goes_to_dead_letters_and_replays(world: World) -> None:
+    """A refused record is dead-lettered without blocking others, and `replay` re-queues it."""
+    world.add(rejection(1))
+    world.sink.fail("reject")
+    assert world.engine().cycle("crm").writes["dead"] == 1
+    dead = world.store.dead_letters()
+    assert [d["kind"] for d in dead] == ["write"]
+    assert world.store.replay() == 1
+    assert world.engine().cycle("crm").writes["ok"] == 1
+    assert world.store.dead_letters() == []
+
+
+def test_revoked_credentials_stop_the_shard_and_keep_the_writes(world: World) -> None:
+    """FatalSyncError propagates; the writes stay pending for after re-authorisation."""
+    world.add(rejection(1))
+    world.sink.fail("auth_revoked")
+    with pytest.raises(FatalSyncError):
+        world.engine().cycle("crm")
+    assert world.store.outbox_counts("crm") == {"pending": 1}
+
+
+def test_active_prospect_gets_an_urgent_task_not_nurture(world: World) -> None:
+    """Someone already being worked is not nurtured; the owner gets one urgent task."""
+    event = rejection(1)
+    world.add(event)
+    world.directory.active_refs.add(event.prospect.ref)
+    summary = world.engine().cycle("crm")
+    assert summary.decisions == Counter(active=1)
+    assert [w.priority.value for w in world.sink.writes] == ["high"]
+
+
+def test_dry_run_decides_but_changes_nothing(world: World) -> None:
+    """`plan` mode reports the decisions and writes nothing, remote or local."""
+    world.add(*(rejection(n) for n in range(3)))
+    summary = world.engine(dry_run=True).cycle("crm")
+    assert summary.decisions == Counter(nurture=3)
+    assert {p["outcome"] for p in summary.planned} == {"nurture"}
+    assert world.sink.writes == []
+    assert world.store.cursor("crm") is None
+    assert world.store.seen(e.event_id for e in world.source.events) == set()
+
+
+def test_a_stale_lease_cannot_commit(world: World) -> None:
+    """After another instance takes the shard over, the old epoch's commits are refused."""
+    world.add(rejection(1))
+    old = world.engine(owner="a")
+    world.clock.now = NOW + timedelta(minutes=5)  # lease expired
+    assert world.store.acquire_shard("crm", "b", 60) == old.epochs["crm"] + 1
+    with pytest.raises(LeaseLost):
+        old.cycle("crm")
+    assert world.store.cursor("crm") is None
+
+
+def _summary():  # type: ignore[no-untyped-def]
+    from syncd.engine import CycleSummary
+
+    return CycleSummary("crm")
+
+
+def _empty_history():  # type: ignore[no-untyped-def]
+    from syncd.model import History
+
+    return History()
+
+
+def _cursor():  # type: ignore[no-untyped-def]
+    from syncd.model import Cursor
+
+    return Cursor(NOW.isoformat(), frozenset({"gm:msg:1"}))

@@ -1,0 +1,56 @@
+"""Logs: JSON lines off a terminal, and no secret in any line."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import structlog
+
+from syncd.logging import configure
+
+
+def test_json_lines_when_not_a_terminal() -> None:
+    """Off a TTY each event is one JSON object per line with a stable event name."""
+    out = io.StringIO()
+    configure(fmt="auto", stream=out)
+    structlog.get_logger("t").info("cycle.summary", shard="crm", events=3)
+    line = json.loads(out.getvalue().strip())
+    assert line["event"] == "cycle.summary" and line["events"] == 3 and line["level"] == "info"
+
+
+def test_planted_secret_appears_in_no_log_line(tmp_path: Path) -> None:
+    """A secret in the environment and in a secret file, referenced by the config and then
+    used by a connector, shows up in no line syncd logs — even when code logs it by mistake."""
+    secret_env = "sk-env-3f9a0c7d1e"
+    secret_file = "sk-file-8b2e4d6f0a"
+    (tmp_path / "token").write_text(secret_file)
+    (tmp_path / "token").chmod(0o600)
+    script = f"""
+import os, sys
+os.environ["SYNCD_PLANTED"] = {secret_env!r}
+from syncd.logging import configure
+from syncd.secrets import SecretRef
+import structlog
+configure(fmt="json", stream=sys.stdout)
+log = structlog.get_logger("probe")
+a = SecretRef("env:SYNCD_PLANTED").reveal()
+b = SecretRef("file:{tmp_path / "token"}").reveal()
+log.info("oops.logged", header="Bearer " + a, nested={{"deep": [b]}}, token="anything")
+try:
+    raise RuntimeError("login failed with " + b)
+except RuntimeError:
+    log.exception("shard.cycle_failed")
+print("PROBE_DONE")
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    output = run.stdout + run.stderr
+    assert "PROBE_DONE" in output and "oops.logged" in output
+    assert secret_env not in output
+    assert secret_file not in output
+    assert "[redacted]" in output
