@@ -1,1 +1,82 @@
-"""The Gmail connector of syncd: replies in, acknowledgement drafts out."""
+"""The Gmail connector: one shard per mailbox; prospects' replies in, reply drafts out.
+
+Source: replies in threads the rep started, classified (syncd.replies) and matched to the
+CRM shard's people (`crm = "<shard>"` in the section; the engine hands that connector over
+as `peers["crm"]`); acknowledged by labelling the messages. Sink: acknowledgement drafts in
+the reply's thread. Tasks and opt-outs go to the CRM's sink, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+
+from syncd.connectors import ConfigError, Connector, ShardContext, SyncError
+from syncd_gmail.auth import load_credentials, run_auth
+from syncd_gmail.client import GmailClient
+from syncd_gmail.drafts import GmailDraftSink
+from syncd_gmail.sandbox import GmailSandbox
+from syncd_gmail.settings import SCOPES, GmailSettings
+from syncd_gmail.source import GmailSource
+
+__all__ = ["SCOPES", "GmailPlugin", "GmailSettings", "plugin"]
+
+
+def _settings(settings: BaseModel) -> GmailSettings:
+    if not isinstance(settings, GmailSettings):
+        raise ConfigError(f"expected Gmail settings, got {type(settings).__name__}")
+    return settings
+
+
+def _crm_name(peers: Mapping[str, Connector], crm: Connector) -> str:
+    """The CRM shard's own name (refs of new leads belong to it)."""
+    return next((name for name, conn in peers.items() if conn is crm and name != "crm"), "crm")
+
+
+def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
+    """Before READY: the credentials work and reach the configured mailbox."""
+    address = str(client.profile().get("emailAddress", "")).lower()
+    if address != settings.mailbox:
+        raise ConfigError(
+            f"the credentials open another mailbox than {settings.mailbox!r}; fix `mailbox` or "
+            "the service account's subject / the token file"
+        )
+
+
+class GmailPlugin:
+    type_name = "gmail"
+    settings_model = GmailSettings
+    sandbox = GmailSandbox()
+
+    def open(self, ctx: ShardContext) -> Connector:
+        settings = _settings(ctx.settings)
+        crm = ctx.peers.get("crm")
+        if crm is None or crm.directory is None:
+            raise ConfigError(
+                f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
+                'send the replies, e.g. crm = "salesforce"'
+            )
+        client = GmailClient(settings, load_credentials(settings))
+        source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm))
+        return Connector(
+            source=source,
+            sink=GmailDraftSink(client, settings),
+            checks=[lambda: check_mailbox(client, settings)],
+            quota_remaining=client.quota_remaining,
+        )
+
+    def doctor(self, settings: BaseModel) -> list[str]:
+        gmail = _settings(settings)
+        try:
+            client = GmailClient(gmail, load_credentials(gmail))
+            check_mailbox(client, gmail)
+        except SyncError as exc:
+            return [str(exc)]
+        return []
+
+    def auth(self, settings: BaseModel, argv: list[str]) -> int:
+        return run_auth(_settings(settings), argv)
+
+
+plugin = GmailPlugin()

@@ -27,12 +27,6 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import unquote
 
-from syncd_gmail.fake_batch import MAX_CALLS, BatchFormatError, parse_batch, render_batch
-from syncd_gmail.fake_oauth import OAuthError, OAuthServer
-from syncd_gmail.fake_payload import FORMATS, find_attachment, reference, render
-from syncd_gmail.fake_search import SearchSyntaxError
-from syncd_gmail.fake_store import HistoryRecord, Mailbox, MailboxError, StoredMessage
-
 from syncd.testing.httpfake import (
     FakeHTTPServer,
     Fault,
@@ -41,6 +35,11 @@ from syncd.testing.httpfake import (
     Request,
     Response,
 )
+from syncd_gmail.fake_batch import MAX_CALLS, BatchFormatError, parse_batch, render_batch
+from syncd_gmail.fake_oauth import OAuthError, OAuthServer
+from syncd_gmail.fake_payload import FORMATS, find_attachment, reference, render
+from syncd_gmail.fake_search import SearchSyntaxError
+from syncd_gmail.fake_store import HistoryRecord, Mailbox, MailboxError, StoredMessage
 
 JSON = "application/json; charset=UTF-8"
 SCOPE = "https://www.googleapis.com/auth/"

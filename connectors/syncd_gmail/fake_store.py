@@ -190,7 +190,13 @@ class Mailbox:
         return sorted(members, key=lambda m: (m.internal_date, m.id))
 
     def _thread_for(self, parsed: Message, wanted: str | None) -> str | None:
-        """Gmail's rules: references into the thread and a matching subject."""
+        """The thread a new message joins, by Gmail's rules.
+
+        Through the API (a `threadId` given): References / In-Reply-To must name a message of
+        that thread and the subjects must match, else Gmail starts a new thread. Delivered
+        mail (no threadId) joins the thread its References name, whatever the subject says
+        ("Automatic reply: …" answers stay in their conversation).
+        """
         refs = set(_message_ids(str(parsed.get("References", ""))))
         refs |= set(_message_ids(str(parsed.get("In-Reply-To", ""))))
         subject = subject_key(str(parsed.get("Subject", "")))
@@ -200,7 +206,9 @@ class Mailbox:
             if wanted is not None and candidate.thread_id != wanted:
                 continue
             own = _message_ids(candidate.header("Message-ID"))
-            if own and own[0] in refs and subject_key(candidate.header("Subject")) == subject:
+            if not own or own[0] not in refs:
+                continue
+            if wanted is None or subject_key(candidate.header("Subject")) == subject:
                 return candidate.thread_id
         return None
 
