@@ -8,7 +8,8 @@ the reply's thread. Tasks and opt-outs go to the CRM's sink, not here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel
 
@@ -20,7 +21,7 @@ from syncd_gmail.sandbox import GmailSandbox
 from syncd_gmail.settings import SCOPES, GmailSettings
 from syncd_gmail.source import GmailSource
 
-__all__ = ["SCOPES", "GmailPlugin", "GmailSettings", "plugin"]
+__all__ = ["SCOPES", "GmailPlugin", "GmailSettings", "open_connector", "plugin"]
 
 
 def _settings(settings: BaseModel) -> GmailSettings:
@@ -44,27 +45,34 @@ def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
         )
 
 
+def open_connector(
+    ctx: ShardContext, *, sleep: Callable[[float], None] = time.sleep
+) -> Connector:
+    """Open a mailbox shard; `sleep` is the back-off clock (tests pass a recorder)."""
+    settings = _settings(ctx.settings)
+    crm = ctx.peers.get("crm")
+    if crm is None or crm.directory is None:
+        raise ConfigError(
+            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
+            'send the replies, e.g. crm = "salesforce"'
+        )
+    client = GmailClient(settings, load_credentials(settings), sleep=sleep)
+    source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm))
+    return Connector(
+        source=source,
+        sink=GmailDraftSink(client, settings),
+        checks=[lambda: check_mailbox(client, settings)],
+        quota_remaining=client.quota_remaining,
+    )
+
+
 class GmailPlugin:
     type_name = "gmail"
     settings_model = GmailSettings
     sandbox = GmailSandbox()
 
     def open(self, ctx: ShardContext) -> Connector:
-        settings = _settings(ctx.settings)
-        crm = ctx.peers.get("crm")
-        if crm is None or crm.directory is None:
-            raise ConfigError(
-                f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
-                'send the replies, e.g. crm = "salesforce"'
-            )
-        client = GmailClient(settings, load_credentials(settings))
-        source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm))
-        return Connector(
-            source=source,
-            sink=GmailDraftSink(client, settings),
-            checks=[lambda: check_mailbox(client, settings)],
-            quota_remaining=client.quota_remaining,
-        )
+        return open_connector(ctx)
 
     def doctor(self, settings: BaseModel) -> list[str]:
         gmail = _settings(settings)

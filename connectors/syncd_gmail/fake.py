@@ -17,6 +17,7 @@ import base64
 import email.parser
 import email.policy
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -133,6 +134,10 @@ class FakeGmail(FakeHTTPServer):
 
     def start(self) -> FakeGmail:
         super().start()
+        assert self._server is not None
+        # Headers and body leave in two writes; without TCP_NODELAY each answer waits ~40 ms
+        # for the client's delayed ACK, which would make every fake call look slow.
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
         self.oauth.token_uri = f"{self.base_url}/token"
         return self
 
@@ -585,16 +590,24 @@ def _history_record(record: HistoryRecord) -> dict[str, Any]:
 
 
 def parse_related(content_type: str, body: bytes) -> list[tuple[str, Any]]:
-    """The parts of a multipart/related upload: ("json", metadata) and ("raw", message)."""
-    envelope = f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    outer = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(envelope)
+    """The parts of a multipart/related upload: ("json", metadata) and ("raw", message bytes).
+
+    Split by hand rather than with the email parser, which would parse (and re-serialise) the
+    message/rfc822 part instead of keeping its bytes.
+    """
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if match is None:
+        raise MailboxError(400, "Invalid multipart request", "invalidArgument")
     parts: list[tuple[str, Any]] = []
-    payload = outer.get_payload()
-    for part in payload if isinstance(payload, list) else []:
-        assert isinstance(part, Message)
-        data = part.get_payload(decode=True)
-        data = data if isinstance(data, bytes) else str(part.get_payload()).encode()
-        if part.get_content_type() == "application/json":
+    for chunk in body.split(b"--" + match.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk.removeprefix(b"\r\n").removeprefix(b"\n")
+        head, sep, data = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            head, _, data = chunk.partition(b"\n\n")
+        data = data.removesuffix(b"\n").removesuffix(b"\r")
+        if b"application/json" in head.lower():
             parts.append(("json", json.loads(data or b"{}")))
         else:
             parts.append(("raw", data))
