@@ -45,9 +45,7 @@ def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
         )
 
 
-def open_connector(
-    ctx: ShardContext, *, sleep: Callable[[float], None] = time.sleep
-) -> Connector:
+def open_connector(ctx: ShardContext, *, sleep: Callable[[float], None] = time.sleep) -> Connector:
     """Open a mailbox shard; `sleep` is the back-off clock (tests pass a recorder)."""
     settings = _settings(ctx.settings)
     crm = ctx.peers.get("crm")

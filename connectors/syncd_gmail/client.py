@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from functools import partial
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from syncd.connectors import RetriableError
+from syncd.connectors import RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd_gmail.errors import VENDOR_ERRORS, NotFoundError, translate
 from syncd_gmail.settings import GmailSettings
@@ -44,6 +45,23 @@ UNITS = {
 }
 WINDOW_S = 60.0
 BUDGET = "gmail_user_units"
+# Longer waits (a daily limit) are not slept through in the call: the shard's cycle ends and
+# the engine comes back later.
+MAX_IN_CALL_WAIT_S = 60.0
+
+
+class _LongWait(Exception):
+    """Carries a RetriableError past call_with_retry when its wait is too long to sleep."""
+
+    def __init__(self, error: RetriableError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _in_call(error: SyncError) -> Exception:
+    if isinstance(error, RetriableError) and (error.retry_after_s or 0) > MAX_IN_CALL_WAIT_S:
+        return _LongWait(error)
+    return error
 
 
 class QuotaMeter:
@@ -112,11 +130,21 @@ class GmailClient:
             try:
                 return request.execute(num_retries=0)
             except VENDOR_ERRORS as exc:
-                raise translate(exc, what) from exc
+                raise _in_call(translate(exc, what)) from exc
 
-        return call_with_retry(
-            attempt, attempts=self.settings.retry_attempts, sleep=self._sleep, what=what
-        )
+        return self._retrying(attempt, what)
+
+    def _retrying(self, attempt: Callable[[], Any], what: str, in_doubt: bool = False) -> Any:
+        try:
+            return call_with_retry(
+                attempt,
+                attempts=self.settings.retry_attempts,
+                sleep=self._sleep,
+                what=what,
+                allow_in_doubt=in_doubt,
+            )
+        except _LongWait as wait:
+            raise wait.error from wait.__cause__
 
     def write(self, request: Any, what: str, *, idempotent: bool) -> Any:
         """A write. Idempotent ones (labels) are retried even in doubt; others are sent once."""
@@ -129,17 +157,11 @@ class GmailClient:
                 with no_replay(self.http):
                     return request.execute(num_retries=0)
             except VENDOR_ERRORS as exc:
-                raise translate(exc, what, write=True) from exc
+                raise _in_call(translate(exc, what, write=True)) from exc
 
         if not idempotent:
             return attempt()
-        return call_with_retry(
-            attempt,
-            attempts=self.settings.retry_attempts,
-            sleep=self._sleep,
-            what=what,
-            allow_in_doubt=True,
-        )
+        return self._retrying(attempt, what, in_doubt=True)
 
     def profile(self) -> dict[str, Any]:
         result: dict[str, Any] = self.read(self.users.getProfile(userId="me"), "users.getProfile")
@@ -187,12 +209,7 @@ class GmailClient:
             wait = 0.0
             for start in range(0, len(pending), size):
                 chunk = pending[start : start + size]
-                results = call_with_retry(
-                    lambda chunk=chunk: self.batch(chunk, what),  # type: ignore[misc]
-                    attempts=self.settings.retry_attempts,
-                    sleep=self._sleep,
-                    what=f"batch {what}",
-                )
+                results = self._retrying(partial(self._batch_in_call, chunk, what), f"batch {what}")
                 by_key = dict(chunk)
                 for key, result in results.items():
                     if not isinstance(result, HttpError):
@@ -208,7 +225,17 @@ class GmailClient:
                         raise error from result
             if not again:
                 return answers
+            if attempt == self.settings.retry_attempts or wait > MAX_IN_CALL_WAIT_S:
+                break
             log.info("gmail.batch_retry", what=what, parts=len(again), attempt=attempt)
             self._sleep(max(wait, 0.5 * 2 ** (attempt - 1)))
             pending = again
-        raise RetriableError(f"Gmail kept refusing {len(pending)} {what} calls in a batch")
+        raise RetriableError(
+            f"Gmail kept refusing {len(again)} {what} calls in a batch", retry_after_s=wait or None
+        )
+
+    def _batch_in_call(self, calls: Sequence[tuple[str, Any]], what: str) -> dict[str, Any]:
+        try:
+            return self.batch(calls, what)
+        except RetriableError as exc:
+            raise _in_call(exc) from exc.__cause__

@@ -14,8 +14,6 @@ fault schedule (timeouts, dropped connections, applied-but-lost responses).
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import json
 import re
 import threading
@@ -23,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import unquote
@@ -186,7 +184,7 @@ class FakeGmail(FakeHTTPServer):
         sender: str,
         to: str,
         subject: str,
-        body: str,
+        body: str | None,
         date: datetime | None = None,
         labels: Iterable[str] = ("INBOX", "UNREAD"),
         in_reply_to: str | None = None,
@@ -619,7 +617,7 @@ def build_message(
     sender: str,
     to: str,
     subject: str,
-    body: str,
+    body: str | None,
     date: datetime | None = None,
     in_reply_to: str | None = None,
     references: str | None = None,
@@ -640,6 +638,9 @@ def build_message(
         msg["References"] = references
     for name, value in headers:
         msg[name] = value
+    if body is None:  # HTML only, as Outlook often sends
+        msg.set_content(html or "", subtype="html")
+        return msg
     msg.set_content(body)
     if html is not None:
         msg.add_alternative(html, subtype="html")

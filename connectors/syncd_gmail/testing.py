@@ -33,6 +33,7 @@ from syncd.model import (
     RejectionEvent,
 )
 from syncd.testing.fakes import FakeDirectory
+from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail import open_connector
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.fake_store import StoredMessage
@@ -42,6 +43,16 @@ from syncd_gmail.settings import SCOPES, GmailSettings
 
 CRM_SHARD = "salesforce"
 _MAILBOXES = itertools.count(1)
+
+
+@dataclass
+class LostDraftAnswer(Fault):
+    """Create the drafts of the next drafts batch, then drop the connection unanswered."""
+
+    kind: FaultKind = FaultKind.APPLIED_LOST
+
+    def matches(self, req: Request) -> bool:
+        return req.path.startswith("/batch/") and b"/drafts" in req.body
 
 
 @dataclass
@@ -125,7 +136,9 @@ class GmailTestbed:
         self.directory.people[prospect.ref] = prospect
         return prospect
 
-    def outreach(self, to: str, *, subject: str = "Following up", days_ago: float = 3) -> StoredMessage:
+    def outreach(
+        self, to: str, *, subject: str = "Following up", days_ago: float = 3
+    ) -> StoredMessage:
         """The rep's first message of a thread."""
         return self.fake.seed_message(
             self.mailbox,

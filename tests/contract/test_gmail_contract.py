@@ -11,9 +11,8 @@ import pytest
 from syncd.connectors import Connector
 from syncd.model import ProspectRef, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, ContractHarness, FaultName
-from syncd.testing.httpfake import Fault, FaultKind
 from syncd_gmail.fake import FakeGmail
-from syncd_gmail.testing import CRM_SHARD, GmailTestbed
+from syncd_gmail.testing import CRM_SHARD, GmailTestbed, LostDraftAnswer
 
 
 class GmailHarness:
@@ -63,7 +62,7 @@ class GmailHarness:
         elif fault is FaultName.AUTH_REVOKED:
             fake.revoke(self.bed.mailbox)
         else:
-            fake.inject(Fault(FaultKind.APPLIED_LOST, method="POST", path=r"^/batch/"))
+            fake.inject(LostDraftAnswer())
 
     def heal(self) -> None:
         self.bed.fake.clear_faults()
