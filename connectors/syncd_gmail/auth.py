@@ -73,6 +73,10 @@ def _token_file(settings: GmailSettings) -> Credentials:
         raise ConfigError(
             f"token_file {path} is not a saved OAuth token; recreate it with: syncd auth gmail"
         ) from exc
+    if settings.base_url:
+        # google-auth always refreshes saved user tokens at Google's endpoint; the local fake
+        # serves its own token endpoint next to the API.
+        creds = creds.with_token_uri(settings.base_url + "token")  # type: ignore[attr-defined]
     return creds
 
 

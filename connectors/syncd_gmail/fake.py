@@ -316,7 +316,8 @@ class FakeGmail(FakeHTTPServer):
 
     def _token(self, req: Request) -> Response:
         try:
-            return Response(200, self.oauth.token(req.form()), content_type=JSON)
+            answer = self.oauth.token(req.form(), req.headers.get("Authorization", ""))
+            return Response(200, answer, content_type=JSON)
         except OAuthError as exc:
             return Response(exc.status, exc.body(), content_type=JSON)
 

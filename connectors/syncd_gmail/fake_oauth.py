@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -171,7 +172,16 @@ class OAuthServer:
 
     # --- the token endpoint --------------------------------------------------------------------
 
-    def token(self, form: dict[str, str]) -> dict[str, Any]:
+    def token(self, form: dict[str, str], authorization: str = "") -> dict[str, Any]:
+        """Answer a token request; client credentials may come as HTTP Basic auth."""
+        if authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization[6:]).decode()
+            client_id, _, client_secret = decoded.partition(":")
+            form = {
+                **form,
+                "client_id": unquote(client_id),
+                "client_secret": unquote(client_secret),
+            }
         grant_type = form.get("grant_type", "")
         if grant_type == "refresh_token":
             return self._refresh(form)
