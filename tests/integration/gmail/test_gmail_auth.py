@@ -199,3 +199,26 @@ def test_revoked_service_account_is_fatal(bed: GmailTestbed) -> None:
 
     with pytest.raises(FatalSyncError):
         read_all(conn)
+
+
+def test_the_documented_example_block_is_a_valid_section_with_the_defaults() -> None:
+    """Uncommenting the gmail block of syncd.example.toml gives a valid shard whose values
+    are the real defaults, so the documentation cannot drift from the code."""
+    import re
+    import tomllib
+
+    from syncd.config import CORE_SHARD_KEYS
+
+    example = Path(__file__).parents[3] / "config" / "syncd.example.toml"
+    text = example.read_text()
+    block = text[text.index("# ---- BEGIN gmail ----") : text.index("# ---- END gmail ----")]
+    # Commented-out settings are "#key = …" / "#[table]"; prose is "# …" or "## …".
+    code = [ln[1:] for ln in block.splitlines() if re.match(r"#[^\s#]", ln)]
+    (section,) = tomllib.loads("\n".join(code))["shards"].values()
+    documented = {k: v for k, v in section.items() if k not in CORE_SHARD_KEYS}
+    settings = GmailSettings.model_validate(documented)
+    defaults = GmailSettings.model_fields
+    for key, value in documented.items():
+        if key not in ("mailbox", "service_account_key", "token_file", "client_secrets"):
+            assert value == defaults[key].default, key
+    assert settings.auth == "service_account" and section["crm"] == "salesforce"
