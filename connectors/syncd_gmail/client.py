@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from functools import partial
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import structlog
@@ -109,7 +109,14 @@ class GmailClient:
             cache_discovery=False,
             client_options=options,
         )
+        # Resource objects are built from the discovery document on every call of
+        # users().messages() etc. (milliseconds each): build them once.
         self.users: Any = service.users()
+        self.messages: Any = self.users.messages()
+        self.threads: Any = self.users.threads()
+        self.history: Any = self.users.history()
+        self.labels: Any = self.users.labels()
+        self.drafts: Any = self.users.drafts()
         self.governor = RateGovernor(share=settings.quota_share, sleep=sleep, clock=clock)
         self._meter = QuotaMeter(self.governor, settings.user_units_per_minute, clock)
         self._sleep = sleep

@@ -62,13 +62,12 @@ class GmailDraftSink:
         results: dict[int, WriteResult] = {}
         threads = self._threads({s.thread_id for _, s in drafts if s.thread_id})
         calls: list[tuple[str, Any]] = []
-        users = self._client.users
         for index, spec in drafts:
             body = self._draft_body(spec, threads.get(spec.thread_id) if spec.thread_id else None)
             if body is None:
                 results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="thread_not_found")
                 continue
-            calls.append((str(index), users.drafts().create(userId="me", body=body)))
+            calls.append((str(index), self._client.drafts.create(userId="me", body=body)))
         if not calls:
             return results
         try:
@@ -104,11 +103,10 @@ class GmailDraftSink:
         """Thread id -> threads.get(format=metadata) answer; deleted threads are absent."""
         if not thread_ids:
             return {}
-        users = self._client.users
         calls = [
             (
                 tid,
-                users.threads().get(
+                self._client.threads.get(
                     userId="me", id=tid, format="metadata", metadataHeaders=_THREAD_HEADERS
                 ),
             )
@@ -153,12 +151,12 @@ class GmailDraftSink:
         wanted = set(keys)
         if not wanted:
             return {}
-        users = self._client.users
         drafts: dict[str, str] = {}  # message id -> draft id
         token: str | None = None
         while True:
             answer = self._client.read(
-                users.drafts().list(userId="me", maxResults=500, pageToken=token), "drafts.list"
+                self._client.drafts.list(userId="me", maxResults=500, pageToken=token),
+                "drafts.list",
             )
             for draft in answer.get("drafts") or []:
                 drafts[str(draft["message"]["id"])] = str(draft["id"])
@@ -168,7 +166,7 @@ class GmailDraftSink:
         calls = [
             (
                 mid,
-                users.messages().get(
+                self._client.messages.get(
                     userId="me", id=mid, format="metadata", metadataHeaders=[KEY_HEADER]
                 ),
             )

@@ -152,6 +152,8 @@ class Mailbox:
     _next_message: int = _FIRST_MESSAGE_ID
     _next_label: int = 1
     _next_draft: int = _FIRST_DRAFT_ID
+    _threads: dict[str, set[str]] = field(default_factory=dict)  # thread id -> message ids
+    _by_rfc822_id: dict[str, str] = field(default_factory=dict)  # <Message-ID> -> message id
 
     def __post_init__(self) -> None:
         for name in SYSTEM_LABELS:
@@ -184,7 +186,7 @@ class Mailbox:
         return message
 
     def thread(self, thread_id: str) -> list[StoredMessage]:
-        members = [m for m in self.messages.values() if m.thread_id == thread_id]
+        members = [self.messages[i] for i in self._threads.get(thread_id, ())]
         if not members:
             raise MailboxError(404, "Requested entity was not found.", "notFound")
         return sorted(members, key=lambda m: (m.internal_date, m.id))
@@ -197,16 +199,12 @@ class Mailbox:
         mail (no threadId) joins the thread its References name, whatever the subject says
         ("Automatic reply: …" answers stay in their conversation).
         """
-        refs = set(_message_ids(str(parsed.get("References", ""))))
-        refs |= set(_message_ids(str(parsed.get("In-Reply-To", ""))))
+        refs = _message_ids(str(parsed.get("References", "")))
+        refs += _message_ids(str(parsed.get("In-Reply-To", "")))
         subject = subject_key(str(parsed.get("Subject", "")))
-        if not refs:
-            return None
-        for candidate in self.messages.values():
-            if wanted is not None and candidate.thread_id != wanted:
-                continue
-            own = _message_ids(candidate.header("Message-ID"))
-            if not own or own[0] not in refs:
+        for ref in reversed(refs):  # the nearest ancestor first
+            candidate = self.messages.get(self._by_rfc822_id.get(ref, ""))
+            if candidate is None or (wanted is not None and candidate.thread_id != wanted):
                 continue
             if wanted is None or subject_key(candidate.header("Subject")) == subject:
                 return candidate.thread_id
@@ -242,6 +240,9 @@ class Mailbox:
                 message_id, thread, raw, parsed, labels, internal_date, self.history_id
             )
             self.messages[message_id] = stored
+            self._threads.setdefault(thread, set()).add(message_id)
+            for rfc822_id in _message_ids(stored.header("Message-ID"))[:1]:
+                self._by_rfc822_id[rfc822_id] = message_id
             self._record("messageAdded", stored)
             return stored
 
@@ -281,6 +282,7 @@ class Mailbox:
         with self.lock:
             message = self.get(message_id)
             del self.messages[message_id]
+            self._threads[message.thread_id].discard(message_id)
             self.history_id += 1
             self._record("messageDeleted", message)
 

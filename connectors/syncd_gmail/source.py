@@ -124,12 +124,11 @@ class GmailSource:
     def _history(
         self, start: int, boundary: frozenset[str], run: _Run, skip: frozenset[str]
     ) -> Iterator[Page]:
-        users = self._client.users
         token: str | None = None
         position, last_ids = start, boundary
         yielded = False
         while True:
-            request = users.history().list(
+            request = self._client.history.list(
                 userId="me",
                 startHistoryId=str(start),
                 historyTypes=["messageAdded"],
@@ -183,11 +182,10 @@ class GmailSource:
         if not candidates:
             return outcome
         wanted = None if searched else self._query_ids(run)
-        users = self._client.users
         calls = [
             (
                 c.message_id,
-                users.messages().get(
+                self._client.messages.get(
                     userId="me",
                     id=c.message_id,
                     format="full" if wanted is None or c.message_id in wanted else "minimal",
@@ -231,7 +229,7 @@ class GmailSource:
         token: str | None = None
         while True:
             answer = self._client.read(
-                self._client.users.messages().list(
+                self._client.messages.list(
                     userId="me",
                     q=self._settings.full_query(),
                     maxResults=self._settings.page_size,
@@ -261,9 +259,9 @@ class GmailSource:
         replies = [(c, m) for c, m in replies if m.thread_id != m.id]
         unknown = sorted({m.thread_id for _, m in replies} - self._rep_started.keys())
         if unknown:
-            users = self._client.users
             calls = [
-                (tid, users.threads().get(userId="me", id=tid, format="minimal")) for tid in unknown
+                (tid, self._client.threads.get(userId="me", id=tid, format="minimal"))
+                for tid in unknown
             ]
             for tid, thread in self._client.fetch(calls, "threads.get").items():
                 self._rep_started[tid] = _started_by_rep(thread)
@@ -317,11 +315,10 @@ class GmailSource:
         if not ids:
             return
         label = self._processed_label()
-        users = self._client.users
         for start in range(0, len(ids), BATCH_MODIFY_MAX_IDS):
             chunk = ids[start : start + BATCH_MODIFY_MAX_IDS]
             self._client.write(
-                users.messages().batchModify(
+                self._client.messages.batchModify(
                     userId="me", body={"ids": chunk, "addLabelIds": [label]}
                 ),
                 "messages.batchModify",
@@ -335,7 +332,7 @@ class GmailSource:
         return self._label_id
 
     def _find_label(self) -> str | None:
-        answer = self._client.read(self._client.users.labels().list(userId="me"), "labels.list")
+        answer = self._client.read(self._client.labels.list(userId="me"), "labels.list")
         wanted = self._settings.processed_label.lower()
         for label in answer.get("labels") or []:
             if str(label.get("name", "")).lower() == wanted:
@@ -350,7 +347,7 @@ class GmailSource:
         }
         try:
             created = self._client.write(
-                self._client.users.labels().create(userId="me", body=body),
+                self._client.labels.create(userId="me", body=body),
                 "labels.create",
                 idempotent=True,
             )
