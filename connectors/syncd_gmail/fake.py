@@ -125,6 +125,9 @@ class FakeGmail(FakeHTTPServer):
         self.oauth = OAuthServer()
         self.mailboxes: dict[str, Mailbox] = {}
         self.inner_requests: list[LoggedRequest] = []  # calls made inside batch requests
+        # Requests logged before their answer leaves: the base's `requests` log is appended
+        # after the answer is sent, so a client can be past a call it does not list yet.
+        self.answered: list[LoggedRequest] = []
         self.user_units_per_minute: int | None = None  # None: no per-user quota enforced
         self._units: dict[str, deque[tuple[float, int]]] = {}
         self._units_lock = threading.Lock()
@@ -207,6 +210,26 @@ class FakeGmail(FakeHTTPServer):
         return self.mailbox(mailbox).add(msg.as_bytes(), labels, internal_date=date)
 
     # --- hooks ---------------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response | None:
+        resp = super().handle(req)
+        with self.lock:
+            self.answered.append(
+                LoggedRequest(req.method, req.path, resp.status if resp else 0, time.time())
+            )
+        return resp
+
+    def answered_calls(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[LoggedRequest]:
+        """Like `calls`, from the log that is complete once the client has its answer."""
+        with self.lock:
+            return [
+                r
+                for r in self.answered
+                if (method is None or r.method == method)
+                and (path is None or re.search(path, r.path))
+            ]
 
     def rate_limited(self, req: Request) -> Response:
         return quota_error("concurrent")

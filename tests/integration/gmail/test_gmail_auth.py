@@ -12,11 +12,11 @@ from typing import Any
 import httplib2
 import pytest
 from pydantic import ValidationError
-
-from syncd.connectors import ConfigError, FatalSyncError
 from syncd_gmail import SCOPES, GmailSettings, plugin
 from syncd_gmail.sandbox import write_secret
 from syncd_gmail.testing import GmailTestbed, read_all
+
+from syncd.connectors import ConfigError, FatalSyncError
 
 
 class _Browser:
@@ -60,7 +60,7 @@ def installed_app(
 def test_auth_command_saves_a_private_token_the_shard_then_uses(
     bed: GmailTestbed, installed_app: dict[str, Any]
 ) -> None:
-    """`syncd auth gmail` runs the consent flow, saves the token 0600, and the shard reads with it."""
+    """`syncd auth gmail` runs the consent flow and saves a 0600 token the shard then reads with."""
     bed.fake.oauth.consent_user = bed.mailbox
     settings = bed.settings(**installed_app)
     person = bed.person()

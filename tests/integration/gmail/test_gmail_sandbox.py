@@ -5,13 +5,14 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from syncd_gmail import GmailSettings, open_connector, plugin
+from syncd_gmail.testing import read_all
+
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import Connector, ShardContext
 from syncd.model import Prospect, ProspectRef
 from syncd.testing.demo_data import demo_world
 from syncd.testing.fakes import FakeDirectory
-from syncd_gmail import GmailSettings, open_connector, plugin
-from syncd_gmail.testing import read_all
 
 
 def _crm_directory(crm: str) -> FakeDirectory:
