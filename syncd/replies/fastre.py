@@ -1,0 +1,164 @@
+"""Many phrase patterns, tried only where they can start.
+
+Python's `re` tries every alternative of `p1|p2|…|p400` at every position of the text; with
+the phrase tables of four languages that dominated classification time. Nearly every phrase
+pattern starts at a word boundary with a known letter (`\\bnot…`, `\\b(?:stop|quit)…`), so
+`WordStartPatterns` groups them by that letter and tries a group only at the word starts
+beginning with it. Patterns whose first letter cannot be read off their text are scanned the
+ordinary way, so nothing is lost, only that part is slower.
+
+Named groups are dropped in the compiled groups (a pattern may sit in several of them);
+callers that need them re-match the few hits against the original patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+_OPTIONAL = ("?", "*", "{")
+_NAMED = re.compile(r"\(\?P<\w+>")
+_WORD_START = re.compile(r"\b\w")
+
+
+def word_starts(text: str) -> tuple[tuple[int, str], ...]:
+    """(offset, first character) of every word of `text`."""
+    return tuple((m.start(), m.group()) for m in _WORD_START.finditer(text))
+
+
+class WordStartPatterns:
+    """A set of patterns matched like their alternation, at a fraction of the cost."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        by_char: dict[str, list[str]] = {}
+        rest: list[str] = []
+        for pattern in patterns:
+            if "(?P=" in pattern:
+                raise ValueError(f"back-references are not supported here: {pattern!r}")
+            plain = _NAMED.sub("(?:", pattern)
+            first = first_chars(plain[2:]) if plain.startswith("\\b") else None
+            if first is None:
+                rest.append(plain)
+            else:
+                for char in first:
+                    by_char.setdefault(char, []).append(plain)
+        self._by_char = {char: _alternation(members) for char, members in by_char.items()}
+        self._rest = _alternation(rest) if rest else None
+
+    def spans(self, text: str, starts: Sequence[tuple[int, str]]) -> Iterator[tuple[int, int]]:
+        """Match spans: non-overlapping among word-start matches, like `re.finditer`."""
+        reached = -1
+        for position, char in starts:
+            if position < reached:
+                continue
+            pattern = self._by_char.get(char)
+            if pattern is None:
+                continue
+            match = pattern.match(text, position)
+            if match is not None and match.end() > match.start():
+                reached = match.end()
+                yield match.span()
+        if self._rest is not None:
+            for match in self._rest.finditer(text):
+                if match.end() > match.start():
+                    yield match.span()
+
+
+def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of `pattern` can start with, when evident; else None."""
+    alternatives = _split_top(pattern)
+    if len(alternatives) > 1:
+        found: set[str] = set()
+        for alternative in alternatives:
+            chars = first_chars(alternative)
+            if chars is None:
+                return None
+            found |= chars
+        return frozenset(found)
+    i = 0
+    while pattern.startswith("\\b", i):
+        i += 2
+    if i >= len(pattern):
+        return None
+    char = pattern[i]
+    if char.isalnum():
+        return None if pattern[i + 1 : i + 2] in _OPTIONAL else frozenset(char)
+    if char != "(" or pattern.startswith(("(?=", "(?!", "(?<"), i):
+        return None
+    body = i + 3 if pattern.startswith("(?:", i) else _named_body(pattern, i)
+    end = _group_end(pattern, i)
+    if body is None or end is None or pattern[end + 1 : end + 2] in _OPTIONAL:
+        return None
+    return first_chars(pattern[body:end])
+
+
+def _named_body(pattern: str, i: int) -> int | None:
+    if pattern.startswith("(?P<", i):
+        close = pattern.find(">", i)
+        return close + 1 if close > 0 else None
+    if pattern.startswith("(?", i):
+        return None
+    return i + 1  # a plain capturing group
+
+
+def _group_end(pattern: str, start: int) -> int | None:
+    """Index of the parenthesis closing the group opened at `start`."""
+    depth = 0
+    i = start
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(pattern, i) + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _class_end(pattern: str, start: int) -> int:
+    i = start + 1
+    if pattern[i : i + 1] == "^":
+        i += 1
+    if pattern[i : i + 1] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
+
+
+def _split_top(body: str) -> list[str]:
+    """The top-level alternatives of a pattern or group body."""
+    parts: list[str] = []
+    depth = 0
+    current = 0
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(body, i) + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(body[current:i])
+            current = i + 1
+        i += 1
+    parts.append(body[current:])
+    return parts
