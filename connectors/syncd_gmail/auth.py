@@ -61,7 +61,9 @@ def _token_file(settings: GmailSettings) -> Credentials:
     path = settings.token_file
     assert path is not None  # enforced by the settings model
     if not path.is_file():
-        raise ConfigError(f"token_file {path} does not exist; create it with: syncd auth gmail")
+        raise ConfigError(
+            f"token_file {path} does not exist; create it with: syncd auth <shard name>"
+        )
     try:
         check_private_file(path, "token_file")
         creds: Credentials = user_credentials.Credentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
@@ -71,7 +73,8 @@ def _token_file(settings: GmailSettings) -> Credentials:
         raise ConfigError(str(exc)) from exc
     except (ValueError, KeyError) as exc:
         raise ConfigError(
-            f"token_file {path} is not a saved OAuth token; recreate it with: syncd auth gmail"
+            f"token_file {path} is not a saved OAuth token; recreate it with: "
+            "syncd auth <shard name>"
         ) from exc
     if settings.base_url:
         # google-auth always refreshes saved user tokens at Google's endpoint; the local fake
@@ -96,7 +99,7 @@ def save_token(path: Path, token_json: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="syncd auth gmail",
+        prog="syncd auth <shard>",
         description=(
             "Authorise syncd to read, label and draft in one mailbox (scope gmail.modify) and "
             "save the refresh token to the shard's token_file."

@@ -74,7 +74,7 @@ def _from_http_error(exc: HttpError, what: str, write: bool) -> SyncError:
         log.error("gmail.auth_refused", what=what, status=status)
         return FatalSyncError(
             "Gmail refused the credentials even after a token refresh; re-authorise the "
-            "mailbox (syncd auth gmail) or check the service account's delegation"
+            "mailbox (syncd auth <shard>) or check the service account's delegation"
         )
     if status == 429 or (status == 403 and why & RATE_REASONS):
         wait = _retry_after(exc) or DEFAULT_RATE_WAIT_S
@@ -107,7 +107,7 @@ def translate(exc: BaseException, what: str, *, write: bool = False) -> SyncErro
         log.error("gmail.auth_revoked", what=what)
         return FatalSyncError(
             "Google refused to refresh the mailbox's access (token expired or revoked, or the "
-            "domain-wide delegation was withdrawn); run: syncd auth gmail, or ask the Workspace "
+            "domain-wide delegation was withdrawn); run: syncd auth <shard>, or ask the Workspace "
             "admin to restore the delegation for the gmail.modify scope"
         )
     if isinstance(exc, TransportError):

@@ -73,7 +73,7 @@ class GmailSettings(BaseModel):
         if self.auth == "installed_app" and self.token_file is None:
             raise ValueError(
                 "auth = 'installed_app' needs token_file = '/var/lib/syncd/gmail-NAME.json' "
-                "(created by: syncd auth gmail --shard NAME)"
+                "(created by: syncd auth <shard name>)"
             )
         return self
 

@@ -118,7 +118,7 @@ def test_a_missing_token_file_says_how_to_create_it(
     bed: GmailTestbed, installed_app: dict[str, Any]
 ) -> None:
     """Without a token file, open fails with the command that creates it."""
-    with pytest.raises(ConfigError, match="syncd auth gmail"):
+    with pytest.raises(ConfigError, match="syncd auth <shard"):
         bed.open(**installed_app)
 
 

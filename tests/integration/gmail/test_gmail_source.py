@@ -270,7 +270,7 @@ def test_revoked_access_stops_the_shard_without_retrying(bed: GmailTestbed) -> N
     bed.fake.revoke(bed.mailbox)
     grants = len(bed.fake.answered_calls("POST", "^/token$"))
 
-    with pytest.raises(FatalSyncError, match="syncd auth gmail"):
+    with pytest.raises(FatalSyncError, match="syncd auth <shard"):
         read_all(conn)
 
     assert len(bed.fake.answered_calls("POST", "^/token$")) == grants + 1
