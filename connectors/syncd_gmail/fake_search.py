@@ -1,8 +1,8 @@
 """Gmail search syntax for the local Gmail: a small parser and matcher.
 
 The fake answers `messages.list(q=...)` with the operators the connector and its admins use:
-`from: to: cc: subject: label: in: is: has: rfc822msgid: newer_than: older_than: after:
-before:`, quoted phrases, plain words, `-` negation, `OR`, `{a b}` and `( )` groups. Like
+`from: to: cc: subject: label: in: is: category: has: rfc822msgid: newer_than: older_than:
+after: before:`, quoted phrases, plain words, `-` negation, `OR`, `{a b}` and `( )` groups. Like
 Gmail, `OR` binds tighter than the implicit AND, and an unknown `word:value` is searched as
 text.
 """
@@ -59,6 +59,13 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+_CATEGORIES = {
+    "primary": "CATEGORY_PERSONAL",
+    "social": "CATEGORY_SOCIAL",
+    "promotions": "CATEGORY_PROMOTIONS",
+    "updates": "CATEGORY_UPDATES",
+    "forums": "CATEGORY_FORUMS",
+}
 _SPAN = re.compile(r"^(\d+)([dmy])$")
 _SPAN_DAYS = {"d": 1, "m": 30, "y": 365}
 _IN_LABELS = {
@@ -272,6 +279,11 @@ def _operator(op: str, value: str) -> Predicate:
         return _in(value)
     if op == "is":
         return _is(value)
+    if op == "category":
+        label_id = _CATEGORIES.get(value.lower())
+        if label_id is None:
+            raise SearchSyntaxError(f"unknown category {value!r}")
+        return lambda m, c: label_id in m.label_ids
     if op == "has":
         if value.lower() == "attachment":
             return lambda m, c: m.has_attachment

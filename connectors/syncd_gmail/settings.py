@@ -28,7 +28,7 @@ class GmailSettings(BaseModel):
     token_file: Path | None = None
     client_secrets: Secret | None = None  # only `syncd auth gmail` reads it
     # What counts as a prospect's reply; the look-back and the processed label are added.
-    query: str = "in:inbox -from:me -in:chats"
+    query: str = "in:inbox -from:me -in:chats -category:promotions -category:social"
     lookback_days: int = Field(default=14, ge=1, le=365)
     # Keep only replies in threads whose first message the rep sent.
     rep_started_threads_only: bool = True
@@ -36,7 +36,7 @@ class GmailSettings(BaseModel):
     history_label: str = "INBOX"
     processed_label: str = "syncd/processed"
     unknown_senders: Literal["ignore", "create_lead"] = "ignore"
-    page_size: int = Field(default=100, ge=1, le=500)  # messages.list / history.list
+    page_size: int = Field(default=500, ge=1, le=500)  # messages.list / history.list
     batch_size: int = Field(default=50, ge=1, le=100)  # calls in one batch request
     quote_chars: int = Field(default=600, ge=0, le=10_000)
     timeout_s: float = Field(default=30.0, gt=0)

@@ -137,6 +137,7 @@ def test_raw_format_round_trips_the_rfc822_bytes(bed: GmailTestbed) -> None:
         ("newer_than:2d", {"reply_en", "reply_de"}),
         ("older_than:2d", {"outreach"}),
         ("is:unread -{from:lena@acme.example}", {"reply_en"}),
+        ("in:inbox -category:promotions", {"reply_en"}),
     ],
 )
 def test_search_operators_select_the_right_messages(
@@ -150,6 +151,9 @@ def test_search_operators_select_the_right_messages(
     label = svc.users().labels().create(userId="me", body={"name": "syncd/processed"}).execute()
     svc.users().messages().modify(
         userId="me", id=en.id, body={"addLabelIds": [label["id"]]}
+    ).execute()
+    svc.users().messages().modify(
+        userId="me", id=de.id, body={"addLabelIds": ["CATEGORY_PROMOTIONS"]}
     ).execute()
     names = {outreach.id: "outreach", en.id: "reply_en", de.id: "reply_de"}
     got = svc.users().messages().list(userId="me", q=query).execute()
