@@ -72,17 +72,18 @@ class QuotaMeter:
         self._limit = limit
         self._clock = clock
         self._spent: deque[tuple[float, int]] = deque()
+        self._used = 0
 
     def spend(self, units: int) -> None:
         self._governor.acquire()
         now = self._clock()
         while self._spent and now - self._spent[0][0] >= WINDOW_S:
-            self._spent.popleft()
+            self._used -= self._spent.popleft()[1]
         self._spent.append((now, units))
-        used = sum(u for _, u in self._spent)
+        self._used += units
         # The budget frees up when the oldest units leave the rolling minute.
         window = max(self._spent[0][0] + WINDOW_S - now, 0.0)
-        self._governor.observe(BUDGET, used, self._limit, window)
+        self._governor.observe(BUDGET, self._used, self._limit, window)
 
 
 class GmailClient:

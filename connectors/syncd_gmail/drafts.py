@@ -70,21 +70,22 @@ class GmailDraftSink:
             calls.append((str(index), self._client.drafts.create(userId="me", body=body)))
         if not calls:
             return results
+        by_index = dict(drafts)
         try:
             answers = self._client.batch(calls, "drafts.create", write=True)
         except RetriableError as exc:
             status = WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY
             log.warning("gmail.drafts_unanswered", drafts=len(calls), status=status.value)
             for key, _ in calls:
-                spec = dict(drafts)[int(key)]
                 results[int(key)] = WriteResult(
-                    spec.key, status, error=type(exc).__name__, retry_after_s=exc.retry_after_s
+                    by_index[int(key)].key,
+                    status,
+                    error=type(exc).__name__,
+                    retry_after_s=exc.retry_after_s,
                 )
             return results
-        by_index = dict(drafts)
         for key, _ in calls:
-            spec = by_index[int(key)]
-            results[int(key)] = self._result(spec, answers.get(key))
+            results[int(key)] = self._result(by_index[int(key)], answers.get(key))
         written = sum(r.status is WriteStatus.OK for r in results.values())
         log.info("gmail.drafts_written", drafts=len(calls), ok=written)
         return results

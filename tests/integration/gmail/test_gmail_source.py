@@ -275,3 +275,17 @@ def test_revoked_access_stops_the_shard_without_retrying(bed: GmailTestbed) -> N
 
     assert len(bed.fake.answered_calls("POST", "^/token$")) == grants + 1
     assert bed.sleeps.waits == []
+
+
+def test_the_shard_keeps_to_its_share_of_the_user_quota(bed: GmailTestbed) -> None:
+    """Once syncd's share of the per-user units is spent, it waits for the minute to roll."""
+    for _ in range(12):
+        bed.reply(str(bed.person().email), NOT_NOW)
+    conn = bed.open(user_units_per_minute=200, quota_share=0.5)
+
+    events, _, _ = read_all(conn)
+
+    assert len(events) == 12
+    assert bed.sleeps.waits and max(bed.sleeps.waits) > 30  # waited for units to free up
+    remaining = conn.quota_remaining()
+    assert remaining is not None and remaining < 0.5
