@@ -6,11 +6,9 @@ only what it is about: who replied, what they wrote, and what syncd must do with
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +35,6 @@ from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail import open_connector
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.fake_store import StoredMessage
-from syncd_gmail.mime import header_value
 from syncd_gmail.sandbox import write_secret
 from syncd_gmail.settings import SCOPES, GmailSettings
 
@@ -225,25 +222,3 @@ def read_all(
     pages = list(conn.source.read(cursor, until or datetime.now(UTC) + timedelta(minutes=1)))
     events = [e for page in pages for e in page.events]
     return events, (pages[-1].cursor if pages else cursor), pages
-
-
-def b64_raw(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def metadata_header(resource: dict[str, Any], name: str) -> str | None:
-    return header_value(resource, name)
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return check()
-
-
-def pages_of(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

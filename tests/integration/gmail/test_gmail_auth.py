@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import threading
+import tomllib
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from syncd_gmail import SCOPES, GmailSettings, plugin
 from syncd_gmail.sandbox import write_secret
 from syncd_gmail.testing import GmailTestbed, read_all
 
-from syncd.connectors import ConfigError, FatalSyncError
+from syncd.config import CORE_SHARD_KEYS
+from syncd.connectors import ConfigError, FatalSyncError, ShardContext
 
 
 class _Browser:
@@ -161,8 +164,6 @@ def test_doctor_reports_a_withdrawn_delegation(bed: GmailTestbed) -> None:
 
 def test_a_mailbox_shard_needs_its_crm() -> None:
     """Opening without a CRM peer is a configuration error naming the missing key."""
-    from syncd.connectors import ShardContext
-
     settings = GmailSettings(mailbox="rep@corp.example", service_account_key="env:GMAIL_KEY")
     with pytest.raises(ConfigError, match=r"\.crm"):
         plugin.open(ShardContext("gmail_rep", settings, Path("/tmp"), {}))
@@ -204,11 +205,6 @@ def test_revoked_service_account_is_fatal(bed: GmailTestbed) -> None:
 def test_the_documented_example_block_is_a_valid_section_with_the_defaults() -> None:
     """Uncommenting the gmail block of syncd.example.toml gives a valid shard whose values
     are the real defaults, so the documentation cannot drift from the code."""
-    import re
-    import tomllib
-
-    from syncd.config import CORE_SHARD_KEYS
-
     example = Path(__file__).parents[3] / "config" / "syncd.example.toml"
     text = example.read_text()
     block = text[text.index("# ---- BEGIN gmail ----") : text.index("# ---- END gmail ----")]
