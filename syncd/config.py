@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from syncd.connectors import ConfigError, known_connector_types, load_plugin
 from syncd.policy.config import PolicyConfig
 from syncd.replies.config import RepliesConfig
-from syncd.secrets import SecretError, SecretRef
+from syncd.secrets import Secret, SecretError, SecretRef
 
 DEFAULT_CONFIG_PATH = Path("/etc/syncd/syncd.toml")
 CORE_SHARD_KEYS = frozenset({"type", "enabled", "poll_interval_s", "lag_s", "crm"})
@@ -34,13 +34,14 @@ class StateConfig(Frozen):
     # Empty: a SQLite file `syncd.db` in $STATE_DIRECTORY (systemd's StateDirectory=),
     # else in $XDG_STATE_HOME/syncd, else ~/.local/state/syncd.
     url: str = ""
+    # The database password, when the URL needs one: a secret reference, never the value.
+    password: Secret | None = None
     # PostgreSQL only: how long a shard lease lasts before another instance may take it.
     lease_s: float = Field(default=60.0, gt=0)
 
 
 class DaemonConfig(Frozen):
     poll_interval_s: float = Field(default=300.0, gt=0)
-    shutdown_grace_s: float = Field(default=30.0, ge=0)
     watchdog: bool = True
 
 

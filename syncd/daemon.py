@@ -3,14 +3,15 @@
 Each shard runs a cycle on its own poll interval, all from the main thread, which also sends
 the watchdog pings: a wedged cycle stops the pings and systemd restarts the service. SIGTERM
 lets the page or batch in hand finish (its writes are recorded), then exits 0; SIGHUP
-reloads the config and keeps the old one when the new one is invalid.
+reloads the config and keeps the old one when the new one is invalid. Leases are renewed
+between cycles, so on PostgreSQL an instance picks up shards another one gave up.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -19,6 +20,7 @@ import structlog
 
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
+from syncd.health import HealthServer, Metrics, all_ready
 from syncd.runtime import Runtime, runtime
 from syncd.sdnotify import Notifier
 from syncd.store import LeaseLost
@@ -34,14 +36,16 @@ class Daemon:
         config: LoadedConfig,
         *,
         notifier: Notifier | None = None,
-        on_tick: Callable[[Runtime], None] | None = None,
+        metrics: Metrics | None = None,
     ):
         self.config_path = config_path
         self.config = config
         self.notifier = notifier or Notifier()
-        self.on_tick = on_tick
+        self.metrics = metrics or Metrics()
+        self.server: HealthServer | None = None
         self._stop = False
         self._reload = False
+        self._rt: Runtime | None = None
         self.failed: dict[str, str] = {}  # shard -> why it was stopped
 
     def _on_term(self, signum: int, _frame: FrameType | None) -> None:
@@ -55,36 +59,80 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
 
+    def _ready_check(self) -> tuple[bool, str]:
+        def store() -> None:
+            if self._rt is None:
+                raise RuntimeError("starting")
+            self._rt.store.ping()
+
+        def shards() -> None:
+            if self.failed:
+                raise FatalSyncError(", ".join(sorted(self.failed)))
+
+        return all_ready({"store": store, "shards": shards})()
+
+    def _start_listener(self) -> None:
+        listen = self.config.core.metrics.listen
+        if listen and self.server is None:
+            self.server = HealthServer(
+                listen,
+                self.metrics,
+                ready_check=self._ready_check,
+                tick_max_age_s=max(120.0, 4 * TICK_S),
+            )
+            self.server.start()
+
     def run(self) -> int:
         self.install_signals()
-        while True:
-            with runtime(self.config) as rt:
-                rt.engine.stop_requested = lambda: self._stop
-                held = rt.acquire()
-                self.notifier.ready(f"{len(held)} shard(s)")
-                log.info("daemon.ready", shards=held, config=str(self.config_path))
-                self._loop(rt)
-            if self._stop:
-                log.info("daemon.stopped")
-                return 0
-            # leaving the `with` closed everything; start again on the reloaded config
+        self._start_listener()
+        try:
+            while True:
+                with runtime(self.config) as rt:
+                    self._rt = rt
+                    rt.engine.stop_requested = lambda: self._stop
+                    if self.config.core.daemon.watchdog:
+                        rt.engine.heartbeat = self._heartbeat
+                    held = rt.acquire()
+                    for shard in held:
+                        self.metrics.add_shard(shard)
+                    self.notifier.ready(f"{len(held)} shard(s)")
+                    log.info("daemon.ready", shards=held, config=str(self.config_path))
+                    self._loop(rt, held)
+                    self._rt = None
+                if self._stop:
+                    log.info("daemon.stopped")
+                    return 0
+                # leaving the `with` closed everything; start again on the reloaded config
+        finally:
+            if self.server is not None:
+                self.server.stop()
+
+    def _heartbeat(self) -> None:
+        self.notifier.watchdog()
+        if self.server is not None:
+            self.server.tick()
 
     def _interval(self, shard: str) -> float:
         own = self.config.shards[shard].core.poll_interval_s
         return own if own is not None else self.config.core.daemon.poll_interval_s
 
-    def _loop(self, rt: Runtime) -> None:
-        next_run = dict.fromkeys(rt.engine.epochs, 0.0)
+    def _loop(self, rt: Runtime, held: list[str]) -> None:
+        next_run = dict.fromkeys(held, 0.0)
+        renew_every = self.config.core.state.lease_s / 3
+        renew_at = time.monotonic() + renew_every
         watchdog = self.config.core.daemon.watchdog
         while not self._stop:
             if watchdog:
                 self.notifier.watchdog()
-            if self.on_tick is not None:
-                self.on_tick(rt)
+            if self.server is not None:
+                self.server.tick()
             if self._reload:
                 self._reload = False
                 if self._try_reload():
                     return
+            if time.monotonic() >= renew_at:
+                renew_at = time.monotonic() + renew_every
+                self._renew(rt, next_run)
             now = time.monotonic()
             for shard in [s for s, due in next_run.items() if due <= now]:
                 if self._stop:
@@ -98,39 +146,79 @@ class Daemon:
         self.notifier.stopping()
         log.info("daemon.stopping")
 
+    def _renew(self, rt: Runtime, next_run: dict[str, float]) -> None:
+        """Keep our leases; take up shards whose holder went away (PostgreSQL)."""
+        held = set(rt.acquire())
+        for shard in held - next_run.keys() - self.failed.keys():
+            log.info("shard.acquired", shard=shard)
+            self.metrics.add_shard(shard)
+            next_run[shard] = 0.0
+        for shard in next_run.keys() - held:
+            log.warning("shard.lease_lost", shard=shard)
+            del next_run[shard]
+
     def _cycle(self, rt: Runtime, shard: str) -> None:
         try:
-            rt.engine.cycle(shard)
+            summary = rt.engine.cycle(shard)
             rt.store.mark_success(shard)
         except FatalSyncError as exc:
             self.failed[shard] = str(exc)
+            self.metrics.cycle_failed(shard)
             log.error(
                 "shard.failed",
                 shard=shard,
                 error=str(exc),
                 fatal=True,
-                action="fix the credentials or permissions, then `systemctl reload syncd`",
+                action="fix the credentials or permissions, then `systemctl restart syncd`",
             )
+            return
         except LeaseLost:
             self.failed[shard] = "lease lost"
             log.warning("shard.lease_lost", shard=shard)
+            return
         except RetriableError as exc:
+            self.metrics.cycle_failed(shard)
             log.warning(
                 "shard.retry_later", shard=shard, error=str(exc), retry_after_s=exc.retry_after_s
             )
+            return
         except Exception as exc:  # one shard's bug must not take the others down
+            self.metrics.cycle_failed(shard)
             log.exception("shard.cycle_failed", shard=shard, error=type(exc).__name__)
+            return
+        self._record(rt, shard, summary)
+
+    def _record(self, rt: Runtime, shard: str, summary: Any) -> None:
+        now = datetime.now(UTC)
+        self.metrics.record_cycle(shard, summary, at=now)
+        self.metrics.record_outbox(
+            shard, rt.store.outbox_counts(shard), rt.store.oldest_pending_age_s(shard)
+        )
+        cursor = rt.store.cursor(shard)
+        if cursor is not None:
+            try:
+                at = datetime.fromisoformat(cursor.value)
+                self.metrics.set_cursor_lag(shard, (now - at).total_seconds())
+            except ValueError:
+                pass  # not a timestamp cursor (a mailbox's history id)
+        quota = rt.connectors[shard].quota_remaining
+        ratio = quota() if callable(quota) else None
+        if ratio is not None:
+            self.metrics.set_quota(shard, ratio)
+            log.info("quota.headroom", shard=shard, remaining_ratio=round(ratio, 4))
 
     def _try_reload(self) -> bool:
         """Reload the config; True when it changed and the runtime must be rebuilt."""
         self.notifier.reloading()
         try:
-            new = load_config(self.config_path)
+            new = load_config(self.config_path, check_secrets=True)
         except (ConfigInvalid, ConfigError) as exc:
             problems: Any = getattr(exc, "problems", [str(exc)])
             log.error("config.reload_failed", problems=problems, kept="previous config")
             self.notifier.ready("reload failed; previous config kept")
             return False
+        for shard in set(self.config.shards) - set(new.shards):
+            self.metrics.retire_shard(shard)
         self.config = new
         self.failed.clear()
         log.info("config.reloaded", shards=sorted(new.shards))

@@ -35,6 +35,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
         stop_requested: Callable[[], bool] = lambda: False,
+        heartbeat: Callable[[], None] = lambda: None,
     ):
         self.store = store
         self.shard = shard
@@ -44,6 +45,7 @@ class Dispatcher:
         self.clock = clock
         self.sleep = sleep
         self.stop_requested = stop_requested
+        self.heartbeat = heartbeat
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -61,6 +63,7 @@ class Dispatcher:
             if not items:
                 return
             self.send(items, tally)
+            self.heartbeat()
 
     def reconcile(self, tally: Counter[str]) -> None:
         """Settle in-doubt writes whose grace period has passed."""

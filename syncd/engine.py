@@ -24,6 +24,7 @@ from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
 from syncd.model import (
     AccountRef,
+    Cursor,
     Decision,
     History,
     Page,
@@ -35,6 +36,7 @@ from syncd.model import (
     WriteKind,
     touch_key,
 )
+from syncd.progress import Progress
 from syncd.retry import call_with_retry
 from syncd.store import Materialisation, PlannedTouch, Store, StoredHistory
 from syncd.store.codec import encode
@@ -95,6 +97,9 @@ class Engine:
         self.epochs: dict[str, int] = {}
         # Set by the daemon on SIGTERM: finish the page / batch in hand, then stop the cycle.
         self.stop_requested: Callable[[], bool] = lambda: False
+        # Called after every page and write batch: the daemon pings systemd's watchdog from it,
+        # so a long backfill is not mistaken for a hang (it runs on the main thread).
+        self.heartbeat: Callable[[], None] = lambda: None
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -149,6 +154,8 @@ class Engine:
             self.config.core.engine,
             self.clock,
             self.sleep,
+            stop_requested=self.stop_requested,
+            heartbeat=self.heartbeat,
         ).run(summary.writes)
 
     def _lag_until(self, shard: str) -> datetime:
@@ -160,9 +167,31 @@ class Engine:
     def _read(self, shard: str, conn: Connector, epoch: int, summary: CycleSummary) -> None:
         assert conn.source is not None
         cursor = self.store.cursor(shard)
+        # A first read is a backfill that may take hours: show it moving.
+        progress = Progress(None, log=log.bind(shard=shard)) if cursor is None else None
         overlay: dict[str, History] = {}
+        try:
+            self._pages(shard, conn, epoch, cursor, summary, overlay, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def _pages(
+        self,
+        shard: str,
+        conn: Connector,
+        epoch: int,
+        cursor: Cursor | None,
+        summary: CycleSummary,
+        overlay: dict[str, History],
+        progress: Progress | None,
+    ) -> None:
+        assert conn.source is not None
         for page in conn.source.read(cursor, self._lag_until(shard)):
             self._page(shard, epoch, page, summary, overlay)
+            self.heartbeat()
+            if progress is not None:
+                progress.advance(read=len(page.events))
             summary.cursor = page.cursor.value
             if not self.dry_run:
                 ack = getattr(conn.source, "acknowledge", None)

@@ -15,11 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 import structlog
+from sqlalchemy.engine import make_url
 
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, ShardContext, load_plugin
 from syncd.engine import CycleSummary, Engine, _utcnow
 from syncd.store import Store, default_state_dir, default_url
+from syncd.store.database import normalise_url
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +39,13 @@ def state_dir(config: LoadedConfig) -> Path:
 
 
 def open_store(config: LoadedConfig) -> Store:
-    return Store.open(config.core.state.url or default_url())
+    url = config.core.state.url or default_url()
+    if config.core.state.password is not None:
+        parsed = make_url(normalise_url(url))
+        url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
+            hide_password=False
+        )
+    return Store.open(url)
 
 
 def shard_order(config: LoadedConfig) -> list[str]:

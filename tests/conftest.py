@@ -6,9 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 
 from syncd.model import (
     Account,
@@ -125,3 +127,41 @@ def rejection(n: int, *, at: datetime | None = None, **kw: object) -> RejectionE
         amount=20000.0,
         opportunity_id=f"O{n:04d}",
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Commands configure logging onto the stream they were given (often a capture that
+    closes with its test): start every test from structlog's defaults."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
+def fake_config(
+    tmp_path: Path,
+    events: list[RejectionEvent],
+    *,
+    shard: str = "",
+    extra: str = "",
+    state_url: str | None = None,
+) -> Path:
+    """A config running the file-backed `fake` connector over `events`; state and remote in
+    `tmp_path` (state.db, remote.db). `shard` adds keys to [shards.crm], `extra` sections."""
+    from syncd.testing.plugin import write_events
+
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, events)
+    path = tmp_path / "syncd.toml"
+    path.write_text(f"""{extra}
+[state]
+url = "{state_url or f"sqlite:///{tmp_path / 'state.db'}"}"
+[engine]
+lag_s = 0
+[shards.crm]
+type = "fake"
+events_file = "{events_file}"
+remote_db = "{tmp_path / "remote.db"}"
+{shard}
+""")
+    return path

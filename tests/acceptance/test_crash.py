@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syncd.testing.plugin import write_events
-from tests.conftest import rejection
+from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
 PROSPECTS = 120
@@ -50,23 +49,13 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_between_intent_and_response_never_duplicates_or_loses(tmp_path: Path) -> None:
     """After many kills at random points and right after a write was applied, a clean run
     leaves each due touch written exactly once: no duplicate, no loss."""
-    events = tmp_path / "events.jsonl"
     remote = tmp_path / "remote.db"
     state = tmp_path / "state.db"
-    write_events(events, [rejection(n) for n in range(PROSPECTS)])
-    config = tmp_path / "syncd.toml"
-    config.write_text(f"""
-[state]
-url = "sqlite:///{state}"
-[engine]
-lag_s = 0
-[shards.crm]
-type = "fake"
-events_file = "{events}"
-remote_db = "{remote}"
-batch_size = 4
-write_delay_s = 0.15
-""")
+    config = fake_config(
+        tmp_path,
+        [rejection(n) for n in range(PROSPECTS)],
+        shard="batch_size = 4\nwrite_delay_s = 0.15",
+    )
     log = tmp_path / "runs.log"
     rng = random.Random(20261123)
     kills = 0

@@ -1,0 +1,115 @@
+"""The `syncd` commands as an admin runs them, against the file-backed fake connector."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from syncd.cli import main
+from tests.conftest import fake_config, rejection
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    # six prospects who fit, one company too small for the profile
+    return fake_config(
+        tmp_path,
+        [rejection(n) for n in range(6)] + [rejection(50, employees=3)],
+        extra="[policy.icp]\nmin_employees = 10",
+    )
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_once_json_prints_the_summary_object(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`once --json` prints one object with events, decisions by kind and writes by result."""
+    code, out = _run(capsys, "--config", str(config), "once", "--json")
+    assert code == 0
+    crm = json.loads(out)["shards"]["crm"]
+    assert crm["events"] == 7
+    assert crm["decisions"] == {"nurture": 6, "not_a_fit": 1}
+    assert crm["writes"] == {"ok": 6, "in_doubt": 0, "dead": 0}
+
+
+def test_plan_prints_rules_and_dates_and_changes_nothing(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan` shows each prospect's rules and touch dates; no state or remote write follows."""
+    code, out = _run(capsys, "--config", str(config), "plan")
+    assert code == 0
+    assert "crm:contact:C0050  not_a_fit  rules: fit.not_a_fit" in out
+    assert "callback" in out and "thank_you" in out
+    state = sa.create_engine(f"sqlite:///{config.parent / 'state.db'}")
+    with state.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM outbox")).scalar() == 0
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM cursors")).scalar() == 0
+    state.dispose()
+    code, out = _run(capsys, "--config", str(config), "once", "--json")
+    assert json.loads(out)["shards"]["crm"]["events"] == 7  # plan consumed nothing
+
+
+def test_status_shows_cursor_outbox_and_next_touches(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a cycle, `status --json` reports the cursor, outbox counts and next due touches."""
+    _run(capsys, "--config", str(config), "once")
+    code, out = _run(capsys, "--config", str(config), "status", "--json")
+    data = json.loads(out)
+    crm = data["shards"]["crm"]
+    assert code == 0 and crm["cursor"] is not None
+    assert crm["outbox"] == {"done": 6}
+    assert crm["next_due"][0][2] == "callback"
+    assert data["dead_letters"] == []
+
+
+def test_replay_with_nothing_dead_says_so(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`replay` re-queues dead letters and reports how many."""
+    _run(capsys, "--config", str(config), "once")
+    code, out = _run(capsys, "--config", str(config), "replay")
+    assert code == 0 and "re-queued 0 write(s)" in out
+
+
+def test_usage_error_exits_64(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown command is a usage error (64), distinct from a config error (78)."""
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 64
+
+
+def test_demo_json_summarises_the_sandbox_cycle(capsys: pytest.CaptureFixture[str]) -> None:
+    """`demo --json` runs one real cycle on the seeded sandbox and prints the summary."""
+    code, out = _run(capsys, "demo", "--json")
+    assert code == 0
+    shards = json.loads(out)["shards"]
+    assert shards and all(s["events"] > 0 for s in shards.values())
+    assert sum(s["writes"]["ok"] for s in shards.values()) > 0
+
+
+def test_secret_in_config_and_environment_reaches_no_log_line(tmp_path: Path, config: Path) -> None:
+    """A credential referenced from the config and set in the environment is used by the
+    connector at debug logging, yet appears in no line the daemon prints."""
+    secret = "pat-na1-5c0ffee-9d1e-42"
+    text = config.read_text().replace("[state]", '[logging]\nlevel = "debug"\n[state]')
+    config.write_text(text + 'api_token = "env:SYNCD_TEST_API_TOKEN"\n')
+    env = {**os.environ, "SYNCD_TEST_API_TOKEN": secret}
+    run = subprocess.run(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "fake.authenticated" in run.stderr  # the credential was really used and logged
+    assert secret not in run.stdout + run.stderr
