@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
 
 from pydantic import BaseModel
 
-from syncd.connectors import ConfigError, Connector, ShardContext, SyncError
+from syncd.connectors import (
+    ENTRY_POINT_GROUP,
+    ConfigError,
+    Connector,
+    ShardContext,
+    SyncError,
+)
 from syncd_gmail.auth import load_credentials, run_auth
 from syncd_gmail.client import GmailClient
 from syncd_gmail.drafts import GmailDraftSink
@@ -64,10 +71,29 @@ def open_connector(ctx: ShardContext, *, sleep: Callable[[float], None] = time.s
     )
 
 
+def _crm_sandbox_installed() -> bool:
+    """Whether another installed connector contributes a CRM (order 0) to the sandbox."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == GmailPlugin.type_name:
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError:
+            continue
+        if part is not None and getattr(part, "order", None) == 0:
+            return True
+    return False
+
+
 class GmailPlugin:
     type_name = "gmail"
     settings_model = GmailSettings
-    sandbox = GmailSandbox()
+
+    @property
+    def sandbox(self) -> GmailSandbox | None:
+        """The seeded mailbox, offered only when a CRM sandbox runs to wire it to (without
+        one, the sandbox keeps its own file-backed CRM demo)."""
+        return GmailSandbox() if _crm_sandbox_installed() else None
 
     def open(self, ctx: ShardContext) -> Connector:
         return open_connector(ctx)

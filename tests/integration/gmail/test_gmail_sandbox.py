@@ -6,11 +6,13 @@ import stat
 from pathlib import Path
 
 from syncd_gmail import GmailSettings, open_connector, plugin
+from syncd_gmail.sandbox import GmailSandbox
 from syncd_gmail.testing import read_all
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import Connector, ShardContext
 from syncd.model import Prospect, ProspectRef
+from syncd.sandbox import available_parts
 from syncd.testing.demo_data import demo_world
 from syncd.testing.fakes import FakeDirectory
 
@@ -26,7 +28,7 @@ def _crm_directory(crm: str) -> FakeDirectory:
 
 def test_demo_mailbox_replies_are_all_matched_to_the_crm(tmp_path: Path) -> None:
     """Every seeded reply is read back as an event about a person of the wired CRM."""
-    shard = plugin.sandbox.start(
+    shard = GmailSandbox().start(
         port=0, seed="demo", workdir=tmp_path, crm_shards={"hubspot": "hs", "salesforce": "sf"}
     )
     try:
@@ -56,7 +58,7 @@ def test_demo_mailbox_replies_are_all_matched_to_the_crm(tmp_path: Path) -> None
 
 def test_the_key_file_is_private_and_referenced_not_inlined(tmp_path: Path) -> None:
     """The service-account key lives in a 0600 file; the section holds a file: reference."""
-    shard = plugin.sandbox.start(
+    shard = GmailSandbox().start(
         port=0, seed="empty", workdir=tmp_path, crm_shards={"hubspot": "hubspot"}
     )
     try:
@@ -72,8 +74,14 @@ def test_the_key_file_is_private_and_referenced_not_inlined(tmp_path: Path) -> N
 
 def test_without_a_crm_the_mailbox_shard_is_left_disabled(tmp_path: Path) -> None:
     """With no CRM to match senders against, the shard is configured but switched off."""
-    shard = plugin.sandbox.start(port=0, seed="demo", workdir=tmp_path, crm_shards={})
+    shard = GmailSandbox().start(port=0, seed="demo", workdir=tmp_path, crm_shards={})
     try:
         assert shard.section["enabled"] is False and "crm" not in shard.section
     finally:
         shard.stop()
+
+
+def test_the_part_is_offered_only_alongside_a_crm_part() -> None:
+    """Without a CRM sandbox to wire to, the mailbox stays out and the demo keeps its own."""
+    crm_parts = [name for name, part in available_parts() if part.order == 0]
+    assert (plugin.sandbox is not None) == bool(crm_parts)
