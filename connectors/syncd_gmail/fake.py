@@ -14,15 +14,12 @@ fault schedule (timeouts, dropped connections, applied-but-lost responses).
 from __future__ import annotations
 
 import base64
-import json
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import unquote
 
@@ -38,9 +35,19 @@ from syncd_gmail.fake_batch import MAX_CALLS, BatchFormatError, parse_batch, ren
 from syncd_gmail.fake_oauth import OAuthError, OAuthServer
 from syncd_gmail.fake_payload import FORMATS, find_attachment, reference, render
 from syncd_gmail.fake_search import SearchSyntaxError
-from syncd_gmail.fake_store import HistoryRecord, Mailbox, MailboxError, StoredMessage
+from syncd_gmail.fake_store import Mailbox, MailboxError, StoredMessage
+from syncd_gmail.fake_wire import (
+    JSON,
+    b64decode,
+    build_message,
+    google_error,
+    history_record,
+    page,
+    parse_related,
+    quota_error,
+    short,
+)
 
-JSON = "application/json; charset=UTF-8"
 SCOPE = "https://www.googleapis.com/auth/"
 FULL = "https://mail.google.com/"
 MODIFY = SCOPE + "gmail.modify"
@@ -50,71 +57,8 @@ LABELS = frozenset({FULL, MODIFY, SCOPE + "gmail.labels"})
 WRITE = frozenset({FULL, MODIFY})
 COMPOSE = frozenset({FULL, MODIFY, SCOPE + "gmail.compose"})
 INSERT = frozenset({FULL, MODIFY, SCOPE + "gmail.insert"})
-_STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "ALREADY_EXISTS",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
 _USER = r"/gmail/v1/users/(?P<user>[^/]+)"
 _UPLOAD = r"/upload/gmail/v1/users/(?P<user>[^/]+)"
-
-
-def google_error(
-    status: int, message: str, reason: str, domain: str = "global", **extra: str
-) -> Response:
-    """Google's JSON error envelope, as the client library parses it into HttpError."""
-    detail: dict[str, str] = {"message": message, "domain": domain, "reason": reason, **extra}
-    body = {
-        "error": {
-            "code": status,
-            "message": message,
-            "errors": [detail],
-            "status": _STATUS.get(status, "UNKNOWN"),
-        }
-    }
-    headers: dict[str, str] = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = (
-            'Bearer realm="https://accounts.google.com/", error="invalid_token"'
-        )
-    return Response(status, body, headers, content_type=JSON)
-
-
-def quota_error(kind: str, retry_at: datetime | None = None) -> Response:
-    """The answers Gmail gives when a quota is spent (`kind` names which)."""
-    when = (retry_at or datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    if kind == "user_rate":
-        message = f"User-rate limit exceeded.  Retry after {when}"
-        return google_error(429, message, "rateLimitExceeded", "usageLimits")
-    if kind == "user_rate_403":
-        return google_error(403, "User Rate Limit Exceeded", "userRateLimitExceeded", "usageLimits")
-    if kind == "concurrent":
-        message = "Too many concurrent requests for user"
-        return google_error(429, message, "rateLimitExceeded", "usageLimits")
-    if kind == "daily":
-        return google_error(403, "Daily Limit Exceeded", "dailyLimitExceeded", "usageLimits")
-    raise ValueError(f"unknown quota error kind {kind!r}")
-
-
-def _b64decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def _page(items: list[Any], req: Request, default: int = 100) -> tuple[list[Any], str | None]:
-    size = min(max(int(req.arg("maxResults") or default), 1), 500)
-    token = req.arg("pageToken")
-    try:
-        start = int(_b64decode(token).decode()) if token else 0
-    except ValueError:
-        raise MailboxError(400, "Invalid pageToken", "invalidArgument") from None
-    end = start + size
-    more = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
-    return items[start:end], more
 
 
 class FakeGmail(FakeHTTPServer):
@@ -407,10 +351,10 @@ class FakeGmail(FakeHTTPServer):
             req.query.get("labelIds", []),
             (req.arg("includeSpamTrash") or "false").lower() == "true",
         )
-        page, token = _page(hits, req)
+        items_page, token = page(hits, req)
         body: dict[str, Any] = {"resultSizeEstimate": len(hits)}
-        if page:
-            body["messages"] = [reference(m) for m in page]
+        if items_page:
+            body["messages"] = [reference(m) for m in items_page]
         if token:
             body["nextPageToken"] = token
         return Response(200, body, content_type=JSON)
@@ -443,7 +387,7 @@ class FakeGmail(FakeHTTPServer):
                 "required",
                 "invalidArgument",
             )
-        return _b64decode(raw_text), meta
+        return b64decode(raw_text), meta
 
     def _add(self, req: Request, box: Mailbox, date_header_default: bool) -> Response:
         raw, meta = self._raw_upload(req)
@@ -457,7 +401,7 @@ class FakeGmail(FakeHTTPServer):
             thread_id=container.get("threadId"),
             use_date_header=source == "dateHeader",
         )
-        return Response(200, _short(stored), content_type=JSON)
+        return Response(200, short(stored), content_type=JSON)
 
     def _insert(self, req: Request, box: Mailbox) -> Response:
         return self._add(req, box, date_header_default=False)
@@ -468,7 +412,7 @@ class FakeGmail(FakeHTTPServer):
     def _modify(self, req: Request, box: Mailbox, mid: str) -> Response:
         body = req.json() or {}
         stored = box.modify(mid, body.get("addLabelIds") or [], body.get("removeLabelIds") or [])
-        return Response(200, _short(stored), content_type=JSON)
+        return Response(200, short(stored), content_type=JSON)
 
     def _batch_modify(self, req: Request, box: Mailbox) -> Response:
         body = req.json() or {}
@@ -528,10 +472,10 @@ class FakeGmail(FakeHTTPServer):
         kinds = set(req.query.get("historyTypes", [])) or None
         with box.lock:
             records = list(box.changes_since(int(start), kinds, req.arg("labelId")))
-            page, token = _page(records, req)
+            items_page, token = page(records, req)
             body: dict[str, Any] = {"historyId": str(box.history_id)}
-            if page:
-                body["history"] = [_history_record(r) for r in page]
+            if items_page:
+                body["history"] = [history_record(r) for r in items_page]
         if token:
             body["nextPageToken"] = token
         return Response(200, body, content_type=JSON)
@@ -555,16 +499,16 @@ class FakeGmail(FakeHTTPServer):
         raw, meta = self._raw_upload(req)
         container = meta.get("message", meta)
         draft, stored = box.create_draft(raw, container.get("threadId"))
-        return Response(200, {"id": draft.id, "message": _short(stored)}, content_type=JSON)
+        return Response(200, {"id": draft.id, "message": short(stored)}, content_type=JSON)
 
     def _list_drafts(self, req: Request, box: Mailbox) -> Response:
         with box.lock:
             drafts = sorted(box.drafts.values(), key=lambda d: d.id, reverse=True)
             items = [{"id": d.id, "message": reference(box.get(d.message_id))} for d in drafts]
-        page, token = _page(items, req)
+        items_page, token = page(items, req)
         body: dict[str, Any] = {"resultSizeEstimate": len(items)}
-        if page:
-            body["drafts"] = page
+        if items_page:
+            body["drafts"] = items_page
         if token:
             body["nextPageToken"] = token
         return Response(200, body, content_type=JSON)
@@ -584,88 +528,3 @@ class FakeGmail(FakeHTTPServer):
             del box.drafts[did]
             box.delete(draft.message_id)
         return Response(204, None)
-
-
-def _short(message: StoredMessage) -> dict[str, Any]:
-    return {"id": message.id, "threadId": message.thread_id, "labelIds": sorted(message.label_ids)}
-
-
-def _history_record(record: HistoryRecord) -> dict[str, Any]:
-    message = {
-        "id": record.message_id,
-        "threadId": record.thread_id,
-        "labelIds": sorted(record.labels_at),
-    }
-    body: dict[str, Any] = {
-        "id": str(record.id),
-        "messages": [{"id": record.message_id, "threadId": record.thread_id}],
-    }
-    if record.kind == "messageAdded":
-        body["messagesAdded"] = [{"message": message}]
-    elif record.kind == "messageDeleted":
-        body["messagesDeleted"] = [{"message": message}]
-    elif record.kind == "labelAdded":
-        body["labelsAdded"] = [{"message": message, "labelIds": list(record.changed)}]
-    else:
-        body["labelsRemoved"] = [{"message": message, "labelIds": list(record.changed)}]
-    return body
-
-
-def parse_related(content_type: str, body: bytes) -> list[tuple[str, Any]]:
-    """The parts of a multipart/related upload: ("json", metadata) and ("raw", message bytes).
-
-    Split by hand rather than with the email parser, which would parse (and re-serialise) the
-    message/rfc822 part instead of keeping its bytes.
-    """
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if match is None:
-        raise MailboxError(400, "Invalid multipart request", "invalidArgument")
-    parts: list[tuple[str, Any]] = []
-    for chunk in body.split(b"--" + match.group(1).encode())[1:]:
-        if chunk.startswith(b"--"):
-            break
-        chunk = chunk.removeprefix(b"\r\n").removeprefix(b"\n")
-        head, sep, data = chunk.partition(b"\r\n\r\n")
-        if not sep:
-            head, _, data = chunk.partition(b"\n\n")
-        data = data.removesuffix(b"\n").removesuffix(b"\r")
-        if b"application/json" in head.lower():
-            parts.append(("json", json.loads(data or b"{}")))
-        else:
-            parts.append(("raw", data))
-    return parts
-
-
-def build_message(
-    *,
-    sender: str,
-    to: str,
-    subject: str,
-    body: str | None,
-    date: datetime | None = None,
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    headers: Iterable[tuple[str, str]] = (),
-    html: str | None = None,
-) -> EmailMessage:
-    """An RFC 822 message as a mail client would send it (for seeding)."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(date or datetime.now(UTC))
-    domain = sender.rsplit("@", 1)[-1].strip(">") or "example.com"
-    msg["Message-ID"] = make_msgid(domain=domain)
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-    if references:
-        msg["References"] = references
-    for name, value in headers:
-        msg[name] = value
-    if body is None:  # HTML only, as Outlook often sends
-        msg.set_content(html or "", subtype="html")
-        return msg
-    msg.set_content(body)
-    if html is not None:
-        msg.add_alternative(html, subtype="html")
-    return msg

@@ -18,8 +18,8 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, MediaInMemoryUpload
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from syncd_gmail.fake import build_message
 from syncd_gmail.fake_search import SearchContext, compile_query
+from syncd_gmail.fake_wire import build_message
 from syncd_gmail.settings import SCOPES
 from syncd_gmail.testing import GmailTestbed
 
