@@ -22,7 +22,7 @@ lint: install
 	$(BIN)/ruff format --check syncd connectors
 
 typecheck: install
-	$(BIN)/mypy syncd $$(ls -d connectors/syncd_* 2>/dev/null)
+	$(BIN)/mypy syncd connectors
 
 unit: install
 	$(BIN)/pytest -q

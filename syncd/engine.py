@@ -22,6 +22,7 @@ from syncd import policy
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
+from syncd.materialise import Materialiser
 from syncd.model import (
     AccountRef,
     Cursor,
@@ -32,14 +33,12 @@ from syncd.model import (
     ProspectRef,
     RejectionEvent,
     TouchRecord,
-    TouchSpec,
     WriteKind,
-    touch_key,
 )
 from syncd.progress import Progress
 from syncd.retry import call_with_retry
-from syncd.store import Materialisation, PlannedTouch, Store, StoredHistory
-from syncd.store.codec import encode
+from syncd.review import Reviewer
+from syncd.store import Store, StoredHistory
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +50,7 @@ class CycleSummary:
     skipped: int = 0  # already processed (re-read at the cursor boundary)
     decisions: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
+    reviews: Counter[str] = field(default_factory=Counter)  # plans revised by the daily review
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
@@ -64,6 +64,7 @@ class CycleSummary:
             "skipped": self.skipped,
             "decisions": dict(self.decisions),
             "rules": dict(self.rules),
+            "reviews": dict(self.reviews),
             "writes": {k: self.writes.get(k, 0) for k in ("ok", "in_doubt", "dead")}
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
@@ -133,6 +134,7 @@ class Engine:
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
         if not self.dry_run and not self.stop_requested():
+            self.review(shard, epoch, summary)
             self.materialise(shard, epoch, summary)
             summary.durations["materialise"] = time.monotonic() - mark
             mark = time.monotonic()
@@ -279,86 +281,13 @@ class Engine:
             )
         return out
 
-    # --- materialisation ---------------------------------------------------------------------
+    # --- upkeep -------------------------------------------------------------------------------
 
     def materialise(self, shard: str, epoch: int, summary: CycleSummary) -> None:
-        today = self.clock().date()
-        horizon = today + timedelta(days=self.config.core.policy.horizon_days)
-        due = self.store.due_touches(shard, horizon)
-        if not due:
-            return
-        fresh, active = self._recheck_inputs(shard, due)
-        suppressed = self.store.suppressed(p.prospect_key for p in due)
-        items: list[Materialisation] = []
-        for planned in due:
-            item = self._materialise_one(shard, planned, fresh, active, suppressed, today)
-            items.append(item)
-            if item.cancel_note:
-                summary.cancelled += 1
-                log.info(
-                    "touch.cancelled",
-                    shard=shard,
-                    prospect=planned.prospect_key,
-                    plan_id=planned.plan_id,
-                    seq=planned.touch.seq,
-                    reason=item.cancel_note,
-                )
-        summary.materialised += self.store.materialise(shard, epoch, items)
+        Materialiser(self, shard, epoch).run(summary)
 
-    def _recheck_inputs(
-        self, shard: str, due: Sequence[PlannedTouch]
-    ) -> tuple[dict[str, Prospect], set[str]]:
-        directory = self.directory(shard)
-        if directory is None:
-            return {}, set()
-        refs = list({ProspectRef.parse(p.prospect_key) for p in due})
-        fresh = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
-        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
-        return {r.key: p for r, p in fresh.items()}, {r.key for r in active}
-
-    def _materialise_one(
-        self,
-        shard: str,
-        planned: PlannedTouch,
-        fresh: dict[str, Prospect],
-        active: set[str],
-        suppressed: dict[str, Any],
-        today: date,
-    ) -> Materialisation:
-        touch = planned.touch
-        key = planned.prospect_key
-        person = fresh.get(key) or planned.prospect
-        blocked = set(suppressed.get(key, frozenset()))
-        if person is not None:
-            blocked |= person.opted_out
-        cancel: str | None = None
-        if touch.suppress_channel is not None and touch.suppress_channel in blocked:
-            cancel = f"opted out of {touch.suppress_channel.value}"
-        elif (
-            touch.write is not WriteKind.OPT_OUT and key in active and touch.kind.value != "urgent"
-        ):
-            cancel = "active conversation"
-        recheck = getattr(policy, "recheck", None)
-        if cancel is None and callable(recheck):
-            stored = self.store.history([key]).get(key)
-            hist = _history(stored, None, key in active, [], [])
-            cancel = recheck(touch, hist, self.config.core.policy, self.clock())
-        sink_shard = self.sink_for(str(planned.context.get("source_shard", shard)), touch.write)
-        if cancel is None and sink_shard is None:
-            cancel = f"no configured sink writes {touch.write.value}"
-        if cancel is not None:
-            return Materialisation(planned.plan_id, touch.seq, cancel_note=cancel)
-        assert sink_shard is not None
-        spec = _spec(shard, planned, person, max(touch.due, today))
-        return Materialisation(
-            planned.plan_id,
-            touch.seq,
-            key=spec.key,
-            sink_shard=sink_shard,
-            spec=encode(spec),
-            prospect_key=key,
-            channel=touch.suppress_channel.value if touch.suppress_channel else None,
-        )
+    def review(self, shard: str, epoch: int, summary: CycleSummary) -> None:
+        Reviewer(self, shard, epoch).run(summary)
 
     def _preview(
         self, shard: str, event: RejectionEvent, decision: Decision, today: date
@@ -383,32 +312,6 @@ class Engine:
                 for t in touches
             ],
         }
-
-
-def _spec(shard: str, planned: PlannedTouch, person: Prospect | None, due: date) -> TouchSpec:
-    touch = planned.touch
-    reply = planned.context.get("reply") or {}
-    target = touch.target or ProspectRef.parse(planned.prospect_key)
-    owner = person.owner if person else None
-    account = person.account if person else None
-    return TouchSpec(
-        key=touch_key(shard, planned.prospect_key, planned.plan_id, touch.seq),
-        write=touch.write,
-        prospect=target,
-        due=due,
-        subject=touch.subject,
-        body=touch.brief,
-        channel=touch.channel,
-        priority=touch.priority,
-        owner_id=owner.id if owner else None,
-        account_id=account.ref.id if account else None,
-        opportunity_id=planned.context.get("opportunity_id"),
-        opt_out_channels=touch.opt_out_channels,
-        to_email=person.email if person else None,
-        thread_id=reply.get("thread_id"),
-        in_reply_to=reply.get("message_id"),
-        references=reply.get("references") or reply.get("message_id"),
-    )
 
 
 def _history(

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from itertools import count
 
 from syncd.model import Channel, Intent, ReplyInfo
 from syncd.replies.autoreply import auto_reply_evidence, strip_reply_prefixes
@@ -73,7 +72,7 @@ class _Reading:
         return any(self.hits.get(c) for c in cues)
 
     def quotes(self, *cues: Cue) -> list[str]:
-        found = sorted((h for c in cues for h in self.hits.get(c, ())), key=lambda h: h.start)
+        found = _outermost([h for c in cues for h in self.hits.get(c, ())])
         return [self.text.quote(h.start, h.end) for h in found]
 
 
@@ -108,6 +107,7 @@ class Classifier:
             hits.setdefault(hit.cue, []).append(hit)
         if auto is not None:  # a machine's bare "unsubscribe" link text is no request
             hits.pop(Cue.OPT_OUT_BARE, None)
+        # undated input (a hand-written JSON line) is read as written today
         sent = message.date.date() if message.date else datetime.now(UTC).date()
         reading = _Reading(
             text=text,
@@ -122,7 +122,7 @@ class Classifier:
             reading.subject_opt_outs = [
                 (h, subject)
                 for h in self._matcher.scan(subject, OPT_OUT_CUES)
-                if h.cue is not Cue.FOOTER
+                if h.cue is not Cue.NOT_A_REQUEST
             ]
         return reading
 
@@ -179,7 +179,8 @@ class Classifier:
             return self._result(r, Intent.COMPETITOR, evidence, followup=followup, competitor=named)
         if r.has(Cue.HOSTILE):
             return self._result(r, Intent.NOT_INTERESTED, r.quotes(Cue.HOSTILE))
-        deferrals = [t for t in timings if self._defers(t, r.sent)]
+        # a stated timing is a deferral; next to interest only when it is far enough out
+        deferrals = [t for t in timings if self._defers(t, r.sent) or not r.has(Cue.INTERESTED)]
         if r.has(Cue.NOT_NOW) or deferrals:
             evidence = r.quotes(Cue.NOT_NOW) + [r.text.quote(t.start, t.end) for t in timings]
             return self._result(r, Intent.NOT_NOW, evidence, followup=followup)
@@ -204,7 +205,7 @@ class Classifier:
 
     def _opt_outs(self, r: _Reading) -> Classification | None:
         cues = (*_OPT_OUT_DECISIVE, Cue.OPT_OUT_BARE)
-        found = [(h, r.text) for c in cues for h in r.hits.get(c, ())]
+        found = [(h, r.text) for h in _outermost([h for c in cues for h in r.hits.get(c, ())])]
         found += r.subject_opt_outs
         if not found:
             return None
@@ -266,6 +267,16 @@ class Classifier:
         )
 
 
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """Hits in text order, without those inside another ("Désabonnez" in "Désabonnez-moi")."""
+    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if not any(k.start <= hit.start and hit.end <= k.end for k in kept):
+            kept.append(hit)
+    return kept
+
+
 def _sender_address(sender: str) -> str:
     match = _ADDRESS.search(sender)
     return match.group().lower() if match else ""
@@ -278,9 +289,9 @@ def _timing_quote(text: Folded, timing: Timing | None) -> list[str]:
 def _vendor_name(raw: str) -> str | None:
     """The capitalised words a vendor's name is made of ("StockPilot", "Acme Corp")."""
     words: list[str] = []
-    for position, token in zip(count(), raw.split()):
+    for token in raw.split():
         word = token.rstrip(_TRAILING)
-        if not word or (position == 0 and word.lower() in _NOT_NAMES):
+        if not word:
             break
         if not (word[0].isupper() or word[0].isdigit() or _is_domain(word) or word in ("&", "+")):
             break
@@ -308,6 +319,8 @@ def _default() -> Classifier:
     return Classifier()
 
 
+# Keyed by identity: a RepliesConfig holds dicts and is not hashable. The config is kept in
+# the entry so that a recycled id() can never return another config's tables.
 _CACHE: dict[int, tuple[RepliesConfig, Classifier]] = {}
 
 

@@ -1,11 +1,62 @@
-"""`syncd classify` (placeholder until the classifier lands)."""
+"""`syncd classify [FILE]`: classify replies from a file or standard input, one JSON line each."""
 
 from __future__ import annotations
 
-from typing import TextIO
+import json
+import sys
+from typing import Any, TextIO
 
+from syncd.model import ALL_CHANNELS
+from syncd.replies.classify import Classifier
 from syncd.replies.config import RepliesConfig
+from syncd.replies.inputs import BadRecord, read_messages
+from syncd.replies.message import Classification
+
+EX_OK = 0
+EX_DATAERR = 65  # sysexits.h: some input records were malformed
+EX_NOINPUT = 66  # sysexits.h: the input file could not be read
 
 
 def run_classify(path: str | None, config: RepliesConfig, out: TextIO) -> int:
-    raise NotImplementedError("reply classification is not available in this build")
+    """Classify every reply in FILE (or stdin for None / "-"); bad records go to stderr."""
+    try:
+        if path is None or path == "-":
+            data, name = sys.stdin.buffer.read(), None
+        else:
+            with open(path, "rb") as handle:
+                data, name = handle.read(), path
+    except OSError as exc:
+        print(f"syncd classify: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EX_NOINPUT
+    classifier = Classifier(config)
+    bad = 0
+    for item in read_messages(data, name):
+        if isinstance(item, BadRecord):
+            bad += 1
+            print(f"syncd classify: {item.where}: {item.reason}", file=sys.stderr)
+            continue
+        out.write(json.dumps(output_record(item.id, classifier.classify(item)), ensure_ascii=False))
+        out.write("\n")
+    out.flush()
+    return EX_DATAERR if bad else EX_OK
+
+
+def output_record(message_id: str, c: Classification) -> dict[str, Any]:
+    """The JSON shape of one classification (dates as YYYY-MM-DD, absent fields null)."""
+    return {
+        "id": message_id,
+        "intent": c.intent.value,
+        "channels": channel_names(c),
+        "return_date": c.return_date.isoformat() if c.return_date else None,
+        "followup_after": c.followup_after.isoformat() if c.followup_after else None,
+        "referral_email": c.referral_email,
+        "competitor": c.competitor,
+        "evidence": list(c.evidence),
+    }
+
+
+def channel_names(c: Classification) -> list[str]:
+    """Sorted channel names; every channel at once is written as ["all"], as POLICY names it."""
+    if c.channels == ALL_CHANNELS:
+        return ["all"]
+    return sorted(channel.value for channel in c.channels)

@@ -7,10 +7,11 @@ like one ("Je" parsed as a date); here a date only counts when a cue anchors it:
 relative to the reply's own Date header, so the result is reproducible.
 
 Timing templates in the lexicons use named groups that say how to resolve them:
-`n`+`unit` (offset), `half` (six months), `next` (start of the next week/month/quarter/year,
-with an optional `part`), `month` (+ `day`, `year`, `part`, `after`), `season`, `q`/`qord`
-(quarter), `yearend`, `newyear`, `winter`/`summer`/`holidays`, `weekday`, `vague` (timing
-without a date, e.g. "next fiscal year"), and `dx_*` (an explicit date, see `DATE`).
+`n`+`unit` (offset), `yonly` (a bare year), `half` (six months), `next` (start of the next
+week / month / quarter / year, with an optional `part`), `month` (+ `day`, `year`, `part`,
+`after`), `season`, `q` / `qord` (quarter), `yearend`, `newyear`, `winter` / `summer` /
+`holidays`, `weekday`, `vague` (timing without a date, e.g. "next fiscal year"), and `dx_*`
+(an explicit date, see `_date_pattern`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,11 @@ def _date_pattern(months: str, weekdays: str, *, relative: str | None) -> str:
     )
     if relative is None:
         return absolute
-    return rf"(?:{absolute}|(?P<dx_wdonly>{weekdays})\b|(?P<dx_tom>{relative})\b)"
+    return (
+        rf"(?:{absolute}|(?P<dx_wdonly>{weekdays})\b|(?P<dx_tom>{relative})\b"
+        rf"|(?:the\s+)?(?P<dx_dayonly>\d{{1,2}})(?:st|nd|rd|th)\b"
+        rf"|(?P<dx_monly>{months})\b(?:\s+(?P<dx_ymonly>20\d\d))?)"
+    )
 
 
 class DateFinder:
@@ -140,7 +145,9 @@ class DateFinder:
         def expand(template: str) -> str:
             return re.sub(r"<<(\w+)>>", lambda m: macros[m.group(1)], fold_pattern(template))
 
-        self._timing = [re.compile(expand(t)) for lx in lexicons for t in lx.timing]
+        templates = [t for lx in lexicons for t in lx.timing]
+        templates.sort(key=lambda t: "<<DATE>>" not in t)  # explicit dates win overlaps
+        self._timing = [re.compile(expand(t)) for t in templates]
         # most replies state no timing at all: one cheap pass decides whether to look closer
         self._any_timing = WordStartPatterns(
             [p.pattern.replace("(?P=dx_sep)", "[./]") for p in self._timing]
@@ -173,7 +180,7 @@ class DateFinder:
     # ---- stated timing ------------------------------------------------------------------
 
     def timings(self, text: Folded, sent: date, language: str | None) -> list[Timing]:
-        """Every stated timing, in text order; `day` is None for vague ones or past dates."""
+        """Every stated timing, in text order; `day` is None for vague ones ("next renewal")."""
         if next(self._any_timing.spans(text.text, text.words), None) is None:
             return []
         found: list[Timing] = []
@@ -183,7 +190,7 @@ class DateFinder:
                 start, end = match.span()
                 if any(s < end and start < e for s, e in taken):
                     continue
-                before = text.text[text.clause_start(start) : start]
+                before = text.text[max(text.clause_start(start), start - 60) : start]
                 if self._past is not None and self._past.search(before):
                     continue  # "we signed with them last March", "retired in August"
                 if self._negated.search(before) and not self._until.match(match.group()):
@@ -233,6 +240,9 @@ class DateFinder:
             month = 3 * q - 2
             year = int(groups["year"]) if "year" in groups else None
             return _month(sent, month, year=year, part=None, after="after" in groups, span=3)
+        if "yonly" in groups:  # "not until 2027": its first day (after 2027: the next year's)
+            year = int(groups["yonly"]) + (1 if "after" in groups else 0)
+            return date(year, 1, 1)
         if "yearend" in groups:
             end = date(sent.year, 12, 1)
             return end if end > sent else None
@@ -261,6 +271,23 @@ class DateFinder:
         if relative and "dx_wdonly" in g:
             weekday = vocab.lookup(vocab.weekdays, g["dx_wdonly"])
             return _next_weekday(sent, weekday) if isinstance(weekday, int) else None
+        if relative and "dx_dayonly" in g:  # "back on the 19th": this month or the next
+            day_of_month = int(g["dx_dayonly"])
+            here = _on(sent, sent.year, sent.month, day_of_month)
+            if here is not None and here >= sent:
+                return here
+            following = sent.replace(day=1) + relativedelta(months=1)
+            return _on(sent, following.year, following.month, day_of_month)
+        if relative and "dx_monly" in g:  # "until January 2027": its first day
+            month_only = vocab.lookup(vocab.months, g["dx_monly"])
+            if not isinstance(month_only, int):
+                return None
+            year_only = int(g["dx_ymonly"]) if "dx_ymonly" in g else None
+            return (
+                _on(sent, year_only, month_only, 1)
+                if year_only
+                else _month(sent, month_only, year=None, part=None, after=False)
+            )
         year: int | None
         if "dx_m1" in g or "dx_m2" in g:
             month = vocab.lookup(vocab.months, g.get("dx_m1") or g["dx_m2"])

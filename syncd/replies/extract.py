@@ -71,10 +71,11 @@ def _above_quote(text: str) -> str:
     top = _before_quotequail_quote(text)
     if not top.strip():
         return ""
-    first = _message(top).replies[0]
+    message = _message(top)
+    first = message.replies[0]
     if first.headers:  # the text begins with a header block: nothing new above it
         return ""
-    return _without_signature(first.content, first.signatures)
+    return _without_signature(first.content, message.SIGNATURE_REGEX)
 
 
 def _before_quotequail_quote(text: str) -> str:
@@ -101,17 +102,23 @@ def _unquoted_lines(text: str) -> str:
     message = EmailMessage(text=text, languages=list(LANGUAGES))
     without_headers = message.HEADER_REGEX.sub("\n", message.text)
     kept = [line for line in without_headers.split("\n") if not _QUOTED_LINE.match(line)]
-    reply = _message("\n".join(kept)).replies[0]
-    return _without_signature(reply.content, reply.signatures)
+    reply = _message("\n".join(kept))
+    return _without_signature(reply.replies[0].content, reply.SIGNATURE_REGEX)
 
 
-def _without_signature(content: str, signature: str) -> str:
-    lines = [line for line in content.split("\n") if not _QUOTED_LINE.match(line)]
-    body = "\n".join(lines)
-    if signature and _is_closing(signature):
-        cut = body.rfind(signature)
-        if cut >= 0:
-            body = body[:cut] + _postscript(signature)
+def _without_signature(content: str, signatures: re.Pattern[str]) -> str:
+    """`content` cut at the first signature candidate that starts with a closing line."""
+    body = "\n".join(line for line in content.split("\n") if not _QUOTED_LINE.match(line))
+    candidate = signatures.search(body)
+    while candidate is not None:
+        if _is_closing(candidate.group()):
+            body = body[: candidate.start()] + _postscript(candidate.group())
+            break
+        # not a closing line ("Thanks, but please remove me"): look below that line
+        text = candidate.group()
+        first_line = candidate.start() + len(text) - len(text.lstrip())
+        next_line = body.find("\n", first_line)
+        candidate = signatures.search(body, next_line + 1) if next_line >= 0 else None
     body = _SENT_FROM.sub("", body)
     return _BLANK_RUNS.sub("\n\n", body).strip()
 

@@ -47,17 +47,14 @@ class WordStartPatterns:
 
     def spans(self, text: str, starts: Sequence[tuple[int, str]]) -> Iterator[tuple[int, int]]:
         """Match spans: non-overlapping among word-start matches, like `re.finditer`."""
+        by_char = self._by_char
         reached = -1
         for position, char in starts:
-            if position < reached:
-                continue
-            pattern = self._by_char.get(char)
-            if pattern is None:
-                continue
-            match = pattern.match(text, position)
-            if match is not None and match.end() > match.start():
-                reached = match.end()
-                yield match.span()
+            if char in by_char and position >= reached:
+                match = by_char[char].match(text, position)
+                if match is not None and match.end() > match.start():
+                    reached = match.end()
+                    yield match.span()
         if self._rest is not None:
             for match in self._rest.finditer(text):
                 if match.end() > match.start():
@@ -86,14 +83,26 @@ def first_chars(pattern: str) -> frozenset[str] | None:
         return None
     char = pattern[i]
     if char.isalnum():
-        return None if pattern[i + 1 : i + 2] in _OPTIONAL else frozenset(char)
-    if char != "(" or pattern.startswith(("(?=", "(?!", "(?<"), i):
+        first: frozenset[str] | None = frozenset(char)
+        end = i
+    elif char != "(" or pattern.startswith(("(?=", "(?!", "(?<"), i):
         return None
-    body = i + 3 if pattern.startswith("(?:", i) else _named_body(pattern, i)
-    end = _group_end(pattern, i)
-    if body is None or end is None or pattern[end + 1 : end + 2] in _OPTIONAL:
-        return None
-    return first_chars(pattern[body:end])
+    else:
+        body = i + 3 if pattern.startswith("(?:", i) else _named_body(pattern, i)
+        group_end = _group_end(pattern, i)
+        if body is None or group_end is None:
+            return None
+        first, end = first_chars(pattern[body:group_end]), group_end
+    if first is None or pattern[end + 1 : end + 2] not in _OPTIONAL:
+        return first
+    # an optional first item ("(?:please )?stop"): what follows it may start the match too
+    rest = pattern[end + 1 :]
+    if rest.startswith("{") and not rest.startswith("{0,"):
+        return first
+    rest = rest[rest.index("}") + 1 :] if rest.startswith("{") else rest[1:]
+    rest = rest[1:] if rest.startswith("?") else rest  # a lazy quantifier
+    following = first_chars(rest)
+    return first | following if following is not None else None
 
 
 def _named_body(pattern: str, i: int) -> int | None:

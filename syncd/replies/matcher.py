@@ -1,4 +1,4 @@
-"""Finding cue phrases in folded text, with negation, footers and opt-out channels.
+"""Finding cue phrases in folded text, with negation, exclusions and opt-out channels.
 
 A cue that a negation governs does not count: "I'm not asking you to remove me" is no opt-out
 and "not interested" is no interest. The negation must sit in the same clause, at most four
@@ -28,12 +28,14 @@ INTENT_CUES: dict[Intent, Cue] = {
     Intent.COMPETITOR: Cue.COMPETITOR,
     Intent.REFERRAL: Cue.REFERRAL,
 }
-OPT_OUT_CUES = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.OPT_OUT_BARE, Cue.ERASURE, Cue.FOOTER)
+# Read in every supported language, enabled or not: a missed opt-out is a legal problem.
+OPT_OUT_CUES = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.OPT_OUT_BARE, Cue.ERASURE, Cue.NOT_A_REQUEST)
 _SPECIFIC = {
     ChannelWord.EMAIL: Channel.EMAIL,
     ChannelWord.PHONE: Channel.PHONE,
     ChannelWord.LINKEDIN: Channel.LINKEDIN,
 }
+_NEGATION_REACH = 80  # characters: comfortably more than four words
 # Where an opt-out's channel words stop: "don't call me, e-mail is fine" is about the phone.
 _CHANNEL_SCOPE_END = re.compile(
     r"[.!?;:,()\n]|\s-+\s|\b(?:but|however|instead|aber|sondern|stattdessen|mais|plutot|pero|"
@@ -106,7 +108,7 @@ class Matcher:
         }
 
     def scan(self, text: Folded, cues: Iterable[Cue] | None = None) -> list[Hit]:
-        """Cue hits in text order, without negated ones and footer wording."""
+        """Cue hits in text order, without negated ones and mentions that are no request."""
         wanted = set(cues) if cues is not None else None
         hits: list[Hit] = []
         for table in self._tables:
@@ -118,19 +120,20 @@ class Matcher:
                     continue
                 language, name = _attribute(table, text.text, start)
                 hits.append(Hit(table.cue, start, end, language, name))
-        footers = [h for h in hits if h.cue is Cue.FOOTER]
-        if footers:
-            hits = [h for h in hits if not _inside_footer(h, footers)]
+        excluded = [h for h in hits if h.cue is Cue.NOT_A_REQUEST]
+        if excluded:
+            hits = [h for h in hits if not _overlaps_exclusion(h, excluded)]
         hits = sorted(set(hits), key=lambda h: (h.start, -h.end, h.cue))
         return hits
 
     def _negated(self, text: Folded, start: int, end: int) -> bool:
-        before = text.text[text.clause_start(start) : start]
+        # a negation reaches four words: a bounded window keeps long clauses linear
+        before = text.text[max(text.clause_start(start), start - _NEGATION_REACH) : start]
         match = self._negated_before.search(before)
         if match and not (self._breakers and self._breakers.search(match.group("gap"))):
             return True
         if self._negated_after is not None:
-            after = text.text[end : text.clause_end(end)]
+            after = text.text[end : min(text.clause_end(end), end + _NEGATION_REACH)]
             return self._negated_after.match(after) is not None
         return False
 
@@ -168,10 +171,10 @@ def _attribute(table: _Table, text: str, start: int) -> tuple[str, tuple[int, in
     return table.by_language[0][0], None
 
 
-def _inside_footer(hit: Hit, footers: list[Hit]) -> bool:
+def _overlaps_exclusion(hit: Hit, excluded: list[Hit]) -> bool:
     if hit.cue not in (Cue.OPT_OUT, Cue.OPT_OUT_BARE):
         return False
-    return any(f.start < hit.end and hit.start < f.end for f in footers)
+    return any(x.start < hit.end and hit.start < x.end for x in excluded)
 
 
 def _tail_pattern(negator_sets: Iterable[tuple[str, ...]]) -> re.Pattern[str]:

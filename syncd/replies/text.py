@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,9 +88,9 @@ class Folded:
 
     def quote(self, start: int, end: int) -> str:
         """The original characters behind the folded span [start, end)."""
-        if self.offsets is None:
-            return self.original[start:end].strip()
-        return self.original[self.offsets[start] : self.offsets[end]].strip()
+        span = (start, end) if self.offsets is None else (self.offsets[start], self.offsets[end])
+        # a sentence-start cue begins at the previous sentence's full stop: not part of it
+        return self.original[span[0] : span[1]].strip().lstrip(".!?,;:").strip().rstrip(".,;:")
 
     def clause_start(self, pos: int) -> int:
         """Where the clause containing folded offset `pos` begins."""
@@ -100,8 +100,8 @@ class Folded:
         return self.separators[i][1] if i >= 0 else 0
 
     def clause_end(self, pos: int) -> int:
-        """Where the clause containing folded offset `pos` ends."""
-        i = bisect_right(self.separators, (pos, len(self.text) + 1))
+        """Where the clause containing folded offset `pos` ends (its separator's start)."""
+        i = bisect_left(self.separators, (pos, -1))
         return self.separators[i][0] if i < len(self.separators) else len(self.text)
 
 
@@ -142,13 +142,6 @@ def fold_pattern(pattern: str) -> str:
         else:
             out.append(_fold_char(char))
     return "".join(out)
-
-
-def compile_folded(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """One alternation of folded patterns, or None when there are none."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fold_pattern(p)})" for p in patterns))
 
 
 def literal_pattern(phrase: str) -> str:

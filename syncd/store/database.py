@@ -64,11 +64,19 @@ def create_db_engine(url: str) -> Engine:
 
 
 def _v1(conn: Connection) -> None:
+    """The first schema (every table as schema.py had it then, without later columns)."""
     schema.metadata.create_all(conn)
 
 
+def _v2(conn: Connection) -> None:
+    """plans.reviewed_on: the day the policy last reviewed a live plan."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("plans")}
+    if "reviewed_on" not in columns:  # a fresh database got it from create_all in step 1
+        conn.execute(sa.text("ALTER TABLE plans ADD COLUMN reviewed_on VARCHAR(10)"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from syncd.store import schema as t
 from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
+from syncd.store.plans import PlanOps
 
 
 class LeaseLost(RuntimeError):
@@ -95,7 +96,7 @@ class Outcome:
     error: str | None = None
 
 
-class Store(OutboxOps):
+class Store(OutboxOps, PlanOps):
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
@@ -349,6 +350,20 @@ class Store(OutboxOps):
             == 0
         ):
             conn.execute(t.prospects.insert(), {"key": key, **snapshot})
+        self._apply_change(conn, shard, key, account_key, decision, context, event.event_id, now)
+
+    def _apply_change(
+        self,
+        conn: Connection,
+        shard: str,
+        key: str,
+        account_key: str | None,
+        decision: Decision,
+        context: dict[str, Any],
+        source: str,
+        now: float,
+    ) -> None:
+        """Suppressions, the plan and its touches, and the audit row of one decision."""
         for channel in decision.suppress:
             exists = conn.execute(
                 sa.select(t.suppressions.c.channel).where(
@@ -362,7 +377,7 @@ class Store(OutboxOps):
                     {
                         "prospect_key": key,
                         "channel": channel.value,
-                        "source": event.event_id,
+                        "source": source,
                         "created_at": now,
                     },
                 )
@@ -390,7 +405,7 @@ class Store(OutboxOps):
                 "kind": "decision",
                 "subject": key,
                 "data": {
-                    "event_id": event.event_id,
+                    "source": source,
                     "outcome": decision.outcome.value,
                     "rules": encode(decision.rules),
                     "plan_id": decision.plan.plan_id if decision.plan else None,
@@ -422,30 +437,37 @@ class Store(OutboxOps):
                 "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
                 "rules": encode(decision.rules),
                 "context": context,
+                # a plan just made needs no review until tomorrow
+                "reviewed_on": datetime.fromtimestamp(now, UTC).date().isoformat(),
             },
         )
-        taken = {
-            r.seq
+        existing = {
+            r.seq: r.state
             for r in conn.execute(
-                sa.select(t.touches.c.seq).where(t.touches.c.plan_id == plan.plan_id)
+                sa.select(t.touches.c.seq, t.touches.c.state).where(
+                    t.touches.c.plan_id == plan.plan_id
+                )
             )
         }
-        rows = [
-            {
-                "plan_id": plan.plan_id,
-                "seq": tc.seq,
+        for tc in plan.touches:
+            row = {
                 "shard": shard,
-                "prospect_key": (tc.target or plan.prospect).key,
+                "prospect_key": plan.prospect.key,
                 "account_key": account_key,
                 "due": tc.due.isoformat(),
                 "state": "planned",
                 "touch": encode(tc),
+                "note": None,
             }
-            for tc in plan.touches
-            if tc.seq not in taken
-        ]
-        if rows:
-            conn.execute(t.touches.insert(), rows)
+            state = existing.get(tc.seq)
+            if state is None:
+                conn.execute(t.touches.insert(), {"plan_id": plan.plan_id, "seq": tc.seq, **row})
+            elif state != "materialised":  # a revision carries it over: plan it again
+                conn.execute(
+                    t.touches.update()
+                    .where((t.touches.c.plan_id == plan.plan_id) & (t.touches.c.seq == tc.seq))
+                    .values(**row)
+                )
 
     def _cancel_channels(self, conn: Connection, key: str, channels: set[str], now: float) -> None:
         for row in conn.execute(

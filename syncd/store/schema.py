@@ -74,6 +74,7 @@ plans = sa.Table(
     sa.Column("rules", sa.JSON, nullable=False),
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
+    sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
 )
 
 touches = sa.Table(

@@ -19,7 +19,7 @@ from email.message import Message
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -183,7 +183,9 @@ class FakeHTTPServer:
         server = ThreadingHTTPServer((self._host, self._port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-http", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(self.POLL_S,), name="fake-http", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -192,6 +194,9 @@ class FakeHTTPServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    # serve_forever polls for shutdown this often: short, so stopping a fake is quick
+    POLL_S = 0.05
 
     def __enter__(self) -> FakeHTTPServer:
         return self.start()
@@ -256,6 +261,7 @@ class FakeHTTPServer:
 def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small responses must not wait for a delayed ACK
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .requests
             return
@@ -264,28 +270,29 @@ def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            req = Request(self.command, parts.path, parse_qs(parts.query), self.headers, body)
+            req = Request(
+                self.command, unquote(parts.path), parse_qs(parts.query), self.headers, body
+            )
             try:
                 resp = fake.handle(req)
             except Exception as exc:  # a bug in a fake must show as a 500, not a hang
                 resp = Response(500, {"message": f"fake server error: {exc!r}"})
-            status = 0
+            status = 0 if resp is None else resp.status
+            with fake.lock:  # logged before answering: a client never sees an unlogged reply
+                fake.requests.append(LoggedRequest(req.method, req.path, status, time.time()))
             if resp is None:
                 self.close_connection = True
-            else:
-                status = resp.status
-                fake.decorate(req, resp)
-                payload = resp.encode()
-                self.send_response(resp.status)
-                if payload or resp.status not in (204, 304):
-                    self.send_header("Content-Type", resp.content_type)
-                for name, value in resp.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            with fake.lock:
-                fake.requests.append(LoggedRequest(req.method, req.path, status, time.time()))
+                return
+            fake.decorate(req, resp)
+            payload = resp.encode()
+            self.send_response(resp.status)
+            if payload or resp.status not in (204, 304):
+                self.send_header("Content-Type", resp.content_type)
+            for name, value in resp.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
 

@@ -13,7 +13,17 @@ import pytest
 from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
 from syncd.connectors import Connector, FatalSyncError
 from syncd.engine import Engine
-from syncd.model import Channel, Intent, RejectionEvent, ReplyInfo, SourceKind, WriteKind
+from syncd.model import (
+    Channel,
+    Intent,
+    ReasonKind,
+    RejectionEvent,
+    ReplyInfo,
+    SourceKind,
+    TaskChannel,
+    WriteKind,
+)
+from syncd.policy.config import IcpConfig, PolicyConfig, Release
 from syncd.store import LeaseLost, Store
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
 from syncd.testing.plugin import FakeSettings
@@ -39,11 +49,13 @@ class World:
     directory: FakeDirectory = field(default_factory=FakeDirectory)
     sink: FakeSink = field(default_factory=FakeSink)
 
-    def engine(self, *, dry_run: bool = False, owner: str = "me") -> Engine:
+    def engine(
+        self, *, dry_run: bool = False, owner: str = "me", policy: PolicyConfig | None = None
+    ) -> Engine:
         shard = ShardConfig(type="fake")
         config = LoadedConfig(
             Path("test.toml"),
-            SyncdConfig(shards={"crm": shard}),
+            SyncdConfig(shards={"crm": shard}, policy=policy or PolicyConfig()),
             {"crm": Shard("crm", shard, FakeSettings(events_file="-", remote_db="-"))},
         )
         conn = Connector(source=self.source, directory=self.directory, sink=self.sink)
@@ -125,8 +137,9 @@ def test_opted_out_channel_is_never_written(world: World) -> None:
     world.add(rejection(1, opted_out=frozenset({Channel.EMAIL})))
     summary = world.engine().cycle("crm")
     assert summary.decisions == Counter(nurture=1)
-    assert world.sink.writes == []
-    assert world.store.next_due("crm")[0][2] == "callback"
+    assert all(w.channel is not TaskChannel.EMAIL for w in world.sink.writes)
+    assert all(w.write is not WriteKind.DRAFT for w in world.sink.writes)
+    assert "callback" in [kind for _, _, kind in world.store.next_due("crm", limit=50)]
 
 
 def test_opt_out_arriving_after_materialisation_cancels_at_write_time(world: World) -> None:
@@ -267,3 +280,52 @@ def _cursor():  # type: ignore[no-untyped-def]
     from syncd.model import Cursor
 
     return Cursor(NOW.isoformat(), frozenset({"gm:msg:1"}))
+
+
+def test_daily_review_starts_the_next_cycle_after_an_unanswered_callback(world: World) -> None:
+    """Once the call-back date passes without a new no, the review plans the next round."""
+    event = rejection(1)
+    world.add(event)
+    world.engine().cycle("crm")
+    plan_before = world.store.history([event.prospect.ref.key])[event.prospect.ref.key].plan
+    assert plan_before is not None and plan_before.callback_on is not None
+    world.clock.now = datetime.combine(plan_before.callback_on, NOW.timetz()) + timedelta(days=10)
+    summary = world.engine().cycle("crm")
+    assert sum(summary.reviews.values()) == 1
+    plan = world.store.history([event.prospect.ref.key])[event.prospect.ref.key].plan
+    assert plan is not None and plan.callback_on is not None
+    assert plan.callback_on > world.clock.now.date()
+
+
+def test_review_ends_the_plan_when_the_account_no_longer_fits(world: World) -> None:
+    """An account that shrank out of the profile stops being nurtured at the next review."""
+    policy = PolicyConfig(icp=IcpConfig(min_employees=50))
+    event = rejection(1, employees=200)
+    world.add(event)
+    world.engine(policy=policy).cycle("crm")
+    world.directory.people[event.prospect.ref] = person(1, employees=10)
+    world.clock.now = NOW + timedelta(days=1)
+    summary = world.engine(policy=policy).cycle("crm")
+    assert summary.reviews == Counter(not_a_fit=1)
+    assert world.store.history([event.prospect.ref.key])[event.prospect.ref.key].plan is None
+    assert world.store.next_due("crm", limit=100) == []
+
+
+def test_a_release_configured_later_reaches_nurtured_prospects(world: World) -> None:
+    """A product release that answers a prospect's no adds a "we improved" touch at review."""
+    event = RejectionEvent(
+        **{
+            **{f: getattr(rejection(1), f) for f in RejectionEvent.__dataclass_fields__},
+            "reason_raw": "Missing feature",
+        }
+    )
+    world.add(event)
+    world.engine().cycle("crm")
+    release = Release(
+        date=(NOW + timedelta(days=20)).date(), title="Bulk edit", reasons=[ReasonKind.PRODUCT_GAP]
+    )
+    world.clock.now = NOW + timedelta(days=1)
+    summary = world.engine(policy=PolicyConfig(releases=[release])).cycle("crm")
+    assert sum(summary.reviews.values()) == 1
+    kinds = [kind for _, _, kind in world.store.next_due("crm", limit=100)]
+    assert "release" in kinds

@@ -101,3 +101,23 @@ def test_events_survive_the_store_codec(
         }
     )
     assert decode(RejectionEvent, encode(event)) == event
+
+
+def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
+    """A database from before plan reviews gains the column, keeping its rows."""
+    engine = create_db_engine(store_url)
+    migrate(engine)
+    with engine.begin() as conn:  # turn it back into what version 1 created
+        conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO plans (plan_id, prospect_key, shard, generation, status, created_at,"
+                " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
+            )
+        )
+    assert migrate(engine) == [2]
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
+    assert tuple(row) == ("p#1", None)
+    engine.dispose()

@@ -24,7 +24,8 @@ class Cue(StrEnum):
     OPT_OUT_FIRM = "opt_out_firm"  # already negative ("don't call me"): never cancelled
     OPT_OUT_BARE = "opt_out_bare"  # a bare word ("unsubscribe") that machine footers use too
     ERASURE = "erasure"  # delete my data / GDPR objection: every channel
-    FOOTER = "footer"  # newsletter footer wording, which is not a request
+    # mentions removal without asking for it: newsletter footers, "remove me from the cc"
+    NOT_A_REQUEST = "not_a_request"
     HOSTILE = "hostile"
     NOT_INTERESTED = "not_interested"
     NOT_NOW = "not_now"
@@ -42,7 +43,6 @@ NEGATABLE: frozenset[Cue] = frozenset(
         Cue.OPT_OUT,
         Cue.OPT_OUT_BARE,
         Cue.ERASURE,
-        Cue.NOT_NOW,
         Cue.INTERESTED,
         Cue.COMPETITOR,
         Cue.COMPETITOR_NAMED,
@@ -61,9 +61,12 @@ class ChannelWord(StrEnum):
 
 
 NAME = r"(?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,3})"
+# A name that starts a sentence: no full stop inside, except a domain's ("Monday.com").
+SUBJECT_NAME = r"(?P<name>[\w&+'/-]+(?:\.[a-z]{2,4})?(?: [\w&+'/-]+(?:\.[a-z]{2,4})?){0,2})"
 
 MACROS: dict[str, str] = {
     "name": NAME,
+    "subject_name": SUBJECT_NAME,
     "dont": r"(?:don'?t|do not|dont)",
     "email": r"(?:e-?mails?|mails?)",
     "weekday_en": (

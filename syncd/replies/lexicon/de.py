@@ -24,6 +24,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:kontaktaufnahmen?|anrufe|e-?mails|werbung|zusendungen) (?:bitte |künftig )?(?:einstellen|unterlassen)\b",
         r"\b(?:das ist|ist|reiner|purer|ihr) spam\b",
         r"\bals spam (?:markiert|melden|gemeldet|markieren)\b",
+        r"\baus (?:dem|ihrem|diesem|allen|ihren) \w*(?:verteiler|liste|newsletter)\w* (?:nehmen|streichen|entfernen|löschen|austragen)\b",
+        r"\bnichts mehr von (?:ihnen|euch|dir) (?:hören|lesen|bekommen)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\bkeine (?:weiteren |weitere |erneuten |neuen )?(?:e-?mails|mails|nachrichten|anrufe|kontaktaufnahmen?|werbung|newsletter|zusendungen|kontakte|werbe-?mails|angebote|kaltakquise) mehr\b",
@@ -46,12 +48,15 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\blöschen sie (?:bitte |umgehend |sofort )?(?:alle )?(?:meine|unsere) (?:personenbezogenen |persönlichen )?(?:daten|kontaktdaten|angaben|informationen)\b",
         r"\b(?:meine|unsere) (?:personenbezogenen |persönlichen )?(?:daten|kontaktdaten) (?:\w+ ){0,3}(?:löschen|entfernen)\b",
-        r"\b(?:widerspreche|widersprechen|widerspruch gegen|werbewiderspruch)\b",
+        r"\bwiderspr\w*\b.{0,60}\b(?:daten|werbung|verarbeitung|nutzung|speicherung|kontakt\w*|e-?mails?|ansprache)",
+        r"\bwerbewiderspruch\b",
         r"\b(?:art\.?|artikel) ?(?:17|21) (?:dsgvo|ds-gvo|gdpr)\b",
-        r"\bdsgvo\b.{0,60}\b(?:lösch|widersp)",
+        r"\bdsgvo\b.{0,60}\b(?:lösche|widerspreche)\b",
         r"\brecht auf (?:löschung|vergessenwerden|widerspruch)\b",
+        r"\blöschung (?:meiner|unserer|der) (?:\w+ )?(?:daten|kontaktdaten|adresse|e-?mail-?adresse)\b",
+        r"\b(?:meine|unsere) (?:daten|adresse|e-?mail-?adresse|nummer|telefonnummer|kontaktdaten)\b[\s\S]{0,80}?\b(?:löschen|entfernen|streichen)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bwenn sie (?:\w+ ){0,5}nicht (?:mehr )?(?:erhalten|empfangen|bekommen) (?:möchten|wollen)",
         r"\bklicken sie hier,? um sich abzumelden\b",
         r"\bhier abmelden\b",
@@ -91,6 +96,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bwir verzichten\b",
         r"\bkommt (?:für uns )?nicht in frage\b",
         r"\b(?:sind|wir sind) (?:viel )?zu klein\b",
+        r"\bnichts für (?:uns|mich)\b",
+        r"\baber nein\b(?=\s*(?:[.!,]|\Z))",
+        r"\b(?:für uns kein thema|kein thema für uns)\b",
     ),
     Cue.NOT_NOW: (
         r"\b(?:derzeit|momentan|aktuell|zurzeit|zur zeit|im moment|gerade|jetzt|dieses jahr|in diesem jahr|vorerst|noch) (?:\w+ ){0,3}(?:nicht|kein\w*)\b",
@@ -105,6 +113,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bin zukunft\b",
         r"\bvielleicht (?:später|nächstes|im|in|nach)\b",
         r"\bwieder (?:auf (?:mich|uns) zu|melden|kontaktieren)\b",
+        r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?,\n]\s*)(?:ja|gerne|gern|klar|sehr gerne|natürlich|selbstverständlich)\b(?!,? (?:nicht|aber))",
@@ -119,6 +128,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bmehr (?:erfahren|informationen|infos|details)\b",
         r"\bwann (?:haben sie|hätten sie|passt es|passt ihnen)\b",
         r"\b(?:passt|geht) (?:ihnen |es )?(?:<<weekday_de>>|morgen|nächste woche)\b",
+        r"\b(?:ich|wir) (?:würde|würden|hätte|hätten) gerne?\b",
+        r"\b(?:können|könnten) wir (?:\w+ ){0,3}(?:telefonieren|sprechen|reden|treffen|einen termin)\b",
+        r"\berzählen sie (?:mir |uns )?mehr\b",
+        r"(?:\A|[.!?\n]\s*)(?:sehr |durchaus )?interessant\b",
     ),
     Cue.COMPETITOR: (
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
@@ -127,6 +140,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\blaufenden? vertrag\b",
         r"\bvertrag (?:verlängert|unterschrieben|abgeschlossen)\b",
         r"\b(?:haben|sind) (?:bereits|schon) (?:einen?|mit einem) (?:anbieter|dienstleister|partner|lieferanten)\b",
+        r"\bbleiben (?:bei|mit) (?:unserem|unserer|dem|der) (?:aktuellen |bisherigen |jetzigen )?(?:anbieter|dienstleister|lieferanten|partner)\b",
+        r"\b(?:eine?n?|die) andere[nr]? (?:software|lösung|tool|system|plattform)\b",
     ),
     Cue.COMPETITOR_NAMED: (
         r"\bfür <<name>> entschieden\b",
@@ -134,6 +149,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:nutzen|verwenden|benutzen|setzen) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*<<name>>",
         r"\bmit <<name>> (?:unterschrieben|abgeschlossen|entschieden)\b",
         r"\bhaben (?:uns )?(?:bereits |schon )?<<name>> (?:gewählt|ausgewählt|gekauft|eingeführt|implementiert)\b",
+        r"\bbleiben (?:bei|mit) <<name>>",
     ),
     Cue.REFERRAL: (
         r"\bnicht (?:der|die) (?:richtige[nr]?|zuständige[nr]?) (?:ansprechpartner(?:in)?|person|kontakt)\b",
@@ -145,6 +161,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bhat (?:das unternehmen|uns|die firma) verlassen\b",
         r"\b(?:in (?:rente|pension)|im ruhestand)\b",
         r"\bansprechpartner(?:in)? (?:ist|für|wäre)\b",
+        r"\bfalsche[nr]? (?:ansprechpartner(?:in)?|person|kontakt|adresse)\b",
     ),
     Cue.GATEKEEPER: (
         r"\b(?:leite|gebe) (?:ihre|die|diese|ihr) (?:\w+ )?(?:e-?mail|nachricht|anfrage|informationen|angebot) (?:gerne |an \S+ )*weiter\b",
@@ -203,6 +220,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bbelästig\w*",
         r"\bkommunikation\b",
         r"\bwidersp\w*",
+        r"\bhören\b",
     ),
 }
 
@@ -337,7 +355,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>nach)|im|ab|bis|vor|ca\.?|etwa|um)\s+(?:(?P<part><<PART>>)\s+)?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<part><<PART>>)\s+(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?:(?P<after>nach dem|nach)|im|ab|bis zum|zum|bis)\s+(?:nächsten\s+|kommenden\s+)?(?P<season><<SEASON>>)\b",
-        r"\b(?:im\s+|ab\s+dem\s+|ab\s+)?(?P<qord><<ORD>>)\.?\s+quartal\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>nach dem)\s+|im\s+|ab\s+dem\s+|ab\s+)?(?P<qord><<ORD>>)\.?\s+quartal\b(?:\s+(?P<year>20\d\d))?",
         r"\bq(?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:zum |am |gegen )?(?:jahresende|ende des jahres|ende dieses jahres))\b",
         r"\b(?P<newyear>im neuen jahr|nach (?:dem )?neujahr|nach dem jahreswechsel|anfang des (?:neuen|kommenden) jahres)\b",
@@ -345,6 +363,7 @@ LEXICON = Lexicon(
         r"\bnach (?:den |der |dem )?(?P<summer>sommerferien|sommerpause|sommerurlaub)\b",
         r"\bnach (?:den )?(?P<holidays>ferien)\b",
         r"\b(?:nächsten|kommenden)\s+(?P<weekday><<WEEKDAY>>)\b",
+        r"\b(?:(?P<after>nach)|ab|bis|vor|im jahr|anfang|in)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"bis(?: einschließlich| einschl\.?| inkl\.?| zum| zur)?",

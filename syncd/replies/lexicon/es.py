@@ -19,6 +19,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcancel(?:ar|en|e) (?:mi )?suscripción\b",
         r"\b(?:esto es|es) spam\b",
         r"\b(?:déjenme|déjame|dejadme|déjennos) en paz\b",
+        r"\b(?:eliminar|borrar|quitar|eliminen|borren|quiten) mi (?:correo|dirección|email|e-mail|número|nombre|contacto)\b",
+        r"\bbasta de (?:correos|e-?mails|mensajes|llamadas)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\bno (?:me|nos) (?:vuelvan|vuelva|vuelvas) a (?:contactar|escribir|llamar|enviar|mandar|molestar)\b",
@@ -26,6 +28,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno (?:quiero|deseo|queremos|deseamos) (?:recibir|que me (?:escriban|llamen|contacten|envíen|manden)|ser contactad\w*|más (?:correos|mensajes|llamadas))\b",
         r"\bno más (?:correos|emails|e-mails|mensajes|llamadas|comunicaciones)\b",
         r"\bnunca (?:me )?(?:suscribí|registré|inscribí|di mi consentimiento)\b",
+        r"\bno (?:contactarme|escribirme|llamarme|enviarme|molestarme|contactarnos|escribirnos|llamarnos)\b",
     ),
     Cue.OPT_OUT_BARE: (
         r"\A\W*(?:baja|stop)\W*\Z",
@@ -36,10 +39,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\b(?:borren|borre|borrad|eliminen|elimine|supriman|suprima|borrar|eliminar|suprimir) (?:todos )?(?:mis|nuestros) datos\b",
         r"\bderecho (?:de|a la) (?:oposición|supresión|cancelación|olvido)\b",
-        r"\bme opongo\b",
-        r"\b(?:rgpd|lopd|lopdgdd)\b.{0,60}\b(?:borr|elimin|supr|opo)",
+        r"\bme opongo (?:a|al) (?:\w+ ){0,3}(?:tratamiento|uso|datos|envío|envio)\b",
+        r"\b(?:rgpd|lopd|lopdgdd)\b.{0,60}\b(?:borren|eliminen|supriman|me opongo)\b",
+        r"\b(?:solicito|pido|quiero|exijo) (?:la )?(?:baja|supresión|eliminación|cancelación) de (?:mis|nuestros) datos\b",
+        r"\bmis datos\b[\s\S]{0,80}?\b(?:bórrenlos|elimínenlos|bórralos|elimínalos|bórrelos|elimínelos)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bpara (?:darse|darte|dar) de baja\b",
         r"\bhaga clic aquí\b",
         r"\bsi (?:no )?desea (?:dejar de recibir|darse de baja)\b",
@@ -68,6 +73,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno (?:encaja|aplica|procede)\b",
         r"\bsin interés\b",
         r"\bsomos (?:muy |demasiado )pequeños\b",
+        r"\bpero no\b(?=\s*(?:[.!,]|\Z))",
+        r"\bno es para mí\b",
+        r"\bcontentos con (?:nuestra|nuestro) (?:solución|sistema|herramienta|software)\b",
     ),
     Cue.NOT_NOW: (
         r"\b(?:ahora|por ahora|de momento|por el momento|en este momento|este año|todavía|aún|actualmente) (?:\w+ ){0,2}no\b",
@@ -77,12 +85,14 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno es (?:un )?buen momento\b",
         r"\bmal momento\b",
         r"\b(?:vuelva|vuelve|vuelvan|volvamos) a (?:contactar|escribir|llamar|hablar)\w*",
-        r"\b(?:contácte|contacta|contacten|escríba|escribe|escriban|llame|llama|llamen)(?:me|nos) (?:en|dentro de|después de|a partir de|el|la|el próximo|más adelante)\b",
+        r"\b(?:contácte|contacta|contacten|escríba|escribe|escriban|llame|llama|llamen)(?:me|nos) (?:dentro de|después de|a partir de|más adelante)\b",
         r"\bsin presupuesto\b",
         r"\bno (?:tenemos|hay) presupuesto\b",
         r"\bpresupuesto (?:está )?(?:congelado|agotado|cerrado)\b",
         r"\b(?:muy|demasiado) ocupad\w*",
         r"\b(?:tal vez|quizás?) (?:más adelante|el próximo|el año que viene|en|después)\b",
+        r"\bno es el momento\b",
+        r"\botras prioridades\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?\n]\s*)sí\s*[,.!]",
@@ -97,6 +107,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:llámeme|llámame|llámenme|llámenos)\b",
         r"\b(?:cuánto cuesta|cuál es el precio)\b",
         r"\bmás información\b",
+        r"\b(?:me|nos) gustaría (?:ver|saber|conocer|recibir|hablar|tener|agendar|una demo)\b",
+        r"\bme parece (?:muy )?(?:interesante|bien|buena idea)\b",
+        r"\bcuándo (?:podemos|podríamos) (?:hablar|reunirnos|vernos)\b",
     ),
     Cue.COMPETITOR: (
         r"\bcompetencia\b",
@@ -105,6 +118,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bproveedor actual\b",
         r"\bcontrato (?:vigente|firmado|renovado)\b",
         r"\brenovamos (?:el|nuestro) contrato\b",
+        r"\bya (?:tenemos|contamos con) (?:un )?proveedor\b",
     ),
     Cue.COMPETITOR_NAMED: (
         r"\b(?:trabajamos|trabajo) (?:ya |desde hace \w+ \w+ )?con <<name>>",
@@ -118,7 +132,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:póngase|ponte|pónganse) en contacto con\b",
         r"\b(?:contacte|contacta|hable|habla|escriba|escribe) (?:con|a) (?:mi|nuestro|nuestra|el|la|\S+@)",
         r"\b(?:se encarga|es (?:el|la) (?:encargad[oa]|responsable)|está a cargo)\b",
-        r"\bya no (?:trabaja|está) (?:en|con)\b",
+        r"\bya no (?:trabaja|trabajo|está|estoy) (?:en|con)\b",
         r"\b(?:dejó|ha dejado) la empresa\b",
         r"\bse (?:ha )?jubiló\b",
         r"\bestá jubilad[oa]\b",
@@ -294,7 +308,7 @@ LEXICON = Lexicon(
         r"\b(?P<vague>(?:el )?próximo (?:año fiscal|ejercicio)|la próxima renovación)\b",
         r"\b(?:(?P<after>después de)|en|a partir de|desde|hasta|para|hacia|antes de|(?:a )?(?P<part><<PART>>)\s+de)\s+(?P<month><<MONTH>>)\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
         r"\b(?:(?P<after>después del?)|en|para|hasta|la próxima|el próximo|este|esta)\s+(?P<season><<SEASON>>)\b",
-        r"\b(?:el\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>después del)\s+|el\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?:de\s+)?(?P<year>20\d\d))?",
         r"\bq(?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:a )?(?:finales|final|fin) (?:de|del) (?:este )?año)\b",
         r"\b(?P<newyear>año nuevo|principios de año|inicio de año)\b",
@@ -302,6 +316,7 @@ LEXICON = Lexicon(
         r"\bdespués (?:de|del) (?:las |la |el )?(?P<summer>vacaciones de verano)\b",
         r"\bdespués de (?:las )?(?P<holidays>vacaciones)\b",
         r"\b(?:el )?(?:próximo )?(?P<weekday><<WEEKDAY>>)\s+(?:que viene|próximo)\b",
+        r"\b(?:(?P<after>después de)|en|a partir de|desde|hasta|antes de|principios de)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"hasta(?: el)?",

@@ -23,6 +23,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\blaissez[- ](?:moi|nous) tranquilles?\b",
         r"\bfoutez[- ](?:moi|nous) la paix\b",
         r"\blaissez[- ](?:moi|nous) en paix\b",
+        r"\b(?:retirez|supprimez|enlevez|effacez|rayez) (?:mon (?:adresse|e-?mail|nom|numéro|contact)|mes coordonnées|cette adresse)\b",
+        r"\b(?:cesser|arrêter|stopper) (?:vos|les|ces) (?:e-?mails|mails|messages|appels|relances|sollicitations|envois)\b",
+        r"\bstop (?:aux|à vos|à ces) (?:e-?mails|mails|messages|appels|sollicitations|relances)\b",
+        r"\b(?:cessez|cesser|arrêtez|arrêter) (?:tout|toute|tous|toutes) (?:contacts?|envois?|communications?|sollicitations?)\b",
     ),
     Cue.OPT_OUT_FIRM: (
         r"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b",
@@ -31,6 +35,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:plus|aucun|aucune) (?:de |d')(?:e-?mails?|mails?|messages?|appels?|sollicitations?|courriels?|relances?)\b",
         r"\bje ne (?:me )?suis jamais inscrit\w*",
         r"\bsans mon consentement\b",
+        r"\bne (?:veux|souhaite|désire) plus entendre parler de vous\b",
     ),
     Cue.OPT_OUT_BARE: (
         r"\bdésabonn\w*",
@@ -40,11 +45,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.ERASURE: (
         r"\b(?:supprimez|effacez|supprimer|effacer) (?:toutes )?(?:mes|nos) (?:données|coordonnées|informations)(?: personnelles)?\b",
         r"\bdroit (?:d'opposition|à l'effacement|à l'oubli|d'effacement)\b",
-        r"\bje m'oppose\b",
+        r"\bje m'oppose (?:à|au|aux) (?:\w+ ){0,3}(?:traitement|utilisation|données|prospection|démarchage|sollicitations?)\b",
         r"\b(?:article|art\.?) ?(?:17|21) (?:du )?rgpd\b",
-        r"\brgpd\b.{0,60}\b(?:suppr|effac|oppos)",
+        r"\brgpd\b.{0,60}\b(?:supprimez|effacez|je m'oppose)\b",
+        r"\bmes (?:données|coordonnées|adresse|numéro|informations)\b[\s\S]{0,80}?\b(?:supprimez|effacez|retirez)[- ](?:les|la|le)\b",
     ),
-    Cue.FOOTER: (
+    Cue.NOT_A_REQUEST: (
         r"\bpour (?:vous )?(?:désabonner|désinscrire)\b",
         r"\bcliquez ici pour\b",
         r"\bse désinscrire\b",
@@ -79,6 +85,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\btrop petit\w*",
         r"\bpas (?:de |d')intérêt\b",
         r"\bne (?:sommes|suis) pas (?:à la recherche|preneur|preneurs)\b",
+        r"\bmais non\b(?=\s*(?:[.!,]|\Z))",
     ),
     Cue.NOT_NOW: (
         r"\bpas (?:pour le moment|maintenant|en ce moment|actuellement|pour l'instant|cette année|tout de suite|encore|dans l'immédiat)\b",
@@ -93,6 +100,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:dans le futur|à l'avenir|ultérieurement)\b",
         r"\b(?:peut-être|peut être) (?:plus tard|l'année prochaine|dans|en|après)\b",
         r"\b(?:reparlons[- ]en|on en reparle|nous en reparlerons)\b",
+        r"\b(?:d'autres|autres) priorités\b",
     ),
     Cue.INTERESTED: (
         r"(?:\A|[.!?,\n]\s*)(?:oui|volontiers|avec plaisir|bien sûr|d'accord|tout à fait)\b(?!,? (?:mais|pas))",
@@ -107,6 +115,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\ben savoir plus\b",
         r"\b(?:combien (?:ça|cela) coûte|quel(?:s)? (?:est|sont) (?:le|les|vos) (?:prix|tarifs?))\b",
         r"\b(?:disponible|dispo) (?:<<weekday_fr>>|demain|la semaine prochaine)\b",
+        r"\b(?:j'aimerais|je voudrais|nous aimerions|nous voudrions) (?:bien )?(?:voir|en savoir|recevoir|avoir|échanger|discuter|une démo|un devis)\b",
+        r"\bje veux bien\b",
+        r"\bquand (?:êtes-vous|seriez-vous|êtes vous|seriez vous) disponible",
     ),
     Cue.COMPETITOR: (
         r"\bconcurren\w*",
@@ -132,6 +143,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bne travaille plus\b",
         r"\ba quitté (?:l'entreprise|la société|nos effectifs|\w+)\b",
         r"\bà la retraite\b",
+        r"\b(?:je ne suis plus|ne suis plus|n'est plus) (?:en charge|responsable|chargée?)\b",
     ),
     Cue.GATEKEEPER: (
         r"\b(?:je (?:transmets|transfère|fais suivre)|transmettrai|ferai suivre|j'ai transmis|j'ai transféré)\b",
@@ -188,6 +200,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bopposition\b",
         r"\bharcel\w*",
         r"\bdérangez\b",
+        r"\bentendre parler\b",
     ),
 }
 
@@ -309,7 +322,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>après)|en|dès|à partir d[e']|courant|vers|jusqu'en|avant|pour|au mois d[e'])\s*(?:(?P<part><<PART>>)[- ](?:de |d')?)?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<part><<PART>>)[- ](?:de |d')?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?:au |à l'|en |cet |ce |dès l'|(?P<after>après) (?:le |l'))(?P<season><<SEASON>>)(?:\s+prochain)?\b",
-        r"\b(?:au |le |du )?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>après le) |au |le |du )?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?P<year>20\d\d))?",
         r"\b[qt](?P<q>[1-4])\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?P<yearend>(?:d'ici |à la |en )?fin (?:d'année|de l'année|de cette année))\b",
         r"\b(?P<newyear>(?:après le |au )?nouvel an|en début d'année|début d'année)\b",
@@ -317,6 +330,7 @@ LEXICON = Lexicon(
         r"\b(?:après (?:l'|les |la )?|à la )(?P<summer>été|vacances d'été|rentrée|grandes vacances)\b",
         r"\baprès les (?P<holidays>vacances)\b",
         r"\b(?P<weekday><<WEEKDAY>>)\s+prochain\b",
+        r"\b(?:(?P<after>après)|en|à partir de|dès|avant|début)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(
         r"jusqu'(?:au|à|a)",

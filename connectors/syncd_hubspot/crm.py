@@ -1,0 +1,162 @@
+"""Batched CRM reads shared by the source, the directory and the sink.
+
+Everything here reads many records per call: objects 100 a call (the batch limit), and
+associations 1,000 a call (v4 batch read). Typed client models are turned into plain
+`(id, properties)` pairs at once, so nothing above this module touches a vendor model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from syncd_hubspot.client import HubSpotApi
+
+OBJECT_BATCH = 100
+ASSOCIATION_BATCH = 1000
+# Search bodies may not exceed 3,000 characters, and IN takes at most 100 values: leave room
+# for the rest of the request.
+IN_VALUES_BUDGET = 2200
+IN_VALUES_MAX = 100
+
+# Where each object type lives in the client; tasks sit under crm.objects.
+API_ROOT = {
+    "contacts": "crm.contacts",
+    "companies": "crm.companies",
+    "deals": "crm.deals",
+    "tasks": "crm.objects.tasks",
+}
+
+T = TypeVar("T")
+Props = dict[str, str | None]
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Distinct values, first-seen order."""
+    return list(dict.fromkeys(items))
+
+
+def in_filter_chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """Split values for IN filters so that each search body stays within HubSpot's limits."""
+    chunk: list[str] = []
+    size = 0
+    for value in unique(values):
+        cost = len(json.dumps(value)) + 1
+        if chunk and (size + cost > IN_VALUES_BUDGET or len(chunk) >= IN_VALUES_MAX):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(value)
+        size += cost
+    if chunk:
+        yield chunk
+
+
+@dataclass(frozen=True)
+class Stage:
+    pipeline_id: str
+    stage_id: str
+    label: str
+    closed: bool
+    lost: bool  # closed with probability 0
+
+
+class Crm:
+    def __init__(self, api: HubSpotApi):
+        self.api = api
+
+    def batch_read(
+        self, object_type: str, ids: Iterable[str], properties: Sequence[str]
+    ) -> dict[str, Props]:
+        """Properties of these records (missing ones are simply absent), 100 a call."""
+        wanted = unique(i for i in ids if i)
+        out: dict[str, Props] = {}
+        for chunk in chunked(wanted, OBJECT_BATCH):
+            body = {"properties": list(properties), "inputs": [{"id": i} for i in chunk]}
+            answer = self.api.read(
+                f"{object_type}.batch_read", f"{API_ROOT[object_type]}.batch_api", "read", body
+            )
+            for record in answer.get("results") or []:
+                out[str(record["id"])] = dict(record.get("properties") or {})
+        return out
+
+    def associations(
+        self, from_type: str, to_type: str, ids: Iterable[str]
+    ) -> dict[str, list[str]]:
+        """Associated record ids per source id, in the portal's order, 1,000 ids a call."""
+        wanted = unique(i for i in ids if i)
+        out: dict[str, list[str]] = {}
+        for chunk in chunked(wanted, ASSOCIATION_BATCH):
+            body = {"inputs": [{"id": i} for i in chunk]}
+            answer = self.api.read(
+                f"associations.{from_type}.{to_type}",
+                "crm.associations.v4.batch_api",
+                "get_page",
+                from_type,
+                to_type,
+                body,
+            )
+            for item in answer.get("results") or []:
+                linked = [str(t["toObjectId"]) for t in item.get("to") or []]
+                out[str(item["from"]["id"])] = unique(linked)
+        return out
+
+    def search(
+        self, object_type: str, body: dict[str, Any]
+    ) -> tuple[list[tuple[str, Props]], str | None]:
+        """One search page: (id, properties) pairs and the `after` of the next page."""
+        answer = self.api.search(
+            f"{object_type}.search", f"{API_ROOT[object_type]}.search_api", body
+        )
+        rows = [
+            (str(r["id"]), dict(r.get("properties") or {})) for r in answer.get("results") or []
+        ]
+        after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+        return rows, (str(after) if after is not None else None)
+
+    def deal_stages(self) -> list[Stage]:
+        """Every deal stage of every pipeline, with closed / lost read from its metadata."""
+        answer = self.api.read("pipelines.deals", "crm.pipelines.pipelines_api", "get_all", "deals")
+        stages = []
+        for pipeline in answer.get("results") or []:
+            for stage in pipeline.get("stages") or []:
+                meta = stage.get("metadata") or {}
+                closed = str(meta.get("isClosed", "")).lower() == "true"
+                try:
+                    probability = float(meta.get("probability", "nan"))
+                except ValueError:
+                    probability = float("nan")
+                stages.append(
+                    Stage(
+                        str(pipeline["id"]),
+                        str(stage["id"]),
+                        str(stage.get("label", "")),
+                        closed,
+                        closed and probability == 0.0,
+                    )
+                )
+        return stages
+
+    def search_all(
+        self, object_type: str, filters: list[dict[str, Any]], properties: Sequence[str]
+    ) -> Iterator[tuple[str, Props]]:
+        """Every match of a small look-up query (well under the 10,000 cap), 200 a page."""
+        after: str | None = None
+        while True:
+            body: dict[str, Any] = {
+                "filterGroups": [{"filters": filters}],
+                "properties": list(properties),
+                "limit": 200,
+            }
+            if after is not None:
+                body["after"] = after
+            rows, after = self.search(object_type, body)
+            yield from rows
+            if after is None:
+                return

@@ -1,0 +1,276 @@
+"""Closed-lost deals and rejected contacts, read incrementally through CRM search.
+
+Two scans run side by side and are merged in (position, event id) order: deals whose stage is
+a closed-lost stage of any pipeline (discovered from the pipelines API: closed, probability 0),
+and contacts whose `hs_lead_status` the config maps to a rejection. Each page of hits is then
+completed in batches: associations (deal -> contacts, deal -> company), contacts and
+companies read 100 a call, never one call per deal.
+
+The cursor is the modification timestamp. Records reach search some time after they change,
+so each read starts `lookback_s` before the cursor and the cursor's `boundary_ids` hold every
+event id seen inside that look-back window: late arrivals are picked up, nothing is repeated.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+import structlog
+
+from syncd.connectors import ConfigError
+from syncd.model import Account, Cursor, Page, Prospect, RejectionEvent, SourceKind
+from syncd_hubspot.crm import Crm, Props
+from syncd_hubspot.people import (
+    COMPANY_PROPERTIES,
+    account_from,
+    contact_properties,
+    prospect_from,
+)
+from syncd_hubspot.scan import Hit, ScanSpec, parse_instant, position_of, scan
+from syncd_hubspot.settings import HubSpotSettings
+
+log = structlog.get_logger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEAL_PROPERTIES = (
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "amount",
+    "deal_currency_code",
+    "closedate",
+    "closed_lost_reason",
+    "hubspot_owner_id",
+)
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A hit with the event id it will become; the merge and the cursor key on it."""
+
+    key: str
+    kind: str  # "deal" | "contact"
+    hit: Hit
+
+
+class _Boundary:
+    """The cursor being built: the furthest position, and the event ids seen in the
+    look-back window behind it (plus the previous cursor's, until the scan passes it)."""
+
+    def __init__(self, cursor: Cursor | None, lookback: timedelta):
+        self.value = cursor.value if cursor else ""
+        self._start_value = self.value
+        self._skip = cursor.boundary_ids if cursor else frozenset()
+        self._carried = set(self._skip)
+        self._seen: dict[str, str] = {}
+        self._lookback = lookback
+        self._scanned_to = ""
+
+    def observe(self, item: _Keyed) -> bool:
+        """Record a hit; False when this read or the cursor has seen it already."""
+        fresh = item.key not in self._skip and item.key not in self._seen
+        self._seen[item.key] = item.hit.position
+        self._carried.discard(item.key)
+        self._scanned_to = item.hit.position
+        self.value = max(self.value, item.hit.position)
+        return fresh
+
+    def cursor(self) -> Cursor:
+        floor = position_of(parse_instant(self.value) - self._lookback) if self.value else ""
+        self._seen = {k: p for k, p in self._seen.items() if p >= floor}
+        keep = set(self._seen)
+        if self._scanned_to <= self._start_value:
+            keep |= self._carried  # not yet re-read: still needed to skip them later
+        return Cursor(self.value, frozenset(keep))
+
+
+class HubSpotSource:
+    def __init__(self, crm: Crm, settings: HubSpotSettings, shard: str):
+        self._crm = crm
+        self._settings = settings
+        self._shard = shard
+        self._contact_props = contact_properties(settings.channel_optout_properties)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]:
+        lookback = timedelta(seconds=self._settings.lookback_s)
+        since = parse_instant(cursor.value) - lookback if cursor and cursor.value else EPOCH
+        boundary = _Boundary(cursor, lookback)
+        merged = heapq.merge(*self._streams(since, until), key=lambda k: (k.hit.position, k.key))
+        last_value = boundary.value
+        while True:
+            chunk = list(islice(merged, self._settings.page_size))
+            if not chunk:
+                return
+            events = self._events([item for item in chunk if boundary.observe(item)])
+            cursor_now = boundary.cursor()  # also forgets ids older than the look-back
+            log.info("hubspot.page", hits=len(chunk), events=len(events))
+            # A page without events still moves the cursor past records that yield none.
+            if events or cursor_now.value != last_value:
+                last_value = cursor_now.value
+                yield Page(events, cursor_now)
+
+    def _streams(self, since: datetime, until: datetime) -> list[Iterator[_Keyed]]:
+        streams = []
+        size = self._settings.page_size
+        if self._settings.read_deals:
+            lost = sorted({s.stage_id for s in self._crm.deal_stages() if s.lost})
+            if not lost:
+                raise ConfigError(
+                    "no deal pipeline has a closed-lost stage (closed, probability 0); "
+                    "check the portal's pipelines or set read_deals = false"
+                )
+            extra = (
+                (self._settings.competitor_property,) if self._settings.competitor_property else ()
+            )
+            spec = ScanSpec(
+                "deals",
+                "hs_lastmodifieddate",
+                ({"propertyName": "dealstage", "operator": "IN", "values": lost},),
+                (*DEAL_PROPERTIES, *extra),
+                size,
+            )
+            streams.append(self._keyed(scan(self._crm, spec, since, until), "deal"))
+        statuses = sorted(self._settings.lead_statuses)
+        if self._settings.read_contacts and statuses:
+            spec = ScanSpec(
+                "contacts",
+                "lastmodifieddate",
+                ({"propertyName": "hs_lead_status", "operator": "IN", "values": statuses},),
+                (*self._contact_props, "hs_lead_status"),
+                size,
+            )
+            streams.append(self._keyed(scan(self._crm, spec, since, until), "contact"))
+        return streams
+
+    @staticmethod
+    def _keyed(pages: Iterable[list[Hit]], kind: str) -> Iterator[_Keyed]:
+        for page in pages:
+            for hit in page:
+                if kind == "deal":
+                    key = f"hs:deal:{hit.id}"
+                else:
+                    key = f"hs:contact:{hit.id}:{hit.props.get('hs_lead_status')}"
+                yield _Keyed(key, kind, hit)
+
+    # --- completing a page in batches ---------------------------------------------------
+
+    def _events(self, items: Sequence[_Keyed]) -> list[RejectionEvent]:
+        deals = [i for i in items if i.kind == "deal"]
+        leads = [i for i in items if i.kind == "contact"]
+        deal_ids = [i.hit.id for i in deals]
+        deal_contacts = self._crm.associations("deals", "contacts", deal_ids) if deals else {}
+        deal_company = self._crm.associations("deals", "companies", deal_ids) if deals else {}
+        contacts: dict[str, Props] = {i.hit.id: i.hit.props for i in leads}
+        wanted = [c for ids in deal_contacts.values() for c in ids if c not in contacts]
+        contacts.update(self._crm.batch_read("contacts", wanted, self._contact_props))
+        company_ids = [ids[0] for ids in deal_company.values() if ids]
+        company_ids += [str(p.get("associatedcompanyid") or "") for p in contacts.values()]
+        companies = self._crm.batch_read("companies", company_ids, COMPANY_PROPERTIES)
+        accounts = {cid: account_from(self._shard, cid, p) for cid, p in companies.items()}
+
+        events = []
+        for item in items:
+            if item.kind == "deal":
+                event = self._deal_event(
+                    item,
+                    [c for c in deal_contacts.get(item.hit.id, []) if c in contacts],
+                    contacts,
+                    accounts,
+                    next(iter(deal_company.get(item.hit.id, [])), None),
+                )
+            else:
+                event = self._lead_event(item, accounts)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _person(
+        self,
+        contact_id: str,
+        props: Props,
+        accounts: dict[str, Account],
+        company: str | None,
+        owner_id: str | None = None,
+    ) -> Prospect:
+        account = accounts.get(company or "") or accounts.get(
+            str(props.get("associatedcompanyid") or "")
+        )
+        return prospect_from(
+            self._shard,
+            contact_id,
+            props,
+            account=account,
+            channel_properties=self._settings.channel_optout_properties,
+            owner_id=owner_id,
+        )
+
+    def _deal_event(
+        self,
+        item: _Keyed,
+        contact_ids: list[str],
+        contacts: dict[str, Props],
+        accounts: dict[str, Account],
+        company: str | None,
+    ) -> RejectionEvent | None:
+        deal = item.hit.props
+        if not contact_ids:
+            log.info("hubspot.deal_without_contact", deal_id=item.hit.id)
+            return None
+        owner = _text(deal.get("hubspot_owner_id"))
+        people = [self._person(c, contacts[c], accounts, company, owner) for c in contact_ids]
+        amount = _number(deal.get("amount"))
+        competitor = (
+            deal.get(self._settings.competitor_property)
+            if self._settings.competitor_property
+            else None
+        )
+        return RejectionEvent(
+            event_id=item.key,
+            source=SourceKind.OPPORTUNITY,
+            occurred_at=_when(deal.get("closedate"), item.hit.position),
+            prospect=people[0],
+            position=item.hit.position,
+            reason_raw=_text(deal.get("closed_lost_reason")),
+            competitor=_text(competitor),
+            amount=amount,
+            currency=_text(deal.get("deal_currency_code")),
+            opportunity_id=item.hit.id,
+            related=tuple(people[1:]),
+        )
+
+    def _lead_event(self, item: _Keyed, accounts: dict[str, Account]) -> RejectionEvent:
+        props = item.hit.props
+        status = str(props.get("hs_lead_status"))
+        return RejectionEvent(
+            event_id=item.key,
+            source=SourceKind.LEAD,
+            occurred_at=parse_instant(item.hit.position),
+            prospect=self._person(item.hit.id, props, accounts, None),
+            position=item.hit.position,
+            reason_raw=status,
+            reason=self._settings.lead_statuses.get(status),
+        )
+
+
+def _text(value: str | None) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _when(value: str | None, fallback: str) -> datetime:
+    try:
+        return parse_instant(str(value)) if value else parse_instant(fallback)
+    except ValueError:
+        return parse_instant(fallback)

@@ -1,0 +1,145 @@
+"""Just-in-time materialisation: planned touches due within the horizon enter the outbox.
+
+Only at this moment does a touch become a write, and only after re-checking what is true now:
+the person's (and, for a touch about a colleague, that colleague's) current opt-outs from the
+CRM and syncd's suppression list, whether a rep is already working them, and whether the
+account still fits — the policy's `recheck`, fed with fresh directory data in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
+from syncd.policy import recheck
+from syncd.retry import call_with_retry
+from syncd.store import Materialisation, PlannedTouch, StoredHistory
+from syncd.store.codec import encode
+
+if TYPE_CHECKING:
+    from syncd.engine import CycleSummary, Engine
+
+log = structlog.get_logger(__name__)
+
+
+class Materialiser:
+    def __init__(self, engine: Engine, shard: str, epoch: int):
+        self.engine = engine
+        self.shard = shard
+        self.epoch = epoch
+
+    def run(self, summary: CycleSummary) -> None:
+        now = self.engine.clock()
+        horizon = now.date() + timedelta(days=self.engine.config.core.policy.horizon_days)
+        due = self.engine.store.due_touches(self.shard, horizon)
+        if not due:
+            return
+        refs = {ProspectRef.parse(p.prospect_key) for p in due}
+        refs |= {p.touch.target for p in due if p.touch.target is not None}
+        fresh, active = self._lookups(sorted(refs, key=lambda r: r.key))
+        keys = [r.key for r in refs]
+        stored = self.engine.store.history(keys)
+        suppressed = self.engine.store.suppressed(keys)
+        items = []
+        for planned in due:
+            item = self._one(planned, fresh, active, stored, suppressed, now)
+            items.append(item)
+            if item.cancel_note:
+                summary.cancelled += 1
+                log.info(
+                    "touch.cancelled",
+                    shard=self.shard,
+                    prospect=planned.prospect_key,
+                    plan_id=planned.plan_id,
+                    seq=planned.touch.seq,
+                    reason=item.cancel_note,
+                )
+        summary.materialised += self.engine.store.materialise(self.shard, self.epoch, items)
+
+    def _lookups(self, refs: Sequence[ProspectRef]) -> tuple[dict[str, Prospect], set[str]]:
+        directory = self.engine.directory(self.shard)
+        if directory is None:
+            return {}, set()
+        people = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
+        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+        return {r.key: p for r, p in people.items()}, {r.key for r in active}
+
+    def _one(
+        self,
+        planned: PlannedTouch,
+        fresh: dict[str, Prospect],
+        active: set[str],
+        stored: dict[str, StoredHistory],
+        suppressed: dict[str, frozenset[Channel]],
+        now: datetime,
+    ) -> Materialisation:
+        touch = planned.touch
+        key = planned.prospect_key
+        person = fresh.get(key) or planned.prospect
+        target_key = touch.target.key if touch.target else key
+        target = fresh.get(target_key) or (person if touch.target is None else None)
+        known = stored.get(key)
+        history = History(
+            prospect=person,
+            rejections=known.rejections if known else (),
+            plan=known.plan if known else None,
+            suppressed=known.suppressed if known else frozenset(),
+            active=key in active,
+            colleagues=(target,) if touch.target is not None and target is not None else (),
+        )
+        cancel = recheck(touch, history, self.engine.config.core.policy, now)
+        if (
+            cancel is None
+            and touch.target is not None
+            and touch.suppress_channel in suppressed.get(target_key, frozenset())
+        ):
+            cancel = "target_suppressed"
+        source_shard = str(planned.context.get("source_shard", self.shard))
+        sink_shard = self.engine.sink_for(source_shard, touch.write)
+        if cancel is None and sink_shard is None:
+            cancel = f"no_sink.{touch.write.value}"
+        if cancel is not None:
+            return Materialisation(planned.plan_id, touch.seq, cancel_note=cancel)
+        assert sink_shard is not None
+        spec = build_spec(self.shard, planned, person, target, max(touch.due, now.date()))
+        return Materialisation(
+            planned.plan_id,
+            touch.seq,
+            key=spec.key,
+            sink_shard=sink_shard,
+            spec=encode(spec),
+            prospect_key=target_key,
+            channel=touch.suppress_channel.value if touch.suppress_channel else None,
+        )
+
+
+def build_spec(
+    shard: str, planned: PlannedTouch, person: Prospect | None, target: Prospect | None, due: date
+) -> TouchSpec:
+    """The write request: the rep who owns the relationship, about the person to contact."""
+    touch = planned.touch
+    reply = planned.context.get("reply") or {}
+    owner = person.owner if person else None
+    account = person.account if person else None
+    return TouchSpec(
+        key=touch_key(shard, planned.prospect_key, planned.plan_id, touch.seq),
+        write=touch.write,
+        prospect=touch.target or ProspectRef.parse(planned.prospect_key),
+        due=due,
+        subject=touch.subject,
+        body=touch.brief,
+        channel=touch.channel,
+        priority=touch.priority,
+        owner_id=owner.id if owner else None,
+        account_id=account.ref.id if account else None,
+        opportunity_id=planned.context.get("opportunity_id"),
+        opt_out_channels=touch.opt_out_channels,
+        to_email=target.email if target else None,
+        thread_id=reply.get("thread_id"),
+        in_reply_to=reply.get("message_id"),
+        references=reply.get("references") or reply.get("message_id"),
+    )

@@ -1,0 +1,94 @@
+"""The daily review of live plans: the policy's chance to act without a new "no".
+
+Once a day per live plan the policy's `review` looks at the prospect as the CRM has them now:
+a call-back that passed unanswered starts the next cycle, a release that answers their no adds
+a "we improved" touch, an account that no longer fits or a conversation that opened ends the
+plan. Plans are reviewed in bounded batches so a large book never stalls a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from syncd.model import AccountRef, Decision, History, Prospect, ProspectRef, TouchRecord
+from syncd.policy import review
+from syncd.retry import call_with_retry
+
+if TYPE_CHECKING:
+    from syncd.engine import CycleSummary, Engine
+
+log = structlog.get_logger(__name__)
+BATCH = 200
+
+
+class Reviewer:
+    def __init__(self, engine: Engine, shard: str, epoch: int, max_batches: int = 5):
+        self.engine = engine
+        self.shard = shard
+        self.epoch = epoch
+        self.max_batches = max_batches
+
+    def run(self, summary: CycleSummary) -> None:
+        today = self.engine.clock().date()
+        for _ in range(self.max_batches):
+            due = self.engine.store.plans_to_review(self.shard, today, BATCH)
+            if not due or self.engine.stop_requested():
+                return
+            self._batch([key for _, key in due], [plan_id for plan_id, _ in due], summary)
+            self.engine.heartbeat()
+
+    def _batch(self, keys: list[str], plan_ids: list[str], summary: CycleSummary) -> None:
+        now = self.engine.clock()
+        stored = self.engine.store.history(keys)
+        refs = [ProspectRef.parse(k) for k in keys]
+        fresh, active, colleagues = self._lookups(refs, stored)
+        revisions: list[tuple[Decision, str | None, dict[str, Any]]] = []
+        for key in keys:
+            known = stored[key]
+            person = fresh.get(key) or known.prospect
+            account = person.account if person else None
+            history = History(
+                prospect=person,
+                rejections=known.rejections,
+                touches=tuple(
+                    TouchRecord(tc.kind, tc.channel, tc.due, key) for tc, _ in known.touches
+                ),
+                plan=known.plan,
+                suppressed=known.suppressed,
+                active=key in active,
+                colleagues=tuple(c for c in colleagues.get(account.ref, []) if c.ref.key != key)
+                if account
+                else (),
+            )
+            decision = review(history, self.engine.config.core.policy, now)
+            if decision is None:
+                continue
+            revisions.append((decision, account.ref.key if account else None, known.plan_context))
+            summary.reviews[decision.outcome.value] += 1
+            summary.rules.update(hit.rule_id for hit in decision.rules)
+            log.info(
+                "plan.revised",
+                shard=self.shard,
+                prospect=key,
+                outcome=decision.outcome.value,
+                rules=[h.rule_id for h in decision.rules],
+            )
+        self.engine.store.record_reviews(self.shard, self.epoch, now.date(), plan_ids, revisions)
+
+    def _lookups(
+        self, refs: list[ProspectRef], stored: dict[str, Any]
+    ) -> tuple[dict[str, Prospect], set[str], dict[AccountRef, list[Prospect]]]:
+        directory = self.engine.directory(self.shard)
+        if directory is None or not refs:
+            return {}, set(), {}
+        people = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
+        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+        accounts = sorted({p.account.ref for p in people.values() if p.account}, key=lambda a: a.id)
+        colleagues = (
+            call_with_retry(lambda: directory.colleagues(accounts), what="directory.colleagues")
+            if accounts
+            else {}
+        )
+        return {r.key: p for r, p in people.items()}, {r.key for r in active}, colleagues

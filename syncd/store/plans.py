@@ -1,0 +1,78 @@
+"""Plan upkeep in the store: which live plans are due for the policy's daily review, and
+recording a review's revision (or that nothing changed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from syncd.model import Decision
+from syncd.store import schema as t
+
+
+class PlanOps:
+    """Mixed into Store; uses its engine, clock, fencing and decision applier."""
+
+    engine: Engine
+    clock: Callable[[], float]
+    _fence: Callable[[Connection, str, int], None]
+    _apply_change: Callable[..., None]
+
+    def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[str, str]]:
+        """(plan id, prospect key) of live plans not reviewed today, oldest review first."""
+        day = today.isoformat()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.plans.c.plan_id, t.plans.c.prospect_key)
+                .where(
+                    (t.plans.c.shard == shard)
+                    & (t.plans.c.status == "live")
+                    & (t.plans.c.reviewed_on.is_(None) | (t.plans.c.reviewed_on < day))
+                )
+                .order_by(t.plans.c.reviewed_on.nulls_first(), t.plans.c.plan_id)
+                .limit(limit)
+            ).all()
+        return [(r.plan_id, r.prospect_key) for r in rows]
+
+    def record_reviews(
+        self,
+        shard: str,
+        epoch: int,
+        today: date,
+        reviewed: Sequence[str],
+        revisions: Sequence[tuple[Decision, str | None, dict[str, Any]]],
+    ) -> None:
+        """Apply the revisions (decision, account key, plan context) and mark plans reviewed."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            self._fence(conn, shard, epoch)
+            for decision, account_key, context in revisions:
+                self._apply_change(
+                    conn,
+                    shard,
+                    decision.prospect.key,
+                    account_key,
+                    decision,
+                    context,
+                    "review",
+                    now,
+                )
+            if reviewed:
+                conn.execute(
+                    t.plans.update()
+                    .where(t.plans.c.plan_id.in_(list(reviewed)))
+                    .values(reviewed_on=today.isoformat())
+                )
+            if revisions:  # a revised plan was re-inserted: it counts as reviewed today too
+                conn.execute(
+                    t.plans.update()
+                    .where(
+                        t.plans.c.prospect_key.in_([d.prospect.key for d, _, _ in revisions])
+                        & (t.plans.c.status == "live")
+                    )
+                    .values(reviewed_on=today.isoformat())
+                )
