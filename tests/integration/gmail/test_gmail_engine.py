@@ -72,3 +72,21 @@ def test_an_opt_out_reply_is_written_to_the_crm(bed: GmailTestbed, wired: Wired)
     ]
     assert "syncd/processed" in bed.labels_of(reply.id)
     assert not bed.drafts()  # no thank-you draft to someone who asked to be left alone
+
+
+def test_a_not_now_reply_gets_a_threaded_draft_in_the_mailbox(
+    bed: GmailTestbed, wired: Wired
+) -> None:
+    """A polite "not now" is acknowledged by one draft in the reply's own thread."""
+    person = bed.person()
+    reply = bed.reply(str(person.email), "Not right now. Please reach out again next quarter.")
+
+    wired.cycle()
+    wired.cycle()
+
+    (draft,) = bed.drafts()
+    assert draft.thread_id == reply.thread_id
+    assert draft.header("In-Reply-To") == reply.header("Message-ID")
+    assert draft.header("Subject") == "Re: Following up"
+    assert draft.header("To") == person.email
+    assert draft.header("X-Syncd-Key")
