@@ -47,8 +47,8 @@ def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
     address = str(client.profile().get("emailAddress", "")).lower()
     if address != settings.mailbox:
         raise ConfigError(
-            f"the credentials open another mailbox than {settings.mailbox!r}; fix `mailbox` or "
-            "the service account's subject / the token file"
+            "the credentials open another mailbox than the configured `mailbox`; fix `mailbox` "
+            "or recreate the token file for that mailbox"
         )
 
 
