@@ -38,7 +38,7 @@ REPLY = "Not right now. Please reach out again next quarter."
 
 def _units(fake: FakeGmail, since_outer: int, since_inner: int) -> int:
     """Quota units of the calls made (the batch envelope itself costs nothing)."""
-    calls = [*fake.answered[since_outer:], *fake.inner_requests[since_inner:]]
+    calls = [*fake.requests[since_outer:], *fake.inner_requests[since_inner:]]
     total = 0
     for call in calls:
         path = call.path
@@ -69,7 +69,7 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
         conn = bed.open()
         assert conn.source is not None and conn.sink is not None
         bed.fake.latency_s = latency_ms / 1000
-        outer, inner = len(bed.fake.answered), len(bed.fake.inner_requests)
+        outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
         until = datetime.now(UTC) + timedelta(minutes=1)
 
         started = time.perf_counter()
@@ -78,7 +78,7 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
             events += len(page.events)
             conn.source.acknowledge(page.events)  # type: ignore[attr-defined]
         read_s = time.perf_counter() - started
-        read_calls = len(bed.fake.answered) - outer
+        read_calls = len(bed.fake.requests) - outer
         read_inner = len(bed.fake.inner_requests) - inner
         read_units = _units(bed.fake, outer, inner)
 
@@ -96,7 +96,7 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
             )
             for n, (p, r) in enumerate(zip(people, replies, strict=True))
         ]
-        outer, inner = len(bed.fake.answered), len(bed.fake.inner_requests)
+        outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
         started = time.perf_counter()
         written = 0
         for start in range(0, len(specs), conn.sink.batch_size):
@@ -117,7 +117,7 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
             "read_quota_units": read_units,
             "drafts_written": written,
             "drafts_per_s": round(written / write_s, 1) if write_s else None,
-            "write_http_calls": len(bed.fake.answered) - outer,
+            "write_http_calls": len(bed.fake.requests) - outer,
             "write_calls_in_batches": len(bed.fake.inner_requests) - inner,
             "write_quota_units": write_units,
             # syncd keeps to quota_share of the mailbox's units a minute: the time this work

@@ -14,14 +14,12 @@ fault schedule (timeouts, dropped connections, applied-but-lost responses).
 from __future__ import annotations
 
 import base64
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
 from syncd.testing.httpfake import (
     FakeHTTPServer,
@@ -69,9 +67,6 @@ class FakeGmail(FakeHTTPServer):
         self.oauth = OAuthServer()
         self.mailboxes: dict[str, Mailbox] = {}
         self.inner_requests: list[LoggedRequest] = []  # calls made inside batch requests
-        # Requests logged before their answer leaves: the base's `requests` log is appended
-        # after the answer is sent, so a client can be past a call it does not list yet.
-        self.answered: list[LoggedRequest] = []
         self.user_units_per_minute: int | None = None  # None: no per-user quota enforced
         self._units: dict[str, deque[tuple[float, int]]] = {}
         self._units_lock = threading.Lock()
@@ -79,10 +74,6 @@ class FakeGmail(FakeHTTPServer):
 
     def start(self) -> FakeGmail:
         super().start()
-        assert self._server is not None
-        # Headers and body leave in two writes; without TCP_NODELAY each answer waits ~40 ms
-        # for the client's delayed ACK, which would make every fake call look slow.
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
         self.oauth.token_uri = f"{self.base_url}/token"
         return self
 
@@ -155,26 +146,6 @@ class FakeGmail(FakeHTTPServer):
 
     # --- hooks ---------------------------------------------------------------------------------
 
-    def handle(self, req: Request) -> Response | None:
-        resp = super().handle(req)
-        with self.lock:
-            self.answered.append(
-                LoggedRequest(req.method, req.path, resp.status if resp else 0, time.time())
-            )
-        return resp
-
-    def answered_calls(
-        self, method: str | None = None, path: str | None = None
-    ) -> list[LoggedRequest]:
-        """Like `calls`, from the log that is complete once the client has its answer."""
-        with self.lock:
-            return [
-                r
-                for r in self.answered
-                if (method is None or r.method == method)
-                and (path is None or re.search(path, r.path))
-            ]
-
     def rate_limited(self, req: Request) -> Response:
         return quota_error("concurrent")
 
@@ -207,7 +178,7 @@ class FakeGmail(FakeHTTPServer):
                     "Request had insufficient authentication scopes.",
                     "insufficientPermissions",
                 )
-            target = unquote(user).lower()
+            target = user.lower()
             if target != "me" and target != access.user:
                 return google_error(403, f"Delegation denied for {access.user}", "forbidden")
             with self.lock:
@@ -218,7 +189,7 @@ class FakeGmail(FakeHTTPServer):
             if refused is not None:
                 return refused
             try:
-                return handler(req, box, **{k: unquote(v) for k, v in groups.items()})
+                return handler(req, box, **groups)
             except MailboxError as exc:
                 return google_error(exc.status, exc.message, exc.reason)
             except SearchSyntaxError:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from syncd.testing.httpfake import Request, Response
 
@@ -57,7 +57,8 @@ def _parse_part(part: Message) -> BatchPart:
     length = inner.get("content-length")
     raw_body = raw_body[: int(length)] if length and length.isdigit() else raw_body.strip()
     url = urlsplit(target)
-    return BatchPart(content_id, Request(method, url.path, parse_qs(url.query), inner, raw_body))
+    path = unquote(url.path)  # decoded, as the server decodes an outer request's path
+    return BatchPart(content_id, Request(method, path, parse_qs(url.query), inner, raw_body))
 
 
 def response_content_id(content_id: str) -> str:

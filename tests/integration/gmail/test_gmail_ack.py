@@ -75,9 +75,9 @@ def test_acknowledging_many_replies_is_one_call(bed: GmailTestbed) -> None:
     second = [bed.reply(str(bed.person().email), NOT_NOW) for _ in range(4)]
     events2, _, _ = read_all(bed.open())
 
-    before = len(bed.fake.answered)
+    before = len(bed.fake.requests)
     conn.source.acknowledge(events2)  # type: ignore[union-attr]
 
-    calls = [r.path for r in bed.fake.answered[before:]]
+    calls = [r.path for r in bed.fake.requests[before:]]
     assert calls == ["/gmail/v1/users/me/messages/batchModify"]
     assert all("syncd/processed" in bed.labels_of(r.id) for r in second)

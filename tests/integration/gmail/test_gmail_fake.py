@@ -267,7 +267,7 @@ def test_batch_answers_each_part_with_its_own_status(bed: GmailTestbed) -> None:
     """The batch endpoint answers every part (200s and a 404) under response Content-IDs."""
     svc = bed.service()
     reply = bed.reply("pat@acme.example", "Yes")
-    batches = len(bed.fake.answered_calls("POST", "^/batch/gmail/v1$"))
+    batches = len(bed.fake.calls("POST", "^/batch/gmail/v1$"))
     inner = len(bed.fake.inner_requests)
     results: dict[str, Any] = {}
     batch = BatchHttpRequest(
@@ -283,7 +283,7 @@ def test_batch_answers_each_part_with_its_own_status(bed: GmailTestbed) -> None:
     assert results["a"]["id"] == reply.id
     assert isinstance(results["b"], HttpError) and results["b"].status_code == 404
     assert len(results["c"]["messages"]) == 2
-    assert len(bed.fake.answered_calls("POST", "^/batch/gmail/v1$")) == batches + 1
+    assert len(bed.fake.calls("POST", "^/batch/gmail/v1$")) == batches + 1
     assert len(bed.fake.inner_requests) == inner + 3
 
 
@@ -352,10 +352,10 @@ def test_expired_access_tokens_are_refreshed_transparently(bed: GmailTestbed) ->
     """After the access tokens expire, the client's refresh grant gets a new one and goes on."""
     svc = bed.service()
     svc.users().getProfile(userId="me").execute()
-    grants = len(bed.fake.answered_calls("POST", "^/token$"))
+    grants = len(bed.fake.calls("POST", "^/token$"))
     bed.fake.expire_tokens()
     assert svc.users().getProfile(userId="me").execute()["emailAddress"] == bed.mailbox
-    assert len(bed.fake.answered_calls("POST", "^/token$")) == grants + 1
+    assert len(bed.fake.calls("POST", "^/token$")) == grants + 1
 
 
 def test_a_revoked_refresh_token_gets_invalid_grant(bed: GmailTestbed) -> None:

@@ -87,11 +87,11 @@ def test_bodies_are_fetched_in_batches_never_one_call_per_message(bed: GmailTest
         bed.reply(str(bed.person().email), NOT_NOW)
     conn = bed.open(batch_size=5)
     before_inner = len(bed.fake.inner_requests)
-    before = len(bed.fake.answered)
+    before = len(bed.fake.requests)
 
     events, _, pages = read_all(conn)
 
-    outer = bed.fake.answered[before:]
+    outer = bed.fake.requests[before:]
     inner = bed.fake.inner_requests[before_inner:]
     assert len(events) == 12
     assert not [r for r in outer if r.method == "GET" and "/messages/" in r.path]
@@ -268,12 +268,12 @@ def test_revoked_access_stops_the_shard_without_retrying(bed: GmailTestbed) -> N
     """A refused refresh is FatalSyncError at once: one token request, no back-off loop."""
     conn = bed.open()
     bed.fake.revoke(bed.mailbox)
-    grants = len(bed.fake.answered_calls("POST", "^/token$"))
+    grants = len(bed.fake.calls("POST", "^/token$"))
 
     with pytest.raises(FatalSyncError, match="syncd auth <shard"):
         read_all(conn)
 
-    assert len(bed.fake.answered_calls("POST", "^/token$")) == grants + 1
+    assert len(bed.fake.calls("POST", "^/token$")) == grants + 1
     assert bed.sleeps.waits == []
 
 
