@@ -1,0 +1,114 @@
+"""The Gmail connector: one shard per mailbox; prospects' replies in, reply drafts out.
+
+Source: replies in threads the rep started, classified (syncd.replies) and matched to the
+CRM shard's people (`crm = "<shard>"` in the section; the engine hands that connector over
+as `peers["crm"]`); acknowledged by labelling the messages. Sink: acknowledgement drafts in
+the reply's thread. Tasks and opt-outs go to the CRM's sink, not here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+
+from pydantic import BaseModel
+
+from syncd.connectors import (
+    ENTRY_POINT_GROUP,
+    ConfigError,
+    Connector,
+    ShardContext,
+    SyncError,
+)
+from syncd_gmail.auth import load_credentials, run_auth
+from syncd_gmail.client import GmailClient
+from syncd_gmail.drafts import GmailDraftSink
+from syncd_gmail.sandbox import GmailSandbox
+from syncd_gmail.settings import SCOPES, GmailSettings
+from syncd_gmail.source import GmailSource
+
+__all__ = ["SCOPES", "GmailPlugin", "GmailSettings", "open_connector", "plugin"]
+
+
+def _settings(settings: BaseModel) -> GmailSettings:
+    if not isinstance(settings, GmailSettings):
+        raise ConfigError(f"expected Gmail settings, got {type(settings).__name__}")
+    return settings
+
+
+def _crm_name(peers: Mapping[str, Connector], crm: Connector) -> str:
+    """The CRM shard's own name (refs of new leads belong to it)."""
+    return next((name for name, conn in peers.items() if conn is crm and name != "crm"), "crm")
+
+
+def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
+    """Before READY: the credentials work and reach the configured mailbox."""
+    address = str(client.profile().get("emailAddress", "")).lower()
+    if address != settings.mailbox:
+        raise ConfigError(
+            "the credentials open another mailbox than the configured `mailbox`; fix `mailbox` "
+            "or recreate the token file for that mailbox"
+        )
+
+
+def open_connector(ctx: ShardContext, *, sleep: Callable[[float], None] = time.sleep) -> Connector:
+    """Open a mailbox shard; `sleep` is the back-off clock (tests pass a recorder)."""
+    settings = _settings(ctx.settings)
+    crm = ctx.peers.get("crm")
+    if crm is None or crm.directory is None:
+        raise ConfigError(
+            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
+            'send the replies, e.g. crm = "salesforce"'
+        )
+    client = GmailClient(settings, load_credentials(settings), sleep=sleep)
+    source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm))
+    return Connector(
+        source=source,
+        sink=GmailDraftSink(client, settings),
+        checks=[lambda: check_mailbox(client, settings)],
+        quota_remaining=client.quota_remaining,
+    )
+
+
+def _crm_sandbox_installed() -> bool:
+    """Whether another installed connector contributes a CRM (order 0) to the sandbox."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == GmailPlugin.type_name:
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError:
+            continue
+        if part is not None and getattr(part, "order", None) == 0:
+            return True
+    return False
+
+
+class GmailPlugin:
+    type_name = "gmail"
+    settings_model = GmailSettings
+
+    @property
+    def sandbox(self) -> GmailSandbox | None:
+        """The seeded mailbox, offered only when a CRM sandbox runs to wire it to (without
+        one, the sandbox keeps its own file-backed CRM demo)."""
+        return GmailSandbox() if _crm_sandbox_installed() else None
+
+    def open(self, ctx: ShardContext) -> Connector:
+        return open_connector(ctx)
+
+    def doctor(self, settings: BaseModel) -> list[str]:
+        gmail = _settings(settings)
+        try:
+            client = GmailClient(gmail, load_credentials(gmail))
+            check_mailbox(client, gmail)
+        except SyncError as exc:
+            return [str(exc)]
+        return []
+
+    def auth(self, settings: BaseModel, argv: list[str]) -> int:
+        return run_auth(_settings(settings), argv)
+
+
+plugin = GmailPlugin()
