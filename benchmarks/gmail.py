@@ -23,15 +23,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from syncd_gmail import GmailSettings, open_connector
-from syncd_gmail.client import UNITS
-from syncd_gmail.fake import FakeGmail
-from syncd_gmail.testing import CRM_SHARD, GmailTestbed
-
 from syncd.connectors import Connector, ShardContext
 from syncd.logging import configure as configure_logging
 from syncd.model import Prospect, ProspectRef, TouchSpec, WriteKind
 from syncd.testing.fakes import FakeDirectory
+from syncd_gmail import GmailSettings, open_connector
+from syncd_gmail.client import UNITS
+from syncd_gmail.fake import FakeGmail
+from syncd_gmail.testing import CRM_SHARD, GmailTestbed
 
 REPLY = "Not right now. Please reach out again next quarter."
 

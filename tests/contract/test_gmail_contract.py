@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from syncd_gmail.fake import FakeGmail
-from syncd_gmail.testing import CRM_SHARD, GmailTestbed, LostDraftAnswer
 
 from syncd.connectors import Connector
 from syncd.model import ProspectRef, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, ContractHarness, FaultName
+from syncd_gmail.fake import FakeGmail
+from syncd_gmail.testing import CRM_SHARD, GmailTestbed, LostDraftAnswer
 
 
 class GmailHarness:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.testing import GmailTestbed
 

@@ -14,12 +14,12 @@ from typing import Any
 import httplib2
 import pytest
 from pydantic import ValidationError
-from syncd_gmail import SCOPES, GmailSettings, plugin
-from syncd_gmail.sandbox import write_secret
-from syncd_gmail.testing import GmailTestbed, read_all
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import ConfigError, FatalSyncError, ShardContext
+from syncd_gmail import SCOPES, GmailSettings, plugin
+from syncd_gmail.sandbox import write_secret
+from syncd_gmail.testing import GmailTestbed, read_all
 
 
 class _Browser:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from syncd.model import ProspectRef, TouchSpec, WriteKind, WriteStatus
 from syncd_gmail.fake_store import StoredMessage
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed, LostDraftAnswer
-
-from syncd.model import ProspectRef, TouchSpec, WriteKind, WriteStatus
 
 
 def _spec(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from syncd_gmail.testing import CRM_SHARD, GmailTestbed
 
 from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
 from syncd.connectors import Connector
@@ -16,6 +15,7 @@ from syncd.model import Channel, WriteKind
 from syncd.store import Store
 from syncd.testing.fakes import FakeSink
 from syncd.testing.plugin import FakeSettings
+from syncd_gmail.testing import CRM_SHARD, GmailTestbed
 
 MAILBOX_SHARD = "gmail_rep"
 

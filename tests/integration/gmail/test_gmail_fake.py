@@ -18,12 +18,12 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, MediaInMemoryUpload
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from syncd.testing.httpfake import Fault, FaultKind
 from syncd_gmail.fake_search import SearchContext, compile_query
 from syncd_gmail.fake_wire import build_message
 from syncd_gmail.settings import SCOPES
 from syncd_gmail.testing import GmailTestbed
-
-from syncd.testing.httpfake import Fault, FaultKind
 
 
 def _raw(msg: email.message.EmailMessage) -> str:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from syncd_gmail import GmailSettings, open_connector, plugin
-from syncd_gmail.sandbox import GmailSandbox
-from syncd_gmail.testing import read_all
-
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import Connector, ShardContext
 from syncd.model import Prospect, ProspectRef
 from syncd.sandbox import available_parts
 from syncd.testing.demo_data import demo_world
 from syncd.testing.fakes import FakeDirectory
+from syncd_gmail import GmailSettings, open_connector, plugin
+from syncd_gmail.sandbox import GmailSandbox
+from syncd_gmail.testing import read_all
 
 
 def _crm_directory(crm: str) -> FakeDirectory:

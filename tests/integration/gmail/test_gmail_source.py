@@ -6,10 +6,10 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from syncd_gmail.testing import CRM_SHARD, GmailTestbed, read_all
 
 from syncd.connectors import FatalSyncError, RetriableError
 from syncd.model import Channel, Intent, SourceKind
+from syncd_gmail.testing import CRM_SHARD, GmailTestbed, read_all
 
 OPT_OUT = "Please remove me from your mailing list."
 NOT_NOW = "Not right now. Please reach out again next quarter."
