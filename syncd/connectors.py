@@ -29,6 +29,7 @@ from syncd.model import (
     WriteKind,
     WriteResult,
 )
+from syncd.replies.config import RepliesConfig
 
 ENTRY_POINT_GROUP = "syncd.connectors"
 
@@ -171,6 +172,7 @@ class ShardContext:
     settings: BaseModel  # the plugin's validated settings model (SecretRef fields reveal lazily)
     state_dir: Path
     peers: Mapping[str, Connector] = field(default_factory=dict)  # other shards, by name
+    replies: RepliesConfig | None = None  # the [replies] section, for mailbox connectors
 
 
 class ConnectorPlugin(Protocol):

@@ -64,7 +64,8 @@ def open_connectors(config: LoadedConfig) -> dict[str, Connector]:
             if shard.core.crm and shard.core.crm in opened:
                 peers["crm"] = opened[shard.core.crm]
             plugin = load_plugin(shard.core.type)
-            opened[name] = plugin.open(ShardContext(name, shard.settings, directory, peers))
+            ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
+            opened[name] = plugin.open(ctx)
             for check in opened[name].checks:
                 check()
     except BaseException:

@@ -62,7 +62,7 @@ def open_connector(ctx: ShardContext, *, sleep: Callable[[float], None] = time.s
             'send the replies, e.g. crm = "salesforce"'
         )
     client = GmailClient(settings, load_credentials(settings), sleep=sleep)
-    source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm))
+    source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm), ctx.replies)
     return Connector(
         source=source,
         sink=GmailDraftSink(client, settings),

@@ -30,6 +30,7 @@ from syncd.model import (
     ProspectRef,
     RejectionEvent,
 )
+from syncd.replies.config import RepliesConfig
 from syncd.testing.fakes import FakeDirectory
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail import open_connector
@@ -110,10 +111,14 @@ class GmailTestbed:
         values.update(overrides)
         return GmailSettings.model_validate(values)
 
-    def open(self, **overrides: Any) -> Connector:
+    def open(self, replies: RepliesConfig | None = None, **overrides: Any) -> Connector:
         crm = Connector(directory=self.directory)
         ctx = ShardContext(
-            "gmail_rep", self.settings(**overrides), self.workdir, {CRM_SHARD: crm, "crm": crm}
+            "gmail_rep",
+            self.settings(**overrides),
+            self.workdir,
+            {CRM_SHARD: crm, "crm": crm},
+            replies,
         )
         return open_connector(ctx, sleep=self.sleeps)
 

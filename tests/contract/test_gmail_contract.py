@@ -56,9 +56,9 @@ class GmailHarness:
     def fail(self, fault: FaultName) -> None:
         fake = self.bed.fake
         if fault is FaultName.RATE_LIMIT:
-            fake.quota_errors("user_rate", times=10_000, path=r"/")
+            fake.quota_errors("user_rate", times=10_000, path=r"^/(gmail|batch)/")
         elif fault is FaultName.SERVER_ERROR:
-            fake.server_errors(times=10_000, path=r"/")
+            fake.server_errors(times=10_000, path=r"^/(gmail|batch)/")
         elif fault is FaultName.AUTH_REVOKED:
             fake.revoke(self.bed.mailbox)
         else:

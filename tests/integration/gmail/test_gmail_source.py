@@ -289,3 +289,18 @@ def test_the_shard_keeps_to_its_share_of_the_user_quota(bed: GmailTestbed) -> No
     assert bed.sleeps.waits and max(bed.sleeps.waits) > 30  # waited for units to free up
     remaining = conn.quota_remaining()
     assert remaining is not None and remaining < 0.5
+
+
+def test_admin_phrases_from_the_replies_section_apply_to_the_mailbox(bed: GmailTestbed) -> None:
+    """A phrase an admin adds under [replies] decides a reply read from Gmail."""
+    from syncd.model import Intent
+    from syncd.replies.config import RepliesConfig
+
+    person = bed.person()
+    bed.reply(str(person.email), "Our inventory freeze is on.")
+    plain, _, _ = read_all(bed.open())
+    replies = RepliesConfig.model_validate({"phrases": {"en": {"not_now": ["inventory freeze"]}}})
+    tuned, _, _ = read_all(bed.open(replies=replies))
+    assert plain[0].reply is not None and "inventory freeze" not in plain[0].reply.evidence
+    assert tuned[0].reply is not None and tuned[0].reply.intent is Intent.NOT_NOW
+    assert "inventory freeze" in tuned[0].reply.evidence
