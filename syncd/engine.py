@@ -268,6 +268,7 @@ class Engine:
                     lambda: directory.colleagues(sorted(accounts, key=lambda a: a.id)),
                     what="directory.colleagues",
                 )
+        active_keys = {r.key for r in active}
         out: dict[str, History] = {}
         for event in events:
             key = event.prospect.ref.key
@@ -275,7 +276,7 @@ class Engine:
             out[key] = _history(
                 stored.get(key),
                 event,
-                key in {r.key for r in active},
+                key in active_keys,
                 colleagues.get(account.ref, []) if account else [],
                 account_touches.get(account.ref.key, []) if account else [],
             )
