@@ -8,6 +8,7 @@ their plugin's own settings model, so a third-party connector gets the same trea
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from syncd.replies.config import RepliesConfig
 from syncd.secrets import Secret, SecretError, SecretRef
 
 DEFAULT_CONFIG_PATH = Path("/etc/syncd/syncd.toml")
+SHARD_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
 CORE_SHARD_KEYS = frozenset({"type", "enabled", "poll_interval_s", "lag_s", "crm"})
 
 
@@ -95,6 +97,17 @@ class SyncdConfig(Frozen):
     policy: PolicyConfig = PolicyConfig()
     replies: RepliesConfig = RepliesConfig()
     shards: dict[str, ShardConfig] = Field(default_factory=dict)
+
+    @field_validator("shards")
+    @classmethod
+    def _shard_names(cls, shards: dict[str, ShardConfig]) -> dict[str, ShardConfig]:
+        for name in shards:
+            if not SHARD_NAME.fullmatch(name):
+                raise ValueError(
+                    f"shard name {name!r} may hold only letters, digits and . _ @ - "
+                    "(it is part of every record key syncd stores)"
+                )
+        return shards
 
 
 @dataclass(frozen=True)

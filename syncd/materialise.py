@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from syncd.engine import CycleSummary, Engine
 
 log = structlog.get_logger(__name__)
+# Ids a mailbox gives senders the CRM does not know (unknown_senders = "create_lead")
+NEW_RECORD_PREFIX = "new:"
 
 
 class Materialiser:
@@ -92,6 +94,8 @@ class Materialiser:
             colleagues=(target,) if touch.target is not None and target is not None else (),
         )
         cancel = recheck(touch, history, self.engine.config.core.policy, now)
+        if cancel is None and ProspectRef.parse(target_key).id.startswith(NEW_RECORD_PREFIX):
+            cancel = "no_crm_record"  # a sender the CRM does not know yet: nobody to task
         if (
             cancel is None
             and touch.target is not None

@@ -110,7 +110,8 @@ class ProspectRef:
 
     @staticmethod
     def parse(key: str) -> ProspectRef:
-        system, kind, ident = key.rsplit(":", 2)
+        """Inverse of `key`: shard names and kinds hold no colon, an id may ("new:…")."""
+        system, kind, ident = key.split(":", 2)
         return ProspectRef(system, kind, ident)
 
 

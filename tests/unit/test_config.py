@@ -167,3 +167,10 @@ def test_check_config_reports_unresolvable_secrets(
         ConfigInvalid, match=r"shards\.crm\.token: environment variable NOT_SET_ANYWHERE is not set"
     ):
         parse_config(raw, check_secrets=True)
+
+
+def test_shard_names_cannot_hold_a_colon(tmp_path: Path) -> None:
+    """A shard name is part of every stored key, so it is restricted and the error says how."""
+    text = '[shards."sf:prod"]\ntype = "fake"\nevents_file = "e"\nremote_db = "r"\n'
+    with pytest.raises(ConfigInvalid, match="may hold only letters, digits"):
+        load_config(write(tmp_path, text))

@@ -16,6 +16,8 @@ from syncd.engine import Engine
 from syncd.model import (
     Channel,
     Intent,
+    Prospect,
+    ProspectRef,
     ReasonKind,
     RejectionEvent,
     ReplyInfo,
@@ -329,3 +331,26 @@ def test_a_release_configured_later_reaches_nurtured_prospects(world: World) -> 
     assert sum(summary.reviews.values()) == 1
     kinds = [kind for _, _, kind in world.store.next_due("crm", limit=100)]
     assert "release" in kinds
+
+
+def test_touches_for_a_sender_the_crm_does_not_know_are_not_written(world: World) -> None:
+    """A new lead only a mailbox knows about has no CRM record to task: cancelled, not dead."""
+    base = rejection(1)
+    unknown = Prospect(
+        ProspectRef("crm", "lead", "new:4f2a9c"),
+        base.prospect.account,
+        base.prospect.owner,
+        email="someone@new.example",
+    )
+    world.add(
+        RejectionEvent(
+            **{
+                **{f: getattr(base, f) for f in RejectionEvent.__dataclass_fields__},
+                "prospect": unknown,
+            }
+        )
+    )
+    summary = world.engine().cycle("crm")
+    assert summary.decisions == Counter(nurture=1)
+    assert world.sink.writes == [] and summary.writes["dead"] == 0
+    assert summary.cancelled >= 1
