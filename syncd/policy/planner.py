@@ -22,7 +22,12 @@ from syncd.policy import brief as briefs
 from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
 from syncd.policy.config import NURTURE_KINDS
-from syncd.policy.touches import contact_days, open_channels, pick_channel
+from syncd.policy.touches import (
+    contact_days,
+    contact_days_by_person,
+    open_channels,
+    pick_channel,
+)
 
 _NURTURE_WHY = {
     TouchKind.INSIGHT_EMAIL: "share something useful you see in their market, no pitch",
@@ -241,7 +246,7 @@ def _referral(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]) -
     # Unknown to the directory, the task is filed under the referrer: it counts against them.
     who = colleague.ref.key if colleague else req.ref.key
     if colleague:
-        sched.ensure(who, contact_days(r for r in req.known.account if r.prospect_key == who))
+        sched.ensure(who, contact_days_by_person(req.known.account).get(who, ()))
     wished = req.calendar.add_business_days(
         req.today, req.cfg.entry_points.referral_delay_business_days
     )
@@ -273,6 +278,7 @@ def _entry_points(
         return
     wished = max(req.today + timedelta(days=req.cfg.entry_points.delay_days), earliest)
     placed: list[str] = []
+    known_days = contact_days_by_person(req.known.account)
     for colleague in suggestion.colleagues:
         allowed = available - colleague.opted_out
         small = suggestion.rule_id == "entry_point.small_account"
@@ -284,7 +290,7 @@ def _entry_points(
         if channel is None:
             continue
         key = colleague.ref.key
-        sched.ensure(key, contact_days(r for r in req.known.account if r.prospect_key == key))
+        sched.ensure(key, known_days.get(key, ()))
         day = _place(sched, wished, key)
         if day is None:
             continue
