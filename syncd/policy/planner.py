@@ -9,6 +9,7 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from syncd.model import (
     Channel,
@@ -37,6 +38,13 @@ _NURTURE_WHY = {
     TouchKind.HANDWRITTEN_NOTE: "a handwritten note: this account's worth merits it",
     TouchKind.CALL: "a short check-in call to hear how they are doing",
 }
+
+
+@lru_cache(maxsize=4096)
+def _nurture_why(kind: TouchKind, case_study: str) -> str:
+    """A nurture step's "why now"; few distinct (kind, case study) pairs come up."""
+    text = _NURTURE_WHY[kind].format(case=case_study)
+    return f"Gentle nurture between their no and the call-back: {text}."
 
 
 def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
@@ -326,7 +334,8 @@ def _nurture(
         return
     cursor = earliest
     latest = callback - timedelta(days=1)
-    made: list[str] = []
+    made: list[TouchKind] = []
+    case = req.angles.case_study
     # Spread over long windows (a 2-year contract) instead of bunching up at the start.
     window = (callback - earliest).days
     step = timedelta(days=max(cad.interval_days, window // (cad.max_nurture_per_cycle + 1)))
@@ -338,18 +347,15 @@ def _nurture(
         if day is None:
             break
         kind = steps[len(made) % len(steps)]
-        why = "Gentle nurture between their no and the call-back: " + _NURTURE_WHY[kind].format(
-            case=req.angles.case_study
-        )
-        b.add(kind, day, STEP_CHANNEL[kind], "cadence.nurture", why + ".")
-        made.append(kind.value)
+        b.add(kind, day, STEP_CHANNEL[kind], "cadence.nurture", _nurture_why(kind, case))
+        made.append(kind)
         cursor = day
     if made:
         b.hits.append(
             RuleHit(
                 "cadence.nurture",
                 {
-                    "steps": made,
+                    "steps": [kind.value for kind in made],
                     "rotation": rotation,
                     "interval_days": step.days,
                     "min_gap_days": cad.min_gap_days,
