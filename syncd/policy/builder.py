@@ -90,6 +90,7 @@ class PlanBuilder:
         self.hits: list[RuleHit] = []
         self.seq = 0
         self.who = briefs.display_name(req.prospect)
+        self.person = req.ref.key  # built on every read: every placement needs it
         account = req.prospect.account
         self.names = {
             "who": self.who,

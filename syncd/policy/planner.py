@@ -53,8 +53,7 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     b = PlanBuilder(req)
     b.seq = req.seq_base
     sched = Scheduler(req.calendar, cfg.cadence)
-    person = req.ref.key
-    sched.load(person, contact_days(req.known.person))
+    sched.load(b.person, contact_days(req.known.person))
     sched.load_account(contact_days(req.known.account))
     available = open_channels(req.suppressed)
 
@@ -116,7 +115,7 @@ def _acknowledge(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]
     channel = Channel.EMAIL if draft else pick_channel(TouchKind.THANK_YOU, available)
     if channel is None:
         return req.today
-    day = _place(sched, wished, req.ref.key) or wished
+    day = _place(sched, wished, b.person) or wished
     why = (
         f"They said no on {req.rejected_on.isoformat()}. Thank them for their time and offer to "
         "stay in touch: how they are treated now decides whether the door stays open."
@@ -151,7 +150,7 @@ def _callback(
 ) -> date:
     req = b.req
     wished = max(req.timing.callback, earliest + timedelta(days=1))
-    day = _place(sched, wished, req.ref.key) or req.calendar.on_or_after(wished)
+    day = _place(sched, wished, b.person) or req.calendar.on_or_after(wished)
     channel = pick_channel(TouchKind.CALLBACK, available)
     why = req.timing.why
     subject = None
@@ -181,7 +180,7 @@ def _check_in(
     if wished is None or channel is None:
         return
     latest = callback - timedelta(days=1)
-    day = _place(sched, max(wished, earliest + timedelta(days=1)), req.ref.key, latest)
+    day = _place(sched, max(wished, earliest + timedelta(days=1)), b.person, latest)
     if day is None:
         return
     name = req.competitor or "the competitor"
@@ -209,7 +208,7 @@ def _releases(
         if subject in req.offered_releases:
             continue
         wished = max(release.date, earliest + timedelta(days=1))
-        day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+        day = _place(sched, wished, b.person, callback - timedelta(days=1))
         if day is None:
             continue
         proof = f" Proof: {release.proof_point}" if release.proof_point else ""
@@ -231,7 +230,7 @@ def _gatekeeper(
     if not req.gatekeeper or channel is None:
         return
     wished = max(req.today + timedelta(days=req.cfg.entry_points.gatekeeper_delay_days), earliest)
-    day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+    day = _place(sched, wished, b.person, callback - timedelta(days=1))
     if day is None:
         return
     why = (
@@ -252,7 +251,7 @@ def _referral(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]) -
     if channel is None:
         return
     # Unknown to the directory, the task is filed under the referrer: it counts against them.
-    who = colleague.ref.key if colleague else req.ref.key
+    who = colleague.ref.key if colleague else b.person
     if colleague:
         sched.ensure(who, contact_days_by_person(req.known.account).get(who, ()))
     wished = req.calendar.add_business_days(
@@ -343,7 +342,7 @@ def _nurture(
         wished = cursor + step
         if wished > latest:
             break
-        day = sched.place(wished, req.ref.key, gap=True, latest=latest)
+        day = sched.place(wished, b.person, gap=True, latest=latest)
         if day is None:
             break
         kind = steps[len(made) % len(steps)]
