@@ -99,11 +99,17 @@ def _amount(event: RejectionEvent) -> str | None:
 
 
 def _person(p: Prospect) -> str:
-    role = ", ".join(x for x in (p.title, p.department) if x)
-    text = f"{display_name(p)} ({role})" if role else display_name(p)
+    title, department = p.title, p.department
+    role = f"{title}, {department}" if title and department else title or department
+    name = p.name or f"{p.ref.kind} {p.ref.id}"
+    text = f"{name} ({role})" if role else name
     if p.opted_out:
         text += f" [opted out: {', '.join(sorted(p.opted_out))}]"
     return text
+
+
+def _latest_first(touch: TouchRecord) -> tuple[date, str]:
+    return touch.due, touch.kind  # a StrEnum member orders and formats as its value
 
 
 @dataclass(slots=True)
@@ -152,7 +158,7 @@ def shared_brief(facts: BriefFacts, cfg: BriefConfig) -> str:
     deal.append(f"amount: {amount}" if amount else None)
     if any(deal):
         lines.append("Deal: " + ", ".join(x for x in deal if x))
-    reason = f"Reason: {facts.reason.value}"
+    reason = f"Reason: {facts.reason}"
     if event.reason_raw:
         reason += f" (CRM value: {event.reason_raw})"
     if facts.competitor:
@@ -172,10 +178,10 @@ def shared_brief(facts: BriefFacts, cfg: BriefConfig) -> str:
         lines.append("Earlier rejections: none — this is their first no.")
     made = [t for t in facts.touches if t.due <= facts.today]
     if made:
-        last_touch = max(made, key=lambda t: (t.due, t.kind.value))
+        last_touch = max(made, key=_latest_first)
         lines.append(
             f"Touches so far: {len(made)} (last {last_touch.due.isoformat()}, "
-            f"{last_touch.kind.value} by {last_touch.channel.value})"
+            f"{last_touch.kind} by {last_touch.channel})"
         )
     else:
         lines.append("Touches so far: none.")

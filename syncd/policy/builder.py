@@ -18,12 +18,16 @@ from syncd.model import (
 )
 from syncd.policy import brief as briefs
 from syncd.policy.angles import Angles
+from syncd.policy.brief import SUBJECTS
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
 from syncd.policy.entry_points import Suggestion
 from syncd.policy.prepared import PreparedRelease
 from syncd.policy.timing import Timing
 from syncd.policy.touches import TASK_CHANNEL, KnownTouches
+
+# Enum members read once: looking one up on its class costs more than building a string.
+_TASK, _NORMAL, _TODO = WriteKind.TASK, Priority.NORMAL, TaskChannel.TODO
 
 
 def opt_out_touch(
@@ -86,6 +90,7 @@ class PlanBuilder:
         self.hits: list[RuleHit] = []
         self.seq = 0
         self.who = briefs.display_name(req.prospect)
+        self.person = req.ref.key  # built on every read: every placement needs it
         account = req.prospect.account
         self.names = {
             "who": self.who,
@@ -95,6 +100,8 @@ class PlanBuilder:
         }
         self.briefs: dict[tuple[str, str], str] = {}  # (rule, why) -> brief, reused by steps
         self.subjects: dict[TouchKind, str] = {}
+        self.brief_cfg = req.cfg.brief
+        self.subject_max = self.brief_cfg.subject_max_chars
 
     def add(
         self,
@@ -104,40 +111,41 @@ class PlanBuilder:
         rule_id: str,
         why: str,
         *,
-        write: WriteKind = WriteKind.TASK,
+        write: WriteKind = _TASK,
         target: Prospect | None = None,
-        priority: Priority = Priority.NORMAL,
+        priority: Priority = _NORMAL,
         subject: str | None = None,
         brief: str | None = None,
         opt_out: frozenset[Channel] = frozenset(),
     ) -> Touch:
-        req = self.req
-        cfg = req.cfg.brief
-        if subject is None and target is not None:
-            names = {**self.names, "target": briefs.display_name(target)}
-            subject = briefs.subject(kind, cfg, **names)
-        elif subject is None:
-            subject = self.subjects.get(kind)
-            if subject is None:
-                subject = self.subjects[kind] = briefs.subject(kind, cfg, **self.names)
+        if subject is None:
+            if target is not None:
+                names = {**self.names, "target": briefs.display_name(target)}
+                subject = briefs.cut(SUBJECTS[kind].format_map(names), self.subject_max)
+            else:
+                subject = self.subjects.get(kind)
+                if subject is None:
+                    text = SUBJECTS[kind].format_map(self.names)
+                    subject = self.subjects[kind] = briefs.cut(text, self.subject_max)
         if brief is None:
             brief = self.briefs.get((rule_id, why))
             if brief is None:
-                brief = briefs.compose(why, rule_id, req.shared_brief, cfg)
+                brief = briefs.compose(why, rule_id, self.req.shared_brief, self.brief_cfg)
                 self.briefs[(rule_id, why)] = brief
+        # Positional: the frozen dataclass binds arguments noticeably faster than keywords.
         touch = Touch(
-            seq=self.seq,
-            kind=kind,
-            due=due,
-            write=write,
-            channel=TASK_CHANNEL[channel] if channel else TaskChannel.TODO,
-            subject=subject,
-            brief=brief,
-            rule_id=rule_id,
-            priority=priority,
-            suppress_channel=channel,
-            target=target.ref if target else None,
-            opt_out_channels=opt_out,
+            self.seq,
+            kind,
+            due,
+            write,
+            TASK_CHANNEL[channel] if channel else _TODO,
+            subject,
+            brief,
+            rule_id,
+            priority,
+            channel,
+            target.ref if target else None,
+            opt_out,
         )
         self.seq += 1
         self.touches.append(touch)

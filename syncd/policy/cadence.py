@@ -60,7 +60,18 @@ def window_allows(days: list[int], day: int, cap: int, window: int) -> bool:
 class Scheduler:
     """Knows every touch already made or planned for the people of one account."""
 
-    __slots__ = ("account", "calendar", "cfg", "moves", "people")
+    __slots__ = (
+        "account",
+        "account_cap",
+        "account_window",
+        "calendar",
+        "cfg",
+        "min_gap",
+        "moves",
+        "people",
+        "person_cap",
+        "person_window",
+    )
 
     def __init__(self, calendar: Calendar, cfg: CadenceConfig) -> None:
         self.calendar = calendar
@@ -68,6 +79,10 @@ class Scheduler:
         self.people: dict[str, list[int]] = {}
         self.account: list[int] = []
         self.moves: dict[str, int] = {}  # cause -> how many touches it moved
+        # Read once: every placement checks them, often several times.
+        self.min_gap = cfg.min_gap_days
+        self.person_cap, self.person_window = cfg.max_per_person, cfg.person_window_days
+        self.account_cap, self.account_window = cfg.max_per_account, cfg.account_window_days
 
     def load(self, person: str, days: Iterable[date]) -> None:
         self.people[person] = sorted(d.toordinal() for d in days)
@@ -87,26 +102,24 @@ class Scheduler:
         """Why `day` can't be booked and the first day worth trying next, or None if it can.
 
         The next day skips what is blocked for certain (a gap jumps to its end), so a search
-        over months takes a handful of steps.
+        over months takes a handful of steps. Fewer known days than a cap can't break it, so
+        the windows are only counted past that.
         """
-        cfg = self.cfg
         index = bisect_left(person_days, day)
         count = len(person_days)
         if index < count and person_days[index] == day:
             return "cadence.same_day", day + 1
         if gap:
-            min_gap = cfg.min_gap_days
+            min_gap = self.min_gap
             if index and day - person_days[index - 1] < min_gap:
                 return "cadence.gap", person_days[index - 1] + min_gap
             if index < count and person_days[index] - day < min_gap:
                 return "cadence.gap", person_days[index] + min_gap
-        if count and not window_allows(
-            person_days, day, cfg.max_per_person, cfg.person_window_days
-        ):
+        cap = self.person_cap
+        if count >= cap and not window_allows(person_days, day, cap, self.person_window):
             return "cadence.cap.person", day + 1
-        if self.account and not window_allows(
-            self.account, day, cfg.max_per_account, cfg.account_window_days
-        ):
+        account, cap = self.account, self.account_cap
+        if len(account) >= cap and not window_allows(account, day, cap, self.account_window):
             return "cadence.cap.account", day + 1
         return None
 
@@ -114,7 +127,9 @@ class Scheduler:
         self, wished: date, person: str, *, gap: bool = False, latest: date | None = None
     ) -> date | None:
         """Book the first allowed day on or after `wished` (None if none by `latest`)."""
-        days = self.person_days(person)
+        days = self.people.get(person)
+        if days is None:
+            days = self.people[person] = []
         on_or_after = self.calendar.on_or_after
         day = on_or_after(wished)
         moves = self.moves

@@ -9,6 +9,7 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from syncd.model import (
     Channel,
@@ -22,7 +23,12 @@ from syncd.policy import brief as briefs
 from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
 from syncd.policy.config import NURTURE_KINDS
-from syncd.policy.touches import contact_days, open_channels, pick_channel
+from syncd.policy.touches import (
+    contact_days,
+    contact_days_by_person,
+    open_channels,
+    pick_channel,
+)
 
 _NURTURE_WHY = {
     TouchKind.INSIGHT_EMAIL: "share something useful you see in their market, no pitch",
@@ -34,14 +40,20 @@ _NURTURE_WHY = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _nurture_why(kind: TouchKind, case_study: str) -> str:
+    """A nurture step's "why now"; few distinct (kind, case study) pairs come up."""
+    text = _NURTURE_WHY[kind].format(case=case_study)
+    return f"Gentle nurture between their no and the call-back: {text}."
+
+
 def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     """The plan for one cycle and the rules that placed its touches (caps, calendar moves)."""
     cfg = req.cfg
     b = PlanBuilder(req)
     b.seq = req.seq_base
     sched = Scheduler(req.calendar, cfg.cadence)
-    person = req.ref.key
-    sched.load(person, contact_days(req.known.person))
+    sched.load(b.person, contact_days(req.known.person))
     sched.load_account(contact_days(req.known.account))
     available = open_channels(req.suppressed)
 
@@ -103,7 +115,7 @@ def _acknowledge(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]
     channel = Channel.EMAIL if draft else pick_channel(TouchKind.THANK_YOU, available)
     if channel is None:
         return req.today
-    day = _place(sched, wished, req.ref.key) or wished
+    day = _place(sched, wished, b.person) or wished
     why = (
         f"They said no on {req.rejected_on.isoformat()}. Thank them for their time and offer to "
         "stay in touch: how they are treated now decides whether the door stays open."
@@ -138,7 +150,7 @@ def _callback(
 ) -> date:
     req = b.req
     wished = max(req.timing.callback, earliest + timedelta(days=1))
-    day = _place(sched, wished, req.ref.key) or req.calendar.on_or_after(wished)
+    day = _place(sched, wished, b.person) or req.calendar.on_or_after(wished)
     channel = pick_channel(TouchKind.CALLBACK, available)
     why = req.timing.why
     subject = None
@@ -168,7 +180,7 @@ def _check_in(
     if wished is None or channel is None:
         return
     latest = callback - timedelta(days=1)
-    day = _place(sched, max(wished, earliest + timedelta(days=1)), req.ref.key, latest)
+    day = _place(sched, max(wished, earliest + timedelta(days=1)), b.person, latest)
     if day is None:
         return
     name = req.competitor or "the competitor"
@@ -196,7 +208,7 @@ def _releases(
         if subject in req.offered_releases:
             continue
         wished = max(release.date, earliest + timedelta(days=1))
-        day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+        day = _place(sched, wished, b.person, callback - timedelta(days=1))
         if day is None:
             continue
         proof = f" Proof: {release.proof_point}" if release.proof_point else ""
@@ -218,7 +230,7 @@ def _gatekeeper(
     if not req.gatekeeper or channel is None:
         return
     wished = max(req.today + timedelta(days=req.cfg.entry_points.gatekeeper_delay_days), earliest)
-    day = _place(sched, wished, req.ref.key, callback - timedelta(days=1))
+    day = _place(sched, wished, b.person, callback - timedelta(days=1))
     if day is None:
         return
     why = (
@@ -239,9 +251,9 @@ def _referral(b: PlanBuilder, sched: Scheduler, available: frozenset[Channel]) -
     if channel is None:
         return
     # Unknown to the directory, the task is filed under the referrer: it counts against them.
-    who = colleague.ref.key if colleague else req.ref.key
+    who = colleague.ref.key if colleague else b.person
     if colleague:
-        sched.ensure(who, contact_days(r for r in req.known.account if r.prospect_key == who))
+        sched.ensure(who, contact_days_by_person(req.known.account).get(who, ()))
     wished = req.calendar.add_business_days(
         req.today, req.cfg.entry_points.referral_delay_business_days
     )
@@ -273,6 +285,7 @@ def _entry_points(
         return
     wished = max(req.today + timedelta(days=req.cfg.entry_points.delay_days), earliest)
     placed: list[str] = []
+    known_days = contact_days_by_person(req.known.account)
     for colleague in suggestion.colleagues:
         allowed = available - colleague.opted_out
         small = suggestion.rule_id == "entry_point.small_account"
@@ -284,7 +297,7 @@ def _entry_points(
         if channel is None:
             continue
         key = colleague.ref.key
-        sched.ensure(key, contact_days(r for r in req.known.account if r.prospect_key == key))
+        sched.ensure(key, known_days.get(key, ()))
         day = _place(sched, wished, key)
         if day is None:
             continue
@@ -320,7 +333,8 @@ def _nurture(
         return
     cursor = earliest
     latest = callback - timedelta(days=1)
-    made: list[str] = []
+    made: list[TouchKind] = []
+    case = req.angles.case_study
     # Spread over long windows (a 2-year contract) instead of bunching up at the start.
     window = (callback - earliest).days
     step = timedelta(days=max(cad.interval_days, window // (cad.max_nurture_per_cycle + 1)))
@@ -328,22 +342,19 @@ def _nurture(
         wished = cursor + step
         if wished > latest:
             break
-        day = sched.place(wished, req.ref.key, gap=True, latest=latest)
+        day = sched.place(wished, b.person, gap=True, latest=latest)
         if day is None:
             break
         kind = steps[len(made) % len(steps)]
-        why = "Gentle nurture between their no and the call-back: " + _NURTURE_WHY[kind].format(
-            case=req.angles.case_study
-        )
-        b.add(kind, day, STEP_CHANNEL[kind], "cadence.nurture", why + ".")
-        made.append(kind.value)
+        b.add(kind, day, STEP_CHANNEL[kind], "cadence.nurture", _nurture_why(kind, case))
+        made.append(kind)
         cursor = day
     if made:
         b.hits.append(
             RuleHit(
                 "cadence.nurture",
                 {
-                    "steps": made,
+                    "steps": [kind.value for kind in made],
                     "rotation": rotation,
                     "interval_days": step.days,
                     "min_gap_days": cad.min_gap_days,

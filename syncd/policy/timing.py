@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -90,9 +91,15 @@ def next_fiscal_start(after: date, cfg: PolicyConfig) -> date:
     """The first day of the next fiscal period (year or quarter) strictly after `after`."""
     cb = cfg.callback
     step = 3 if cb.budget_period == "quarter" else 12
-    start = date(after.year - 1, cb.fiscal_year_start_month, cb.fiscal_year_start_day)
+    return _fiscal_start(after, step, cb.fiscal_year_start_month, cb.fiscal_year_start_day)
+
+
+@lru_cache(maxsize=4096)
+def _fiscal_start(after: date, step_months: int, month: int, day: int) -> date:
+    """Remembered: month arithmetic is slow and the same few dates come up all day."""
+    start = date(after.year - 1, month, day)
     while start <= after:
-        start += relativedelta(months=step)
+        start += relativedelta(months=step_months)
     return start
 
 
@@ -251,11 +258,7 @@ def _competitor(
     cb = cfg.callback
     stated_term = contract_term_months(term_text)
     term = stated_term or cb.competitor_contract_months
-    renewals = 1
-    renewal = rejected_on + relativedelta(months=term)
-    while renewal - timedelta(days=cb.competitor_renewal_lead_days) <= earliest:
-        renewals += 1
-        renewal = rejected_on + relativedelta(months=term * renewals)
+    renewal = _first_renewal(rejected_on, term, cb.competitor_renewal_lead_days, earliest)
     callback = renewal - timedelta(days=cb.competitor_renewal_lead_days)
     name = competitor or "the competitor"
     hits = [
@@ -285,6 +288,17 @@ def _competitor(
         f"so call {cb.competitor_renewal_lead_days} days before."
     )
     return Timing(callback, "callback.competitor.renewal", why, tuple(hits), check_in)
+
+
+@lru_cache(maxsize=4096)
+def _first_renewal(rejected_on: date, term_months: int, lead_days: int, earliest: date) -> date:
+    """The first contract renewal whose lead time starts after `earliest` (remembered)."""
+    renewals = 1
+    renewal = rejected_on + relativedelta(months=term_months)
+    while renewal - timedelta(days=lead_days) <= earliest:
+        renewals += 1
+        renewal = rejected_on + relativedelta(months=term_months * renewals)
+    return renewal
 
 
 def next_cycle_timing(

@@ -79,6 +79,20 @@ def contact_days(records: Iterable[TouchRecord]) -> list[date]:
     ]
 
 
+def contact_days_by_person(records: Iterable[TouchRecord]) -> dict[str, list[date]]:
+    """`contact_days` per prospect key, in one pass (colleagues are looked up one by one)."""
+    opt_out, urgent, enrol = TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL
+    days: dict[str, list[date]] = {}
+    for r in records:
+        if r.kind is not opt_out and r.kind is not urgent and r.kind is not enrol:
+            found = days.get(r.prospect_key)
+            if found is None:
+                days[r.prospect_key] = [r.due]
+            else:
+                found.append(r.due)
+    return days
+
+
 @dataclass(slots=True)
 class KnownTouches:
     """History's touches that still stand once this decision's plan replaces the old one."""
