@@ -109,6 +109,7 @@ class Runtime:
         if not self.engine.dry_run:
             for name, summary in summaries.items():
                 self.engine.dispatch(name, summary)
+                self.store.mark_success(name)
         return summaries
 
     def close(self) -> None:
