@@ -1,0 +1,85 @@
+"""Two daemons on one PostgreSQL state store: one works a shard, the other takes over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _reset_pg, fake_config, rejection
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+def _written(remote: Path) -> list[str]:
+    if not remote.exists():
+        return []
+    with sqlite3.connect(remote) as db:
+        try:
+            return [k for (k,) in db.execute("SELECT key FROM writes")]
+        except sqlite3.OperationalError:
+            return []
+
+
+def _daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "syncd.cli", "--config", str(config), "run"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_a_second_instance_takes_over_a_dead_ones_shard(
+    tmp_path: Path, pg_database_url: str
+) -> None:
+    """While the first instance holds the lease the second stays idle; once the first is
+    killed mid-write, the second takes the shard over after the lease expires and finishes
+    the work — every touch written exactly once."""
+    _reset_pg(pg_database_url)
+    config = fake_config(
+        tmp_path,
+        [rejection(n) for n in range(40)],
+        shard="batch_size = 2\nwrite_delay_s = 0.2",
+        extra="[daemon]\npoll_interval_s = 1",
+        state_url=pg_database_url,
+    )
+    # a short lease so the takeover happens within the test (renewed every lease_s / 3)
+    text = config.read_text()
+    config.write_text(
+        text.replace(f'url = "{pg_database_url}"', f'url = "{pg_database_url}"\nlease_s = 3')
+    )
+    remote = tmp_path / "remote.db"
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _daemon(config, first_log)
+    second = None
+    try:
+        deadline = time.monotonic() + 60
+        while len(_written(remote)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = _daemon(config, second_log)
+        time.sleep(2.5)
+        assert b"shard.leased_elsewhere" in second_log.read_bytes()
+        os.kill(first.pid, signal.SIGKILL)  # mid-write: its last batch is in doubt
+        first.wait(timeout=30)
+        deadline = time.monotonic() + 90
+        while len(set(_written(remote))) < 40 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    log = second_log.read_text()
+    assert "shard.acquired" in log
+    written = Counter(_written(remote))
+    assert len(written) == 40, f"only {len(written)} of 40 touches written"
+    assert max(written.values()) == 1, "a touch was written twice across the handover"
