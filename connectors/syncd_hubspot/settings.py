@@ -7,7 +7,9 @@ tests can point the shard at a local fake; real portals keep the default and TLS
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from syncd.model import Channel, ReasonKind
 from syncd.secrets import Secret
@@ -65,6 +67,17 @@ class HubSpotSettings(BaseModel):
     create_properties: bool = False
     # Seconds after an in-doubt write before searching for it can be trusted (index lag).
     find_grace_s: float = Field(default=120.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _tls_unless_local(cls, value: str) -> str:
+        """Tokens never travel in clear: plain http only to the local fake."""
+        host = urlsplit(value).hostname or ""
+        if value.startswith("https://") or (
+            value.startswith("http://") and host in ("127.0.0.1", "localhost", "::1")
+        ):
+            return value.rstrip("/")
+        raise ValueError("must be https://..., or http:// on 127.0.0.1 / localhost (the sandbox)")
 
     @model_validator(mode="after")
     def _one_auth_mode(self) -> HubSpotSettings:

@@ -54,3 +54,17 @@ def test_secrets_must_be_references_and_unknown_keys_fail() -> None:
     with pytest.raises(ValidationError, match="page_sise"):
         HubSpotSettings(access_token="env:T", page_sise=10)  # type: ignore[call-arg]
     assert plugin.type_name == "hubspot" and plugin.settings_model is HubSpotSettings
+
+
+def test_tokens_never_travel_over_plain_http_to_a_remote_host() -> None:
+    """http:// is accepted only for the local fake; anything remote must be https."""
+    import pytest
+    from pydantic import ValidationError
+
+    from syncd_hubspot.settings import HubSpotSettings
+
+    with pytest.raises(ValidationError, match="https"):
+        HubSpotSettings(access_token="env:T", base_url="http://api.example.com")
+    assert HubSpotSettings(access_token="env:T", base_url="http://127.0.0.1:8080/").base_url == (
+        "http://127.0.0.1:8080"
+    )
