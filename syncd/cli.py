@@ -78,7 +78,8 @@ def _load(args: argparse.Namespace, *, check_secrets: bool = False) -> LoadedCon
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, indent=None if args.json else 2) if args.json else text)
+    """`--json`: one summary object on one line; otherwise the readable report."""
+    print(json.dumps(data) if args.json else text)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
