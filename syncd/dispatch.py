@@ -17,7 +17,6 @@ import structlog
 from syncd.config import EngineConfig
 from syncd.connectors import FatalSyncError, RetriableError, Sink
 from syncd.model import Channel, TouchSpec, WriteResult, WriteStatus
-from syncd.retry import call_with_retry
 from syncd.store import OutboxItem, Outcome, Store
 from syncd.store.codec import decode
 
@@ -33,7 +32,6 @@ class Dispatcher:
         sink: Sink,
         cfg: EngineConfig,
         clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
         stop_requested: Callable[[], bool] = lambda: False,
         heartbeat: Callable[[], None] = lambda: None,
     ):
@@ -43,7 +41,6 @@ class Dispatcher:
         self.sink = sink
         self.cfg = cfg
         self.clock = clock
-        self.sleep = sleep
         self.stop_requested = stop_requested
         self.heartbeat = heartbeat
 
@@ -71,10 +68,19 @@ class Dispatcher:
             items = self.store.due_in_doubt(self.shard, self.sink.batch_size)
             if not items:
                 return
-            if self.sink.idempotent:
-                found: dict[str, str] = {}
-            else:
-                found = self._find([i.key for i in items])
+            found: dict[str, str] = {}
+            if not self.sink.idempotent:
+                try:
+                    found = self.sink.find([i.key for i in items])
+                except RetriableError as exc:
+                    # the connector already retried: leave them in doubt for the next cycle
+                    log.warning(
+                        "write.reconcile_deferred",
+                        shard=self.shard,
+                        count=len(items),
+                        error=str(exc),
+                    )
+                    return
             outcomes = []
             for item in items:
                 if item.key in found:
@@ -85,9 +91,6 @@ class Dispatcher:
                     outcomes.append(Outcome(item.key, "pending", next_attempt_at=self._now()))
                     log.info("write.reconciled", shard=self.shard, key=item.key, found=False)
             self.store.finish(self.shard, self.epoch, outcomes)
-
-    def _find(self, keys: list[str]) -> dict[str, str]:
-        return call_with_retry(lambda: self.sink.find(keys), what="sink.find", sleep=self.sleep)
 
     def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> None:
         blocked = self.store.suppressed(i.prospect_key for i in items)
@@ -101,13 +104,7 @@ class Dispatcher:
                 live.append(item)
         specs = [decode(TouchSpec, i.spec) for i in live]
         try:
-            results = (
-                call_with_retry(
-                    lambda: self.sink.write(specs), what="sink.write", attempts=3, sleep=self.sleep
-                )
-                if specs
-                else []
-            )
+            results = self.sink.write(specs) if specs else []
         except FatalSyncError:
             # refused before anything was applied: leave the rows for after re-authorisation
             outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]

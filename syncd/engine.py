@@ -36,7 +36,6 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.progress import Progress
-from syncd.retry import call_with_retry
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
 
@@ -86,14 +85,12 @@ class Engine:
         connectors: dict[str, Connector],
         *,
         clock: Callable[[], datetime] = _utcnow,
-        sleep: Callable[[float], None] = time.sleep,
         dry_run: bool = False,
     ):
         self.config = config
         self.store = store
         self.connectors = connectors
         self.clock = clock
-        self.sleep = sleep
         self.dry_run = dry_run
         self.epochs: dict[str, int] = {}
         # Set by the daemon on SIGTERM: finish the page / batch in hand, then stop the cycle.
@@ -155,7 +152,6 @@ class Engine:
             conn.sink,
             self.config.core.engine,
             self.clock,
-            self.sleep,
             stop_requested=self.stop_requested,
             heartbeat=self.heartbeat,
         ).run(summary.writes)
@@ -262,12 +258,9 @@ class Engine:
         active: set[ProspectRef] = set()
         colleagues: dict[AccountRef, list[Prospect]] = {}
         if directory is not None and events:
-            active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+            active = directory.active(refs)
             if accounts:
-                colleagues = call_with_retry(
-                    lambda: directory.colleagues(sorted(accounts, key=lambda a: a.id)),
-                    what="directory.colleagues",
-                )
+                colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id))
         active_keys = {r.key for r in active}
         out: dict[str, History] = {}
         for event in events:

@@ -16,7 +16,6 @@ import structlog
 
 from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
 from syncd.policy import recheck
-from syncd.retry import call_with_retry
 from syncd.store import Materialisation, PlannedTouch, StoredHistory
 from syncd.store.codec import encode
 
@@ -66,8 +65,8 @@ class Materialiser:
         directory = self.engine.directory(self.shard)
         if directory is None:
             return {}, set()
-        people = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
-        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+        people = directory.prospects(refs)
+        active = directory.active(refs)
         return {r.key: p for r, p in people.items()}, {r.key for r in active}
 
     def _one(

@@ -14,7 +14,6 @@ import structlog
 
 from syncd.model import AccountRef, Decision, History, Prospect, ProspectRef, TouchRecord
 from syncd.policy import review
-from syncd.retry import call_with_retry
 
 if TYPE_CHECKING:
     from syncd.engine import CycleSummary, Engine
@@ -83,12 +82,8 @@ class Reviewer:
         directory = self.engine.directory(self.shard)
         if directory is None or not refs:
             return {}, set(), {}
-        people = call_with_retry(lambda: directory.prospects(refs), what="directory.prospects")
-        active = call_with_retry(lambda: directory.active(refs), what="directory.active")
+        people = directory.prospects(refs)
+        active = directory.active(refs)
         accounts = sorted({p.account.ref for p in people.values() if p.account}, key=lambda a: a.id)
-        colleagues = (
-            call_with_retry(lambda: directory.colleagues(accounts), what="directory.colleagues")
-            if accounts
-            else {}
-        )
+        colleagues = directory.colleagues(accounts) if accounts else {}
         return {r.key: p for r, p in people.items()}, {r.key for r in active}, colleagues

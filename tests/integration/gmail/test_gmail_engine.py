@@ -49,7 +49,7 @@ def wired(bed: GmailTestbed, tmp_path: Path) -> Iterator[Wired]:
         MAILBOX_SHARD: bed.open(),
     }
     store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-    engine = Engine(config, store, connectors, sleep=lambda s: None)
+    engine = Engine(config, store, connectors)
     for shard in (CRM_SHARD, MAILBOX_SHARD):
         epoch = store.acquire_shard(shard, "test", 60)
         assert epoch is not None
