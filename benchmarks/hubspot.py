@@ -19,8 +19,6 @@ expect about 10 s of governed waiting per 100 calls on a real portal).
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import multiprocessing as mp
 import os
@@ -30,8 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-import structlog
-
+from benchmarks.common import connector_main
 from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind, WriteStatus
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
@@ -152,22 +149,7 @@ def run(records: int, latency_ms: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--records", type=int, default=5000)
-    parser.add_argument("--latency-ms", type=float, default=25.0)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings+
-    figures = run(args.records, args.latency_ms)
-    if args.json:
-        print(json.dumps(figures))
-        return
-    ratio = figures["calls"] / figures["min_calls"] if figures["min_calls"] else 0.0
-    print(
-        f"{figures['records']} deals -> {figures['tasks']} tasks: {figures['calls']} calls "
-        f"(minimum {figures['min_calls']}, ratio {ratio:.3f}), "
-        f"{figures['records_per_s']} records/s, peak RSS {figures['peak_rss_mb']} MB"
-    )
+    connector_main(__doc__.split("\n")[0], run, 5000, argv)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,6 @@ min_calls, peak RSS flat as N grows, >= 2,000 records/s at N = 20,000.
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
 import math
 import multiprocessing
 import resource
@@ -26,8 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import structlog
-
+from benchmarks.common import connector_main
 from syncd.model import TaskChannel, TouchSpec, WriteKind, WriteStatus
 from syncd_salesforce.fake import FakeSalesforce
 from syncd_salesforce.plugin import build_connector
@@ -177,23 +173,8 @@ def run(records: int, latency_ms: float) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--latency-ms", type=float, default=25.0)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    figures = run(args.records, args.latency_ms)
-    if args.json:
-        print(json.dumps(figures))
-        return
-    ratio = figures["calls"] / figures["min_calls"] if figures["min_calls"] else 0.0
-    print(
-        f"{figures['records']} records -> {figures['tasks']} tasks in {figures['calls']} calls "
-        f"(minimum {figures['min_calls']}, x{ratio:.2f}); {figures['records_per_s']} records/s; "
-        f"peak RSS {figures['peak_rss_mb']} MB"
-    )
+def main(argv: list[str] | None = None) -> None:
+    connector_main(__doc__.split("\n")[0], run, 20_000, argv)
 
 
 if __name__ == "__main__":
