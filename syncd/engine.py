@@ -247,12 +247,23 @@ class Engine:
             }
         return context
 
+    def _lookback_days(self) -> int:
+        """How far back the policy looks at an account's touches (caps, entry-point repeats)."""
+        cfg = self.config.core.policy
+        return 1 + max(
+            cfg.cadence.account_window_days,
+            cfg.cadence.person_window_days,
+            cfg.entry_points.repeat_after_days,
+        )
+
     def _histories(self, shard: str, events: Sequence[RejectionEvent]) -> dict[str, History]:
         """Everything the policy needs about these people, in a fixed number of calls."""
         keys = [e.prospect.ref.key for e in events]
         stored = self.store.history(keys)
         accounts = {e.prospect.account.ref for e in events if e.prospect.account}
-        account_touches = self.store.account_touch_dues([a.key for a in accounts])
+        account_touches = self.store.account_touch_dues(
+            [a.key for a in accounts], self.clock().date() - timedelta(days=self._lookback_days())
+        )
         directory = self.directory(shard)
         refs = list({e.prospect.ref for e in events})
         active: set[ProspectRef] = set()

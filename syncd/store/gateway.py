@@ -256,8 +256,11 @@ class Store(OutboxOps, PlanOps):
             )
         return out
 
-    def account_touch_dues(self, account_keys: Sequence[str]) -> dict[str, list[tuple[str, Touch]]]:
-        """(prospect key, touch) of every live touch at these accounts, for account caps."""
+    def account_touch_dues(
+        self, account_keys: Sequence[str], since: date
+    ) -> dict[str, list[tuple[str, Touch]]]:
+        """(prospect key, touch) of the live touches at these accounts due on or after `since`
+        (the policy's longest look-back), for account caps and entry-point repeats."""
         keys = [k for k in dict.fromkeys(account_keys) if k]
         out: dict[str, list[tuple[str, Touch]]] = defaultdict(list)
         if not keys:
@@ -266,7 +269,11 @@ class Store(OutboxOps, PlanOps):
             for r in conn.execute(
                 sa.select(
                     t.touches.c.account_key, t.touches.c.prospect_key, t.touches.c.touch
-                ).where(t.touches.c.account_key.in_(keys) & (t.touches.c.state != "cancelled"))
+                ).where(
+                    t.touches.c.account_key.in_(keys)
+                    & (t.touches.c.state != "cancelled")
+                    & (t.touches.c.due >= since.isoformat())
+                )
             ):
                 out[r.account_key].append((r.prospect_key, decode(Touch, r.touch)))
         return out

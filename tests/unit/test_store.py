@@ -121,3 +121,28 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
     assert tuple(row) == ("p#1", None)
     engine.dispose()
+
+
+def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> None:
+    """Old touches at an account stop being loaded for every new event at that account."""
+    from datetime import timedelta
+
+    from syncd.model import Cursor, History
+    from syncd.policy import decide
+    from syncd.policy.config import PolicyConfig
+    from tests.conftest import NOW
+
+    epoch = store.acquire_shard("crm", "me", 60)
+    assert epoch is not None
+    event = rejection(1)
+    decision = decide(event, History(), PolicyConfig(), NOW)
+    assert decision.plan is not None
+    store.commit_page("crm", epoch, Cursor(event.position), [(event, decision, {})])
+    account = event.prospect.account
+    assert account is not None
+    dues = sorted(tc.due for tc in decision.plan.touches)
+    everything = store.account_touch_dues([account.ref.key], dues[0])[account.ref.key]
+    later = store.account_touch_dues([account.ref.key], dues[-1])[account.ref.key]
+    assert len(everything) == len(dues)
+    assert [tc.due for _, tc in later] == [d for d in dues if d >= dues[-1]]
+    assert store.account_touch_dues([account.ref.key], dues[-1] + timedelta(days=1)) == {}
