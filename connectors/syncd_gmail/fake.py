@@ -331,9 +331,7 @@ class FakeGmail(FakeHTTPServer):
         return Response(200, body, content_type=JSON)
 
     def _get_message(self, req: Request, box: Mailbox, mid: str) -> Response:
-        fmt = req.arg("format", "full") or "full"
-        if fmt not in FORMATS:
-            raise MailboxError(400, f"Invalid format: {fmt}", "invalidArgument")
+        fmt = _format(req)
         with box.lock:
             body = render(box.get(mid), fmt, req.query.get("metadataHeaders"))
         return Response(200, body, content_type=JSON)
@@ -485,9 +483,7 @@ class FakeGmail(FakeHTTPServer):
         return Response(200, body, content_type=JSON)
 
     def _get_draft(self, req: Request, box: Mailbox, did: str) -> Response:
-        fmt = req.arg("format", "full") or "full"
-        if fmt not in FORMATS:
-            raise MailboxError(400, f"Invalid format: {fmt}", "invalidArgument")
+        fmt = _format(req)
         with box.lock:
             draft = box.draft(did)
             message = render(box.get(draft.message_id), fmt)
@@ -499,3 +495,11 @@ class FakeGmail(FakeHTTPServer):
             del box.drafts[did]
             box.delete(draft.message_id)
         return Response(204, None)
+
+
+def _format(req: Request) -> str:
+    """The `format` argument of a get, checked the way Gmail checks it."""
+    fmt = req.arg("format", "full") or "full"
+    if fmt not in FORMATS:
+        raise MailboxError(400, f"Invalid format: {fmt}", "invalidArgument")
+    return fmt
