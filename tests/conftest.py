@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,28 @@ PG_ADMIN_URL = os.environ.get(
     "SYNCD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
+
+
+def _build() -> str:
+    """Which build of syncd these tests import: the compiled one (make dist) or the source."""
+    import syncd.model
+    import syncd.policy.decision
+
+    files = (syncd.model.__file__ or "", syncd.policy.decision.__file__ or "")
+    compiled = all(f.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for f in files)
+    return "compiled" if compiled else "interpreted"
+
+
+def pytest_report_header() -> str:
+    return f"syncd build: {_build()}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" and _build() != "compiled":
+        raise pytest.UsageError(
+            "SYNCD_EXPECT_COMPILED=1 but the tests import the source tree: put the compiled "
+            "build (make native) first on PYTHONPATH"
+        )
 
 
 def _pg_admin() -> sa.Engine | str:

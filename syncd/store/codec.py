@@ -6,7 +6,11 @@ the model needs no change here (new optional fields decode from old rows as thei
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib.machinery
+import os
+import sys
 import types
 import typing
 from datetime import date, datetime
@@ -36,7 +40,34 @@ def encode(value: Any) -> Any:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    module = sys.modules[cls.__module__]
+    path = module.__file__ or ""
+    if not path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return typing.get_type_hints(cls)
+    return _source_hints(cls, vars(module), path)
+
+
+def _source_hints(cls: type, namespace: dict[str, Any], path: str) -> dict[str, Any]:
+    """Field types of a class compiled by mypyc (the compiled build, see setup.py).
+
+    A compiled class keeps in its annotations only what mypyc represents natively, so
+    `Account | None` reads as `type`. The module's source ships next to the compiled one:
+    its annotations are evaluated in the module's namespace instead.
+    """
+    source = os.path.join(os.path.dirname(path), cls.__module__.rsplit(".", 1)[-1] + ".py")
+    with open(source, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), source)
+    body = next(
+        node.body
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__
+    )
+    scope = {**vars(typing), **namespace}
+    return {
+        node.target.id: eval(ast.unparse(node.annotation), scope)  # noqa: S307  (our own source)
+        for node in body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
 
 
 def decode(cls: type[T], data: dict[str, Any]) -> T:
