@@ -31,7 +31,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 from prometheus_client.exposition import choose_encoder
 
-from syncd import __version__
+from syncd import __version__, build
 from syncd.connectors import ConfigError
 from syncd.model import Outcome
 
@@ -113,8 +113,8 @@ class Metrics:
         self._decisions = Counter(
             "syncd_decisions", "Policy decisions by outcome.", [*shard, "outcome"], registry=reg
         )
-        build = Info("syncd_build", "The running syncd build.", registry=reg)
-        build.info({"version": version, "python": sys.version.split()[0]})
+        info = Info("syncd_build", "The running syncd build.", registry=reg)
+        info.info({"version": version, "python": sys.version.split()[0], "build": build()})
         self._lock = threading.Lock()
         self._shards: set[str] = set()
         self._http_codes: dict[str, set[str]] = {}

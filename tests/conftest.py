@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 import structlog
 
+import syncd
+from syncd import build
 from syncd.model import (
     Account,
     AccountRef,
@@ -31,22 +32,12 @@ PG_ADMIN_URL = os.environ.get(
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
 
 
-def _build() -> str:
-    """Which build of syncd these tests import: the compiled one (make dist) or the source."""
-    import syncd.model
-    import syncd.policy.decision
-
-    files = (syncd.model.__file__ or "", syncd.policy.decision.__file__ or "")
-    compiled = all(f.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for f in files)
-    return "compiled" if compiled else "interpreted"
-
-
 def pytest_report_header() -> str:
-    return f"syncd build: {_build()}"
+    return f"syncd build: {build()} ({syncd.__file__})"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" and _build() != "compiled":
+    if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" and build() != "compiled":
         raise pytest.UsageError(
             "SYNCD_EXPECT_COMPILED=1 but the tests import the source tree: put the compiled "
             "build (make native) first on PYTHONPATH"

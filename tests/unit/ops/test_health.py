@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+import syncd
 from syncd import __version__
 from syncd.connectors import ConfigError
 from syncd.engine import CycleSummary
@@ -110,8 +111,9 @@ def test_metrics_after_a_cycle_are_scraped_with_their_values(
     assert s[("syncd_http_responses_total", (("code", "none"), *lbl))] == 1
     assert s[("syncd_cycles_total", (("result", "ok"), *lbl))] == 1
     assert s[("syncd_last_successful_cycle_timestamp_seconds", lbl)] == 1714564800.0
-    build = [k for k in s if k[0] == "syncd_build_info"]
-    assert len(build) == 1 and ("version", __version__) in build[0][1]
+    info = [k for k in s if k[0] == "syncd_build_info"]
+    assert len(info) == 1 and ("version", __version__) in info[0][1]
+    assert ("build", syncd.build()) in info[0][1]
 
 
 def test_every_series_is_prefixed_and_bounded(server: HealthServer, metrics: Metrics) -> None:
