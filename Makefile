@@ -22,8 +22,8 @@ demo: install
 	$(BIN)/syncd demo
 
 lint: install
-	$(BIN)/ruff check syncd connectors tests benchmarks
-	$(BIN)/ruff format --check syncd connectors
+	$(BIN)/ruff check setup.py syncd connectors tests benchmarks
+	$(BIN)/ruff format --check setup.py syncd connectors
 
 typecheck: install
 	$(BIN)/mypy syncd connectors

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import random
 import statistics
@@ -41,6 +42,7 @@ from syncd.model import (
     TouchRecord,
 )
 from syncd.policy import PolicyConfig, decide
+from syncd.store.codec import encode
 
 NOW = datetime(2024, 3, 12, 15, 30, tzinfo=UTC)
 COUNTRIES = ["DE", "US", "FR", "GB", "ES", "NL", "Germany", "JP", "CA", "AT"]
@@ -197,10 +199,12 @@ def run(n: int, seed: int, rounds: int = 3) -> dict[str, float | int | dict[str,
         for event, history in cases:
             decide(event, history, cfg, NOW)
         rates.append(n / (time.process_time() - start))
+    digest = hashlib.sha256()
     for event, history in cases:
         decision = decide(event, history, cfg, NOW)
         outcomes[decision.outcome.value] = outcomes.get(decision.outcome.value, 0) + 1
         touches += len(decision.plan.touches) if decision.plan else 0
+        digest.update(json.dumps(encode(decision), sort_keys=True).encode())
     return {
         "build": build(),
         "decisions": n,
@@ -209,6 +213,8 @@ def run(n: int, seed: int, rounds: int = 3) -> dict[str, float | int | dict[str,
         "best_decisions_per_s": round(max(rates)),
         "touches_per_decision": round(touches / n, 2),
         "outcomes": dict(sorted(outcomes.items())),
+        # Equal across builds: the compiled policy decides exactly what the interpreted one does.
+        "decisions_sha256": digest.hexdigest()[:16],
     }
 
 
@@ -230,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             f"best {result['best_decisions_per_s']:,}/s; "
             f"{result['touches_per_decision']} touches per decision)"
         )
-        print(f"outcomes: {result['outcomes']}")
+        print(f"outcomes: {result['outcomes']}; decisions sha256 {result['decisions_sha256']}")
     return 0
 
 

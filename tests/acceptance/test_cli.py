@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from syncd import __version__
 from syncd.cli import main
 from tests.conftest import fake_config, rejection
 
@@ -85,6 +86,16 @@ def test_usage_error_exits_64(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 64
+
+
+def test_version_says_which_build_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Admins check an upgrade with --version: it names the build the policy runs in."""
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    expected = "compiled" if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" else "interpreted"
+    assert out.strip() == f"syncd {__version__} ({expected})"
 
 
 def test_demo_json_summarises_the_sandbox_cycle(capsys: pytest.CaptureFixture[str]) -> None:
