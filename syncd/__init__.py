@@ -7,8 +7,8 @@ __version__ = "0.1.0"
 
 
 def build() -> str:
-    """"compiled" when the policy runs as mypyc-built extensions (`make dist`), else
-    "interpreted": the two behave the same, the compiled one decides about twice as fast."""
+    """Which build runs: "compiled" (the policy as mypyc-built extensions, `make dist`) or
+    "interpreted". They behave the same; the compiled one decides about twice as fast."""
     spec = importlib.util.find_spec("syncd.policy.decision")
     origin = (spec.origin if spec else None) or ""
     compiled = origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
