@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from datetime import date
 
 import pytest
@@ -9,9 +11,11 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import syncd
+import syncd.model
 from syncd.model import Channel, Intent, RejectionEvent, ReplyInfo
 from syncd.store import Store
-from syncd.store.codec import decode, encode
+from syncd.store.codec import _source_hints, decode, encode
 from syncd.store.database import LATEST, create_db_engine, migrate
 from tests.conftest import _reset_pg, rejection
 
@@ -101,6 +105,19 @@ def test_events_survive_the_store_codec(
         }
     )
     assert decode(RejectionEvent, encode(event)) == event
+
+
+def test_field_types_read_from_the_source_are_the_annotations() -> None:
+    """The compiled build takes the codec's field types from the model's source: those must be
+    exactly what the annotations say, or stored plans and events would decode wrongly."""
+    if syncd.build() == "compiled":
+        pytest.skip("compiled classes keep no full annotations to compare with")
+    path = syncd.model.__file__
+    assert path is not None
+    classes = [c for c in vars(syncd.model).values() if dataclasses.is_dataclass(c)]
+    assert len(classes) > 10
+    for cls in classes:
+        assert _source_hints(cls, vars(syncd.model), path) == typing.get_type_hints(cls), cls
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
