@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.machinery
 import os
 import sys
 import types
@@ -17,6 +16,8 @@ from datetime import date, datetime
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
+
+from syncd import compiled
 
 T = TypeVar("T")
 
@@ -40,11 +41,10 @@ def encode(value: Any) -> Any:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    module = sys.modules[cls.__module__]
-    path = module.__file__ or ""
-    if not path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+    if not compiled(cls.__module__):
         return typing.get_type_hints(cls)
-    return _source_hints(cls, vars(module), path)
+    module = sys.modules[cls.__module__]
+    return _source_hints(cls, vars(module), module.__file__ or "")
 
 
 def _source_hints(cls: type, namespace: dict[str, Any], path: str) -> dict[str, Any]:
