@@ -164,6 +164,9 @@ class ReplyInfo:
     gatekeeper: bool = False
     hostile: bool = False
     evidence: tuple[str, ...] = ()
+    confidence: float = 1.0
+    review: bool = False  # a rep must read it before any automated touch to this person
+    review_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

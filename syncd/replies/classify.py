@@ -354,4 +354,7 @@ def to_reply_info(
         gatekeeper=c.gatekeeper,
         hostile=c.hostile,
         evidence=c.evidence,
+        confidence=c.confidence,
+        review=c.review,
+        review_reasons=c.review_reasons,
     )

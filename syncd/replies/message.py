@@ -38,3 +38,6 @@ class Classification:
     hostile: bool  # "no, never": still not_interested, never an opt-out by itself
     language: str | None  # "en" | "de" | "fr" | "es"
     text: str  # the extracted new text (quotes and signature stripped)
+    confidence: float = 1.0  # 0..1: how sure the intent is; low values go to a person
+    review: bool = False  # a rep must read this reply before any automated touch
+    review_reasons: tuple[str, ...] = ()  # why it goes to review (stable ids)
