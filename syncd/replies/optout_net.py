@@ -1,0 +1,85 @@
+"""The opt-out safety net: deliberately over-inclusive, separate from intent scoring.
+
+The phrase tables decide whether a reply *is* an opt-out; this net only asks whether it *might
+be* one: any mention of data protection law or personal data, any "stop", "remove",
+"unsubscribe", "no more e-mails", "nichts mehr von euch hören", "ne plus être contacté",
+"no … más correos" in the four languages, written loosely (a few words may sit in between).
+A reply the net catches that the tables do not read as a decisive opt-out goes to a person,
+and e-mail to that prospect is held until they decide: a false alarm costs a rep a minute,
+a missed opt-out is a legal problem.
+
+Only the prospect's own new text and the subject are read, never the quoted pitch (whose own
+unsubscribe footer would otherwise fire on every reply). Every pattern is linear: no nested
+unbounded repetition, and every gap is a bounded run of words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from syncd.replies.text import Folded, fold_pattern, folded
+
+# up to N words in between: "I don't want [any of] your e-mails"
+_GAP = r"(?:[\s,]+[\w'-]+){0,%d}?[\s,]+"
+_MAIL = r"(?:e-?mails?|mails?|emailing|mailings?|courriels?|correos?|nachrichten|messages?|mensajes|newsletters?|werbung|publicidad|marketing|spam|calls?|anrufe|appels|llamadas|comunicaciones|communications?|contact)"
+
+_PATTERNS: tuple[str, ...] = (
+    # data protection law, personal data, direct marketing: every language
+    r"\b(?:gdpr|dsgvo|rgpd|lopd|lopdgdd|ccpa|uk-gdpr|bdsg|cnil|aepd|ico)\b",
+    r"\bart(?:icle|ikel|iculo|\.)?\s*(?:15|17|21)\b",
+    r"\b(?:data protection|privacy (?:law|regulation|policy|rights?)|personal (?:data|information|details)|direct marketing|marketing purposes)\b",
+    r"\b(?:datenschutz\w*|personenbezogen\w*|werbewiderspruch|widersprech\w*|widerspreche\w*|widerspruch|werbezweck\w*|direktwerbung)\b",
+    r"\b(?:donnees (?:personnelles|a caractere personnel)|protection des donnees|prospection commerciale|demarchage|m'oppose|opposition au traitement)\b",
+    r"\b(?:proteccion de datos|datos personales|datos de caracter personal|me opongo|oposicion al tratamiento|comunicaciones comerciales)\b",
+    r"\b(?:my|meine[nr]?|mes|mis) (?:data|daten|donnees|datos|details|coordonnees)\b",
+    r"\b(?:stop|cease) (?:processing|using|holding|storing)\b",
+    r"\b(?:object|objection) to\b",
+    r"\b(?:where|how) did you get (?:my|our|this)\b",
+    r"\b(?:woher haben sie|d'ou (?:tenez|avez)-vous|de donde (?:ha|han) sacado)\b",
+    r"\b(?:delete|erase|remove|forget) (?:my|our|all|me|us)\b",
+    # asking to stop, loosely
+    r"\b(?:unsubscribe|unsubscribed|opt(?:ing)?[- ]?out|opt me out|remove me|take me off|delete me|leave me alone|do not contact|never contact)\b",
+    r"\b(?:i|we) (?:do ?n[o']?t|dont|no longer|never) (?:want|wish|need|like)" + _GAP % 3 + _MAIL + r"\b",
+    r"\b(?:i|we) (?:do ?n[o']?t|dont) want (?:this|these|that|your|any|more|to (?:hear|receive|be))\b",
+    r"\b(?:no|any) (?:more|further)" + _GAP % 1 + _MAIL + r"\b",
+    r"\b(?:stop|quit|cease|enough)\b(?:" + _GAP % 3 + _MAIL + r"\b|\s*(?:it|this|that|now|please|already|immediately)?\s*(?:[.!]|$))",
+    r"\b(?:stop|quit|cease) (?:e-?mailing|emailing|mailing|calling|contacting|sending|writing|messaging|spamming|bothering|pestering)\b",
+    r"\b(?:do ?n[o']?t|dont|never) (?:ever )?(?:e-?mail|contact|call|write|message|send|bother)\b",
+    r"\b(?:spam|spamming|harass\w*|unsolicited|unwanted|cease and desist)\b",
+    r"\b(?:off|from) (?:your|the) (?:list|mailing list|database|distribution)\b",
+    # German
+    r"\b(?:abmelden|abmeldung|abbestell\w*|austragen|ausgetragen|entfernen sie mich|streichen sie mich|loschen sie|verteiler)\b",
+    r"\bnichts(?: mehr)? von (?:euch|ihnen|dir|ihrer firma)\b",
+    r"\bkeine\b" + _GAP % 2 + _MAIL + r"\b",
+    r"\b(?:nicht mehr|nie wieder|nie mehr)\b" + _GAP % 3 + r"?(?:kontaktier\w*|anschreiben|schreiben|anrufen|melden|belastig\w*|zuschicken|senden|zusenden|storen|e-?mails?)\b",
+    r"\b(?:horen sie auf|hort auf|lassen sie mich in ruhe|lasst mich in ruhe|in ruhe lassen|unerwunscht\w*|unaufgefordert\w*)\b",
+    # French
+    r"\b(?:desinscri\w*|desabonn\w*|desinscription|me retirer|retirez[- ]moi|supprimez[- ]moi|radiez[- ]moi|retirer mon adresse|supprimer mes|supprimez mes)\b",
+    r"\b(?:ne\b|n')" + _GAP % 4 + r"?plus\b" + _GAP % 4 + r"?(?:contacte\w*|sollicite\w*|recevoir|ecrire|appeler|envoyer|deranger|" + _MAIL + r")\b",
+    r"\b(?:arretez|cessez|arreter|cesser)\b" + _GAP % 4 + r"?(?:" + _MAIL + r"|envoyer|ecrire|contacter|sollicit\w*|appeler|relancer)\b",
+    r"\b(?:plus de|pas de|assez de)\b" + _GAP % 1 + _MAIL + r"\b",
+    r"\b(?:laissez[- ]moi tranquille|harcelement|harcel\w*)\b",
+    # Spanish
+    r"\b(?:de baja|darme de baja|denme de baja|darse de baja|dar de baja|baja de)\b",
+    r"\bno\b" + _GAP % 5 + r"?(?:mas|nunca)\b" + _GAP % 2 + _MAIL + r"\b",
+    r"\b(?:dejen|deje|dejad|deja) de (?:escribir|enviar|mandar|llamar|contactar|molestar)\w*\b",
+    r"\b(?:eliminen\w*|elimineme|borren|borrad|saquen\w*|sacadme|quiten\w*|quitadme|eliminad)\b",
+    r"\bno (?:me |nos )?(?:contacten|escriban|llamen|moleste\w*|envien|manden)\b",
+    r"\bbasta (?:de|ya)\b",
+)
+_NET = re.compile("|".join(f"(?:{fold_pattern(p)})" for p in _PATTERNS))
+# the same words in a subject line: the whole subject is one short request
+_SUBJECT = re.compile(
+    r"\b(?:unsubscribe|remove|remove me|opt[- ]?out|stop|abmelden|austragen|desinscri\w*|"
+    r"desabonn\w*|baja|darse de baja|gdpr|dsgvo|rgpd|lopd)\b"
+)
+
+
+def net_hits(text: Folded, subject: str) -> list[str]:
+    """What made the net fire, as quoted from the new text (or "subject: …"); [] if nothing."""
+    found = [text.quote(m.start(), m.end()) for m in _NET.finditer(text.text)]
+    line = folded(subject)
+    match = _SUBJECT.search(line.text) or _NET.search(line.text)
+    if match is not None:
+        found.append(f"subject: {line.quote(match.start(), match.end())}")
+    return [f for f in found if f]
