@@ -7,8 +7,8 @@
 Reads only the "train" split: the held-out split and the shared development set are for
 measuring. The text a reply is trained on is what the classifier reads at run time: the new
 text extracted from the body (quoted pitch and signature removed), featurised by
-`syncd.replies.learned.features`. Multinomial logistic regression; weights quantised to int8
-and kept only for buckets the corpus used.
+`syncd.replies.learned.features`. Multinomial logistic regression over the features seen at
+least twice; weights quantised to int8.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from syncd.replies.learned import MODEL_FILE, features
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "replies" / "corpus.jsonl"
 OUT = ROOT / "syncd" / "replies" / MODEL_FILE
-BUCKETS = 1 << 18
+MIN_COUNT = 2
 
 
 def load(path: Path, split: str) -> tuple[list[str], list[str]]:
@@ -43,14 +44,21 @@ def load(path: Path, split: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def matrix(texts: list[str]) -> csr_matrix:
+def vocabulary(texts: list[str]) -> list[str]:
+    counts = Counter(f for text in texts for f in set(features(text)))
+    return sorted(f for f, n in counts.items() if n >= MIN_COUNT)
+
+
+def matrix(texts: list[str], index: dict[str, int]) -> csr_matrix:
     rows, cols = [], []
     for i, text in enumerate(texts):
-        for f in features(text, BUCKETS):
-            rows.append(i)
-            cols.append(f)
+        for f in features(text):
+            column = index.get(f)
+            if column is not None:
+                rows.append(i)
+                cols.append(column)
     data = np.ones(len(rows), dtype=np.float64)
-    m = csr_matrix((data, (rows, cols)), shape=(len(texts), BUCKETS))
+    m = csr_matrix((data, (rows, cols)), shape=(len(texts), len(index)))
     m.sum_duplicates()
     m.data = np.log1p(m.data)  # a repeated fragment counts, but less and less
     return m
@@ -66,24 +74,22 @@ def main(argv: list[str] | None = None) -> int:
     classes = [i.value for i in Intent]
     y = np.array([classes.index(label) for label in labels])
     model = LogisticRegression(C=args.c, max_iter=3000)
-    model.fit(matrix(texts), y)
-    coef = model.coef_  # (classes, buckets)
-    used = np.flatnonzero(np.abs(coef).max(axis=0) > 1e-6)
-    weights = coef[:, used].T  # (used, classes)
+    names = vocabulary(texts)
+    model.fit(matrix(texts, {f: i for i, f in enumerate(names)}), y)
+    weights = model.coef_.T  # (features, classes)
     scale = float(np.abs(weights).max()) / 127.0
     quantised = np.round(weights / scale).astype(np.int8)
     payload = {
         "version": 1,
-        "buckets": BUCKETS,
         "classes": [classes[i] for i in model.classes_],
         "bias": [round(float(b), 6) for b in model.intercept_],
         "scale": scale,
-        "rows": base64.b64encode(used.astype("<u4").tobytes()).decode(),
+        "features": names,
         "weights": base64.b64encode(quantised.tobytes()).decode(),
         "trained_on": {"replies": len(texts), "split": "train", "corpus": "data/replies"},
     }
     args.out.write_text(json.dumps(payload) + "\n", encoding="utf-8")
-    print(f"{len(texts)} replies, {len(used)} buckets used, {args.out.stat().st_size:,} bytes")
+    print(f"{len(texts)} replies, {len(names)} features, {args.out.stat().st_size:,} bytes")
     return 0
 
 

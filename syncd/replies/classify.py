@@ -196,7 +196,9 @@ class Classifier:
             return opt_outs
         tally = Tally()
         evidence = [r.auto or ""]
-        if r.has(Cue.REFERRAL):
+        back = self._dates.return_date(r.text, r.sent, r.language)
+        # "wenden Sie sich an die Zentrale" in an absence notice is no referral
+        if r.has(Cue.REFERRAL) and back is None and not r.has(Cue.ABSENCE):
             tally.add(Intent.REFERRAL, 3.0)
             return _Verdict(
                 Intent.REFERRAL,
@@ -205,7 +207,6 @@ class Classifier:
                 referral=self._referral(r),
                 decisive=True,
             )
-        back = self._dates.return_date(r.text, r.sent, r.language)
         tally.add(Intent.OUT_OF_OFFICE, 2.0 + (RETURN_DATE if back or r.has(Cue.ABSENCE) else 0))
         evidence += r.quotes(Cue.ABSENCE) + _timing_quote(r.text, back)
         return _Verdict(Intent.OUT_OF_OFFICE, evidence, tally, return_date=back, decisive=True)
@@ -216,12 +217,15 @@ class Classifier:
             return opt_outs
         tally = Tally()
         named = self._competitor(r)
+        absent = r.has(Cue.ABSENCE)
         for cue, (intent, weight) in CUE_WEIGHTS.items():
             if cue is Cue.COMPETITOR_NAMED and named is None:
                 continue
             for n, hit in enumerate(_outermost(r.hits.get(cue, []))[:2]):
                 quote = r.text.quote(hit.start, hit.end)
                 w = WEAK_YES if cue is Cue.INTERESTED and weak_yes(quote) else weight
+                if intent is Intent.REFERRAL and absent:  # "for urgent matters contact …"
+                    w = REFERRED_ADDRESS
                 tally.add(intent, w * (REPEAT if n else 1.0), quote)
         timings = self._dates.timings(r.text, r.sent, r.language)
         followup = max((t.day for t in timings if t.day is not None), default=None)
@@ -238,7 +242,7 @@ class Classifier:
             if back is not None:
                 tally.add(Intent.OUT_OF_OFFICE, RETURN_DATE, r.text.quote(back.start, back.end))
         referral = self._referral(r)
-        if referral is not None:
+        if referral is not None and not absent:
             tally.add(Intent.REFERRAL, REFERRED_ADDRESS, referral)
         ranked = tally.ranked()
         intent = ranked[0][0] if ranked else Intent.OTHER

@@ -1,4 +1,4 @@
-"""The learned second opinion: a linear model over hashed character n-grams.
+"""The learned second opinion: a linear model over character n-grams and words.
 
 The phrase tables know the phrases they were written from; a reply in other words ("Brauche
 ich nicht", "Cuéntame más") matches nothing. This model, trained by `training/train.py` on the
@@ -6,11 +6,11 @@ project's own labelled corpus (data/replies), reads spelling fragments instead o
 it generalises over typos, inflections and wording. It votes beside the rules: when the two
 disagree, a person reads the reply.
 
-The weights ship inside the package (`intent_model.json`): int8, only the hashed buckets the
-training corpus used, a few hundred KB. Scoring is plain Python: fold the text, cut it into
-3- and 4-character n-grams and words, hash each with CRC-32 into a fixed number of buckets,
-add up each bucket's per-intent weights, softmax. The same `features` function is used at
-training time, so the two can never drift apart.
+The weights ship inside the package (`intent_model.json`): int8 per-intent weights for each
+n-gram seen at least twice in training, a few hundred KB. Scoring is plain Python: fold the
+text, cut it into 3- and 4-character n-grams and words, look each up, add up the per-intent
+weights, softmax. The same `features` function is used at training time, so the two can
+never drift apart.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import base64
 import json
 import math
 import re
-import zlib
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,29 +32,28 @@ MAX_CHARS = 2_000  # the opening of a long reply says what it is about
 _SPACES = re.compile(r"[\W_]+")
 
 
-def features(text: str, buckets: int) -> list[int]:
-    """Hashed feature ids of a text: its 3- and 4-grams (words padded by spaces) and words."""
+def features(text: str) -> list[str]:
+    """The features of a text: its 3- and 4-grams (words padded by spaces) and its words."""
     words = _SPACES.sub(" ", fold(text[:MAX_CHARS])).split()
     padded = f" {' '.join(words)} "
     grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
     grams += [padded[i : i + 4] for i in range(len(padded) - 3)]
     grams += [f"w:{w}" for w in words]
-    mask = buckets - 1
-    return [zlib.crc32(g.encode()) & mask for g in grams]
+    return grams
 
 
 @dataclass(frozen=True, slots=True)
 class IntentModel:
-    """Per-intent weights for the buckets the corpus used; `buckets` is a power of two."""
+    """Per-intent weights of each feature the corpus used."""
 
     classes: tuple[Intent, ...]
-    buckets: int
     bias: tuple[float, ...]
-    rows: dict[int, tuple[float, ...]]
+    rows: dict[str, tuple[float, ...]]
 
     def probabilities(self, text: str) -> dict[Intent, float]:
         """The model's probability of each intent for the new text of a reply."""
-        found = [row for f in features(text, self.buckets) if (row := self.rows.get(f))]
+        rows = self.rows
+        found = [row for f in features(text) if (row := rows.get(f))]
         scores = [b + sum(col) for b, col in zip(self.bias, zip(*found, strict=False), strict=False)]
         if not found:
             scores = list(self.bias)
@@ -68,18 +66,19 @@ class IntentModel:
     def from_json(cls, raw: str) -> IntentModel:
         data = json.loads(raw)
         classes = tuple(Intent(c) for c in data["classes"])
-        ids = array("I")
-        ids.frombytes(base64.b64decode(data["rows"]))
+        vocabulary = data["features"]
         weights = array("b")
         weights.frombytes(base64.b64decode(data["weights"]))
         scale = float(data["scale"])
         width = len(classes)
+        if len(weights) != width * len(vocabulary):
+            raise ValueError(f"{MODEL_FILE}: weights do not match the features")
         rows = {
-            bucket: tuple(w * scale for w in weights[i * width : (i + 1) * width])
-            for i, bucket in enumerate(ids)
+            feature: tuple(w * scale for w in weights[i * width : (i + 1) * width])
+            for i, feature in enumerate(vocabulary)
         }
         bias = tuple(float(b) for b in data["bias"])
-        return cls(classes=classes, buckets=int(data["buckets"]), bias=bias, rows=rows)
+        return cls(classes=classes, bias=bias, rows=rows)
 
 
 @lru_cache(maxsize=1)

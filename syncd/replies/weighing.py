@@ -49,7 +49,7 @@ ORDER = (
     Intent.OUT_OF_OFFICE,
     Intent.OTHER,
 )
-CONFLICT_SHARE = 0.75  # a runner-up this close to the winner: the cues conflict
+CONFLICT_SHARE = 0.8  # a runner-up this close to the winner: the cues conflict
 _AFFIRMATIVES = frozenset(
     "yes yeah yep yup sure ok okay absolutely definitely certainly ja jawohl klar gerne oui "
     "bien sur si claro vale".split()
@@ -89,14 +89,14 @@ class Tally:
 
 
 def rules_confidence(tally: Tally) -> float:
-    """0..1: the winner's strength (2.0 is a full cue) scaled by its margin."""
+    """0..1: the winner's strength (1.5 is a full cue) scaled by its margin."""
     ranked = tally.ranked()
     if not ranked:
         return 0.0
     top = ranked[0][1]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     margin = (top - second) / top
-    strength = min(1.0, top / 2.0)
+    strength = min(1.0, top / 1.5)
     return strength * (0.5 + 0.5 * margin)
 
 

@@ -80,6 +80,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsparen sie sich\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:brauche|brauchen) (?:ich|wir) (?:nicht|so etwas nicht|sowas nicht|das nicht)\b",
+        r"\b(?:machen|erledigen|lösen) (?:wir )?(?:das|dies) (?:intern|selbst|inhouse)\b",
+        r"\bwir machen das (?:intern|selbst|inhouse)\b",
+        r"\b(?:das )?thema ist (?:für uns )?(?:erledigt|abgeschlossen|durch)\b",
+        r"\b(?:sehr )?zufrieden und (?:wollen|möchten) nicht wechseln\b",
+        r"\bkein(?:en)? bedarf\b",
         r"\bkein(?:erlei)? interesse\b",
         r"\bnicht (?:\w+ )?interessiert\b",
         r"\binteressiert (?:uns|mich) (?:\w+ )?nicht\b",
@@ -116,6 +122,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:können|könnten) (?:sie|wir) (?:mir |uns )?(?:eine demo|einen termin|ein gespräch|ein angebot)\b",
+        r"\btermin vereinbaren\b",
+        r"\b(?:das )?thema ist (?:bei uns )?(?:gerade )?(?:aktuell|spannend)\b",
+        r"\bmelden sie sich (?:gern|gerne)\b",
         r"(?:\A|[.!?,\n]\s*)(?:ja|gerne|gern|klar|sehr gerne|natürlich|selbstverständlich)\b(?!,? (?:nicht|aber))",
         r"\bklingt (?:sehr |wirklich |durchaus )?(?:gut|interessant|spannend|vielversprechend)\b",
         r"\b(?:bin|sind|wären|wäre) (?:sehr |durchaus |grundsätzlich )?interessiert\b",
@@ -134,6 +144,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"(?:\A|[.!?\n]\s*)(?:sehr |durchaus )?interessant\b",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:wir )?(?:arbeiten|sind) (?:schon |bereits )?(?:mit|an) (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) (?:und sind zufrieden|vertraglich gebunden)\b",
+        r"\bmachen wir (?:schon|bereits) mit\b",
+        r"\bhaben (?:kürzlich|gerade|bereits|schon) [\w.&+'/-]+(?: [\w.&+'/-]+){0,2} eingeführt\b",
+        r"\bfür jemand(?:en)? anderen? entschieden\b",
+        r"\bvertraglich gebunden\b",
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
         r"\b(?:wettbewerber|konkurrenz|konkurrenten|mitbewerber)\w*",
         r"\bvertraglich gebunden\b",
@@ -152,6 +167,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bbleiben (?:bei|mit) <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\b(?:ich bin|er ist|sie ist) nicht mehr (?:im unternehmen|in der firma|bei \w+|hier) (?:tätig|beschäftigt)\b",
+        r"\b(?:habe|hat) (?:das unternehmen|die firma) verlassen\b",
         r"\bnicht (?:der|die) (?:richtige[nr]?|zuständige[nr]?) (?:ansprechpartner(?:in)?|person|kontakt)\b",
         r"\bnicht zuständig\b",
         r"\b(?:zuständig|verantwortlich) (?:ist|sind|wäre)\b",
@@ -372,6 +389,7 @@ LEXICON = Lexicon(
         r"ab dem",
         r"ab",
     ),
+    back_after=(r"wieder", r"zurück", r"bin ich wieder"),
     range_cues=(r"vom", r"von"),
     past_markers=(r"letzten|vergangenen|seit",),
 )

@@ -55,6 +55,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:e-?mails?|messages?|calls?) (?:are|is) (?:unwanted|unsolicited|not welcome)\b",
     ),
     Cue.OPT_OUT_FIRM: (
+        r"\b(?:i|we) (?:<<dont>>|no longer) (?:want|need) (?:this|these|your|such|any|more|further) (?:e-?mails?|mails?|messages?|newsletters?|spam|marketing)\b",
+        r"\breport(?:ing)? (?:you|this|your company) to the (?:ico|cnil|aepd|ftc|authorit(?:y|ies)|regulator|data protection authority)\b",
         rf"\b(?:please )?(?:<<dont>>|never)(?: ever)? {_CONTACT_VERB}(?: or {_CONTACT_VERB})? (?:me|us|this (?:e-?mail|address|number)|our (?:team|company|staff|office|people))\b{_NOT_SCHEDULING}(?: ever again| again| anymore| any more)?",
         r"\b(?:please )?(?:<<dont>>|never)(?: ever)? (?:contact|call|e-?mail|bother|follow up with) (?:me|us)? ?again\b",
         r"\b(?:please )?(?:<<dont>>|never) (?:ever )?(?:reach out|follow up|get in touch)(?: again)?\b(?! (?:before|until|till|after|in|next|this|on|later|with (?:my|our|the)))",
@@ -82,6 +84,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bunsub\b",
     ),
     Cue.ERASURE: (
+        r"\b(?:delete|erase|remove|purge) (?:all )?(?:the )?(?:data|information|details|records) (?:you (?:hold|have|store|keep)|about me|on me|on us|about us)\b",
+        r"\bstop (?:processing|using|storing|holding) (?:my|our) (?:personal )?(?:data|information|details)\b",
         r"\b(?:delete|erase|remove|purge|destroy|wipe) (?:all )?(?:of )?(?:my|our) (?:personal )?(?:data|details|information|info|records?|profile|contact (?:details|data|information|info))\b",
         r"\b(?:delete|remove|erase) (?:me|us) from (?:your|the|all) (?:database|system|crm|records|files)\b",
         r"\bright to (?:erasure|be forgotten|object)\b",
@@ -137,6 +141,16 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:we|i) (?:already )?have (?:someone|somebody|a (?:person|team|guy|provider|vendor|solution|tool|system)) (?:doing|for|handling|who does|that does|in place)\b",
+        r"\bnot (?:something|anything) (?:we|i) (?:need|want|use|'d use)\b",
+        r"\b(?:we|i) (?:don'?t|do not|dont) (?:have|see) (?:a |any )?(?:need|use|requirement) for\b",
+        r"\b(?:we|i) decided against\b",
+        r"\b(?:nope|nah|no way)\b",
+        r"\A\W*(?:lol |haha )?no\W*\Z",
+        r"\bhonestly,? no\b",
+        r"\b(?:isn'?t|not) worth it\b",
+        r"\bwe(?:'re| are) (?:all )?(?:set|covered|good)\b",
+        r"\b(?:handle|do|manage) (?:this|that|it) in[- ]house\b",
         r"(?:\A|[.!?\n]\s*)(?:no|nope|nah)\b(?=\s*(?:[.!,]|thanks?\b|thank you|\Z))",
         r"\bno,? (?:thank you|thanks|thank|thx)\b",
         r"\bthanks?,? but no\b",
@@ -239,6 +253,13 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:let'?s|can we|could we) (?:do|set up|have|book|schedule) (?:a |an )?(?:\d+[- ]?min(?:ute)?s? )?(?:intro|call|meeting|demo|chat)\b",
+        r"\b(?:we(?:'ve| have) been|we(?:'re| are)) looking for (?:something|a (?:tool|solution|way))\b",
+        r"\bwhat does (?:the )?pricing look like\b",
+        r"\bhow does it (?:integrate|work|connect)\b",
+        r"\b(?:talk|speak) to about a (?:trial|pilot|demo)\b",
+        r"\bthis could work for (?:us|me)\b",
+        r"\b(?:i'?m|we'?re) curious\b",
         r"(?:\A|[.!?,\n]\s*)(?:yes|yeah|yep|yup|sure|absolutely|definitely|of course|certainly)\b(?!\s+not)",
         r"\b(?:i(?:'m| am)|we(?:'re| are)|i'd be|we'd be|would be) (?:very |quite |really |definitely |genuinely |actually |potentially |somewhat |also |still )?interested\b",
         r"\binterested in (?:learning|hearing|seeing|a (?:demo|call|meeting|quote|trial|chat)|more|talking|chatting|exploring|knowing|discussing|getting|trying)\b",
@@ -284,6 +305,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bgo with (?:next )?<<weekday_en>>\b",
     ),
     Cue.COMPETITOR: (
+        r"\bcovers (?:all of )?(?:that|this|it) for us\b",
         r"\bcompetitors?\b",
         r"\b(?:another|a different|other|an alternative|a competing|different|alternative|competing|a cheaper) (?:vendor|provider|supplier|solution|company|product|tool|platform|partner|service|option|offering|system)\b",
         r"\b(?:current|existing|incumbent|present) (?:vendor|provider|supplier|partner|contract)\b",
@@ -312,6 +334,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"(?:\A|[.!?\n]\s*)<<subject_name>> (?:already )?(?:does|handles|covers|provides) (?:this|that|it|all (?:of )?(?:this|that)) for us\b",
     ),
     Cue.REFERRAL: (
+        r"\b(?:i(?:'ve| have)|she(?:'s| has)|he(?:'s| has)) (?:left|retired from) (?:the company|the firm|this company|[\w-]+)\b",
         r"\b(?:i(?:'m| am)|i'm just) not (?:the )?(?:right|best|correct|appropriate|relevant) (?:person|contact|one)\b",
         r"\bwrong (?:person|contact|guy|department|address)\b",
         r"\bnot (?:my|our) (?:area|department|call|decision|responsibility|remit|domain|field)\b",
@@ -584,6 +607,7 @@ LEXICON = Lexicon(
         r"in the office (?:again )?on",
         r"available (?:again )?(?:on|from)",
     ),
+    back_after=(r"back", r"i(?:'m| am| will be|'ll be) back", r"returning"),
     range_cues=(r"from", r"between"),
     past_markers=(
         r"signed|chose|bought|went|switched|moved|retired|left|joined|started|implemented|"

@@ -62,6 +62,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bridícul\w*",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bya tenemos algo (?:para|que)\b",
+        r"\blo hacemos (?:internamente|nosotros|en casa)\b",
+        r"\bno (?:tenemos|tengo) (?:necesidad|interes)\b",
+        r"\bno (?:lo |la )?(?:necesitamos|necesito)\b",
+        r"\bno estamos interesados\b",
+        r"\bpaso,? gracias\b",
         r"\bno (?:me|nos) interesa\w*",
         r"\bno (?:estoy|estamos) interesad\w*",
         r"(?:\A|[.!?\n]\s*)no\b(?=\s*(?:[.!,]|gracias|\Z))",
@@ -95,6 +101,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\botras prioridades\b",
     ),
     Cue.INTERESTED: (
+        r"\bcuentame mas\b",
+        r"\bcuenteme mas\b",
+        r"\bsuena bien\b",
+        r"\b(?:mandame|enviame|mandeme|envieme|pasame) (?:la |el |una |un |mas )?(?:presentacion|informacion|info|propuesta|precios|demo|dossier)\b",
         r"(?:\A|[.!?\n]\s*)sí\s*[,.!]",
         r"(?:\A|[.!?\n]\s*)sí\b(?=\s+(?:claro|por favor|me|nos|hablemos|gracias|podemos))",
         r"(?:\A|[.!?,\n]\s*)(?:claro|por supuesto|con gusto|encantad[oa]s?|perfecto|de acuerdo)\b(?!\s+(?:que no|pero))",
@@ -112,6 +122,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcuándo (?:podemos|podríamos) (?:hablar|reunirnos|vernos)\b",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:trabajamos|estamos) con (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) y estamos contentos\b",
+        r"\btenemos contrato con\b",
+        r"\bhemos elegido a\b",
+        r"\bya tenemos proveedor\b",
         r"\bcompetencia\b",
         r"\bcompetidor\w*",
         r"\b(?:otro|nuestro) (?:proveedor|partner|socio)\b",
@@ -128,6 +142,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcontrato con <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\bya no (?:estoy|esta|trabajo|trabaja) en (?:la|esta) empresa\b",
+        r"\bhe dejado la empresa\b",
         r"\bno soy la persona (?:adecuada|indicada|correcta|encargada)\b",
         r"\b(?:póngase|ponte|pónganse) en contacto con\b",
         r"\b(?:contacte|contacta|hable|habla|escriba|escribe) (?:con|a) (?:mi|nuestro|nuestra|el|la|\S+@)",
@@ -328,6 +344,7 @@ LEXICON = Lexicon(
         r"vuelvo(?: el)?",
         r"me reincorporo(?: el)?",
     ),
+    back_after=(r"de vuelta", r"de regreso", r"vuelvo", r"volveré", r"regreso", r"me reincorporo", r"estaré de (?:vuelta|regreso)"),
     range_cues=(r"del",),
     past_markers=(r"pasado|pasada|desde|hace",),
 )

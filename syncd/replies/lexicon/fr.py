@@ -69,6 +69,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bplutôt mourir\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:je n'ai|nous n'avons|on n'a) besoin de rien\b",
+        r"\b(?:nous avons|on a|j'ai) deja ce qu'il (?:faut|nous faut)\b",
+        r"\b(?:nous gerons|on gere|nous faisons|on fait) (?:cela|ca|tout ca) en interne\b",
+        r"\bne donnerons pas suite\b",
+        r"\bpas de budget\b",
+        r"\baucun besoin\b",
         r"\bpas (?:du tout |vraiment )?intéress\w*",
         r"\b(?:ne|n') ?(?:nous|m'|me)? ?intéresse(?:nt)? pas\b",
         r"(?:\A|[.!?\n]\s*)non\b(?=\s*(?:[.!,]|merci|\Z))",
@@ -103,6 +109,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:d'autres|autres) priorités\b",
     ),
     Cue.INTERESTED: (
+        r"\bdites[- ]m'en plus\b",
+        r"\bavez-vous des references\b",
+        r"\bok pour un (?:call|appel|rdv|rendez-vous|echange)\b",
+        r"\bproposez[- ]moi un creneau\b",
         r"(?:\A|[.!?,\n]\s*)(?:oui|volontiers|avec plaisir|bien sûr|d'accord|tout à fait)\b(?!,? (?:mais|pas))",
         r"\b(?:ça|cela) (?:m'|nous )?intéresse\b",
         r"\b(?:je suis|nous sommes|serions|serais) (?:très |plutôt |vraiment )?intéress\w*",
@@ -120,6 +130,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bquand (?:êtes-vous|seriez-vous|êtes vous|seriez vous) disponible",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:nous avons|on a) (?:deja )?(?:un|une) (?:fournisseur|prestataire|solution|outil) pour (?:ca|cela)\b",
+        r"\bsous contrat avec\b",
+        r"\b(?:on|nous) travaill(?:e|ons) (?:deja )?avec (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2})\b",
         r"\bconcurren\w*",
         r"\b(?:un autre|autre|un nouveau) (?:fournisseur|prestataire|partenaire|éditeur)s?\b",
         r"\b(?:fournisseur|prestataire|partenaire|solution|contrat) actuel(?:le)?\b",
@@ -134,6 +147,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:sommes partis|partons) (?:sur|avec) <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\bne (?:fais|fait) plus partie (?:de l'entreprise|de la societe|de l'equipe|de \w+)\b",
+        r"\b(?:j'ai|a) quitte (?:l'entreprise|la societe|la boite)\b",
         r"\b(?:je ne suis|ce n'est) pas (?:la bonne personne|le bon interlocuteur|la personne (?:en charge|concernée|adéquate))\b",
         r"\bpas (?:le bon|la bonne) (?:interlocuteur|interlocutrice|personne|contact)\b",
         r"\badressez-vous (?:plutôt )?à\b",
@@ -339,7 +354,10 @@ LEXICON = Lexicon(
         r"à partir du",
         r"dès le",
         r"reprise(?: le)?",
+        r"(?:je )?reviens(?: le)?",
+        r"(?:je )?reprendrai(?: le)?",
     ),
+    back_after=(r"de retour", r"je (?:serai|suis) de retour", r"je reviens", r"reprise"),
     range_cues=(r"du",),
     past_markers=(r"dernier|dernière|depuis",),
 )
