@@ -34,6 +34,7 @@ from syncd.replies.text import Folded, folded
 from syncd.replies.weighing import (
     CUE_WEIGHTS,
     DATED_TIMING,
+    LATER_INTEREST,
     REFERRED_ADDRESS,
     REPEAT,
     RETURN_DATE,
@@ -232,9 +233,11 @@ class Classifier:
         interested = r.has(Cue.INTERESTED)
         for t in timings:
             quote = r.text.quote(t.start, t.end)
-            if self._defers(t, r.sent) or not interested:  # a nearer date is the meeting's
+            if interested and self._defers(t, r.sent):
+                tally.add(Intent.NOT_NOW, LATER_INTEREST, quote)
+            elif not interested:
                 tally.add(Intent.NOT_NOW, DATED_TIMING if t.day else VAGUE_TIMING, quote)
-            else:
+            else:  # a nearer date is the meeting's
                 tally.evidence.setdefault(Intent.INTERESTED, []).append(quote)
         back = None
         if r.has(Cue.ABSENCE):

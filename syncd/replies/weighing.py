@@ -34,6 +34,7 @@ CUE_WEIGHTS: dict[Cue, tuple[Intent, float]] = {
 }
 WEAK_YES = 0.5  # "yes" / "oui" / "sure" alone: an answer to something, not interest
 DATED_TIMING = 1.0  # "in March", "after 14 September"
+LATER_INTEREST = 2.0  # "let's talk in March": interest, but later; outweighs the interest
 VAGUE_TIMING = 0.5  # "next fiscal year"
 RETURN_DATE = 1.0  # an absence with the day the person is back
 REFERRED_ADDRESS = 1.0  # another person's address in the text

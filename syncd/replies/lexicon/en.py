@@ -334,7 +334,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"(?:\A|[.!?\n]\s*)<<subject_name>> (?:already )?(?:does|handles|covers|provides) (?:this|that|it|all (?:of )?(?:this|that)) for us\b",
     ),
     Cue.REFERRAL: (
-        r"\b(?:i(?:'ve| have)|she(?:'s| has)|he(?:'s| has)) (?:left|retired from) (?:the company|the firm|this company|[\w-]+)\b",
+        r"\b(?:i(?:'ve| have)|she(?:'s| has)|he(?:'s| has)) (?:left|retired from) (?:the company|the firm|this company|the business|the organi[sz]ation)\b",
         r"\b(?:i(?:'m| am)|i'm just) not (?:the )?(?:right|best|correct|appropriate|relevant) (?:person|contact|one)\b",
         r"\bwrong (?:person|contact|guy|department|address)\b",
         r"\bnot (?:my|our) (?:area|department|call|decision|responsibility|remit|domain|field)\b",

@@ -130,7 +130,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bquand (?:êtes-vous|seriez-vous|êtes vous|seriez vous) disponible",
     ),
     Cue.COMPETITOR: (
-        r"\b(?:nous avons|on a) (?:deja )?(?:un|une) (?:fournisseur|prestataire|solution|outil) pour (?:ca|cela)\b",
+        r"\b(?:nous avons|on a) (?:deja )?(?:un|une) (?:fournisseur|prestataire) pour (?:ca|cela)\b",
         r"\bsous contrat avec\b",
         r"\b(?:on|nous) travaill(?:e|ons) (?:deja )?avec (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2})\b",
         r"\bconcurren\w*",
