@@ -73,6 +73,7 @@ _NOT_NAMES = frozenset(
     }
 )
 _OPT_OUT_DECISIVE = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.ERASURE)
+_MAX_OPT_OUT_HITS = 16  # their channels and quotes; a reply repeating "stop" 500 times says it
 
 
 @dataclass(slots=True)
@@ -133,13 +134,16 @@ class Classifier:
 
     def _read(self, message: ReplyMessage) -> _Reading:
         limit = self.config.max_body_chars
-        html = message.html[:limit] if message.html else None
-        new_text = extract_new_text(message.body[:limit], html)
-        longest = max(len(message.body), len(message.html or ""), len(new_text))
+        body, cut = _bounded(message.body, limit)
+        html = None
+        if message.html:
+            html, html_cut = _bounded(message.html, _HTML_FACTOR * limit)
+            cut = cut or html_cut
+        new_text = extract_new_text(body, html)
         truncated = None
-        if longest > limit or len(new_text) > self.config.max_text_chars:
+        if cut or len(new_text) > self.config.max_text_chars:
             new_text = new_text[: self.config.max_text_chars]
-            truncated = f"(only the first {len(new_text):,} characters of the reply were read)"
+            truncated = "(only the opening of a very long reply was read)"
         text = folded(new_text)
         auto = auto_reply_evidence(
             message.headers, message.subject, self.config.auto_reply_subjects
@@ -311,7 +315,7 @@ class Classifier:
     def _opt_outs(self, r: _Reading) -> _Verdict | None:
         cues = (*_OPT_OUT_DECISIVE, Cue.OPT_OUT_BARE)
         found = [(h, r.text) for h in _outermost([h for c in cues for h in r.hits.get(c, ())])]
-        found += r.subject_opt_outs
+        found = found[:_MAX_OPT_OUT_HITS] + r.subject_opt_outs[:_MAX_OPT_OUT_HITS]
         if not found:
             return None
         channels: frozenset[Channel] = frozenset()
@@ -351,6 +355,17 @@ class Classifier:
         return None
 
 
+_HTML_FACTOR = 2  # markup: an HTML body carries the same text in more characters
+# Runs of blank lines (a reply of 20,000 empty lines) say nothing and slow the quote finders.
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
+
+
+def _bounded(text: str, limit: int) -> tuple[str, bool]:
+    """The opening `limit` characters (blank-line runs collapsed first), and whether it cut."""
+    head = _BLANK_RUNS.sub("\n\n", text[: limit * 4].replace("\r\n", "\n"))
+    return head[:limit], len(head) > limit or len(text) > limit * 4
+
+
 _DATED_INTENTS = frozenset(
     {Intent.NOT_NOW, Intent.INTERESTED, Intent.COMPETITOR, Intent.NOT_INTERESTED}
 )
@@ -369,11 +384,12 @@ def _address(raw: str) -> str | None:
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
     """Hits in text order, without those inside another ("Désabonnez" in "Désabonnez-moi")."""
-    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
     kept: list[Hit] = []
-    for hit in ordered:
-        if not any(k.start <= hit.start and hit.end <= k.end for k in kept):
+    reach = -1  # the furthest end of a kept hit: all of them start at or before this one
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.end > reach:
             kept.append(hit)
+            reach = hit.end
     return kept
 
 
