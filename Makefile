@@ -29,7 +29,7 @@ demo: install
 	$(BIN)/syncd demo
 
 lint: install
-	$(BIN)/ruff check setup.py syncd connectors tests benchmarks
+	$(BIN)/ruff check setup.py syncd connectors tests benchmarks training
 	$(BIN)/ruff format --check setup.py syncd connectors
 
 typecheck: install

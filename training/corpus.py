@@ -12,6 +12,8 @@ marked "heldout") goes to the held-out split; nothing in the rules or the model 
 it. A held-out phrase is never used to make a training reply.
 """
 
+# ruff: noqa: E501 -- a pattern or a table row reads best on one line
+
 from __future__ import annotations
 
 import argparse
@@ -105,7 +107,11 @@ SUBJECTS = {
     "es": "RE: Inventario en {company}",
 }
 AUTO_SUBJECTS = {
-    "en": ["Automatic reply: Stock counts", "Out of Office: Stock counts", "Auto: Re: Stock counts"],
+    "en": [
+        "Automatic reply: Stock counts",
+        "Out of Office: Stock counts",
+        "Auto: Re: Stock counts",
+    ],
     "de": ["Automatische Antwort: Inventur", "Abwesenheitsnotiz: Inventur", "Autoreply: Inventur"],
     "fr": ["Réponse automatique : Inventaires", "Absence du bureau : Inventaires"],
     "es": ["Respuesta automática: Inventario", "Fuera de la oficina: Inventario"],
@@ -118,7 +124,7 @@ AUTO_HEADERS: list[dict[str, str]] = [
     {},  # subject only
 ]
 CALL_NOTES = {
-    "en": ["Call note: spoke with {first} - said: {text}", "Phone call {day}: \"{text}\""],
+    "en": ["Call note: spoke with {first} - said: {text}", 'Phone call {day}: "{text}"'],
     "de": ["Telefonnotiz: {first} sagt: {text}", "Anruf {day}: {text}"],
     "fr": ["Compte rendu d'appel : {first} dit « {text} »", "Appel du {day} : {text}"],
     "es": ["Nota de llamada: {first} dice: {text}", "Llamada {day}: {text}"],
@@ -129,7 +135,16 @@ SECOND = {  # a line in another language some prospects add (mixed-language repl
     "fr": ["Sorry, I answer in French.", "Bonne journée"],
     "es": ["Sorry, replying in Spanish.", "Saludos"],
 }
-NEIGHBOURS = {"a": "qs", "e": "wr", "i": "uo", "o": "ip", "n": "bm", "s": "ad", "t": "ry", "r": "et"}
+NEIGHBOURS = {
+    "a": "qs",
+    "e": "wr",
+    "i": "uo",
+    "o": "ip",
+    "n": "bm",
+    "s": "ad",
+    "t": "ry",
+    "r": "et",
+}
 
 
 def fmt_date(day: date, language: str, rng: random.Random) -> str:
@@ -173,10 +188,22 @@ def quoted_pitch(language: str, first: str, sent: datetime, rng: random.Random) 
     attribution, pitch, footer = PITCH[language]
     style = rng.randrange(3)
     if style == 0:
-        lines = [attribution.format(when=when), f"> {pitch.format(first=first)}", ">", f"> {footer}"]
+        lines = [
+            attribution.format(when=when),
+            f"> {pitch.format(first=first)}",
+            ">",
+            f"> {footer}",
+        ]
     elif style == 1:
         head = [line.format(when=when) for line in OUTLOOK[language]]
-        lines = ["________________________________", *head, "", pitch.format(first=first), "", footer]
+        lines = [
+            "________________________________",
+            *head,
+            "",
+            pitch.format(first=first),
+            "",
+            footer,
+        ]
     else:
         lines = [attribution.format(when=when), pitch.format(first=first), footer]
     return "\n".join(lines)

@@ -54,7 +54,9 @@ class IntentModel:
         """The model's probability of each intent for the new text of a reply."""
         rows = self.rows
         found = [row for f in features(text) if (row := rows.get(f))]
-        scores = [b + sum(col) for b, col in zip(self.bias, zip(*found, strict=False), strict=False)]
+        scores = [
+            b + sum(col) for b, col in zip(self.bias, zip(*found, strict=False), strict=False)
+        ]
         if not found:
             scores = list(self.bias)
         top = max(scores)

@@ -13,6 +13,8 @@ unsubscribe footer would otherwise fire on every reply). Every pattern is linear
 unbounded repetition, and every gap is a bounded run of words.
 """
 
+# ruff: noqa: E501 -- a pattern or a table row reads best on one line
+
 from __future__ import annotations
 
 import re
@@ -39,10 +41,16 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:delete|erase|remove|forget) (?:my|our|all|me|us)\b",
     # asking to stop, loosely
     r"\b(?:unsubscribe|unsubscribed|opt(?:ing)?[- ]?out|opt me out|remove me|take me off|delete me|leave me alone|do not contact|never contact)\b",
-    r"\b(?:i|we) (?:do ?n[o']?t|dont|no longer|never) (?:want|wish|need|like)" + _GAP % 3 + _MAIL + r"\b",
+    r"\b(?:i|we) (?:do ?n[o']?t|dont|no longer|never) (?:want|wish|need|like)"
+    + _GAP % 3
+    + _MAIL
+    + r"\b",
     r"\b(?:i|we) (?:do ?n[o']?t|dont) want (?:this|these|that|your|any|more|to (?:hear|receive|be))\b",
     r"\b(?:no|any) (?:more|further)" + _GAP % 1 + _MAIL + r"\b",
-    r"\b(?:stop|quit|cease|enough)\b(?:" + _GAP % 3 + _MAIL + r"\b|\s*(?:it|this|that|now|please|already|immediately)?\s*(?:[.!]|$))",
+    r"\b(?:stop|quit|cease|enough)\b(?:"
+    + _GAP % 3
+    + _MAIL
+    + r"\b|\s*(?:it|this|that|now|please|already|immediately)?\s*(?:[.!]|$))",
     r"\b(?:stop|quit|cease) (?:e-?mailing|emailing|mailing|calling|contacting|sending|writing|messaging|spamming|bothering|pestering)\b",
     r"\b(?:do ?n[o']?t|dont|never) (?:ever )?(?:e-?mail|contact|call|write|message|send|bother)\b",
     r"\b(?:spam|spamming|harass\w*|unsolicited|unwanted|cease and desist)\b",
@@ -51,12 +59,24 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:abmelden|abmeldung|abbestell\w*|austragen|ausgetragen|entfernen sie mich|streichen sie mich|loschen sie|verteiler)\b",
     r"\bnichts(?: mehr)? von (?:euch|ihnen|dir|ihrer firma)\b",
     r"\bkeine\b" + _GAP % 2 + _MAIL + r"\b",
-    r"\b(?:nicht mehr|nie wieder|nie mehr)\b" + _GAP % 3 + r"?(?:kontaktier\w*|anschreiben|schreiben|anrufen|melden|belastig\w*|zuschicken|senden|zusenden|storen|e-?mails?)\b",
+    r"\b(?:nicht mehr|nie wieder|nie mehr)\b"
+    + _GAP % 3
+    + r"?(?:kontaktier\w*|anschreiben|schreiben|anrufen|melden|belastig\w*|zuschicken|senden|zusenden|storen|e-?mails?)\b",
     r"\b(?:horen sie auf|hort auf|lassen sie mich in ruhe|lasst mich in ruhe|in ruhe lassen|unerwunscht\w*|unaufgefordert\w*)\b",
     # French
     r"\b(?:desinscri\w*|desabonn\w*|desinscription|me retirer|retirez[- ]moi|supprimez[- ]moi|radiez[- ]moi|retirer mon adresse|supprimer mes|supprimez mes)\b",
-    r"\b(?:ne\b|n')" + _GAP % 4 + r"?plus\b" + _GAP % 4 + r"?(?:contacte\w*|sollicite\w*|recevoir|ecrire|appeler|envoyer|deranger|" + _MAIL + r")\b",
-    r"\b(?:arretez|cessez|arreter|cesser)\b" + _GAP % 4 + r"?(?:" + _MAIL + r"|envoyer|ecrire|contacter|sollicit\w*|appeler|relancer)\b",
+    r"\b(?:ne\b|n')"
+    + _GAP % 4
+    + r"?plus\b"
+    + _GAP % 4
+    + r"?(?:contacte\w*|sollicite\w*|recevoir|ecrire|appeler|envoyer|deranger|"
+    + _MAIL
+    + r")\b",
+    r"\b(?:arretez|cessez|arreter|cesser)\b"
+    + _GAP % 4
+    + r"?(?:"
+    + _MAIL
+    + r"|envoyer|ecrire|contacter|sollicit\w*|appeler|relancer)\b",
     r"\b(?:plus de|pas de|assez de)\b" + _GAP % 1 + _MAIL + r"\b",
     r"\b(?:laissez[- ]moi tranquille|harcelement|harcel\w*)\b",
     # Spanish

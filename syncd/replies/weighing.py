@@ -52,8 +52,11 @@ ORDER = (
 )
 CONFLICT_SHARE = 0.8  # a runner-up this close to the winner: the cues conflict
 _AFFIRMATIVES = frozenset(
-    "yes yeah yep yup sure ok okay absolutely definitely certainly ja jawohl klar gerne oui "
-    "bien sur si claro vale".split()
+    {
+        *("yes", "yeah", "yep", "yup", "sure", "ok", "okay", "absolutely", "definitely"),
+        *("certainly", "ja", "jawohl", "klar", "gerne", "oui", "bien", "sur", "si", "claro"),
+        "vale",
+    }
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 

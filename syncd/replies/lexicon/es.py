@@ -344,7 +344,15 @@ LEXICON = Lexicon(
         r"vuelvo(?: el)?",
         r"me reincorporo(?: el)?",
     ),
-    back_after=(r"de vuelta", r"de regreso", r"vuelvo", r"volveré", r"regreso", r"me reincorporo", r"estaré de (?:vuelta|regreso)"),
+    back_after=(
+        r"de vuelta",
+        r"de regreso",
+        r"vuelvo",
+        r"volveré",
+        r"regreso",
+        r"me reincorporo",
+        r"estaré de (?:vuelta|regreso)",
+    ),
     range_cues=(r"del",),
     past_markers=(r"pasado|pasada|desde|hace",),
 )

@@ -22,7 +22,9 @@ CLASSIFIER = Classifier()
 ATTRIBUTION = "On Wed, Oct 7, 2026 at 4:40 PM Sam Ortiz <sam@harborlight.example> wrote:\n"
 
 
-def message(body: str, *, subject: str = "Re: Stock counts", html: str | None = None) -> ReplyMessage:
+def message(
+    body: str, *, subject: str = "Re: Stock counts", html: str | None = None
+) -> ReplyMessage:
     return ReplyMessage(
         id="m1",
         date=datetime(2026, 10, 8, 8, 15, tzinfo=UTC),

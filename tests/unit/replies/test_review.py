@@ -65,7 +65,9 @@ def test_yes_then_a_refusal_is_a_refusal() -> None:
 def test_a_data_protection_objection_with_a_deadline_is_never_not_now(text: str) -> None:
     """ "within 28 days" inside a GDPR objection is no deferral: an opt-out (or review)."""
     result = classify(reply(text))
-    assert result.intent is Intent.OPT_OUT or (result.review and result.intent is not Intent.NOT_NOW)
+    assert result.intent is Intent.OPT_OUT or (
+        result.review and result.intent is not Intent.NOT_NOW
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,7 +171,12 @@ def test_review_fields_reach_the_engine_and_the_cli() -> None:
 @pytest.mark.parametrize(
     ("language", "text", "subject", "back"),
     [
-        ("de", "Ich bin am 14. Oktober wieder im Büro.", "Automatische Antwort", date(2026, 10, 14)),
+        (
+            "de",
+            "Ich bin am 14. Oktober wieder im Büro.",
+            "Automatische Antwort",
+            date(2026, 10, 14),
+        ),
         (
             "es",
             "A mi vuelta a partir del día 19 de octubre le responderé.",
