@@ -279,7 +279,11 @@ class Classifier:
                 reasons.append("conflicting_cues")
             if confidence < cfg.review_below and v.tally.ranked():
                 reasons.append("low_confidence")
-            if guess is not v.intent and probabilities.get(guess, 0.0) >= cfg.model_disagrees:
+            # an opt-out the model half believes in is worth a person's look
+            opt_out = probabilities.get(Intent.OPT_OUT, 0.0) >= cfg.model_disagrees / 2
+            if (guess is not v.intent and probabilities[guess] >= cfg.model_disagrees) or (
+                opt_out and v.intent is not Intent.OPT_OUT
+            ):
                 reasons.append("model_disagrees")
         evidence = list(v.evidence)
         if r.net and v.intent is not Intent.OPT_OUT:

@@ -38,8 +38,9 @@ class RepliesConfig(BaseModel):
     review_below: float = Field(default=0.6, ge=0.0, le=1.0)
     # The learned model's share of the confidence (the rules have the rest).
     model_share: float = Field(default=0.4, ge=0.0, le=1.0)
-    # The learned model disagrees when it gives another intent at least this probability.
-    model_disagrees: float = Field(default=0.6, ge=0.0, le=1.0)
+    # The learned model disagrees when it gives another intent at least this probability
+    # (opt_out: half of it).
+    model_disagrees: float = Field(default=0.75, ge=0.0, le=1.0)
 
     @field_validator("languages")
     @classmethod

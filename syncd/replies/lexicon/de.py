@@ -80,6 +80,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsparen sie sich\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:haben|nutzen) (?:dafür |hierfür )?(?:schon|bereits) eine lösung\b",
+        r"\bkeine priorität\b",
         r"\b(?:brauche|brauchen) (?:ich|wir) (?:nicht|so etwas nicht|sowas nicht|das nicht)\b",
         r"\b(?:machen|erledigen|lösen) (?:wir )?(?:das|dies) (?:intern|selbst|inhouse)\b",
         r"\bwir machen das (?:intern|selbst|inhouse)\b",

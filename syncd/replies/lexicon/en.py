@@ -55,6 +55,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:e-?mails?|messages?|calls?) (?:are|is) (?:unwanted|unsolicited|not welcome)\b",
     ),
     Cue.OPT_OUT_FIRM: (
+        r"\b(?:i|we)(?:'d| would) rather not (?:get|receive|be sent|hear from|be contacted|be e-?mailed)\b",
         r"\b(?:i|we) (?:<<dont>>|no longer) (?:want|need) (?:this|these|your|such|any|more|further) (?:e-?mails?|mails?|messages?|newsletters?|spam|marketing)\b",
         r"\breport(?:ing)? (?:you|this|your company) to the (?:ico|cnil|aepd|ftc|authorit(?:y|ies)|regulator|data protection authority)\b",
         rf"\b(?:please )?(?:<<dont>>|never)(?: ever)? {_CONTACT_VERB}(?: or {_CONTACT_VERB})? (?:me|us|this (?:e-?mail|address|number)|our (?:team|company|staff|office|people))\b{_NOT_SCHEDULING}(?: ever again| again| anymore| any more)?",
@@ -141,6 +142,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:we have|we've got|there's|there is) no budget\b",
+        r"\b(?:isn'?t|is not|not) (?:something|anything) (?:we'?re|we are|i'?m|i am) (?:pursuing|considering|looking (?:at|for|into)|interested in|prioriti[sz]ing)\b",
+        r"\bnot a (?:priority|focus)\b",
         r"\b(?:we|i) (?:already )?have (?:someone|somebody|a (?:person|team|guy|provider|vendor|solution|tool|system)) (?:doing|for|handling|who does|that does|in place)\b",
         r"\bnot (?:something|anything) (?:we|i) (?:need|want|use|'d use)\b",
         r"\b(?:we|i) (?:don'?t|do not|dont) (?:have|see) (?:a |any )?(?:need|use|requirement) for\b",
@@ -334,6 +338,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"(?:\A|[.!?\n]\s*)<<subject_name>> (?:already )?(?:does|handles|covers|provides) (?:this|that|it|all (?:of )?(?:this|that)) for us\b",
     ),
     Cue.REFERRAL: (
+        r"\b(?:i'?ve|i have) moved on from\b",
+        r"\bmy (?:replacement|successor)\b",
         r"\b(?:i(?:'ve| have)|she(?:'s| has)|he(?:'s| has)) (?:left|retired from) (?:the company|the firm|this company|the business|the organi[sz]ation)\b",
         r"\b(?:i(?:'m| am)|i'm just) not (?:the )?(?:right|best|correct|appropriate|relevant) (?:person|contact|one)\b",
         r"\bwrong (?:person|contact|guy|department|address)\b",

@@ -62,6 +62,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bridícul\w*",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bestamos bien (?:asi|como estamos|servidos|cubiertos)\b",
+        r"\bno es (?:una )?prioridad\b",
         r"\bya tenemos algo (?:para|que)\b",
         r"\blo hacemos (?:internamente|nosotros|en casa)\b",
         r"\bno (?:tenemos|tengo) (?:necesidad|interes)\b",
@@ -122,6 +124,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcuándo (?:podemos|podríamos) (?:hablar|reunirnos|vernos)\b",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:ya )?trabajamos con otr[oa] (?:empresa|proveedor|compania|agencia)\b",
         r"\b(?:trabajamos|estamos) con (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) y estamos contentos\b",
         r"\btenemos contrato con\b",
         r"\bhemos elegido a\b",
