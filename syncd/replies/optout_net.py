@@ -95,9 +95,41 @@ _SUBJECT = re.compile(
 )
 
 
+# A signature's legal footer ("Datenschutzhinweis: … personenbezogene Daten …", "This e-mail
+# is confidential …") is no request: the net skips lines that carry such a marker, except the
+# first line of the reply.
+_FOOTER = re.compile(
+    fold_pattern(
+        r"\b(?:confidential\w*|intended recipient|privacy (?:policy|notice|statement)|"
+        r"disclaimer|datenschutz(?:hinweis|erklärung|information)\w*|vertraulich\w*|"
+        r"pflichtangaben|handelsregister|geschäftsführer|politique de confidentialite|"
+        r"mentions legales|destinataire|aviso legal|confidencial\w*|politica de privacidad|"
+        r"destinatario|registered (?:office|in)|amtsgericht)\b"
+    )
+)
+
+
+def _footer_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line after the first that reads like a legal footer."""
+    spans = []
+    first_end = text.find("\n")
+    if first_end < 0:
+        return []
+    for m in _FOOTER.finditer(text, first_end):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        spans.append((start, len(text) if end < 0 else end))
+    return spans
+
+
 def net_hits(text: Folded, subject: str) -> list[str]:
     """What made the net fire, as quoted from the new text (or "subject: …"); [] if nothing."""
-    found = [text.quote(m.start(), m.end()) for m in _NET.finditer(text.text)]
+    footers = _footer_lines(text.text)
+    found = [
+        text.quote(m.start(), m.end())
+        for m in _NET.finditer(text.text)
+        if not any(s <= m.start() < e for s, e in footers)
+    ]
     line = folded(subject)
     match = _SUBJECT.search(line.text) or _NET.search(line.text)
     if match is not None:

@@ -207,3 +207,14 @@ def test_an_absence_naming_a_stand_in_is_out_of_office() -> None:
         )
     )
     assert (result.intent, result.return_date) == (Intent.OUT_OF_OFFICE, date(2026, 10, 20))
+
+
+def test_a_signature_s_data_protection_footer_does_not_fire_the_net() -> None:
+    """A legal footer under a plain no mentions personal data; it is not a request."""
+    text = (
+        "Kein Interesse, danke.\n\nMit freundlichen Grüßen\nA. Schmidt\n"
+        "Geschäftsführer: M. Muster, Amtsgericht München HRB 1234\n"
+        "Datenschutzhinweis: zur Verarbeitung Ihrer personenbezogenen Daten siehe example.com"
+    )
+    result = classify(reply(text, language="de"))
+    assert (result.intent, result.review) == (Intent.NOT_INTERESTED, False)
