@@ -6,8 +6,8 @@
 For each set: opt-out safety (share of opt-outs classified opt_out or routed to review),
 opt-out precision, accuracy on the replies not routed to review ("auto-handled"), the review
 rate, overall accuracy, return-date accuracy, and replies classified per second (the whole
-classify path, per CPU second of one core). Targets: safety 1.0, precision >= 0.95, auto-handled accuracy
->= 0.95 with <= 25 % review, return dates >= 0.8, >= 1,000 replies/s.
+classify path, per CPU second of one core). Targets: safety 1.0, precision >= 0.95,
+auto-handled accuracy >= 0.95 with <= 25 % review, return dates >= 0.8, >= 1,000 replies/s.
 """
 
 from __future__ import annotations

@@ -86,6 +86,11 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:eliminen\w*|elimineme|borren|borrad|saquen\w*|sacadme|quiten\w*|quitadme|eliminad)\b",
     r"\bno (?:me |nos )?(?:contacten|escriban|llamen|moleste\w*|envien|manden)\b",
     r"\bbasta (?:de|ya)\b",
+    r"\bno (?:me |nos )?vuelva[ns]? a (?:escribir|contactar|llamar|enviar|mandar|molestar)\b",
+    r"\b(?:cesser|cessez|arretez|arreter) (?:tout |tous |toute |les |vos )?(?:envois?|communications?|relances?|sollicitations?)\b",
+    r"\b(?:get|be|take me|take us|keep me|keep us) off (?:this|your|the|that|these|all|any|every) (?:list|lists|mailing|distribution)\b",
+    # a word alone on its line
+    r"(?:^|\n)[^\w\n]{0,10}(?:stop|remove|unsubscribe|baja|abmelden|austragen|desinscription|desinscrire|desabonner)[^\w\n]{0,10}(?:\n|$)",
 )
 _NET = re.compile("|".join(f"(?:{fold_pattern(p)})" for p in _PATTERNS))
 # the same words in a subject line: the whole subject is one short request
