@@ -23,12 +23,20 @@ from syncd.replies.autoreply import auto_reply_evidence, strip_reply_prefixes
 from syncd.replies.config import RepliesConfig
 from syncd.replies.dates import DateFinder, Timing
 from syncd.replies.extract import extract_new_text
+from syncd.replies.fields import (
+    ADDRESS,
+    HTML_FACTOR,
+    bounded,
+    clean_address,
+    sender_address,
+    vendor_name,
+)
 from syncd.replies.learned import IntentModel, shipped_model
 from syncd.replies.lexicon import Cue
 from syncd.replies.lexicon.registry import LEXICONS
 from syncd.replies.matcher import OPT_OUT_CUES, Hit, Matcher
 from syncd.replies.message import Classification, ReplyMessage
-from syncd.replies.optout_net import net_hits
+from syncd.replies.optout_net import net_hits, subject_is_request
 from syncd.replies.text import Folded, folded
 from syncd.replies.weighing import (
     CUE_WEIGHTS,
@@ -45,10 +53,7 @@ from syncd.replies.weighing import (
     weak_yes,
 )
 
-# Linear: a bounded local part that starts where a token starts, bounded domain labels.
-_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _WORD = re.compile(r"[a-z']+")
-_TRAILING = ",.;:!?)]}\"'"
 # Shared mailboxes answered by whoever is at the front desk.
 _FRONT_DESK_MAILBOXES = frozenset(
     {
@@ -56,21 +61,7 @@ _FRONT_DESK_MAILBOXES = frozenset(
         *("sekretariat", "accueil", "standard", "recepcion", "secretaria", "assistant"),
     }
 )
-# Capitalised words that follow "went with" / "nutzen" without naming a vendor.
-_NOT_NAMES = frozenset(
-    {
-        *("i", "we", "you", "he", "she", "it", "they", "this", "that", "these", "those"),
-        *("the", "a", "an", "our", "your", "their", "my", "his", "her", "another", "some"),
-        *("one", "any", "someone", "somebody", "nobody", "none", "other", "others", "them"),
-        *("us", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-        *("january", "february", "march", "april", "may", "june", "july", "august"),
-        *("september", "october", "november", "december", "software", "lösung", "losung"),
-        *("system", "systeme", "tool", "tools", "anbieter", "dienstleister", "partner"),
-        *("firma", "unternehmen", "kunden", "produkt", "plattform", "programm", "lösungen"),
-        *("ihnen", "ihrem", "ihrer", "einem", "einer", "einen", "dem", "der", "die", "das"),
-        *("wir", "sie"),
-    }
-)
+_MAX_SUBJECT = 1_000  # characters of a subject read: a real one is a line
 _OPT_OUT_DECISIVE = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.ERASURE)
 _MAX_OPT_OUT_HITS = 16  # their channels and quotes; a reply repeating "stop" 500 times says it
 
@@ -133,10 +124,10 @@ class Classifier:
 
     def _read(self, message: ReplyMessage) -> _Reading:
         limit = self.config.max_body_chars
-        body, cut = _bounded(message.body, limit)
+        body, cut = bounded(message.body, limit)
         html = None
         if message.html:
-            html, html_cut = _bounded(message.html, _HTML_FACTOR * limit)
+            html, html_cut = bounded(message.html, HTML_FACTOR * limit)
             cut = cut or html_cut
         new_text = extract_new_text(body, html)
         truncated = None
@@ -145,7 +136,7 @@ class Classifier:
             truncated = "(only the opening of a very long reply was read)"
         text = folded(new_text)
         auto = auto_reply_evidence(
-            message.headers, message.subject, self.config.auto_reply_subjects
+            message.headers, message.subject[:_MAX_SUBJECT], self.config.auto_reply_subjects
         )
         hits: dict[Cue, list[Hit]] = {}
         for hit in self._matcher.scan(text):
@@ -154,22 +145,24 @@ class Classifier:
             hits.pop(Cue.OPT_OUT_BARE, None)
         # undated input (a hand-written JSON line) is read as written today
         sent = message.date.date() if message.date else datetime.now(UTC).date()
-        subject = strip_reply_prefixes(message.subject[:1_000])
+        subject = strip_reply_prefixes(message.subject[:_MAX_SUBJECT])
         reading = _Reading(
             text=text,
             sent=sent,
             language=self._language(text, hits),
             auto=auto,
             hits=hits,
-            sender=_sender_address(message.sender[:1_000]),
+            sender=sender_address(message.sender[:_MAX_SUBJECT]),
             truncated=truncated,
         )
         if auto is None:
             folded_subject = folded(subject)
+            # a bare "opt-out" in "Re: Opt-out rates" is the pitch's subject, not a request
+            bare_counts = subject_is_request(subject)
             reading.subject_opt_outs = [
                 (h, folded_subject)
                 for h in self._matcher.scan(folded_subject, OPT_OUT_CUES)
-                if h.cue is not Cue.NOT_A_REQUEST
+                if h.cue is not Cue.NOT_A_REQUEST and (bare_counts or h.cue is not Cue.OPT_OUT_BARE)
             ]
             reading.net = net_hits(text, subject)
         else:  # a machine does not object; its disclaimer footer mentions data protection
@@ -343,46 +336,24 @@ class Classifier:
     # ---- extracted fields ---------------------------------------------------------------
 
     def _referral(self, r: _Reading) -> str | None:
-        for match in _ADDRESS.finditer(r.text.original):
-            address = _address(match.group())
-            if address is not None and address != r.sender:
-                return address
+        for match in ADDRESS.finditer(r.text.original):
+            found = clean_address(match.group())
+            if found is not None and found != r.sender:
+                return found
         return None
 
     def _competitor(self, r: _Reading) -> str | None:
         for hit in r.hits.get(Cue.COMPETITOR_NAMED, ()):
             if hit.name is not None:
-                name = _vendor_name(r.text.quote(*hit.name))
+                name = vendor_name(r.text.quote(*hit.name))
                 if name is not None:
                     return name
         return None
 
 
-_HTML_FACTOR = 2  # markup: an HTML body carries the same text in more characters
-# Runs of blank lines (a reply of 20,000 empty lines) say nothing and slow the quote finders.
-_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
-
-
-def _bounded(text: str, limit: int) -> tuple[str, bool]:
-    """The opening `limit` characters (blank-line runs collapsed first), and whether it cut."""
-    head = _BLANK_RUNS.sub("\n\n", text[: limit * 4].replace("\r\n", "\n"))
-    return head[:limit], len(head) > limit or len(text) > limit * 4
-
-
 _DATED_INTENTS = frozenset(
     {Intent.NOT_NOW, Intent.INTERESTED, Intent.COMPETITOR, Intent.NOT_INTERESTED}
 )
-
-
-def _address(raw: str) -> str | None:
-    """A matched address, trailing dots and a non-alphabetic last label cut off."""
-    local, _, domain = raw.lower().rstrip(".").partition("@")
-    labels = domain.split(".")
-    while len(labels) > 1 and not (labels[-1].isalpha() and len(labels[-1]) >= 2):
-        labels.pop()
-    if len(labels) < 2:
-        return None
-    return f"{local}@{'.'.join(labels)}"
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
@@ -396,39 +367,8 @@ def _outermost(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _sender_address(sender: str) -> str:
-    for match in _ADDRESS.finditer(sender):
-        address = _address(match.group())
-        if address is not None:
-            return address
-    return ""
-
-
 def _timing_quote(text: Folded, timing: Timing | None) -> list[str]:
     return [text.quote(timing.start, timing.end)] if timing else []
-
-
-def _vendor_name(raw: str) -> str | None:
-    """The capitalised words a vendor's name is made of ("StockPilot", "Acme Corp")."""
-    words: list[str] = []
-    for token in raw.split():
-        word = token.rstrip(_TRAILING)
-        if not word:
-            break
-        if not (word[0].isupper() or word[0].isdigit() or _is_domain(word) or word in ("&", "+")):
-            break
-        words.append(word)
-        if word != token:  # "Acme," / "Acme." ends the name
-            break
-    while words and words[-1] in ("&", "+"):
-        words.pop()
-    if not words or words[0].lower() in _NOT_NAMES:
-        return None
-    return " ".join(words)
-
-
-def _is_domain(word: str) -> bool:
-    return "." in word[1:-1] and word.replace(".", "").replace("-", "").isalnum()
 
 
 def classify(message: ReplyMessage, config: RepliesConfig | None = None) -> Classification:

@@ -93,10 +93,19 @@ _PATTERNS: tuple[str, ...] = (
     r"(?:^|\n)[^\w\n]{0,10}(?:stop|remove|unsubscribe|baja|abmelden|austragen|desinscription|desinscrire|desabonner)[^\w\n]{0,10}(?:\n|$)",
 )
 _NET = re.compile("|".join(f"(?:{fold_pattern(p)})" for p in _PATTERNS))
-# the same words in a subject line: the whole subject is one short request
+# A subject is usually "Re: <the pitch's subject>", which may well say "stop" or "GDPR": only
+# a subject that is nothing but a request ("unsubscribe", "REMOVE ME", "Abmelden bitte") or
+# names a data-protection request counts.
+_POLITE = r"(?:please|pls|plz|bitte|svp|merci|por favor|gracias|thanks|thank you|now|asap|!)"
 _SUBJECT = re.compile(
-    r"\b(?:unsubscribe|remove|remove me|opt[- ]?out|stop|abmelden|austragen|desinscri\w*|"
-    r"desabonn\w*|baja|darse de baja|gdpr|dsgvo|rgpd|lopd)\b"
+    fold_pattern(
+        rf"\A\W{{0,5}}(?:{_POLITE}\s+)?(?:unsubscribe(?: me)?|remove(?: me| us)?(?: from (?:your |the )?"
+        rf"(?:list|mailing list))?|take me off|opt[- ]?out|stop|abmelden|abmeldung|austragen|"
+        rf"désinscription|désinscrire|désabonner|désabonnement|baja|darme de baja|dar de baja)"
+        rf"(?:\s+{_POLITE})*\W{{0,5}}\Z"
+        r"|\b(?:gdpr|dsgvo|rgpd|lopd|data protection|datenschutz)\b.{0,40}\b(?:request|objection|"
+        r"widerspruch|auskunft|löschung|loeschung|opposition|suppression|solicitud|derecho|supresión)"
+    )
 )
 
 
@@ -135,8 +144,13 @@ def net_hits(text: Folded, subject: str) -> list[str]:
         for m in _NET.finditer(text.text)
         if not any(s <= m.start() < e for s, e in footers)
     ]
-    line = folded(subject)
-    match = _SUBJECT.search(line.text) or _NET.search(line.text)
+    line = folded(subject.strip())
+    match = _SUBJECT.search(line.text)
     if match is not None:
         found.append(f"subject: {line.quote(match.start(), match.end())}")
     return [f for f in found if f]
+
+
+def subject_is_request(subject: str) -> bool:
+    """Whether the subject says nothing but a request to stop ("Re: unsubscribe")."""
+    return _SUBJECT.search(folded(subject.strip()).text) is not None

@@ -69,7 +69,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bplutôt mourir\b",
     ),
     Cue.NOT_INTERESTED: (
-        r"\bpas (?:une|notre) priorite\b",
+        r"\bpas une priorite\b",
         r"\b(?:je n'ai|nous n'avons|on n'a) besoin de rien\b",
         r"\b(?:nous avons|on a|j'ai) deja ce qu'il (?:faut|nous faut)\b",
         r"\b(?:nous gerons|on gere|nous faisons|on fait) (?:cela|ca|tout ca) en interne\b",

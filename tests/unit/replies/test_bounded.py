@@ -104,3 +104,18 @@ bodies = st.one_of(
 def test_any_reply_is_classified_in_bounded_time(body: str, subject: str) -> None:
     """Whatever the body and subject, classification returns an intent, quickly."""
     assert timed(message(body, subject=subject)) < BOUND_S
+
+
+def test_a_huge_subject_and_sender_are_bounded() -> None:
+    """A 100 KB subject or sender line is read in bounded time too."""
+    huge = message("No thanks.", subject="Re: " * 25_000 + "unsubscribe " * 1_000)
+    assert timed(huge) < BOUND_S
+    sender = ReplyMessage(
+        id="m2",
+        date=None,
+        sender="a" * 100_000 + "@",
+        subject="Re: x",
+        headers={},
+        body="No thanks.",
+    )
+    assert timed(sender) < BOUND_S

@@ -218,3 +218,12 @@ def test_a_signature_s_data_protection_footer_does_not_fire_the_net() -> None:
     )
     result = classify(reply(text, language="de"))
     assert (result.intent, result.review) == (Intent.NOT_INTERESTED, False)
+
+
+@pytest.mark.parametrize(
+    "subject", ["Re: Stop losing stock", "AW: DSGVO-konforme Inventur", "RE: Opt-out rates"]
+)
+def test_a_pitch_subject_with_request_words_does_not_fire_the_net(subject: str) -> None:
+    """ "Re: <the pitch's subject>" is not the prospect's request, whatever words it has."""
+    result = classify(reply("Sounds good, send me the pricing.", subject=subject))
+    assert (result.intent, result.review) == (Intent.INTERESTED, False)
