@@ -9,7 +9,8 @@ subjects), plus the hand-written replies in data/replies/hand.jsonl. Determinist
 
 Splits: every fifth core phrase of each intent and language (and every hand-written reply
 marked "heldout") goes to the held-out split; nothing in the rules or the model is fitted to
-it. A held-out phrase is never used to make a training reply.
+it. A held-out phrase is never used to make a training reply; phrases written later to probe
+the rules (`TRAIN_ONLY`) only make training replies.
 """
 
 # ruff: noqa: E501 -- a pattern or a table row reads best on one line
@@ -24,7 +25,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from training.phrases import PHRASES
+from training.phrases import PHRASES, TRAIN_ONLY
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "data" / "replies" / "corpus.jsonl"
@@ -291,6 +292,12 @@ def generate(per_phrase: int, seed: int) -> list[dict[str, Any]]:
                 for k in range(count):
                     ident = f"g-{intent}-{language}-{index:02d}-{k}"
                     records.append(make_record(ident, intent, language, phrase, split, rng))
+    for intent, by_language in TRAIN_ONLY.items():
+        for language, phrases in by_language.items():
+            for index, phrase in enumerate(phrases):
+                for k in range(per_phrase):
+                    ident = f"g-{intent}-{language}-t{index:02d}-{k}"
+                    records.append(make_record(ident, intent, language, phrase, "train", rng))
     return records
 
 

@@ -432,3 +432,165 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
+
+
+# Phrases added after the rules were first measured, from replies written to probe them: they
+# only ever make training replies, so the held-out split stays untouched by that tuning.
+TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
+    "interested": {
+        "en": [
+            "Yes, I'd be open to a quick call. What times work for you?",
+            "Could you send over a proposal for two sites?",
+            "Thanks - happy to take a look. Do you have a short video?",
+            "We'd like to try it. Is there a pilot option?",
+            "Let me know a couple of slots next week and I'll confirm.",
+        ],
+        "de": [
+            "Bitte schicken Sie mir ein Angebot für zwei Standorte.",
+            "Gerne, ich habe Donnerstag Vormittag Zeit.",
+            "Interessant, gibt es eine Testphase?",
+            "Können Sie mir ein paar Termine vorschlagen?",
+        ],
+        "fr": [
+            "Oui, je suis disponible mardi prochain pour en parler.",
+            "Pouvez-vous m'envoyer une proposition tarifaire ?",
+            "Je veux bien tester, y a-t-il une période d'essai ?",
+            "Proposez-moi deux ou trois créneaux la semaine prochaine.",
+        ],
+        "es": [
+            "Sí, me gustaría saber más. ¿Tienes disponibilidad el jueves?",
+            "Envíame precios, por favor.",
+            "¿Tienen un periodo de prueba?",
+            "Propón un par de horarios la semana que viene.",
+        ],
+    },
+    "not_interested": {
+        "en": [
+            "Thank you, but we are not in need of these services.",
+            "Appreciate you reaching out, but we're going to pass.",
+            "We looked into this last year and it's not for us.",
+            "Honestly this isn't on our radar.",
+        ],
+        "de": [
+            "Vielen Dank, aber wir haben aktuell keinen Bedarf.",
+            "Das ist für uns kein Thema.",
+            "Wir verzichten, danke.",
+            "Das benötigen wir nicht.",
+        ],
+        "fr": [
+            "Cela ne nous intéresse pas, merci.",
+            "Nous ne sommes pas preneurs.",
+            "Nous n'avons pas besoin de ce type de service.",
+            "Sans façon, merci.",
+        ],
+        "es": [
+            "Gracias pero no nos interesa por ahora.",
+            "No es algo que necesitemos.",
+            "Estamos bien así, gracias.",
+            "No necesitamos nada de esto.",
+        ],
+    },
+    "referral": {
+        "en": [
+            "I've forwarded your email to my colleague in purchasing.",
+            "I'll pass this on to the right team.",
+            "Our operations director handles this, I've copied her.",
+            "Please reach out to our procurement team at {email}.",
+        ],
+        "de": [
+            "Ich habe Ihre Anfrage an meinen Kollegen weitergeleitet.",
+            "Ich gebe das an die zuständige Abteilung weiter.",
+            "Dafür ist unser Einkauf zuständig: {email}",
+            "Ich leite Ihre Mail intern weiter.",
+        ],
+        "fr": [
+            "Je transfère à mon collègue en charge des achats.",
+            "Je fais suivre à la bonne personne.",
+            "Voyez plutôt avec notre service achats : {email}",
+            "Je transmets en interne.",
+        ],
+        "es": [
+            "Le reenvío su correo a mi compañero de compras.",
+            "Lo paso al departamento correspondiente.",
+            "Se encarga nuestro equipo de compras: {email}",
+            "Lo reenvío internamente.",
+        ],
+    },
+    "competitor": {
+        "en": [
+            "We signed with a competitor in the spring, so we're set.",
+            "We've been using {vendor} for two years and we're happy.",
+        ],
+        "de": [
+            "Wir sind mit unserem aktuellen Anbieter zufrieden.",
+            "Wir setzen seit Jahren auf {vendor}.",
+        ],
+        "fr": [
+            "Nous sommes déjà équipés chez un concurrent.",
+            "Nous utilisons {vendor} depuis deux ans.",
+        ],
+        "es": [
+            "Ya contamos con un proveedor para esto.",
+            "Usamos {vendor} desde hace años.",
+        ],
+    },
+    "opt_out": {
+        "en": [
+            "Remove me from your mailing list immediately.",
+            "This is spam. Stop.",
+            "Please unsubscribe me from all future communications.",
+            "I'd rather not get these emails anymore.",
+        ],
+        "de": [
+            "Bitte keine Werbung mehr an diese Adresse.",
+            "Ich möchte aus Ihrer Datenbank gelöscht werden.",
+            "Bitte nicht mehr anschreiben.",
+        ],
+        "fr": [
+            "Veuillez retirer mon adresse de votre fichier.",
+            "Je ne veux plus recevoir de mails de votre part.",
+            "Merci de cesser tout envoi.",
+        ],
+        "es": [
+            "Por favor, eliminen mi correo de su base de datos.",
+            "No quiero recibir más emails.",
+            "No me vuelvan a escribir.",
+        ],
+    },
+    "not_now": {
+        "en": [
+            "We're heads down on a launch until {date}. Ping me after that?",
+            "Not a good time. Try me after the holidays.",
+        ],
+        "de": [
+            "Vielleicht im nächsten Jahr, aktuell sind wir ausgelastet.",
+            "Bitte kommen Sie im Frühjahr nochmal auf uns zu.",
+        ],
+        "fr": [
+            "Nous verrons cela l'année prochaine.",
+            "Revenez vers moi en {date} s'il vous plaît.",
+        ],
+        "es": [
+            "Escríbeme el año que viene.",
+            "En este momento no, pero contáctame en {date}.",
+        ],
+    },
+    "other": {
+        "en": [
+            "Sorry, who are you?",
+            "Can you remind me how we met?",
+        ],
+        "de": [
+            "Kennen wir uns?",
+            "Was genau bieten Sie an?",
+        ],
+        "fr": [
+            "On se connaît ?",
+            "Que proposez-vous exactement ?",
+        ],
+        "es": [
+            "¿Nos conocemos?",
+            "¿Qué ofrecen exactamente?",
+        ],
+    },
+}

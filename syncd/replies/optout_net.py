@@ -57,6 +57,7 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:off|from) (?:your|the) (?:list|mailing list|database|distribution)\b",
     # German
     r"\b(?:abmelden|abmeldung|abbestell\w*|austragen|ausgetragen|entfernen sie mich|streichen sie mich|loschen sie|verteiler)\b",
+    r"\b(?:datenbank|liste|kartei|verteiler|adressliste)\w*\b(?:[\s,]+[\w'-]+){0,4}?[\s,]+(?:gelöscht|löschen|entfernt|entfernen|streichen|gestrichen|austragen|ausgetragen)\b",
     r"\bnichts(?: mehr)? von (?:euch|ihnen|dir|ihrer firma)\b",
     r"\bkeine\b" + _GAP % 2 + _MAIL + r"\b",
     r"\b(?:nicht mehr|nie wieder|nie mehr)\b"

@@ -30,7 +30,7 @@ CUE_WEIGHTS: dict[Cue, tuple[Intent, float]] = {
     Cue.ABSENCE: (Intent.OUT_OF_OFFICE, 2.0),
     Cue.NOT_NOW: (Intent.NOT_NOW, 1.5),
     Cue.INTERESTED: (Intent.INTERESTED, 1.5),
-    Cue.GATEKEEPER: (Intent.REFERRAL, 1.0),
+    Cue.GATEKEEPER: (Intent.REFERRAL, 1.5),
 }
 WEAK_YES = 0.5  # "yes" / "oui" / "sure" alone: an answer to something, not interest
 DATED_TIMING = 1.0  # "in March", "after 14 September"
@@ -51,6 +51,13 @@ ORDER = (
     Intent.OTHER,
 )
 CONFLICT_SHARE = 0.8  # a runner-up this close to the winner: the cues conflict
+# Intents that go together: "we went with X, not interested", "not me, ask jane@": no conflict.
+COMPATIBLE = frozenset(
+    {
+        frozenset({Intent.COMPETITOR, Intent.NOT_INTERESTED}),
+        frozenset({Intent.REFERRAL, Intent.NOT_INTERESTED}),
+    }
+)
 _AFFIRMATIVES = frozenset(
     {
         *("yes", "yeah", "yep", "yup", "sure", "ok", "okay", "absolutely", "definitely"),
@@ -89,7 +96,9 @@ class Tally:
     def conflicting(self) -> bool:
         """The runner-up is nearly as strong as the winner."""
         ranked = self.ranked()
-        return len(ranked) > 1 and ranked[1][1] >= CONFLICT_SHARE * ranked[0][1]
+        if len(ranked) < 2 or frozenset({ranked[0][0], ranked[1][0]}) in COMPATIBLE:
+            return False
+        return ranked[1][1] >= CONFLICT_SHARE * ranked[0][1]
 
 
 def rules_confidence(tally: Tally) -> float:

@@ -14,6 +14,7 @@ _ME = r"(?:mich|uns|meine (?:e-?mail(?:-?adresse)?|adresse|nummer|telefonnummer|
 
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
+        r"\b(?:aus|von) (?:ihrer|eurer|der|ihrem|eurem|dem) (?:datenbank|liste|kartei|verteiler|adressliste|mailingliste|newsletter)\w* (?:gelöscht|entfernt|gestrichen|ausgetragen|genommen)\b",
         rf"\b(?:nehmen|streichen|entfernen|löschen|tragen|werfen) sie {_ME} (?:bitte |umgehend |sofort |doch |endlich )*(?:aus|von)\b",
         rf"\b{_ME} (?:bitte |umgehend |sofort )*(?:aus|von) (?:ihrem|ihrer|dem|der|allen|ihren|eurem|eurer|diesem|dieser) (?:\w+ )?{_LIST}",
         r"\b(?:melden|tragen) sie (?:mich|uns) (?:bitte |umgehend |sofort |doch )*(?:\w+ )?(?:ab|aus)\b",
@@ -124,6 +125,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:ich habe|wir haben|ich hätte|wir hätten) (?:am |nächste woche |diese woche |morgen |übermorgen )?(?:<<weekday_de>> )?(?:vormittag |nachmittag |abend )?zeit\b",
         r"\b(?:können|könnten) (?:sie|wir) (?:mir |uns )?(?:eine demo|einen termin|ein gespräch|ein angebot)\b",
         r"\btermin vereinbaren\b",
         r"\b(?:das )?thema ist (?:bei uns )?(?:gerade )?(?:aktuell|spannend)\b",

@@ -142,6 +142,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:isn'?t|is not|not) on (?:our|my) radar\b",
+        r"\b(?:are|am|'re|'m) not in need of\b",
         r"\b(?:we have|we've got|there's|there is) no budget\b",
         r"\b(?:isn'?t|is not|not) (?:something|anything) (?:we'?re|we are|i'?m|i am) (?:pursuing|considering|looking (?:at|for|into)|interested in|prioriti[sz]ing)\b",
         r"\bnot a (?:priority|focus)\b",
@@ -257,6 +259,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:i|we) can do (?:a |the )?(?:call|meeting|demo|chat|zoom|teams)\b",
         r"\b(?:let'?s|can we|could we) (?:do|set up|have|book|schedule) (?:a |an )?(?:\d+[- ]?min(?:ute)?s? )?(?:intro|call|meeting|demo|chat)\b",
         r"\b(?:we(?:'ve| have) been|we(?:'re| are)) looking for (?:something|a (?:tool|solution|way))\b",
         r"\bwhat does (?:the )?pricing look like\b",

@@ -62,6 +62,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bridícul\w*",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bno es algo que (?:necesitemos|necesite|nos interese|me interese|busquemos)\b",
         r"\bestamos bien (?:asi|como estamos|servidos|cubiertos)\b",
         r"\bno es (?:una )?prioridad\b",
         r"\bya tenemos algo (?:para|que)\b",
