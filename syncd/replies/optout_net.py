@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from syncd.replies.fastre import WordStartPatterns
 from syncd.replies.text import Folded, fold_pattern, folded
 
 # up to N words in between: "I don't want [any of] your e-mails"
@@ -93,7 +94,8 @@ _PATTERNS: tuple[str, ...] = (
     # a word alone on its line
     r"(?:^|\n)[^\w\n]{0,10}(?:stop|remove|unsubscribe|baja|abmelden|austragen|desinscription|desinscrire|desabonner)[^\w\n]{0,10}(?:\n|$)",
 )
-_NET = re.compile("|".join(f"(?:{fold_pattern(p)})" for p in _PATTERNS))
+# tried only where a word starting with the right letter begins (see fastre)
+_NET = WordStartPatterns([fold_pattern(p) for p in _PATTERNS])
 # A subject is usually "Re: <the pitch's subject>", which may well say "stop" or "GDPR": only
 # a subject that is nothing but a request ("unsubscribe", "REMOVE ME", "Abmelden bitte") or
 # names a data-protection request counts.
@@ -141,9 +143,9 @@ def net_hits(text: Folded, subject: str) -> list[str]:
     """What made the net fire, as quoted from the new text (or "subject: …"); [] if nothing."""
     footers = _footer_lines(text.text)
     found = [
-        text.quote(m.start(), m.end())
-        for m in _NET.finditer(text.text)
-        if not any(s <= m.start() < e for s, e in footers)
+        text.quote(start, end)
+        for start, end in _NET.spans(text.text, text.words)
+        if not any(s <= start < e for s, e in footers)
     ]
     line = folded(subject.strip())
     match = _SUBJECT.search(line.text)
