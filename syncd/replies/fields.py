@@ -32,9 +32,31 @@ _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 
 def bounded(text: str, limit: int) -> tuple[str, bool]:
-    """The opening `limit` characters (blank-line runs collapsed first), and whether it cut."""
+    """The opening `limit` characters, ready for the quote finders, and whether it cut.
+
+    Blank-line runs are collapsed first; lines over `LONG_LINE` characters are wrapped at a
+    space (mail clients wrap far shorter, and the quote finders slow down on such lines).
+    """
     head = _BLANK_RUNS.sub("\n\n", text[: limit * 4].replace("\r\n", "\n"))
-    return head[:limit], len(head) > limit or len(text) > limit * 4
+    cut = len(head) > limit or len(text) > limit * 4
+    return _wrapped(head[:limit]), cut
+
+
+LONG_LINE = 1_000
+
+
+def _wrapped(text: str) -> str:
+    if len(text) <= LONG_LINE or max(map(len, text.split("\n"))) <= LONG_LINE:
+        return text
+    lines: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > LONG_LINE:
+            space = line.rfind(" ", LONG_LINE // 2, LONG_LINE)
+            end = space if space > 0 else LONG_LINE
+            lines.append(line[:end])
+            line = line[end:].lstrip(" ")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def clean_address(raw: str) -> str | None:

@@ -54,6 +54,8 @@ PATHOLOGICAL = {
     "100 KB of opt-out words": "not interested please remove me " * 3_200,
     "100 KB of dates": "Am 14. September wieder im Büro. " * 3_000,
     "100 KB of punctuation": ".,;:!?-" * 14_300,
+    "100 KB of attributions on one line": "On Wed, Oct 7, 2026 Sam wrote:" * 3_400,
+    "100 KB of one line of words": "word " * 20_000,
 }
 
 
@@ -68,6 +70,12 @@ def test_a_cut_is_noted_in_the_evidence() -> None:
     result = CLASSIFIER.classify(message("Please remove me from your list. " + "x " * 60_000))
     assert result.intent is Intent.OPT_OUT
     assert any("only the opening" in e for e in result.evidence)
+
+
+def test_a_long_line_is_still_read_whole_within_the_bound() -> None:
+    """A 3,000-character line (wrapped before the quote finders) keeps its request at the end."""
+    body = "We talked about many things. " * 100 + "Please remove me from your list."
+    assert CLASSIFIER.classify(message(body)).intent is Intent.OPT_OUT
 
 
 def test_a_huge_html_body_is_bounded() -> None:
@@ -96,7 +104,7 @@ bodies = st.one_of(
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
