@@ -88,7 +88,7 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:eliminen\w*|elimineme|borren|borrad|saquen\w*|sacadme|quiten\w*|quitadme|eliminad)\b",
     r"\bno (?:me |nos )?(?:contacten|escriban|llamen|moleste\w*|envien|manden)\b",
     r"\bbasta (?:de|ya)\b",
-    r"\bno (?:me |nos )?vuelva[ns]? a (?:escribir|contactar|llamar|enviar|mandar|molestar)\b",
+    r"\bno (?:me |nos )?vuelva[ns]? a (?:escribir|contactar|llamar|enviar|mandar|molestar)\w*",
     r"\b(?:cesser|cessez|arretez|arreter) (?:tout |tous |toute |les |vos )?(?:envois?|communications?|relances?|sollicitations?)\b",
     r"\b(?:get|be|take me|take us|keep me|keep us) off (?:this|your|the|that|these|all|any|every) (?:list|lists|mailing|distribution)\b",
     # a word alone on its line

@@ -81,6 +81,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsparen sie sich\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:nicht|kein) (?:wahrnehmen|in anspruch nehmen)\b",
+        r"\bdagegen entschieden\b",
+        r"\buninteressant\b",
+        r"\bwir sind (?:gut )?versorgt\b",
         r"\b(?:haben|nutzen) (?:dafür |hierfür )?(?:schon|bereits) eine lösung\b",
         r"\bkeine priorität\b",
         r"\b(?:brauche|brauchen) (?:ich|wir) (?:nicht|so etwas nicht|sowas nicht|das nicht)\b",
@@ -125,6 +129,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:würde|möchte|werde) (?:ich|wir) (?:mir|uns) (?:das |es )?(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen|anhören)\b",
+        r"\b(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen)\b",
         r"\b(?:ich habe|wir haben|ich hätte|wir hätten) (?:am |nächste woche |diese woche |morgen |übermorgen )?(?:<<weekday_de>> )?(?:vormittag |nachmittag |abend )?zeit\b",
         r"\b(?:können|könnten) (?:sie|wir) (?:mir |uns )?(?:eine demo|einen termin|ein gespräch|ein angebot)\b",
         r"\btermin vereinbaren\b",

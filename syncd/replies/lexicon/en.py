@@ -142,6 +142,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:we'?ve|we have|we) (?:got|have) (?:it|this|that) covered\b",
+        r"\b(?:i|we)(?:'m| am|'re| are)? (?:going to |have to |must |will )?(?:have to )?(?:respectfully )?decline\b",
+        r"\b(?:not|n't) (?:to )?(?:move|moving|go|going) forward\b",
         r"\b(?:isn'?t|is not|not) on (?:our|my) radar\b",
         r"\b(?:are|am|'re|'m) not in need of\b",
         r"\b(?:we have|we've got|there's|there is) no budget\b",
@@ -259,6 +262,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
+        r"\bset (?:something|a call|a meeting|some time|time|a time) up\b",
+        r"\b(?:i'?m|we'?re) in\s*(?:[.!]|\Z)",
+        r"\b(?:would|'d) love to (?:see|learn|hear|chat|talk|try|get)\b",
         r"\b(?:i|we) can do (?:a |the )?(?:call|meeting|demo|chat|zoom|teams)\b",
         r"\b(?:let'?s|can we|could we) (?:do|set up|have|book|schedule) (?:a |an )?(?:\d+[- ]?min(?:ute)?s? )?(?:intro|call|meeting|demo|chat)\b",
         r"\b(?:we(?:'ve| have) been|we(?:'re| are)) looking for (?:something|a (?:tool|solution|way))\b",

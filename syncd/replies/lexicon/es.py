@@ -23,6 +23,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bbasta de (?:correos|e-?mails|mensajes|llamadas)\b",
     ),
     Cue.OPT_OUT_FIRM: (
+        r"\bno (?:me |nos )?(?:vuelvan|vuelva|vuelvas|volvais) a (?:contactar|escribir|llamar|enviar|mandar|molestar)\w*",
         r"\bno (?:me|nos) (?:vuelvan|vuelva|vuelvas) a (?:contactar|escribir|llamar|enviar|mandar|molestar)\b",
         rf"\bno (?:me|nos) (?:envíen|envíe|envíes|manden|mande|mandes|escriban|escriba|escribas|llamen|llame|llames|contacten|contacte|contactes|molesten|moleste)\b(?: más)?{_NOT_SCHEDULING}",
         r"\bno (?:quiero|deseo|queremos|deseamos) (?:recibir|que me (?:escriban|llamen|contacten|envíen|manden)|ser contactad\w*|más (?:correos|mensajes|llamadas))\b",
@@ -62,6 +63,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bridícul\w*",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:hemos decidido|decidimos|prefiero|preferimos) no (?:seguir|avanzar|continuar)\b",
         r"\bno es algo que (?:necesitemos|necesite|nos interese|me interese|busquemos)\b",
         r"\bestamos bien (?:asi|como estamos|servidos|cubiertos)\b",
         r"\bno es (?:una )?prioridad\b",
@@ -104,6 +106,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\botras prioridades\b",
     ),
     Cue.INTERESTED: (
+        r"\bme encantaria (?:ver|saber|conocer|hablar|probar|recibir)\b",
+        r"\b(?:me llamas|me llama|llamame|llameme|lo hablamos|hablamos (?:manana|el|esta|la proxima))\b",
         r"\bcuentame mas\b",
         r"\bcuenteme mas\b",
         r"\bsuena bien\b",
@@ -125,6 +129,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcuándo (?:podemos|podríamos) (?:hablar|reunirnos|vernos)\b",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:ya )?(?:trabajamos|contamos) con otr[oa] (?:herramienta|solucion|plataforma|sistema|software)\b",
         r"\b(?:ya )?trabajamos con otr[oa] (?:empresa|proveedor|compania|agencia)\b",
         r"\b(?:trabajamos|estamos) con (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) y estamos contentos\b",
         r"\btenemos contrato con\b",
@@ -146,6 +151,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcontrato con <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\b(?:esto|este tema|eso) lo (?:lleva|gestiona|maneja) (?:mi|nuestro|nuestra) (?:compañero|compañera|colega|jefe|jefa|responsable)\b",
+        r"\bescribale a (?:el|ella)\b",
         r"\bya no (?:estoy|esta|trabajo|trabaja) en (?:la|esta) empresa\b",
         r"\bhe dejado la empresa\b",
         r"\bno soy la persona (?:adecuada|indicada|correcta|encargada)\b",

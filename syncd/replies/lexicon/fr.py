@@ -110,6 +110,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:d'autres|autres) priorités\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:faire|montrer|organiser) une (?:demonstration|demo|presentation)\b",
+        r"\bpreneur d'une? (?:presentation|demo|demonstration|offre|proposition|devis|echange|appel)\b",
         r"\bdites[- ]m'en plus\b",
         r"\bavez-vous des references\b",
         r"\bok pour un (?:call|appel|rdv|rendez-vous|echange)\b",
@@ -148,6 +150,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:sommes partis|partons) (?:sur|avec) <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\b(?:je vous invite a|merci de|veuillez|je vous prie de) (?:contacter|voir avec|vous adresser a|ecrire a) (?:notre|mon|ma|nos|mes)\b",
         r"\bne (?:fais|fait) plus partie (?:de l'entreprise|de la societe|de l'equipe|de \w+)\b",
         r"\b(?:j'ai|a) quitte (?:l'entreprise|la societe|la boite)\b",
         r"\b(?:je ne suis|ce n'est) pas (?:la bonne personne|le bon interlocuteur|la personne (?:en charge|concernée|adéquate))\b",
