@@ -89,6 +89,7 @@ class Daemon:
             while True:
                 with runtime(self.config) as rt:
                     self._rt = rt
+                    self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
                     rt.engine.stop_requested = lambda: self._stop
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
