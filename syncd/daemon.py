@@ -22,11 +22,11 @@ from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
 from syncd.runtime import Runtime, runtime
-from syncd.sdnotify import Notifier
+from syncd.sdnotify import Notifier, WatchdogPacer
 from syncd.store import LeaseLost
 
 log = structlog.get_logger(__name__)
-TICK_S = 0.5  # how often the loop wakes to ping the watchdog and look at signals
+TICK_S = 0.5  # how often the loop wakes to look at signals (the watchdog is paced apart)
 
 
 class Daemon:
@@ -41,6 +41,7 @@ class Daemon:
         self.config_path = config_path
         self.config = config
         self.notifier = notifier or Notifier()
+        self.watchdog = WatchdogPacer(self.notifier)
         self.metrics = metrics or Metrics()
         self.server: HealthServer | None = None
         self._stop = False
@@ -109,7 +110,7 @@ class Daemon:
                 self.server.stop()
 
     def _heartbeat(self) -> None:
-        self.notifier.watchdog()
+        self.watchdog.pet()
         if self.server is not None:
             self.server.tick()
 
@@ -124,7 +125,7 @@ class Daemon:
         watchdog = self.config.core.daemon.watchdog
         while not self._stop:
             if watchdog:
-                self.notifier.watchdog()
+                self.watchdog.pet()
             if self.server is not None:
                 self.server.tick()
             if self._reload:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
+from structlog.contextvars import bound_contextvars
+
 from syncd.config import LoadedConfig, Shard
 from syncd.connectors import ConfigError, SyncError, load_plugin
 
@@ -77,7 +79,8 @@ def diagnose(shard: Shard, *, fix: bool) -> list[Check]:
         return [passed("doctor", f"connector {shard.core.type!r} has no remote set-up to check")]
     takes_fix = "fix" in inspect.signature(hook).parameters  # older hooks only check
     try:
-        return as_checks(hook(shard.settings, fix=fix) if takes_fix else hook(shard.settings))
+        with bound_contextvars(shard=shard.name):
+            return as_checks(hook(shard.settings, fix=fix) if takes_fix else hook(shard.settings))
     except SyncError as exc:
         return [failed("connect", str(exc), "fix the connection settings or credentials")]
 
