@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from syncd import httpstats
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
@@ -86,6 +87,7 @@ class Daemon:
     def run(self) -> int:
         self.install_signals()
         self._start_listener()
+        unsubscribe = httpstats.subscribe(self.metrics.record_http)
         try:
             while True:
                 with runtime(self.config) as rt:
@@ -106,6 +108,7 @@ class Daemon:
                     return 0
                 # leaving the `with` closed everything; start again on the reloaded config
         finally:
+            unsubscribe()
             if self.server is not None:
                 self.server.stop()
 

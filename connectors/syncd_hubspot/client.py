@@ -29,6 +29,7 @@ import structlog
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
+from syncd import httpstats
 from syncd.connectors import RetriableError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
@@ -226,6 +227,7 @@ class HubSpotApi:
                 data, status, headers = _decoded(invoke(target, self._timeout))
             except Exception as exc:
                 failure = api_failure(exc)
+                httpstats.response("hubspot", failure.status or None if failure else None)
                 if failure is not None:
                     observe_usage(self.governor, failure.headers)
                     if failure.status == 429:
@@ -243,6 +245,7 @@ class HubSpotApi:
                 if err is None:
                     raise
                 raise err from exc
+            httpstats.response("hubspot", status)
             observe_usage(self.governor, headers)
             return data, status
         raise AssertionError("unreachable")  # pragma: no cover
