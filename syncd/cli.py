@@ -11,7 +11,7 @@ import json
 import signal
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,27 +203,17 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from syncd.sandbox import sandbox, to_toml
+    from syncd.sandbox import serve
 
-    workdir = Path(tempfile.mkdtemp(prefix="syncd-sandbox-"))
-    with sandbox(workdir, seed=args.seed, port_base=args.port_base) as box:
-        text = to_toml(box.config)
-        if args.write_config:
-            Path(args.write_config).write_text(text, encoding="utf-8")
-        print(
-            json.dumps({"urls": box.urls(), "config": args.write_config, "workdir": str(workdir)}),
-            flush=True,
-        )
-        stop = False
+    stop = threading.Event()
 
-        def on_signal(_signum: int, _frame: Any) -> None:
-            nonlocal stop
-            stop = True
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        while not stop:
-            time.sleep(0.2)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    config = Path(args.write_config) if args.write_config else None
+    serve(seed=args.seed, port_base=args.port_base, write_config=config, stop=stop)
     return EXIT_OK
 
 
