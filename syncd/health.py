@@ -45,7 +45,7 @@ from syncd.model import Outcome
 
 log = structlog.get_logger()
 # A `_created` twin of every counter doubles the series and means nothing to an alert.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the library leaves it unannotated
 
 WRITE_RESULTS = ("ok", "in_doubt", "retry", "dead", "cancelled")
 OUTBOX_STATES = ("pending", "inflight", "in_doubt", "dead")
