@@ -132,5 +132,17 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         cache_logger_on_first_use=False,
     )
     # Libraries that log through the standard library (urllib3, google-auth) go to stderr,
-    # at warning and above, so they never interleave with the JSON stream on stdout.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # at warning and above, so they never interleave with the JSON stream on stdout; with
+    # their priority too when stderr is the journal.
+    handler = logging.StreamHandler(sys.stderr)
+    if to_journal(sys.stderr):
+        handler.setFormatter(_JournalFormatter("%(levelname)s:%(name)s:%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+class _JournalFormatter(logging.Formatter):
+    """A standard-library record with its syslog priority prefix (see JournalPrefix)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = PRIORITIES.get(record.levelname.lower(), 6)
+        return f"<{priority}>{super().format(record)}"

@@ -89,3 +89,28 @@ def test_no_priority_prefix_off_the_journal() -> None:
     configure(fmt="json", stream=out)
     structlog.get_logger("t").warning("shard.retry_later", shard="crm")
     assert out.getvalue().startswith("{")
+
+
+def test_library_warnings_on_stderr_reach_the_journal_with_their_priority(tmp_path: Path) -> None:
+    """A warning a library logs through the standard library (to stderr) is prefixed `<4>`
+    when stderr is the journal stream, like syncd's own lines."""
+    err = tmp_path / "stderr"
+    script = """
+import logging, os, sys
+st = os.fstat(sys.stderr.fileno())
+os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+from syncd.logging import configure
+configure(fmt="json", stream=sys.stdout)
+logging.getLogger("urllib3.connectionpool").warning("Retrying after connection broken")
+"""
+    with err.open("w") as fh:
+        subprocess.run(
+            [sys.executable, "-c", script],
+            stderr=fh,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+            check=True,
+        )
+    assert err.read_text().splitlines() == [
+        "<4>WARNING:urllib3.connectionpool:Retrying after connection broken"
+    ]
