@@ -101,8 +101,9 @@ def checks(crm: Crm, settings: HubSpotSettings, *, fix: bool = False) -> list[Ch
             failed(
                 "auth",
                 f"cannot read the deal pipelines: {exc}",
-                "check the token (or OAuth app) and its scopes: crm.objects.deals.read, "
-                "crm.objects.contacts.read/write, crm.schemas.deals.read, tasks",
+                "check the token (or the OAuth app's credentials) and that the app has the "
+                "scopes the admin guide lists (HubSpot > Private app), crm.schemas.deals.read "
+                "among them",
             )
         ]
     found = [passed("auth", "the token reads the portal's deal pipelines")]
