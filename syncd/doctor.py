@@ -60,9 +60,10 @@ def as_checks(results: Iterable[Check | str]) -> list[Check]:
 
 
 def select_shards(config: LoadedConfig, wanted: str | None) -> list[Shard]:
-    """The shard named (or the shards of the connector type named); all when None."""
+    """The shard named (or the shards of the connector type named); every enabled one when
+    None."""
     if wanted is None:
-        return list(config.shards.values())
+        return [s for s in config.shards.values() if s.core.enabled]
     if wanted in config.shards:
         return [config.shards[wanted]]
     typed = [s for s in config.shards.values() if s.core.type == wanted]
