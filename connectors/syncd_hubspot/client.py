@@ -256,7 +256,7 @@ class HubSpotApi:
         """Trade the refresh token for an access token; a refusal is fatal."""
         tokens = self.api("oauth.tokens_api")
         try:
-            answer, _, _ = _decoded(
+            answer, status, _ = _decoded(
                 tokens.create(
                     grant_type="refresh_token",
                     client_id=client_id,
@@ -267,10 +267,13 @@ class HubSpotApi:
                 )
             )
         except Exception as exc:
+            failure = api_failure(exc)
+            httpstats.response("hubspot", failure.status or None if failure else None)
             err = translate(exc, what="oauth.refresh", write=False, refresh=True)
             if err is None:
                 raise
             raise err from exc
+        httpstats.response("hubspot", status)
         return Grant(
             access_token=str(answer["access_token"]),
             expires_in_s=float(answer.get("expires_in") or 1800),

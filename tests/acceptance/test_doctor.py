@@ -140,10 +140,12 @@ def test_doctor_fails_a_task_status_the_org_does_not_have_listing_the_valid_ones
 def test_doctor_json_lists_every_check_of_every_shard(
     box: Sandbox, read_only: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without a shard, doctor checks them all: auth, key field, picklists, owner fallback."""
+    """Without a shard, doctor checks them all (auth, key field, picklists, owner fallback)
+    and writes nothing."""
     code, out, _ = _run(capsys, "--config", str(_config(box, tmp_path)), "doctor", "--json")
     data = json.loads(out)
     assert code == 0 and data["ok"] is True
+    assert all(fake.refused_writes == [] for fake in read_only.values())
     names = {s: {c["name"] for c in v["checks"]} for s, v in data["shards"].items()}
     assert {"auth", "task.external_id", "task.status", "task.priority", "task.subtype"} <= names[
         "salesforce"
