@@ -1,6 +1,6 @@
 """Train the reply intent model shipped in syncd/replies/intent_model.json.
 
-    pip install scikit-learn        # training only; syncd itself never imports it
+    pip install -e ".[train]"       # scikit-learn: training only, syncd never imports it
     python -m training.corpus       # (re)generate data/replies/corpus.jsonl
     python -m training.train        # fit on the "train" split, write the package data
 
