@@ -257,14 +257,14 @@ class Classifier:
 
     def _reviewed(self, r: _Reading, v: _Verdict) -> Classification:
         """The verdict with its confidence and, when a person must read it, the reasons."""
-        probabilities = self._model.probabilities(r.text.original) if r.text.text else {}
-        guess = max(probabilities, key=probabilities.__getitem__, default=Intent.OTHER)
-        agreement = probabilities.get(v.intent, 0.0)
         cfg = self.config
         reasons: list[str] = []
-        if v.decisive:
-            confidence = blend(1.0, max(agreement, 0.5), cfg.model_share)
+        if v.decisive:  # an opt-out in so many words, a machine's notice: no second opinion
+            confidence = round(min(1.0, v.tally.ranked()[0][1] / 3.0), 3)
         else:
+            probabilities = self._model.probabilities(r.text.original) if r.text.text else {}
+            guess = max(probabilities, key=probabilities.__getitem__, default=Intent.OTHER)
+            agreement = probabilities.get(v.intent, 0.0)
             confidence = blend(rules_confidence(v.tally), agreement, cfg.model_share)
             if not v.tally.ranked():
                 reasons.append("no_cue")
@@ -274,7 +274,7 @@ class Classifier:
                 reasons.append("low_confidence")
             # an opt-out the model half believes in is worth a person's look
             opt_out = probabilities.get(Intent.OPT_OUT, 0.0) >= cfg.model_disagrees / 2
-            if (guess is not v.intent and probabilities[guess] >= cfg.model_disagrees) or (
+            if (guess is not v.intent and probabilities.get(guess, 0.0) >= cfg.model_disagrees) or (
                 opt_out and v.intent is not Intent.OPT_OUT
             ):
                 reasons.append("model_disagrees")
