@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -201,8 +201,8 @@ class Engine:
     def _page(
         self, shard: str, epoch: int, page: Page, summary: CycleSummary, overlay: dict[str, History]
     ) -> None:
-        seen = self.store.seen(e.event_id for e in page.events)
-        events = [e for e in page.events if e.event_id not in seen]
+        seen = self.store.seen(shard, (e.event_id for e in page.events))
+        events = [replace(e, shard=shard) for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)
         summary.events += len(events)
         histories = self._histories(shard, events)

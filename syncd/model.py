@@ -173,7 +173,9 @@ class ReplyInfo:
 class RejectionEvent:
     """One "no": a closed-lost deal, a rejected lead, or a prospect's reply.
 
-    `event_id` is stable for the same occurrence (re-reading it must not count twice);
+    `event_id` is stable for the same occurrence (re-reading it must not count twice) but
+    unique only within the shard that read it: two mailboxes or two portals hand out the same
+    ids, so `(shard, event_id)` is the identity (`shard` is set by the engine on reading);
     `position` is the source's cursor value for this record (e.g. its modstamp).
     """
 
@@ -193,6 +195,11 @@ class RejectionEvent:
     quote: str | None = None  # their words, trimmed; personal data, never logged
     reply: ReplyInfo | None = None
     related: tuple[Prospect, ...] = ()  # other people on the same deal
+    shard: str = ""  # the shard that read it ("" for events the policy makes itself)
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.shard, self.event_id)
 
 
 @dataclass(frozen=True, slots=True)

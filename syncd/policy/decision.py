@@ -140,8 +140,8 @@ def decide_event(
     who = briefs.display_name(prospect)
 
     earlier = history.rejections
-    seen = any(r.event_id == event.event_id for r in earlier)
-    replay = seen and earlier[-1].event_id == event.event_id
+    seen = any(r.identity == event.identity for r in earlier)
+    replay = seen and earlier[-1].identity == event.identity
     if replay:
         earlier = earlier[:-1]  # decided before: decide it again, identically
     previous = history.plan.generation if history.plan else 0

@@ -178,12 +178,17 @@ class Store(OutboxOps, PlanOps):
             row = conn.execute(sa.select(t.cursors).where(t.cursors.c.shard == shard)).first()
         return Cursor(row.value, frozenset(row.boundary_ids)) if row else None
 
-    def seen(self, event_ids: Iterable[str]) -> set[str]:
+    def seen(self, shard: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of these ids this shard has decided (another shard's equal ids don't count)."""
         ids = list(event_ids)
         if not ids:
             return set()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.events.c.event_id).where(t.events.c.event_id.in_(ids)))
+            rows = conn.execute(
+                sa.select(t.events.c.event_id).where(
+                    (t.events.c.shard == shard) & t.events.c.event_id.in_(ids)
+                )
+            )
             return {r.event_id for r in rows}
 
     def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:

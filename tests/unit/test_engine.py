@@ -251,7 +251,7 @@ def test_dry_run_decides_but_changes_nothing(world: World) -> None:
     assert {p["outcome"] for p in summary.planned} == {"nurture"}
     assert world.sink.writes == []
     assert world.store.cursor("crm") is None
-    assert world.store.seen(e.event_id for e in world.source.events) == set()
+    assert world.store.seen("crm", (e.event_id for e in world.source.events)) == set()
 
 
 def test_a_stale_lease_cannot_commit(world: World) -> None:

@@ -133,7 +133,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2]
+    assert migrate(engine) == [2, 3]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
     assert tuple(row) == ("p#1", None)
