@@ -69,9 +69,10 @@ class HubSpotFake(FakeHTTPServer):
         index_delay_s: float = 0.0,
         token_lifetime_s: int = 1800,
         search_cap: int = fake_crm.SEARCH_CAP,
+        first_id: int = 1001,
     ):
         super().__init__(port)
-        self.portal = Portal(index_delay_s=index_delay_s)
+        self.portal = Portal(index_delay_s=index_delay_s, first_id=first_id)
         self.search_cap = search_cap
         self.token_lifetime_s = token_lifetime_s
         self.daily_limit = daily_limit
