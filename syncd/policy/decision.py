@@ -48,6 +48,7 @@ from syncd.policy.context import (
 )
 from syncd.policy.entry_points import is_gatekeeper, referral_target
 from syncd.policy.fit import evaluate_fit
+from syncd.policy.opted_out import colleague_touches
 from syncd.policy.planner import build_plan
 from syncd.policy.reasons import resolve_reason
 from syncd.policy.timing import callback_timing
@@ -158,9 +159,30 @@ def decide_event(
     if seen and not replay:
         rules.append(RuleHit("event.duplicate", {"event_id": event.event_id}))
         return ends.end(Outcome.IGNORED, cancel=False)
-    if fully_suppressed(suppressed):
+    if fully_suppressed(suppressed, cfg):
         rules.append(RuleHit("suppress.all", {"channels": sorted(suppressed)}))
-        return ends.end(Outcome.OPTED_OUT)
+        fit = evaluate_fit(prospect.account, cfg, resolve_reason(event, cfg)[0])
+        colleagues: list[Touch] = []
+        if fit.fits and not (
+            earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at)
+        ):
+            seq = seq_base + (1 if opt_out is not None else 0)
+            colleagues, hits = colleague_touches(
+                event,
+                prospect,
+                history,
+                calendar,
+                today,
+                replay=replay,
+                suppressed=suppressed,
+                seq=seq,
+                cfg=cfg,
+            )
+            rules += hits
+        return ends.end(Outcome.OPTED_OUT, *colleagues)
+    if not cfg.suppress.all and suppressed >= cfg.suppress.full_opt_out:
+        # The admin chose to keep LinkedIn and postal touches after a full opt-out: say so.
+        rules.append(RuleHit("suppress.all_off", {"channels": sorted(suppressed)}))
     if earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at):
         rules.append(
             RuleHit("event.out_of_order", {"latest_known": earlier[-1].occurred_at.isoformat()})
