@@ -77,6 +77,16 @@ class ShardConfig(Frozen):
     poll_interval_s: float | None = Field(default=None, gt=0)
     lag_s: float | None = Field(default=None, ge=0)
     crm: str | None = None  # for mailbox shards: the CRM shard used as directory and task sink
+    # Who gets the tasks (see docs/admin-guide.md, "Who gets the task"). A mailbox shard's
+    # `owner` is its rep's CRM user id: replies to that mailbox are theirs. A CRM shard's
+    # `owner_fallback` is the order tried when a record's owner is inactive (or a queue):
+    # "account_owner", then "fallback_owner" (a user or queue id set in `fallback_owner`).
+    owner: str | None = None
+    owner_fallback: tuple[Literal["account_owner", "fallback_owner"], ...] = (
+        "account_owner",
+        "fallback_owner",
+    )
+    fallback_owner: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from syncd.model import (
     TouchRecord,
     WriteKind,
 )
+from syncd.owners import assign_owners, owner_context
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -205,6 +206,13 @@ class Engine:
         events = [replace(e, shard=shard) for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)
         summary.events += len(events)
+        core = self.config.shards[shard].core
+        crm = self.config.shards.get(self._crm(shard))
+        assigned = assign_owners(
+            shard, events, self.directory(shard), core, crm.core if crm else core
+        )
+        events = [event for event, _ in assigned]
+        owner_via = {event.event_id: how for event, how in assigned}
         histories = self._histories(shard, events)
         now = self.clock()
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
@@ -218,7 +226,10 @@ class Engine:
                 if not self.dry_run:
                     self.store.dead_letter_record(shard, event.event_id, str(exc))
                 continue
-            decided.append((event, decision, self._context(shard, event)))
+            context = self._context(shard, event) | owner_context(
+                event.prospect, owner_via[event.event_id]
+            )
+            decided.append((event, decision, context))
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
@@ -232,7 +243,7 @@ class Engine:
                 plan_id=decision.plan.plan_id if decision.plan else None,
             )
             if self.dry_run:
-                summary.planned.append(self._preview(shard, event, decision, now.date()))
+                summary.planned.append(self._preview(shard, event, decision, now.date(), context))
         if not self.dry_run:
             self.store.commit_page(shard, epoch, page.cursor, decided)
 
@@ -295,13 +306,22 @@ class Engine:
         Reviewer(self, shard, epoch).run(summary)
 
     def _preview(
-        self, shard: str, event: RejectionEvent, decision: Decision, today: date
+        self,
+        shard: str,
+        event: RejectionEvent,
+        decision: Decision,
+        today: date,
+        context: dict[str, Any],
     ) -> dict[str, Any]:
         horizon = today + timedelta(days=self.config.core.policy.horizon_days)
         touches = decision.plan.touches if decision.plan else ()
+        owner = context.get("owner") or {}
         return {
             "prospect": decision.prospect.key,
             "event_id": event.event_id,
+            "owner": owner.get("id"),
+            "owner_timezone": owner.get("timezone"),
+            "owner_via": context.get("owner_via"),
             "outcome": decision.outcome.value,
             "rules": [h.rule_id for h in decision.rules],
             "touches": [

@@ -120,6 +120,7 @@ class Owner:
     id: str
     timezone: str = "UTC"  # IANA name
     is_queue: bool = False  # Salesforce queues cannot own tasks
+    active: bool = True  # a deactivated user keeps owning records but must not get tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class Account:
     country: str | None = None  # ISO 3166-1 alpha-2 when the CRM gives it, else as stored
     custom: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     products_offered: frozenset[str] = frozenset()
+    owner_id: str | None = None  # the account owner: the first fallback for an inactive owner
 
 
 @dataclass(frozen=True, slots=True)
