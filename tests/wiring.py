@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
 from syncd.connectors import Connector
 from syncd.engine import CycleSummary, Engine
+from syncd.policy.calendar import calendar_of
 from syncd.policy.config import PolicyConfig
 from syncd.store import Store
 
@@ -51,3 +52,22 @@ def wire(
         assert epoch is not None
         engine.epochs[name] = epoch
     return Wired(engine, store)
+
+
+def moment_where_calendars_differ(tz: str, country: str | None) -> tuple[datetime, date]:
+    """A fixed moment after now at which a thank-you placed in `tz`'s calendar lands on
+    another day than one placed in UTC's, and that day: so a test can tell whose calendar
+    placed it."""
+    prep = PolicyConfig().prepared
+
+    def ack_day(zone_name: str, moment: datetime) -> date:
+        cal = calendar_of(zone_name, country, prep.weekend, prep.extra_holidays)
+        assert cal is not None
+        return cal.add_business_days(cal.local_date(moment), 1)
+
+    moment = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+    for _ in range(14):
+        moment += timedelta(days=1)
+        if ack_day(tz, moment) != ack_day("UTC", moment):
+            return moment, ack_day(tz, moment)
+    raise AssertionError(f"{tz} never differs from UTC")

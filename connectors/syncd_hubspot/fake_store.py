@@ -146,6 +146,7 @@ class Portal:
         # e-mail (lower) -> subscription id -> SUBSCRIBED | NOT_SUBSCRIBED
         self.subscription_status: dict[str, dict[str, str]] = {}
         self.unsubscribed_all: set[str] = set()
+        self.owners: dict[str, dict[str, Any]] = {}  # owner id -> the owners API's JSON
         # per object type, bumps on any change search may see (keys the search cache)
         self.versions = dict.fromkeys(OBJECT_TYPE_IDS, 0)
         # Refuse a whole batch (400) when any input is invalid, as HubSpot does for many

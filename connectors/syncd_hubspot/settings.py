@@ -8,6 +8,7 @@ tests can point the shard at a local fake; real portals keep the default and TLS
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -67,6 +68,21 @@ class HubSpotSettings(BaseModel):
     create_properties: bool = False
     # Seconds after an in-doubt write before searching for it can be trusted (index lag).
     find_grace_s: float = Field(default=120.0, ge=0)
+    # HubSpot does not say which time zone an owner works in: owner id -> IANA zone, used to
+    # place their tasks on their business days (owners not listed: UTC).
+    owner_timezones: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("owner_timezones")
+    @classmethod
+    def _zones(cls, zones: dict[str, str]) -> dict[str, str]:
+        for owner, zone in zones.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"owner {owner}: {zone!r} is not an IANA time zone (e.g. Europe/Berlin)"
+                ) from exc
+        return zones
 
     @field_validator("base_url")
     @classmethod

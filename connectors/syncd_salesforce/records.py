@@ -28,7 +28,14 @@ from syncd_salesforce.settings import SalesforceSettings
 
 Record = dict[str, Any]
 QUEUE_PREFIX = "00G"
-ACCOUNT_FIELDS = ("Name", "NumberOfEmployees", "AnnualRevenue", "Industry", "BillingCountry")
+ACCOUNT_FIELDS = (
+    "Name",
+    "NumberOfEmployees",
+    "AnnualRevenue",
+    "Industry",
+    "BillingCountry",
+    "OwnerId",
+)
 PERSON_FIELDS = ("FirstName", "LastName", "Email", "Title", "HasOptedOutOfEmail", "DoNotCall")
 
 
@@ -202,6 +209,7 @@ class Mapper:
             annual_revenue=number(record.get("AnnualRevenue")),
             industry=text(record.get("Industry")),
             country=text(record.get("BillingCountryCode")) or text(record.get("BillingCountry")),
+            owner_id=text(record.get("OwnerId")),
         )
 
     @staticmethod

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from syncd.config import ShardConfig
 from tests.integration.hubspot.conftest import Portal
-from tests.wiring import wire
+from tests.wiring import Wired, moment_where_calendars_differ, wire
 
 FIRST_ID = 5001  # both portals number their records from here
 
@@ -46,3 +48,76 @@ def test_two_portals_with_the_same_record_ids_are_both_decided(
     assert [s.events + s.writes["ok"] for s in again] == [0, 0]
     for portal in portals.values():
         assert len(portal.task_keys()) == 1
+
+
+def _one_portal(
+    portal: Portal, tmp_path: Path, clock: datetime, **core: Any
+) -> Wired:
+    options: dict[str, Any] = {"create_properties": True, "owner_timezones": {}}
+    options["owner_timezones"] = core.pop("owner_timezones", {})
+    conn = portal.connect("hs", **options)
+    for check in conn.checks:
+        check()
+    shard = (ShardConfig(type="hubspot", **core), portal.settings(**options), conn)
+    return wire(tmp_path, {"hs": shard}, clock=lambda: clock)
+
+
+def _tasks(portal: Portal) -> list[dict[str, Any]]:
+    with portal.fake.lock:
+        return [dict(r.props) for r in portal.fake.portal.records["tasks"].values()]
+
+
+def _task_day(task: dict[str, Any]) -> date:
+    return date.fromisoformat(str(task["hs_timestamp"])[:10])  # the portal stores ISO
+
+
+def test_the_deal_owner_gets_the_task_in_their_own_calendar(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """Deal owned by rep A, contact owned by the integration user: the task is A's, dated on
+    A's business days (Tokyo), and `plan` names A as the owner."""
+    rep = portal.fake.add_owner("rep-a@harborlight.example")
+    integration = portal.fake.add_owner("integration@harborlight.example")
+    company = portal.company()
+    contact = portal.contact(company, hubspot_owner_id=integration)
+    portal.lost_deal([contact], company, hubspot_owner_id=rep)
+    clock, expected = moment_where_calendars_differ("Asia/Tokyo", None)
+
+    preview = _one_portal(portal, tmp_path / "plan", clock, owner_timezones={rep: "Asia/Tokyo"})
+    preview.engine.dry_run = True
+    (planned,) = preview.engine.cycle("hs").planned
+    preview.close()
+    assert (planned["owner"], planned["owner_timezone"]) == (rep, "Asia/Tokyo")
+    assert planned["owner_via"] == "record_owner"
+
+    wired = _one_portal(portal, tmp_path, clock, owner_timezones={rep: "Asia/Tokyo"})
+    try:
+        wired.cycle("hs")
+    finally:
+        wired.close()
+    (task,) = _tasks(portal)
+    assert task["hubspot_owner_id"] == rep
+    assert _task_day(task) == expected
+
+
+def test_an_archived_deal_owner_falls_back_to_the_company_owner_then_the_named_user(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """A deactivated deal owner's task goes to the company's owner; with that one gone too,
+    to the configured fallback owner."""
+    gone = portal.fake.add_owner("left@harborlight.example", archived=True)
+    account_owner = portal.fake.add_owner("am@harborlight.example")
+    fallback = portal.fake.add_owner("sales-ops@harborlight.example")
+    with_owner = portal.company(hubspot_owner_id=account_owner)
+    portal.lost_deal([portal.contact(with_owner)], with_owner, hubspot_owner_id=gone)
+    orphan = portal.company(name="Orphan Co", hubspot_owner_id=gone)
+    portal.lost_deal([portal.contact(orphan)], orphan, hubspot_owner_id=gone)
+
+    wired = _one_portal(portal, tmp_path, datetime.now(UTC), fallback_owner=fallback)
+    try:
+        wired.cycle("hs")
+    finally:
+        wired.close()
+    assert sorted(t["hubspot_owner_id"] for t in _tasks(portal)) == sorted(
+        [account_owner, fallback]
+    )
