@@ -197,6 +197,11 @@ class FakeSalesforce(FakeHTTPServer):
             "User", {"Name": name, "Email": email, "TimeZoneSidKey": timezone, "IsActive": active}
         )
 
+    def deactivate_user(self, user_id: str) -> None:
+        """An admin deactivating a user who left: their records keep them as owner."""
+        with self.org.lock:
+            self.org.records["User"][user_id]["IsActive"] = False
+
     def add_queue(self, name: str) -> str:
         return self.org.setup_insert("Group", {"Name": name, "Type": "Queue"})
 

@@ -51,7 +51,6 @@ def _downgrade_to_v2(store: Store) -> None:
         conn.execute(sa.text("DELETE FROM schema_version WHERE version > 2"))
 
 
-
 def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: str) -> None:
     """State written under the old key survives the migration: re-reading every record from
     the start finds each one already decided, so nothing is decided or written twice."""

@@ -50,9 +50,7 @@ def test_two_portals_with_the_same_record_ids_are_both_decided(
         assert len(portal.task_keys()) == 1
 
 
-def _one_portal(
-    portal: Portal, tmp_path: Path, clock: datetime, **core: Any
-) -> Wired:
+def _one_portal(portal: Portal, tmp_path: Path, clock: datetime, **core: Any) -> Wired:
     options: dict[str, Any] = {"create_properties": True, "owner_timezones": {}}
     options["owner_timezones"] = core.pop("owner_timezones", {})
     conn = portal.connect("hs", **options)
@@ -71,9 +69,7 @@ def _task_day(task: dict[str, Any]) -> date:
     return date.fromisoformat(str(task["hs_timestamp"])[:10])  # the portal stores ISO
 
 
-def test_the_deal_owner_gets_the_task_in_their_own_calendar(
-    portal: Portal, tmp_path: Path
-) -> None:
+def test_the_deal_owner_gets_the_task_in_their_own_calendar(portal: Portal, tmp_path: Path) -> None:
     """Deal owned by rep A, contact owned by the integration user: the task is A's, dated on
     A's business days (Tokyo), and `plan` names A as the owner."""
     rep = portal.fake.add_owner("rep-a@harborlight.example")
