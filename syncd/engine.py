@@ -51,6 +51,7 @@ class CycleSummary:
     decisions: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     reviews: Counter[str] = field(default_factory=Counter)  # plans revised by the daily review
+    contactless: Counter[str] = field(default_factory=Counter)  # lost deals naming no contact
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
@@ -65,6 +66,7 @@ class CycleSummary:
             "decisions": dict(self.decisions),
             "rules": dict(self.rules),
             "reviews": dict(self.reviews),
+            "contactless": dict(self.contactless),
             "writes": {k: self.writes.get(k, 0) for k in ("ok", "in_doubt", "dead")}
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
@@ -219,6 +221,16 @@ class Engine:
         for event in events:
             key = event.prospect.ref.key
             history = overlay.get(key) or histories[key]
+            if event.contact_fallback is not None:
+                summary.contactless[event.contact_fallback.value] += 1
+                log.warning(
+                    "loss.without_contacts",
+                    shard=shard,
+                    event_id=event.event_id,
+                    opportunity_id=event.opportunity_id,
+                    fallback=event.contact_fallback.value,
+                    prospect=key,
+                )
             try:
                 decision = policy.decide(event, history, self.config.core.policy, now)
             except SkippableRecordError as exc:

@@ -25,6 +25,7 @@ class Channel(StrEnum):
 
 
 ALL_CHANNELS: frozenset[Channel] = frozenset(Channel)
+ACCOUNT_KIND = "account"  # ProspectRef.kind of an account-level plan's subject
 
 
 class SourceKind(StrEnum):
@@ -60,6 +61,16 @@ class Intent(StrEnum):
     OUT_OF_OFFICE = "out_of_office"
     REFERRAL = "referral"
     OTHER = "other"
+
+
+class ContactFallback(StrEnum):
+    """Who a lost deal's follow-up is about when the deal names no contact (the order is
+    configured per CRM shard); none found: an account-level plan for the deal's owner."""
+
+    OPPORTUNITY_CONTACT = "opportunity_contact"  # Salesforce Opportunity.ContactId
+    RECENT_ACTIVITY = "recent_activity"  # the account's most recently active contact
+    PRIMARY_CONTACT = "primary_contact"  # the account's primary contact
+    ACCOUNT_PLAN = "account_plan"  # nobody: "find the right person at <account>"
 
 
 class WriteKind(StrEnum):
@@ -107,6 +118,11 @@ class ProspectRef:
     @property
     def key(self) -> str:
         return f"{self.system}:{self.kind}:{self.id}"
+
+    @property
+    def is_account(self) -> bool:
+        """An account standing in for a person nobody named (an account-level plan)."""
+        return self.kind == ACCOUNT_KIND
 
     @staticmethod
     def parse(key: str) -> ProspectRef:
@@ -198,6 +214,8 @@ class RejectionEvent:
     reply: ReplyInfo | None = None
     related: tuple[Prospect, ...] = ()  # other people on the same deal
     shard: str = ""  # the shard that read it ("" for events the policy makes itself)
+    # Set when the deal named no contact: how its person was found instead (never silent).
+    contact_fallback: ContactFallback | None = None
 
     @property
     def identity(self) -> tuple[str, str]:

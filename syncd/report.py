@@ -86,6 +86,13 @@ def status(rows: Mapping[str, Mapping[str, Any]]) -> str:
                 for k in ("pending", "inflight", "in_doubt", "done", "dead", "cancelled")
             )
         )
+        contactless = row.get("contactless") or {}
+        if contactless:
+            lines.append(
+                f"  lost deals without contacts: {sum(contactless.values())} ("
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
+                + ")"
+            )
         for due, prospect, kind in row["next_due"]:
             lines.append(f"  next: {due} {kind} {prospect}")
         lines.append("")

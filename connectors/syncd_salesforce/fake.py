@@ -20,6 +20,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -196,6 +197,11 @@ class FakeSalesforce(FakeHTTPServer):
         return self.org.setup_insert(
             "User", {"Name": name, "Email": email, "TimeZoneSidKey": timezone, "IsActive": active}
         )
+
+    def log_activity(self, contact_id: str, day: str) -> None:
+        """A logged call or e-mail with this contact: what sets Contact.LastActivityDate."""
+        with self.org.lock:
+            self.org.records["Contact"][contact_id]["LastActivityDate"] = date.fromisoformat(day)
 
     def deactivate_user(self, user_id: str) -> None:
         """An admin deactivating a user who left: their records keep them as owner."""

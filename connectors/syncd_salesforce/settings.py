@@ -53,6 +53,12 @@ class SalesforceSettings(BaseModel):
     bulk_threshold: int = Field(default=10_000, ge=0)
     bulk_page_size: int = Field(default=10_000, ge=1000, le=100_000)
     bulk_poll_s: float = Field(default=2.0, ge=0)
+    # A lost opportunity without contact roles is followed up with the first person these
+    # find, in order; nobody: an account-level plan for the opportunity's owner.
+    contactless_fallback: tuple[
+        Literal["opportunity_contact", "recent_activity", "primary_contact"], ...
+    ] = ("opportunity_contact", "recent_activity", "primary_contact")
+    recent_activity_days: int = Field(default=365, ge=1)  # what "recent" means for the above
 
     # --- sink ------------------------------------------------------------------------------
     external_id_field: str = Field(default="Syncd_Key__c", pattern=r"^\w+__c$")

@@ -32,6 +32,7 @@ from syncd.model import (
 )
 from syncd.policy import brief as briefs
 from syncd.policy.absence import out_of_office
+from syncd.policy.account_plan import account_plan
 from syncd.policy.angles import matching_releases, reason_text
 from syncd.policy.builder import PlanRequest, opt_out_touch
 from syncd.policy.calendar import Calendar, as_utc
@@ -198,6 +199,8 @@ def decide_event(
             rules.append(reason_hit)  # the CRM's reason took part in the verdict
         return ends.end(Outcome.NOT_A_FIT)
     rules += (RuleHit("fit.ok", fit_inputs), reason_hit)
+    if ref.is_account:  # a lost deal that named nobody: the owner finds the right person
+        return account_plan(event, prospect, calendar, today, generation, reason, rules, cfg)
 
     # Replies that are not a "no": an absence moves the plan, the rest leaves it as it is.
     if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:

@@ -71,8 +71,8 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     """
     prospect, plan = history.prospect, history.plan
     latest = history.rejections[-1] if history.rejections else None
-    if prospect is None or latest is None:
-        return None
+    if prospect is None or latest is None or prospect.ref.is_account:
+        return None  # an account-level plan stands until the owner names a person
     calendar, rules = calendar_for(prospect, cfg)
     today = calendar.local_date(now)
     ref = prospect.ref

@@ -34,6 +34,8 @@ from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
 
+CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
+
 
 class LeaseLost(RuntimeError):
     """Another instance owns this shard now; stop working on it."""
@@ -363,6 +365,33 @@ class Store(OutboxOps, PlanOps):
         ):
             conn.execute(t.prospects.insert(), {"key": key, **snapshot})
         self._apply_change(conn, shard, key, account_key, decision, context, event.event_id, now)
+        if event.contact_fallback is not None:  # never silent: `syncd status` counts these
+            conn.execute(
+                t.audit.insert(),
+                {
+                    "at": now,
+                    "shard": shard,
+                    "kind": CONTACTLESS,
+                    "subject": key,
+                    "data": {
+                        "fallback": event.contact_fallback.value,
+                        "event_id": event.event_id,
+                        "opportunity_id": event.opportunity_id,
+                    },
+                },
+            )
+
+    def contactless_counts(self, shard: str) -> dict[str, int]:
+        """Lost deals of this shard that named no contact, by the fallback used."""
+        counts: dict[str, int] = defaultdict(int)
+        with self.engine.connect() as conn:
+            for (data,) in conn.execute(
+                sa.select(t.audit.c.data).where(
+                    (t.audit.c.shard == shard) & (t.audit.c.kind == CONTACTLESS)
+                )
+            ):
+                counts[str(data.get("fallback"))] += 1
+        return dict(counts)
 
     def _apply_change(
         self,
