@@ -30,7 +30,8 @@ def _downgrade_to_v2(store: Store) -> None:
                 sa.text(
                     "CREATE TABLE events (event_id VARCHAR(300) PRIMARY KEY, "
                     "shard VARCHAR(200) NOT NULL, prospect_key VARCHAR(300) NOT NULL, "
-                    "occurred_at FLOAT NOT NULL, processed_at FLOAT NOT NULL, payload JSON NOT NULL)"
+                    "occurred_at FLOAT NOT NULL, processed_at FLOAT NOT NULL, "
+                    "payload JSON NOT NULL)"
                 )
             )
             conn.execute(sa.text("CREATE INDEX ix_events_prospect_key ON events (prospect_key)"))

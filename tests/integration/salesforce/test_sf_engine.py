@@ -89,7 +89,7 @@ def test_losses_without_contact_roles_fall_back_in_order_and_are_counted(
     (own,) = org.contacts(own_account, 1)
     _lost_without_roles(org, own_account, ContactId=own)
     busy_account = org.account(Name="Busy Co")
-    idle, busy = org.contacts(busy_account, 2)
+    _idle, busy = org.contacts(busy_account, 2)
     org.fake.log_activity(busy, (datetime.now(UTC) - timedelta(days=20)).date().isoformat())
     _lost_without_roles(org, busy_account)
     primary_account = org.account(Name="Primary Co")
