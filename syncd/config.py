@@ -25,7 +25,18 @@ from syncd.secrets import Secret, SecretError, SecretRef
 
 DEFAULT_CONFIG_PATH = Path("/etc/syncd/syncd.toml")
 SHARD_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
-CORE_SHARD_KEYS = frozenset({"type", "enabled", "poll_interval_s", "lag_s", "crm"})
+CORE_SHARD_KEYS = frozenset(
+    {
+        "type",
+        "enabled",
+        "poll_interval_s",
+        "lag_s",
+        "crm",
+        "owner",
+        "owner_fallback",
+        "fallback_owner",
+    }
+)
 
 
 class Frozen(BaseModel):

@@ -7,6 +7,7 @@ tests can point the shard at a local fake; real portals keep the default and TLS
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,10 @@ DEFAULT_LEAD_STATUSES: dict[str, ReasonKind] = {
     "UNQUALIFIED": ReasonKind.NOT_A_FIT,
     "BAD_TIMING": ReasonKind.NOT_NOW,
 }
+
+
+def _contactless_steps() -> list[Literal["recent_activity"]]:
+    return ["recent_activity"]
 
 
 class HubSpotSettings(BaseModel):
@@ -51,6 +56,13 @@ class HubSpotSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_LEAD_STATUSES)
     )
     read_deals: bool = True
+    # A lost deal without associated contacts is followed up with the company's most
+    # recently active contact ("recent_activity": Last Activity Date within
+    # recent_activity_days); nobody, or [] here: an account-level plan for the deal's owner.
+    contactless_fallback: list[Literal["recent_activity"]] = Field(
+        default_factory=_contactless_steps
+    )
+    recent_activity_days: int = Field(default=365, ge=1)
     read_contacts: bool = True
     # Deal property naming the competitor that won (portals add their own); empty: none.
     competitor_property: str = ""

@@ -22,6 +22,13 @@ DEFAULT_LEAD_STATUSES: dict[str, ReasonKind] = {
 }
 
 
+ContactlessStep = Literal["opportunity_contact", "recent_activity", "primary_contact"]
+
+
+def _contactless_steps() -> list[ContactlessStep]:
+    return ["opportunity_contact", "recent_activity", "primary_contact"]
+
+
 class SalesforceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,9 +62,7 @@ class SalesforceSettings(BaseModel):
     bulk_poll_s: float = Field(default=2.0, ge=0)
     # A lost opportunity without contact roles is followed up with the first person these
     # find, in order; nobody: an account-level plan for the opportunity's owner.
-    contactless_fallback: tuple[
-        Literal["opportunity_contact", "recent_activity", "primary_contact"], ...
-    ] = ("opportunity_contact", "recent_activity", "primary_contact")
+    contactless_fallback: list[ContactlessStep] = Field(default_factory=_contactless_steps)
     recent_activity_days: int = Field(default=365, ge=1)  # what "recent" means for the above
 
     # --- sink ------------------------------------------------------------------------------

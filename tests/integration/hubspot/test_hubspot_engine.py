@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +117,48 @@ def test_an_archived_deal_owner_falls_back_to_the_company_owner_then_the_named_u
     assert sorted(t["hubspot_owner_id"] for t in _tasks(portal)) == sorted(
         [account_owner, fallback]
     )
+
+
+def test_deals_without_contacts_go_to_the_active_contact_or_the_deal_owner(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """A lost deal naming nobody is followed up with its company's most recently active
+    contact; with nobody active there, its owner gets "find the right person at ...". Both
+    are counted; the company's contacts cost one association call for the whole page."""
+    rep = portal.fake.add_owner("rep@harborlight.example")
+    busy = portal.company(name="Busy Co")
+    stale, active = portal.contact(busy), portal.contact(busy)
+    now = datetime.now(UTC)
+    with portal.fake.lock:
+        records = portal.fake.portal.records["contacts"]
+        for cid, days in ((stale, 400), (active, 10)):
+            at = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            portal.fake.portal.set_system(records[cid], notes_last_updated=at)
+    portal.lost_deal([], busy, hubspot_owner_id=rep)
+    empty = portal.company(name="Nobody Co")
+    empty_deal = portal.lost_deal([], empty, hubspot_owner_id=rep)
+
+    wired = _one_portal(portal, tmp_path, now)
+    try:
+        (summary,) = wired.cycle("hs")
+    finally:
+        wired.close()
+
+    assert summary.contactless == {"recent_activity": 1, "account_plan": 1}
+    tasks = _tasks(portal)
+    assert {t["hubspot_owner_id"] for t in tasks} == {rep}
+    (find,) = [t for t in tasks if t["hs_task_subject"].startswith("Find the right person")]
+    assert find["hs_task_subject"] == "Find the right person at Nobody Co"
+    with portal.fake.lock:
+        linked = portal.fake.portal.associated("tasks", find["hs_object_id"], "deals")
+        thanked = [
+            t
+            for t in portal.fake.portal.records["tasks"].values()
+            if portal.fake.portal.associated("tasks", t.id, "contacts")
+        ]
+    assert list(linked) == [empty_deal]
+    assert [list(portal.fake.portal.associated("tasks", t.id, "contacts")) for t in thanked] == [
+        [active]
+    ]
+    company_reads = [r for r in portal.fake.served if "/companies/contacts/batch/read" in r.path]
+    assert len(company_reads) == 2  # the fallback's, and the colleagues look-up of every page
