@@ -32,15 +32,21 @@ def beds(tmp_path: Path) -> Iterator[tuple[GmailTestbed, GmailTestbed]]:
         fake.stop()
 
 
+REP_A, REP_B = "005A00000000001", "005B00000000001"  # the mailboxes' reps in the CRM
+
+
 def _engine(
     a: GmailTestbed, b: GmailTestbed, tmp_path: Path, crm_sink: FakeSink
 ) -> tuple[Engine, Store]:
     crm_core = ShardConfig(type="fake")
-    box_core = ShardConfig(type="gmail", crm=CRM_SHARD)
     shards = {
         CRM_SHARD: Shard(CRM_SHARD, crm_core, FakeSettings(events_file="-", remote_db="-")),
-        "gmail_a": Shard("gmail_a", box_core, a.settings()),
-        "gmail_b": Shard("gmail_b", box_core, b.settings()),
+        "gmail_a": Shard(
+            "gmail_a", ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_A), a.settings()
+        ),
+        "gmail_b": Shard(
+            "gmail_b", ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_B), b.settings()
+        ),
     }
     config = LoadedConfig(
         tmp_path / "syncd.toml",
@@ -94,3 +100,23 @@ def test_colliding_message_ids_in_two_mailboxes_are_both_decided(
     assert not a.drafts()
     assert "syncd/processed" in a.labels_of(opt_out.id)
     assert "syncd/processed" in b.labels_of(not_now.id)
+
+
+def test_a_reply_task_goes_to_the_rep_of_the_mailbox_it_came_to(
+    beds: tuple[GmailTestbed, GmailTestbed], tmp_path: Path
+) -> None:
+    """An interested reply to rep B's mailbox is B's to answer, although the contact is
+    owned by someone else in the CRM."""
+    a, b = beds
+    person = a.person()
+    assert person.owner is not None and person.owner.id not in (REP_A, REP_B)
+    b.reply(str(person.email), "Yes, we are interested. Can you call me on Tuesday?")
+    crm_sink = FakeSink()
+    engine, store = _engine(a, b, tmp_path, crm_sink)
+    try:
+        engine.cycle("gmail_b")
+        engine.cycle(CRM_SHARD)
+    finally:
+        store.close()
+    (urgent,) = [w for w in crm_sink.writes if w.write is WriteKind.TASK]
+    assert urgent.owner_id == REP_B
