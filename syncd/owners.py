@@ -72,7 +72,8 @@ def assign_owners(
             break
         if chosen is None:
             record = next((uid for how, uid in chain if how == RECORD), None)
-            if callable(lookup) and chain:
+            queue = record is not None and record in known and known[record].is_queue
+            if callable(lookup) and chain and not queue:  # a queue's sink has its own fallback
                 log.warning("owner.unresolved", shard=shard, event_id=event.event_id, owner=record)
             if record and (event.prospect.owner is None or event.prospect.owner.id != record):
                 event = replace(event, prospect=replace(event.prospect, owner=Owner(record)))
