@@ -81,9 +81,9 @@ _EVENT_COLUMNS = "shard, event_id, prospect_key, occurred_at, processed_at, payl
 def _v3(conn: Connection) -> None:
     """events keyed by (shard, event_id): ids are unique only within one mailbox or portal.
 
-    The stored ids stay as they are (so nothing already decided is read as new: no
-    re-processing, no duplicate writes); each stored event's payload learns its shard, which
-    the policy's duplicate check compares along with the id.
+    The stored ids stay as they are, so nothing already decided is read as new: no
+    re-processing, no duplicate writes. Payloads written before keep no shard of their own;
+    the store fills it in from the row when it reads them (`Store.history`).
     """
     pk = sa.inspect(conn).get_pk_constraint("events")["constrained_columns"]
     if pk != ["shard", "event_id"]:  # a fresh database got the new key from create_all
@@ -102,15 +102,6 @@ def _v3(conn: Connection) -> None:
                 )
             )
             conn.execute(sa.text("DROP TABLE events_v2"))
-    events = schema.events
-    rows = conn.execute(sa.select(events.c.shard, events.c.event_id, events.c.payload)).all()
-    for row in rows:
-        if row.payload.get("shard") != row.shard:
-            conn.execute(
-                events.update()
-                .where((events.c.shard == row.shard) & (events.c.event_id == row.event_id))
-                .values(payload={**row.payload, "shard": row.shard})
-            )
 
 
 # Numbered migrations, applied in order. Never edit a released step; append a new one.

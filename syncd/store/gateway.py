@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -209,11 +209,14 @@ class Store(OutboxOps, PlanOps):
             }
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in conn.execute(
-                sa.select(t.events.c.prospect_key, t.events.c.payload)
+                sa.select(t.events.c.prospect_key, t.events.c.shard, t.events.c.payload)
                 .where(t.events.c.prospect_key.in_(keys))
                 .order_by(t.events.c.occurred_at)
             ):
-                rejections[r.prospect_key].append(decode(RejectionEvent, r.payload))
+                event = decode(RejectionEvent, r.payload)
+                if not event.shard:  # stored before schema 3: the row knows its shard
+                    event = replace(event, shard=r.shard)
+                rejections[r.prospect_key].append(event)
             plans = {
                 r.prospect_key: r
                 for r in conn.execute(
