@@ -61,7 +61,8 @@ class SalesforceSettings(BaseModel):
     bulk_page_size: int = Field(default=10_000, ge=1000, le=100_000)
     bulk_poll_s: float = Field(default=2.0, ge=0)
     # A lost opportunity without contact roles is followed up with the first person these
-    # find, in order; nobody: an account-level plan for the opportunity's owner.
+    # find (the opportunity's own contact first, when listed: it is read with the
+    # opportunity), the others in order; nobody: an account-level plan for its owner.
     contactless_fallback: list[ContactlessStep] = Field(default_factory=_contactless_steps)
     recent_activity_days: int = Field(default=365, ge=1)  # what "recent" means for the above
 
