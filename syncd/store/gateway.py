@@ -350,7 +350,7 @@ class Store(OutboxOps, PlanOps):
                 "prospect_key": key,
                 "occurred_at": event.occurred_at.timestamp(),
                 "processed_at": now,
-                "payload": encode(event),
+                "payload": encode(event if event.shard else replace(event, shard=shard)),
             },
         )
         snapshot = {

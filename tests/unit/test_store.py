@@ -71,7 +71,7 @@ def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
     decision = decide(event, History(), PolicyConfig(), NOW)
     store.commit_page("crm", epoch, Cursor(event.position), [(event, decision, {"x": 1})])
     hist = store.history([event.prospect.ref.key])[event.prospect.ref.key]
-    assert hist.rejections == (event,)
+    assert hist.rejections == (dataclasses.replace(event, shard="crm"),)  # read by "crm"
     assert hist.plan is not None and hist.plan.generation == 1
     assert hist.suppressed == frozenset({Channel.PHONE})
     assert hist.plan_context == {"x": 1}
