@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from syncd.config import ShardConfig
+from syncd_hubspot.schema import SYNCD_KEY
 from tests.integration.hubspot.conftest import Portal
 from tests.wiring import Wired, moment_where_calendars_differ, wire
 
@@ -32,10 +33,9 @@ def test_two_portals_with_the_same_record_ids_are_both_decided(
     for name, portal in portals.items():
         env = f"SYNCD_TEST_HUBSPOT_TOKEN_{name.upper()}"
         monkeypatch.setenv(env, portal.token)
-        options = {"access_token": f"env:{env}", "create_properties": True}
+        portal.add_syncd_key()
+        options = {"access_token": f"env:{env}"}
         conn = portal.connect(name, **options)
-        for check in conn.checks:  # what start-up does: the syncd_key task property
-            check()
         shards[name] = (ShardConfig(type="hubspot"), portal.settings(**options), conn)
     wired = wire(tmp_path, shards)
     try:
@@ -51,11 +51,10 @@ def test_two_portals_with_the_same_record_ids_are_both_decided(
 
 
 def _one_portal(portal: Portal, tmp_path: Path, clock: datetime, **core: Any) -> Wired:
-    options: dict[str, Any] = {"create_properties": True, "owner_timezones": {}}
-    options["owner_timezones"] = core.pop("owner_timezones", {})
+    options: dict[str, Any] = {"owner_timezones": core.pop("owner_timezones", {})}
+    if SYNCD_KEY not in portal.fake.portal.schema["tasks"]:
+        portal.add_syncd_key()
     conn = portal.connect("hs", **options)
-    for check in conn.checks:
-        check()
     shard = (ShardConfig(type="hubspot", **core), portal.settings(**options), conn)
     return wire(tmp_path, {"hs": shard}, clock=lambda: clock)
 
