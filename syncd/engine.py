@@ -29,6 +29,7 @@ from syncd.model import (
     Cursor,
     Decision,
     History,
+    Intent,
     Page,
     Prospect,
     ProspectRef,
@@ -37,6 +38,7 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.owners import assign_owners, owner_context
+from syncd.policy.load import OwnerLoad
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -224,14 +226,17 @@ class Engine:
         assigned = assign_owners(
             shard, events, self.directory(shard), core, crm.core if crm else core
         )
-        events = [event for event, _ in assigned]
+        events = first_things_first([event for event, _ in assigned])
         owner_via = {event.event_id: how for event, how in assigned}
         histories = self._histories(shard, events)
         now = self.clock()
+        load = self._owner_load(events, now.date())
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         for event in events:
             key = event.prospect.ref.key
             history = overlay.get(key) or histories[key]
+            if load is not None:
+                history = replace(history, owner_load=load)
             if event.contact_fallback is not None:
                 summary.contactless[event.contact_fallback.value] += 1
                 log.warning(
@@ -280,6 +285,17 @@ class Engine:
                 "references": event.reply.references,
             }
         return context
+
+    def _owner_load(self, events: Sequence[RejectionEvent], today: date) -> OwnerLoad | None:
+        """The page's owners' task counts per day, when a daily cap is configured."""
+        cap = self.config.core.policy.cadence.max_tasks_per_owner_per_day
+        if not cap:
+            return None
+        load = OwnerLoad(cap)
+        owners = sorted({e.prospect.owner.id for e in events if e.prospect.owner})
+        for owner, dues in self.store.owner_task_dues(owners, today).items():
+            load.load(owner, dues)
+        return load
 
     def _lookback_days(self) -> int:
         """How far back the policy looks at an account's touches (caps, entry-point repeats)."""
@@ -409,7 +425,25 @@ def _advance(history: History, event: RejectionEvent, decision: Decision) -> His
         suppressed=history.suppressed | decision.suppress,
         active=history.active,
         colleagues=history.colleagues,
+        owner_load=history.owner_load,
     )
+
+
+def first_things_first(events: list[RejectionEvent]) -> list[RejectionEvent]:
+    """Urgent prospects first (an interested reply), then by worth, highest first, so the
+    per-owner daily cap gives the earliest days to what matters most. A prospect's own
+    events keep their order: each is decided on the history the earlier ones left."""
+    rank: dict[str, tuple[bool, float, int]] = {}
+    for index, event in enumerate(events):
+        key = event.prospect.ref.key
+        urgent = event.reply is not None and event.reply.intent is Intent.INTERESTED
+        worth = event.amount or 0.0
+        was = rank.get(key)
+        if was is None:
+            rank[key] = (not urgent, -worth, index)
+        else:
+            rank[key] = (was[0] and not urgent, min(was[1], -worth), was[2])
+    return sorted(events, key=lambda e: rank[e.prospect.ref.key])
 
 
 __all__ = ["CycleSummary", "Engine"]

@@ -12,7 +12,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncd.policy.load import OwnerLoad
 
 
 class Channel(StrEnum):
@@ -405,6 +408,8 @@ class History:
     suppressed: frozenset[Channel] = frozenset()
     active: bool = False  # open opportunity or open rep task (from the Directory)
     colleagues: tuple[Prospect, ...] = ()
+    # The owners' daily task counts, shared by the plans of one page (None: no daily cap).
+    owner_load: OwnerLoad | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from syncd.policy.brief import SUBJECTS
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
 from syncd.policy.entry_points import Suggestion
+from syncd.policy.load import OwnerLoad
 from syncd.policy.prepared import PreparedRelease
 from syncd.policy.timing import Timing
 from syncd.policy.touches import TASK_CHANNEL, KnownTouches
@@ -78,6 +79,7 @@ class PlanRequest:
     offered_releases: frozenset[str]  # subjects of release touches already made
     releases_after: date  # only releases shipping after this date are news to them
     enrol: bool = False  # add them to the nurture list (a new no only, not a new cycle)
+    owner_load: OwnerLoad | None = None  # the reps' daily load shared across plans
     seq_base: int = 0
 
     def __init__(
@@ -108,6 +110,7 @@ class PlanRequest:
         releases_after: date,
         enrol: bool = False,
         seq_base: int = 0,
+        owner_load: OwnerLoad | None = None,
     ) -> None:  # spelled out for the compiled build: see model.Touch
         self.cfg = cfg
         self.calendar = calendar
@@ -135,6 +138,7 @@ class PlanRequest:
         self.releases_after = releases_after
         self.enrol = enrol
         self.seq_base = seq_base
+        self.owner_load = owner_load
 
 
 class PlanBuilder:

@@ -18,6 +18,7 @@ from datetime import date
 from syncd.model import Channel, TouchKind
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import CadenceConfig
+from syncd.policy.load import OwnerLoad
 
 # The opt-out channel each nurture step uses; a suppressed channel skips the step.
 STEP_CHANNEL: dict[TouchKind, Channel] = {
@@ -66,15 +67,28 @@ class Scheduler:
         "account_window",
         "calendar",
         "cfg",
+        "deferred",
         "min_gap",
         "moves",
+        "owner",
+        "owner_load",
         "people",
         "person_cap",
         "person_window",
     )
 
-    def __init__(self, calendar: Calendar, cfg: CadenceConfig) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        cfg: CadenceConfig,
+        owner_load: OwnerLoad | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.calendar = calendar
+        # The rep's daily load, shared with the other plans of the page (None: no cap).
+        self.owner_load = owner_load if owner is not None else None
+        self.owner = owner or ""
+        self.deferred: set[tuple[str, int]] = set()  # (person, day) the daily cap moved
         self.cfg = cfg
         self.people: dict[str, list[int]] = {}
         self.account: list[int] = []
@@ -121,6 +135,9 @@ class Scheduler:
         account, cap = self.account, self.account_cap
         if len(account) >= cap and not window_allows(account, day, cap, self.account_window):
             return "cadence.cap.account", day + 1
+        load = self.owner_load
+        if load is not None and load.full(self.owner, day):
+            return "cadence.cap.owner", load.next_open(self.owner, day)
         return None
 
     def place(
@@ -153,10 +170,14 @@ class Scheduler:
                 return None
             for cause in causes:
                 moves[cause] = moves.get(cause, 0) + 1
+            if "cadence.cap.owner" in causes:
+                self.deferred.add((person, ordinal))
         if ordinal > last:
             return None
         insort(days, ordinal)
         insort(self.account, ordinal)
+        if self.owner_load is not None:
+            self.owner_load.book(self.owner, ordinal)
         return day
 
 

@@ -161,6 +161,9 @@ class CadenceConfig(_Frozen):
     max_per_account: int = Field(default=3, ge=1)
     account_window_days: int = Field(default=7, ge=1)
     max_nurture_per_cycle: int = Field(default=8, ge=0)
+    # Every syncd task due on one day for one owner, across all their prospects; overflow
+    # moves to the next business day with room (urgent first, then highest worth). 0: no cap.
+    max_tasks_per_owner_per_day: int = Field(default=0, ge=0)
     handwritten_note_min_amount: float = Field(default=25_000, ge=0)
     # Also add nurtured prospects to the CRM's nurture list / campaign (the sink's), on top
     # of the touches above. Its mailings follow the campaign's own schedule, not these caps.

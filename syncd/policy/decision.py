@@ -392,6 +392,7 @@ def _nurture(
             releases_after=rejected_on,
             enrol=cfg.cadence.enrol,
             seq_base=seq_base,
+            owner_load=history.owner_load,
         )
     )
     if history.plan is not None:

@@ -8,6 +8,7 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -16,13 +17,15 @@ from syncd.model import (
     Plan,
     Priority,
     RuleHit,
+    Touch,
     TouchKind,
     WriteKind,
 )
 from syncd.policy import brief as briefs
 from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
-from syncd.policy.config import NURTURE_KINDS
+from syncd.policy.config import NURTURE_KINDS, PolicyConfig
+from syncd.policy.load import DEFERRED_NOTE
 from syncd.policy.touches import (
     contact_days,
     contact_days_by_person,
@@ -52,7 +55,8 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
     cfg = req.cfg
     b = PlanBuilder(req)
     b.seq = req.seq_base
-    sched = Scheduler(req.calendar, cfg.cadence)
+    owner = req.prospect.owner.id if req.prospect.owner else None
+    sched = Scheduler(req.calendar, cfg.cadence, req.owner_load, owner)
     sched.load(b.person, contact_days(req.known.person))
     sched.load_account(contact_days(req.known.account))
     available = open_channels(req.suppressed)
@@ -99,9 +103,24 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
             }
         elif cause == "cadence.gap":
             inputs |= {"min_gap_days": cfg.cadence.min_gap_days}
+        elif cause == "cadence.cap.owner":
+            inputs |= {"cap": cfg.cadence.max_tasks_per_owner_per_day}
         b.hits.append(RuleHit(cause, inputs))
+    if sched.deferred:
+        b.touches = [_deferred(t, b.person, sched.deferred, cfg) for t in b.touches]
     touches = tuple(sorted(b.touches, key=lambda t: (t.due, t.seq)))
     return Plan(req.ref, req.generation, callback, touches), b.hits
+
+
+def _deferred(
+    touch: Touch, person: str, deferred: set[tuple[str, int]], cfg: PolicyConfig
+) -> Touch:
+    """Tell the rep why a task the daily cap moved lands later than it might have."""
+    who = touch.target.key if touch.target is not None else person
+    if (who, touch.due.toordinal()) not in deferred:
+        return touch
+    brief = briefs.cut(f"{DEFERRED_NOTE} {touch.brief}", cfg.brief.max_chars)
+    return replace(touch, brief=brief)
 
 
 def _place(sched: Scheduler, wished: date, person: str, latest: date | None = None) -> date | None:

@@ -332,6 +332,7 @@ def _next_cycle(
             offered_releases=offered_releases(plan, cycle.made_until),
             releases_after=last_callback,
             seq_base=revision_seq(plan, today),
+            owner_load=cycle.history.owner_load,
         )
     )
     rules += [reason_hit, RuleHit("plan.update", {"generation": generation, "cycle": True})]

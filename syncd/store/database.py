@@ -114,8 +114,22 @@ def _v3(conn: Connection) -> None:
             conn.execute(sa.text("DROP TABLE events_v2"))
 
 
+def _v4(conn: Connection) -> None:
+    """touches.owner_id (the per-owner daily cap counts by it) and the outcomes table."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("touches")}
+    if "owner_id" not in columns:  # a fresh database got it from create_all in step 1
+        conn.execute(sa.text("ALTER TABLE touches ADD COLUMN owner_id VARCHAR(200)"))
+        conn.execute(sa.text("CREATE INDEX ix_touches_owner_due ON touches (owner_id, due)"))
+    schema.outcomes.create(conn, checkfirst=True)
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 LATEST = MIGRATIONS[-1][0]
 
 

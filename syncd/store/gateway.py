@@ -37,6 +37,10 @@ from syncd.store.plans import PlanOps
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
 
+# What lands on a rep's desk, and so counts against `max_tasks_per_owner_per_day`.
+_REP_WORK = frozenset({"task", "draft"})
+
+
 class LeaseLost(RuntimeError):
     """Another instance owns this shard now; stop working on it."""
 
@@ -288,6 +292,25 @@ class Store(OutboxOps, PlanOps):
                 out[r.account_key].append((r.prospect_key, decode(Touch, r.touch)))
         return out
 
+    def owner_task_dues(self, owner_ids: Sequence[str], since: date) -> dict[str, list[date]]:
+        """Due dates of every live syncd task (and draft) of these owners from `since` on:
+        what the per-owner daily cap counts before a page adds its own."""
+        ids = [k for k in dict.fromkeys(owner_ids) if k]
+        out: dict[str, list[date]] = defaultdict(list)
+        if not ids:
+            return out
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                sa.select(t.touches.c.owner_id, t.touches.c.due, t.touches.c.touch).where(
+                    t.touches.c.owner_id.in_(ids)
+                    & (t.touches.c.state != "cancelled")
+                    & (t.touches.c.due >= since.isoformat())
+                )
+            ):
+                if r.touch.get("write") in _REP_WORK:
+                    out[r.owner_id].append(date.fromisoformat(r.due))
+        return out
+
     def suppressed(self, keys: Iterable[str]) -> dict[str, frozenset[Channel]]:
         ids = list(set(keys))
         found: dict[str, set[Channel]] = defaultdict(set)
@@ -468,6 +491,8 @@ class Store(OutboxOps, PlanOps):
     ) -> None:
         plan = decision.plan
         assert plan is not None
+        owner = context.get("owner")
+        owner_id = str(owner["id"]) if isinstance(owner, dict) and owner.get("id") else None
         conn.execute(t.plans.delete().where(t.plans.c.plan_id == plan.plan_id))
         conn.execute(
             t.plans.insert(),
@@ -502,6 +527,7 @@ class Store(OutboxOps, PlanOps):
                 "state": "planned",
                 "touch": encode(tc),
                 "note": None,
+                "owner_id": owner_id,
             }
             state = existing.get(tc.seq)
             if state is None:

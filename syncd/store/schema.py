@@ -92,7 +92,9 @@ touches = sa.Table(
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
+    sa.Column("owner_id", sa.String(200)),  # migration 4: the plan's assignee, for daily load
     sa.Index("ix_touches_due", "shard", "state", "due"),
+    sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
 
 outbox = sa.Table(
@@ -148,4 +150,25 @@ dead_letters = sa.Table(
     sa.Column("ref", sa.String(300), nullable=False),  # outbox key or source record id
     sa.Column("error", sa.String(500), nullable=False),
     sa.Column("replayed_at", sa.Float),
+)
+
+
+# Migration 4: a nurtured prospect who came back, with the evidence of what brought them.
+# One row per (prospect, what happened): re-reading the same opportunity or reply records
+# nothing new.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("prospect_key", sa.String(300), primary_key=True),
+    sa.Column("source_ref", sa.String(300), primary_key=True),  # opportunity id / event id
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),  # new_opportunity | interested_reply
+    sa.Column("occurred_at", sa.Float, nullable=False, index=True),
+    sa.Column("lost_at", sa.Float),  # the original no
+    sa.Column("owner_id", sa.String(200)),
+    sa.Column("loss_reason", sa.String(40)),
+    sa.Column("competitor", sa.String(200)),
+    sa.Column("worth_tier", sa.String(20)),
+    sa.Column("amount", sa.Float),  # the new opportunity's amount
+    sa.Column("attribution", sa.JSON, nullable=False),  # last touch, touches in the window
 )
