@@ -38,7 +38,7 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.owners import assign_owners, owner_context
-from syncd.policy.load import OwnerLoad
+from syncd.policy.load import DEFERRED_NOTE, OwnerLoad
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -372,6 +372,7 @@ class Engine:
                     "rule": t.rule_id,
                     "sink": self.sink_for(shard, t.write),
                     "now": t.due <= horizon,
+                    "deferred": t.brief.startswith(DEFERRED_NOTE),
                 }
                 for t in touches
             ],

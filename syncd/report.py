@@ -51,6 +51,8 @@ def plan(summaries: Mapping[str, CycleSummary]) -> str:
                 )
             for it in item["touches"]:
                 flag = "write now" if it["now"] else "planned"
+                if it.get("deferred"):
+                    flag += " (scheduled later to keep the rep's day manageable)"
                 lines.append(
                     f"    {it['due']}  {it['kind']:<16} {it['write']:<8} "
                     f"-> {it['sink'] or '(no sink)'}  [{it['rule']}] {flag}"
