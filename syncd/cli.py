@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "per shard: cursor, last cycle, outbox, dead letters"),
     ):
         sub.add_parser(name, help=text).add_argument("--json", action="store_true")
+    rep = sub.add_parser(
+        "report",
+        help="re-engaged prospects and pipeline by loss reason, touch, worth tier and owner",
+    )
+    rep.add_argument("--from", dest="since", help="first day, YYYY-MM-DD (default: 90 days ago)")
+    rep.add_argument("--to", dest="until", help="last day, YYYY-MM-DD (default: today)")
+    rep.add_argument("--json", action="store_true")
     replay = sub.add_parser("replay", help="re-queue dead-lettered writes")
     replay.add_argument("keys", nargs="*", help="outbox keys (default: all dead letters)")
     sub.add_parser("check-config", help="validate the config; exit 0 or 78 listing problems")
@@ -172,6 +179,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _day(value: str | None, option: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from syncd import outcomes_report
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = _day(args.until, "--to", today) + timedelta(days=1)
+    since = _day(args.since, "--from", until - timedelta(days=91))
+    store = open_store(_load(args))
+    try:
+        rows = store.reengagements(since, until)
+        nurtured = store.nurtured_count(until)
+    finally:
+        store.close()
+    data = outcomes_report.summarise(rows, nurtured, since, until - timedelta(days=1))
+    _emit(args, data, outcomes_report.render(data))
+    return EXIT_OK
+
+
 def _lag(value: str) -> float | None:
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -260,6 +293,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "once": cmd_once,
     "plan": cmd_plan,
     "status": cmd_status,
+    "report": cmd_report,
     "replay": cmd_replay,
     "check-config": cmd_check_config,
     "classify": cmd_classify,

@@ -22,6 +22,7 @@ from syncd.model import (
     AccountRef,
     Channel,
     Cursor,
+    OpportunityPage,
     Owner,
     Page,
     Prospect,
@@ -116,6 +117,20 @@ class Directory(Protocol):
         ...
 
 
+@runtime_checkable
+class Reengagements(Protocol):
+    """Reads what brings a nurtured prospect back: open opportunities created since the cursor.
+
+    Same discipline as `Source.read`: closed start at the cursor, boundary ids skipped,
+    nothing after `until`. With no cursor yet it returns one page with no opportunity and a
+    cursor at `until`: nobody was nurtured before syncd ran, so there is no history to scan.
+    """
+
+    def new_opportunities(
+        self, cursor: Cursor | None, until: datetime
+    ) -> Iterator[OpportunityPage]: ...
+
+
 class OwnerDirectory(Protocol):
     """Optional Directory role: who may be given tasks (see syncd/owners.py)."""
 
@@ -171,6 +186,7 @@ class Connector:
     source: Source | None = None
     directory: Directory | None = None
     sink: Sink | None = None
+    reengagements: Reengagements | None = None
     # Checks run before READY, read-only: raise ConfigError / FatalSyncError when the shard
     # cannot work, SetupIncomplete when it can read but must not write yet.
     checks: list[Any] = field(default_factory=list)

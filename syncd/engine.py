@@ -33,6 +33,7 @@ from syncd.model import (
     Page,
     Prospect,
     ProspectRef,
+    Reengagement,
     RejectionEvent,
     TouchRecord,
     WriteKind,
@@ -40,6 +41,7 @@ from syncd.model import (
 from syncd.owners import assign_owners, owner_context
 from syncd.policy.load import DEFERRED_NOTE, OwnerLoad
 from syncd.progress import Progress
+from syncd.reengage import interested_replies, read_new_opportunities
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
 
@@ -58,6 +60,9 @@ class CycleSummary:
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
+    # Re-engagements recorded: (kind, loss reason, worth tier) -> count, and -> amount
+    reengaged: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    pipeline: dict[tuple[str, str, str], float] = field(default_factory=dict)
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
@@ -74,6 +79,7 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "reengaged": sum(self.reengaged.values()),
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
@@ -139,6 +145,17 @@ class Engine:
         started = time.monotonic()
         if conn.source is not None:
             self._read(shard, conn, epoch, summary)
+        if conn.reengagements is not None and not self.dry_run and not self.stop_requested():
+            found = read_new_opportunities(
+                self.store,
+                shard,
+                epoch,
+                conn.reengagements,
+                self._lag_until(shard),
+                self.config.core.policy,
+                self.heartbeat,
+            )
+            count_reengagements(summary, found)
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
         if not self.dry_run and not self.stop_requested():
@@ -232,6 +249,7 @@ class Engine:
         now = self.clock()
         load = self._owner_load(events, now.date())
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
+        before: list[tuple[RejectionEvent, Decision, History]] = []
         for event in events:
             key = event.prospect.ref.key
             history = overlay.get(key) or histories[key]
@@ -258,6 +276,7 @@ class Engine:
                 event.prospect, owner_via[event.event_id]
             )
             decided.append((event, decision, context))
+            before.append((event, decision, history))
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
@@ -273,7 +292,9 @@ class Engine:
             if self.dry_run:
                 summary.planned.append(self._preview(shard, event, decision, now.date(), context))
         if not self.dry_run:
-            self.store.commit_page(shard, epoch, page.cursor, decided)
+            back = interested_replies(self.store, before, self.config.core.policy)
+            self.store.commit_page(shard, epoch, page.cursor, decided, back)
+            count_reengagements(summary, back)
 
     def _context(self, shard: str, event: RejectionEvent) -> dict[str, Any]:
         context: dict[str, Any] = {"source_shard": shard, "opportunity_id": event.opportunity_id}
@@ -428,6 +449,13 @@ def _advance(history: History, event: RejectionEvent, decision: Decision) -> His
         colleagues=history.colleagues,
         owner_load=history.owner_load,
     )
+
+
+def count_reengagements(summary: CycleSummary, found: Sequence[Reengagement]) -> None:
+    for r in found:
+        labels = (r.kind, r.loss_reason, r.worth_tier)
+        summary.reengaged[labels] += 1
+        summary.pipeline[labels] = summary.pipeline.get(labels, 0.0) + (r.amount or 0.0)
 
 
 def first_things_first(events: list[RejectionEvent]) -> list[RejectionEvent]:

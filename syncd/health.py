@@ -131,6 +131,20 @@ class Metrics:
             [*shard, "fallback"],
             registry=reg,
         )
+        outcome_labels = [*shard, "kind", "loss_reason", "worth_tier"]
+        self._reengaged = Counter(
+            "syncd_reengagements",
+            "Nurtured prospects who came back (a new open opportunity or an interested reply), "
+            "by the original loss reason and worth tier.",
+            outcome_labels,
+            registry=reg,
+        )
+        self._pipeline = Counter(
+            "syncd_reengaged_pipeline_amount",
+            "Amount of the new opportunities of re-engaged prospects (the CRM's currency).",
+            outcome_labels,
+            registry=reg,
+        )
         ProcessCollector(registry=reg)  # process_* (CPU, memory, open fds, start time)
         PlatformCollector(registry=reg)  # python_info
         info = Info("syncd_build", "The running syncd build.", registry=reg)
@@ -138,6 +152,7 @@ class Metrics:
         self._lock = threading.Lock()
         self._shards: set[str] = set()
         self._http_codes: dict[str, set[tuple[str, str]]] = {}
+        self._outcome_labels: dict[str, set[tuple[str, str, str]]] = {}
 
     def add_shard(self, shard: str) -> None:
         """Create the shard's counters at zero, so `rate()` and alerts see them from the start."""
@@ -163,6 +178,7 @@ class Metrics:
                 return
             self._shards.discard(shard)
             codes = self._http_codes.pop(shard, set())
+            outcomes = self._outcome_labels.pop(shard, set())
         for metric, values in (
             (self._writes, WRITE_RESULTS),
             (self._outbox, OUTBOX_STATES),
@@ -174,6 +190,9 @@ class Metrics:
                 _remove(metric, shard, value)
         for vendor, status_class in codes:
             _remove(self._http, shard, vendor, status_class)
+        for labels in outcomes:
+            _remove(self._reengaged, shard, *labels)
+            _remove(self._pipeline, shard, *labels)
         for single in (
             self._oldest_pending,
             self._cursor_lag,
@@ -200,12 +219,24 @@ class Metrics:
                 self._contactless.labels(shard, fallback).inc(n)
             else:
                 log.warning("metrics.unknown_label", metric="contactless", value=fallback)
+        pipeline: Mapping[tuple[str, str, str], float] = getattr(summary, "pipeline", {})
+        for labels, n in getattr(summary, "reengaged", {}).items():
+            self.record_reengagements(shard, labels, n, pipeline.get(labels, 0.0))
         for result, n in summary.writes.items():
             if result in WRITE_RESULTS:
                 self._writes.labels(shard, result).inc(n)
             else:
                 log.warning("metrics.unknown_label", metric="writes", value=result)
         self.cycle_succeeded(shard, at)
+
+    def record_reengagements(
+        self, shard: str, labels: tuple[str, str, str], count: int, amount: float
+    ) -> None:
+        """Outcomes by (kind, loss reason, worth tier): each from a fixed or configured set."""
+        with self._lock:
+            self._outcome_labels.setdefault(shard, set()).add(labels)
+        self._reengaged.labels(shard, *labels).inc(count)
+        self._pipeline.labels(shard, *labels).inc(amount)
 
     def record_outbox(
         self, shard: str, counts: Mapping[str, int], oldest_open_age_s: float | None

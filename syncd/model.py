@@ -239,6 +239,47 @@ class Page:
     cursor: Cursor
 
 
+@dataclass(frozen=True, slots=True)
+class NewOpportunity:
+    """An open opportunity or deal created on an account: a nurtured prospect may be back.
+
+    `position` is the source's cursor value for it (its creation time)."""
+
+    id: str
+    account: AccountRef
+    created_at: datetime
+    position: str
+    amount: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityPage:
+    opportunities: list[NewOpportunity]
+    cursor: Cursor
+
+
+NEW_OPPORTUNITY = "new_opportunity"  # Reengagement.kind
+INTERESTED_REPLY = "interested_reply"
+
+
+@dataclass(frozen=True, slots=True)
+class Reengagement:
+    """One nurtured prospect who came back, ready to store (the `outcomes` table's row)."""
+
+    prospect_key: str
+    source_ref: str  # the new opportunity's id, or the reply event's id
+    kind: str  # NEW_OPPORTUNITY | INTERESTED_REPLY
+    occurred_at: datetime
+    lost_at: datetime | None
+    owner_id: str | None
+    loss_reason: str
+    competitor: str | None
+    worth_tier: str
+    amount: float | None
+    attribution: dict[str, Any]
+
+
 class TouchKind(StrEnum):
     THANK_YOU = "thank_you"
     INSIGHT_EMAIL = "insight_email"

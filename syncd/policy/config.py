@@ -298,6 +298,16 @@ class BriefConfig(_Frozen):
         return template
 
 
+class OutcomesConfig(_Frozen):
+    """`[policy.outcomes]`: how a re-engagement is attributed to the touches before it.
+
+    Plain rules, nothing weighted: the last touch made before it, and every touch made within
+    `attribution_window_days` before it ("any touch"). `syncd report` shows both.
+    """
+
+    attribution_window_days: int = Field(default=90, ge=1)
+
+
 class PolicyConfig(_Frozen):
     """The `[policy]` section."""
 
@@ -312,6 +322,7 @@ class PolicyConfig(_Frozen):
     suppress: SuppressConfig = SuppressConfig()
     calendar: CalendarConfig = CalendarConfig()
     brief: BriefConfig = BriefConfig()
+    outcomes: OutcomesConfig = OutcomesConfig()
     product_lines: list[ProductLine] = Field(default_factory=list)
     releases: list[Release] = Field(default_factory=list)
 

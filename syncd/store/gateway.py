@@ -25,6 +25,7 @@ from syncd.model import (
     Plan,
     Prospect,
     ProspectRef,
+    Reengagement,
     RejectionEvent,
     Touch,
 )
@@ -32,6 +33,7 @@ from syncd.store import schema as t
 from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
+from syncd.store.outcomes import OutcomeOps
 from syncd.store.plans import PlanOps
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
@@ -102,7 +104,7 @@ class Outcome:
     error: str | None = None
 
 
-class Store(OutboxOps, PlanOps):
+class Store(OutboxOps, PlanOps, OutcomeOps):
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
@@ -330,11 +332,15 @@ class Store(OutboxOps, PlanOps):
         epoch: int,
         cursor: Cursor,
         decided: Sequence[tuple[RejectionEvent, Decision, dict[str, Any]]],
+        reengaged: Sequence[Reengagement] = (),
     ) -> None:
-        """Persist the page's events, decisions and plans together with the new cursor."""
+        """Persist the page's events, decisions and plans together with the new cursor, and
+        the re-engagements (interested replies of nurtured prospects) they showed."""
         now = self.clock()
         with self.engine.begin() as conn:
             self._fence(conn, shard, epoch)
+            for found in reengaged:  # first: the decisions' own urgent task must stay
+                self.record_reengagement(conn, shard, found, now)
             for event, decision, context in decided:
                 self._apply_decision(conn, shard, event, decision, context, now)
             self._set_cursor(conn, shard, cursor, now)
