@@ -109,7 +109,7 @@ def reply(
 
 
 # A CRM flag, an owner alert, a campaign membership: not contact with a person.
-NOT_A_TOUCH = (TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL)
+NOT_A_TOUCH = (TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL, TouchKind.REVIEW)
 
 
 def of_kind(decision: Decision, kind: TouchKind) -> list[Touch]:
