@@ -22,6 +22,7 @@ from syncd import policy
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
+from syncd.holds import HoldCheck
 from syncd.materialise import Materialiser
 from syncd.model import (
     AccountRef,
@@ -53,6 +54,7 @@ class CycleSummary:
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
+    holds_resolved: int = 0  # review holds a rep resolved in the CRM
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
@@ -68,6 +70,7 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "holds_resolved": self.holds_resolved,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
@@ -131,6 +134,7 @@ class Engine:
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
         if not self.dry_run and not self.stop_requested():
+            HoldCheck(self, shard, epoch).run(summary)
             self.review(shard, epoch, summary)
             self.materialise(shard, epoch, summary)
             summary.durations["materialise"] = time.monotonic() - mark
@@ -343,6 +347,7 @@ def _history(
         suppressed=stored.suppressed if stored else frozenset(),
         active=active,
         colleagues=tuple(c for c in colleagues if me is None or c.ref != me),
+        review=stored.review if stored else None,
     )
 
 
@@ -366,6 +371,7 @@ def _advance(history: History, event: RejectionEvent, decision: Decision) -> His
         suppressed=history.suppressed | decision.suppress,
         active=history.active,
         colleagues=history.colleagues,
+        review=decision.hold or (None if decision.resolved else history.review),
     )
 
 

@@ -91,6 +91,7 @@ class Materialiser:
             suppressed=known.suppressed if known else frozenset(),
             active=key in active,
             colleagues=(target,) if touch.target is not None and target is not None else (),
+            review=known.review if known else None,
         )
         cancel = recheck(touch, history, self.engine.config.core.policy, now)
         if cancel is None and ProspectRef.parse(target_key).id.startswith(NEW_RECORD_PREFIX):
@@ -101,6 +102,9 @@ class Materialiser:
             and touch.suppress_channel in suppressed.get(target_key, frozenset())
         ):
             cancel = "target_suppressed"
+        target_known = stored.get(target_key)
+        if cancel is None and touch.target is not None and target_known and target_known.review:
+            cancel = "target_held_for_review"  # a colleague's plan never reaches past it either
         source_shard = str(planned.context.get("source_shard", self.shard))
         sink_shard = self.engine.sink_for(source_shard, touch.write)
         if cancel is None and sink_shard is None:

@@ -75,8 +75,14 @@ def _v2(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE plans ADD COLUMN reviewed_on VARCHAR(10)"))
 
 
+def _v3(conn: Connection) -> None:
+    """reviews: replies held until a rep has read them."""
+    if not sa.inspect(conn).has_table("reviews"):  # a fresh database got it in step 1
+        schema.reviews.create(conn)
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 
