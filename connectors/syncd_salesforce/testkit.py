@@ -262,7 +262,7 @@ class LocalOrg:
 
     def complete_task(self, task_id: str) -> None:
         """What a rep does in Salesforce: mark the task completed (through simple-salesforce)."""
-        self.api.Task.update(task_id, {"Status": "Completed"})
+        self.api.restful(f"sobjects/Task/{task_id}", method="PATCH", json={"Status": "Completed"})
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every live Task in the org (read directly, not through the API)."""

@@ -61,15 +61,12 @@ def review_brief(event: RejectionEvent, who: str, email_held: bool, cfg: PolicyC
     """What the rep needs to decide: the reply, syncd's guess and why, and how to resolve."""
     reply = event.reply
     assert reply is not None
-    reasons = [REASON_WORDS.get(r, r) for r in reply.review_reasons] or [
-        "it was marked for review"
-    ]
+    reasons = [REASON_WORDS.get(r, r) for r in reply.review_reasons] or ["it was marked for review"]
     text = (reply.text or event.quote or "").strip()
     quoted = briefs.cut(text, cfg.brief.review_quote_max_chars) if text else "(no text found)"
     evidence = "; ".join(f"“{e}”" for e in reply.evidence) or "none"
-    held = (
-        "Every automated touch to them is held until you resolve this"
-        + (", e-mail included (it may be an opt-out)." if email_held else ".")
+    held = "Every automated touch to them is held until you resolve this" + (
+        ", e-mail included (it may be an opt-out)." if email_held else "."
     )
     lines = [
         "WHY THIS TOUCH NOW",
@@ -77,8 +74,7 @@ def review_brief(event: RejectionEvent, who: str, email_held: bool, cfg: PolicyC
         + "; ".join(reasons)
         + f". {held} (rule review.opened)",
         "",
-        f"THEIR REPLY (received {event.occurred_at.date().isoformat()}, "
-        f"subject “{reply.subject}”)",
+        f"THEIR REPLY (received {event.occurred_at.date().isoformat()}, subject “{reply.subject}”)",
         quoted,
         "",
         "SYNCD'S BEST GUESS",

@@ -47,8 +47,9 @@ class ReviewOps:
         """Close the person's open hold (resolved or replaced) and open the decision's one."""
         rules = [hit.rule_id for hit in decision.rules]
         previous = conn.execute(
-            sa.select(t.reviews.c.id, t.reviews.c.shard, t.reviews.c.plan_id, t.reviews.c.task_seq)
-            .where((t.reviews.c.prospect_key == key) & (t.reviews.c.status == "open"))
+            sa.select(
+                t.reviews.c.id, t.reviews.c.shard, t.reviews.c.plan_id, t.reviews.c.task_seq
+            ).where((t.reviews.c.prospect_key == key) & (t.reviews.c.status == "open"))
         ).all()
         if previous:
             status = "resolved" if decision.resolved is not None else "replaced"
@@ -166,7 +167,9 @@ class ReviewOps:
             return
         with self.engine.begin() as conn:
             conn.execute(
-                t.reviews.update().where(t.reviews.c.id.in_(list(ids))).values(checked_at=self.clock())
+                t.reviews.update()
+                .where(t.reviews.c.id.in_(list(ids)))
+                .values(checked_at=self.clock())
             )
 
     def held_for_review(self, shard: str | None = None) -> list[str]:
