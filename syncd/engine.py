@@ -29,6 +29,7 @@ from syncd.model import (
     Cursor,
     Decision,
     History,
+    Outcome,
     Page,
     Prospect,
     ProspectRef,
@@ -58,6 +59,8 @@ class CycleSummary:
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
+    # prospect keys held for a rep's review after the cycle (a dry run: as it would leave them)
+    held_for_review: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,8 +144,19 @@ class Engine:
             mark = time.monotonic()
             self.dispatch(shard, summary)
             summary.durations["dispatch"] = time.monotonic() - mark
+        held = set(self.store.held_for_review(shard))
+        if self.dry_run:  # as the decisions of this run would leave them
+            held |= {p["prospect"] for p in summary.planned if p["outcome"] == Outcome.REVIEW}
+            held -= {p["prospect"] for p in summary.planned if p.get("resolves_review")}
+        summary.held_for_review = sorted(held)
         summary.durations["total"] = time.monotonic() - started
-        log.info("cycle.summary", shard=shard, dry_run=self.dry_run, **summary.as_dict())
+        log.info(
+            "cycle.summary",
+            shard=shard,
+            dry_run=self.dry_run,
+            held_for_review=len(held),
+            **summary.as_dict(),
+        )
         return summary
 
     def dispatch(self, shard: str, summary: CycleSummary) -> None:
@@ -308,6 +322,7 @@ class Engine:
             "event_id": event.event_id,
             "outcome": decision.outcome.value,
             "rules": [h.rule_id for h in decision.rules],
+            "resolves_review": decision.resolved is not None,
             "touches": [
                 {
                     "seq": t.seq,
