@@ -200,7 +200,7 @@ def _decide(
     # A reply nobody can read with confidence: a person reads it before anything else happens.
     if reply is not None and reply.review:
         return open_review(
-            event, prospect, calendar, today, generation, seq_base, suppressed, rules, cfg
+            event, prospect, history, calendar, today, generation, seq_base, suppressed, rules, cfg
         )
 
     reason, reason_hit = resolve_reason(event, cfg)

@@ -57,7 +57,9 @@ RESOLVED_BY = {
 }
 
 
-def review_brief(event: RejectionEvent, who: str, email_held: bool, cfg: PolicyConfig) -> str:
+def review_brief(
+    event: RejectionEvent, who: str, email_held: bool, enrolled: bool, cfg: PolicyConfig
+) -> str:
     """What the rep needs to decide: the reply, syncd's guess and why, and how to resolve."""
     reply = event.reply
     assert reply is not None
@@ -88,13 +90,22 @@ def review_brief(event: RejectionEvent, who: str, email_held: bool, cfg: PolicyC
         "own. syncd stops nurturing them.",
         "- Otherwise answer them as you see fit and complete this task: syncd resumes the "
         "follow-up from that day, reading the reply as a plain no.",
+        "",
+        "Tasks syncd created for them before this reply stay in your list: leave them until "
+        "you have decided.",
     ]
+    if email_held and enrolled:
+        lines.append(
+            "syncd added them to the nurture list earlier: take them off it if they asked not "
+            "to be e-mailed."
+        )
     return briefs.cut("\n".join(lines), cfg.brief.max_chars)
 
 
 def open_review(
     event: RejectionEvent,
     prospect: Prospect,
+    history: History,
     calendar: Calendar,
     today: date,
     generation: int,
@@ -108,6 +119,7 @@ def open_review(
     assert reply is not None and reply.review
     who = briefs.display_name(prospect)
     email_held = "opt_out_net" in reply.review_reasons
+    enrolled = any(t.kind is TouchKind.ENROL for t in history.touches)
     task = Touch(
         seq=seq_base,
         kind=TouchKind.REVIEW,
@@ -115,7 +127,7 @@ def open_review(
         write=WriteKind.TASK,
         channel=TaskChannel.TODO,
         subject=briefs.subject(TouchKind.REVIEW, cfg.brief, who=who),
-        brief=review_brief(event, who, email_held, cfg),
+        brief=review_brief(event, who, email_held, enrolled, cfg),
         rule_id="review.opened",
         priority=Priority.HIGH,
     )

@@ -6,7 +6,16 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from syncd.model import Channel, Intent, Outcome, Priority, RejectionEvent, TouchKind
+from syncd.model import (
+    Channel,
+    Intent,
+    Outcome,
+    Priority,
+    RejectionEvent,
+    TaskChannel,
+    TouchKind,
+    TouchRecord,
+)
 from syncd.policy import PolicyConfig, decide, review
 from tests.unit.policy.factories import NOW, Engine, Person, lost_deal, person, reply
 
@@ -103,3 +112,17 @@ def test_a_full_opt_out_flag_set_in_the_crm_ends_the_follow_up() -> None:
     decision = review(flagged, CFG, NOW + timedelta(days=2))
     assert decision is not None and decision.outcome is Outcome.OPTED_OUT
     assert decision.cancel_plan and decision.resolved == "opt_out_flag"
+
+
+def test_a_possible_opt_out_reminds_the_rep_of_the_nurture_list() -> None:
+    """The safety net fired and syncd enrolled them earlier: the task says to take them off
+    the list if they asked not to be e-mailed (syncd holds only its own touches)."""
+    engine = Engine()
+    who = engine.add(person())
+    enrolled = TouchRecord(TouchKind.ENROL, TaskChannel.TODO, NOW.date(), who.prospect.ref.key)
+    history = replace(engine.history(who), touches=(enrolled,))
+    decision = decide(unsure(), history, CFG, NOW)
+    assert decision.plan is not None
+    assert "take them off it" in decision.plan.touches[0].brief
+    plain = decide(unsure(review_reasons=("no_cue",)), history, CFG, NOW)
+    assert plain.plan is not None and "take them off it" not in plain.plan.touches[0].brief
