@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
+from syncd.model import (
+    Channel,
+    History,
+    Prospect,
+    ProspectRef,
+    TouchKind,
+    TouchSpec,
+    touch_key,
+)
 from syncd.policy import recheck
 from syncd.store import Materialisation, PlannedTouch, StoredHistory
 from syncd.store.codec import encode
@@ -49,6 +57,14 @@ class Materialiser:
         for planned in due:
             item = self._one(planned, fresh, active, stored, suppressed, now)
             items.append(item)
+            if item.cancel_note and planned.touch.kind is TouchKind.REVIEW:
+                # Nobody can be asked to read the reply: the person stays held and listed.
+                log.warning(
+                    "review.task_unwritable",
+                    shard=self.shard,
+                    prospect=planned.prospect_key,
+                    reason=item.cancel_note,
+                )
             if item.cancel_note:
                 summary.cancelled += 1
                 log.info(
