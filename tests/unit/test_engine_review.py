@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from syncd.logging import configure
 from syncd.model import (
     Channel,
     Intent,
@@ -236,3 +238,18 @@ def test_a_plain_reply_while_held_is_recorded_but_not_acted_on(world: World) -> 
     run_days(world, 40, step=4)
     assert mine(world, before) == []
     assert world.store.held_for_review() == [KEY]
+
+
+def test_the_reply_never_reaches_a_log_line(world: World) -> None:
+    """The reply's words and the prospect's address go to the CRM task only: every log line
+    of the cycles that open and resolve the hold carries ids."""
+    out = io.StringIO()
+    configure(fmt="json", stream=out)
+    held(world)
+    world.sink.complete(review_task(world).key)
+    world.clock.now += timedelta(days=1)
+    world.engine().cycle("crm")
+    logged = out.getvalue()
+    assert '"event": "review.resolved"' in logged and KEY in logged
+    for private in (REPLY_TEXT, "looking at options", "p1@example.com", "Person 1"):
+        assert private not in logged
