@@ -253,3 +253,29 @@ def test_the_reply_never_reaches_a_log_line(world: World) -> None:
     assert '"event": "review.resolved"' in logged and KEY in logged
     for private in (REPLY_TEXT, "looking at options", "p1@example.com", "Person 1"):
         assert private not in logged
+
+
+def test_an_email_opt_out_while_held_is_written_at_once_and_the_hold_stays(world: World) -> None:
+    """A clear "no more e-mails" after the unread reply: the e-mail flag goes to the CRM in the
+    same cycle, e-mail is suppressed for good, and the person stays held for the rep."""
+    held(world)
+    world.clock.now = NOW + timedelta(days=1, hours=3)
+    world.add(
+        reply(
+            2,
+            NOW + timedelta(days=1),
+            intent=Intent.OPT_OUT,
+            review=False,
+            reasons=(),
+            channels=frozenset({Channel.EMAIL}),
+        )
+    )
+    before = len(world.sink.writes)
+    summary = world.engine().cycle("crm")
+    assert summary.decisions == Counter(review=1)
+    (flag,) = mine(world, before)
+    assert flag.write is WriteKind.OPT_OUT and flag.opt_out_channels == {Channel.EMAIL}
+    assert world.store.suppressed([KEY])[KEY] == {Channel.EMAIL}
+    assert world.store.held_for_review() == [KEY]
+    run_days(world, 30, step=3)
+    assert mine(world, before + 1) == []
