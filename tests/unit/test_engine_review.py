@@ -279,3 +279,21 @@ def test_an_email_opt_out_while_held_is_written_at_once_and_the_hold_stays(world
     assert world.store.held_for_review() == [KEY]
     run_days(world, 30, step=3)
     assert mine(world, before + 1) == []
+
+
+def test_open_holds_are_checked_in_batches_not_one_call_per_person(world: World) -> None:
+    """Thirty people held: one cycle asks the CRM about their tasks in one call and looks
+    them up in one people and one open-work call, whatever their number."""
+    at = NOW + timedelta(hours=1)
+    for n in range(30):
+        event = replace(reply(1, at), event_id=f"gm:msg:{n}", prospect=person(n))
+        world.add(event)
+    world.clock.now = NOW + timedelta(hours=3)
+    world.engine().cycle("crm")
+    assert len(world.store.held_for_review()) == 30
+    world.sink.calls.clear()
+    world.directory.calls.clear()
+    world.clock.now += timedelta(hours=1)
+    world.engine().cycle("crm")
+    assert world.sink.calls["task_status"] == 1
+    assert world.directory.calls["prospects"] <= 3 and world.directory.calls["active"] <= 3
