@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from syncd.config import load_config
 from syncd.daemon import Daemon
 from syncd.model import Intent, ReplyInfo, SourceKind
 from syncd.runtime import runtime
+from syncd.testing.plugin import complete_task
 from tests.conftest import fake_config, rejection
 
 
@@ -84,3 +86,25 @@ def test_metrics_gauge_counts_open_reviews(config: Path) -> None:
         for s in family.samples
     }
     assert samples[("syncd_reviews_open", (("shard", "crm"),))] == 2
+
+
+def test_completing_the_review_task_releases_the_hold(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rep completes the review task in the remote system: the next `once` resolves the
+    hold, and `status` no longer lists the person."""
+    _run(capsys, "--config", str(config), "once")
+    state = sqlite3.connect(config.parent / "state.db")
+    keys = [
+        key
+        for key, spec in state.execute("SELECT key, spec FROM outbox")
+        if json.loads(spec)["subject"].startswith("Read this reply")
+        and json.loads(spec)["prospect"]["id"] == "C0001"
+    ]
+    state.close()
+    assert len(keys) == 1
+    complete_task(config.parent / "remote.db", keys[0])
+    code, out = _run(capsys, "--config", str(config), "once", "--json")
+    assert code == 0 and json.loads(out)["shards"]["crm"]["holds_resolved"] == 1
+    _, out = _run(capsys, "--config", str(config), "status")
+    assert "held for review: 1: crm:contact:C0002" in out
