@@ -14,6 +14,7 @@ from syncd.model import Intent, ProspectRef, RejectionEvent, ReplyInfo, SourceKi
 from syncd.store import Store
 from syncd.testing.fakes import FakeSource
 from syncd.testing.plugin import FakeSettings
+from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
 from tests.integration.hubspot.conftest import Portal
 
 MAILBOX = "mail"
@@ -40,8 +41,9 @@ def test_a_review_task_completed_in_hubspot_resumes_the_follow_up(
     company = portal.company()
     contact = portal.contact(company)
     portal.lost_deal([contact], company)
-    settings = portal.settings(create_properties=True, find_grace_s=0.0)
-    crm = portal.connect(create_properties=True, find_grace_s=0.0)
+    settings = portal.settings(find_grace_s=0.0)
+    portal.client().crm.properties.core_api.create("tasks", SYNCD_KEY_DEFINITION)  # set-up
+    crm = portal.connect(find_grace_s=0.0)
     for check in crm.checks:
         check()
     mailbox = FakeSource()
