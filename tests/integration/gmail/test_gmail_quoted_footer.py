@@ -1,4 +1,5 @@
-"""A reply that quotes the pitch's own unsubscribe footer never suppresses anyone.
+"""Replies through the Gmail connector and the engine: a quoted unsubscribe footer never
+suppresses anyone, and a possible opt-out goes to a rep.
 
 Mail clients quote the message they answer, and a sales pitch ends with an unsubscribe
 footer: the words "unsubscribe" and "remove me" then sit in every reply to it. The reply goes
@@ -73,3 +74,28 @@ def test_a_quoted_unsubscribe_footer_never_suppresses_anyone(
         drafts = [d for d in bed.drafts() if d.header("To") == person.email]
         tasks = [w for w in wired.crm_sink.writes if w.prospect == person.ref]
         assert drafts or tasks, "the reply was read as something: acknowledged or reviewed"
+
+
+def test_a_possible_opt_out_goes_to_the_rep_and_holds_e_mail(
+    bed: GmailTestbed,
+    wired: Wired,  # noqa: F811 (the fixture)
+) -> None:
+    """A question where they got "my personal data" is no decisive opt-out but trips the net:
+    the rep gets a task quoting it, no flag is written on a guess, no thank-you draft goes
+    into the thread; once the rep completes the task, the hold is released."""
+    person = bed.person("asks.why@prospect.example")
+    bed.reply(str(person.email), "Where did you get my personal data from? Who gave it to you?")
+
+    wired.cycle()
+    wired.cycle()
+
+    (task,) = [w for w in wired.crm_sink.writes if w.prospect == person.ref]
+    assert task.write is WriteKind.TASK and task.subject.startswith("Read this reply")
+    assert "Where did you get my personal data from?" in task.body
+    assert "e-mail included" in task.body
+    assert wired.crm_sink.suppressed == [] and not bed.drafts()
+    assert wired.store.held_for_review() == [person.ref.key]
+
+    wired.crm_sink.complete(task.key)
+    wired.cycle()
+    assert wired.store.held_for_review() == []
