@@ -40,8 +40,8 @@ from syncd.model import (
     TouchRecord,
     WriteKind,
 )
+from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
 from syncd.owners import assign_owners, owner_context
-from syncd.policy.load import DEFERRED_NOTE, OwnerLoad
 from syncd.progress import Progress
 from syncd.reengage import interested_replies, read_new_opportunities
 from syncd.review import Reviewer

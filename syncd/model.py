@@ -12,10 +12,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from syncd.policy.load import OwnerLoad
+from syncd.ownerload import OwnerLoad
 
 
 class Channel(StrEnum):

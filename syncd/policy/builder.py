@@ -16,13 +16,13 @@ from syncd.model import (
     TouchKind,
     WriteKind,
 )
+from syncd.ownerload import OwnerLoad
 from syncd.policy import brief as briefs
 from syncd.policy.angles import Angles
 from syncd.policy.brief import SUBJECTS
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
 from syncd.policy.entry_points import Suggestion
-from syncd.policy.load import OwnerLoad
 from syncd.policy.prepared import PreparedRelease
 from syncd.policy.timing import Timing
 from syncd.policy.touches import TASK_CHANNEL, KnownTouches

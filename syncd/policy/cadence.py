@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from syncd.model import Channel, TouchKind
+from syncd.ownerload import OwnerLoad
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import CadenceConfig
-from syncd.policy.load import OwnerLoad
 
 # The opt-out channel each nurture step uses; a suppressed channel skips the step.
 STEP_CHANNEL: dict[TouchKind, Channel] = {

@@ -21,11 +21,11 @@ from syncd.model import (
     TouchKind,
     WriteKind,
 )
+from syncd.ownerload import DEFERRED_NOTE
 from syncd.policy import brief as briefs
 from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
 from syncd.policy.config import NURTURE_KINDS, PolicyConfig
-from syncd.policy.load import DEFERRED_NOTE
 from syncd.policy.touches import (
     contact_days,
     contact_days_by_person,

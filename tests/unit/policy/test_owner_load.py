@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from syncd.engine import first_things_first
 from syncd.model import History, Owner, RejectionEvent, TouchKind, WriteKind
+from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
 from syncd.policy import PolicyConfig, decide
-from syncd.policy.load import DEFERRED_NOTE, OwnerLoad
 from tests.unit.policy.factories import NOW, account, contact_touches, lost_deal, person
 from tests.unit.policy.strategies import configs, events, histories, prospects
 from tests.unit.policy.test_policy_invariants import assert_business_days
