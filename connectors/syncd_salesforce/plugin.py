@@ -14,6 +14,7 @@ from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.directory import SalesforceDirectory
 from syncd_salesforce.doctor import external_id_instructions, run_checks
 from syncd_salesforce.profile import OrgFacts, OrgProfile
+from syncd_salesforce.reengage import SalesforceReengagements
 from syncd_salesforce.sandbox import SalesforceSandbox
 from syncd_salesforce.settings import SalesforceSettings
 from syncd_salesforce.sink import SalesforceSink
@@ -72,6 +73,7 @@ def build_connector(
         source=SalesforceSource(client, facts, settings, name, spill_dir=state_dir),
         directory=SalesforceDirectory(client, facts, settings, name),
         sink=SalesforceSink(client, facts, settings),
+        reengagements=SalesforceReengagements(client, name, settings.page_size),
         checks=[check],
         quota_remaining=client.governor.remaining_ratio,
     )
