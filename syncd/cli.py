@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -181,21 +181,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _day(value: str | None, option: str, default: datetime) -> datetime:
+def _day(value: str | None, default: datetime) -> datetime:
     if value is None:
         return default
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+    return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from syncd import outcomes_report
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    until = _day(args.until, "--to", today) + timedelta(days=1)
-    since = _day(args.since, "--from", until - timedelta(days=91))
+    try:
+        until = _day(args.until, today) + timedelta(days=1)
+        since = _day(args.since, until - timedelta(days=91))
+    except ValueError:
+        print("syncd: --from and --to take a date as YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
+    if since >= until:
+        print("syncd: --from must be on or before --to", file=sys.stderr)
+        return EXIT_USAGE
     store = open_store(_load(args))
     try:
         rows = store.reengagements(since, until)

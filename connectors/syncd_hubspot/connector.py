@@ -9,6 +9,7 @@ from syncd.connectors import Connector, SetupIncomplete
 from syncd_hubspot.client import HubSpotApi
 from syncd_hubspot.crm import Crm
 from syncd_hubspot.directory import HubSpotDirectory
+from syncd_hubspot.reengage import HubSpotReengagements
 from syncd_hubspot.schema import MISSING_KEY_HELP, syncd_key_exists
 from syncd_hubspot.settings import HubSpotSettings
 from syncd_hubspot.sink import HubSpotSink
@@ -35,6 +36,7 @@ def open_connector(
         source=HubSpotSource(crm, settings, shard),
         directory=HubSpotDirectory(crm, settings, shard, clock=clock),
         sink=HubSpotSink(crm, settings, shard),
+        reengagements=HubSpotReengagements(crm, settings, shard),
         checks=[syncd_key_checked],
         quota_remaining=crm.api.remaining_ratio,
     )
