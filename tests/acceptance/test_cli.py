@@ -140,3 +140,51 @@ def test_losses_without_contacts_show_in_status_and_plan_names_the_owner(
     _run(capsys, "--config", str(config), "once")
     code, out = _run(capsys, "--config", str(config), "status")
     assert code == 0 and "lost deals without contacts: 1 (recent activity 1)" in out
+
+
+def test_report_shows_what_came_back_by_reason_touch_tier_and_owner(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report` counts re-engaged prospects and their pipeline over the nurtured ones, as a
+    table and as JSON; a malformed date is a usage error."""
+    from datetime import UTC, datetime
+
+    from syncd.model import NEW_OPPORTUNITY, Cursor, Reengagement
+    from syncd.store import Store
+
+    _run(capsys, "--config", str(config), "once")
+    store = Store.open(f"sqlite:///{config.parent / 'state.db'}")
+    try:
+        epoch = store.acquire_shard("crm", "report-test", 60)
+        assert epoch is not None
+        touch = {"kind": "thank_you", "channel": "email", "rule": "ack.task", "due": "2030-01-02"}
+        came_back = Reengagement(
+            prospect_key="crm:contact:C0001",
+            source_ref="OPP-NEW-1",
+            kind=NEW_OPPORTUNITY,
+            occurred_at=datetime(2030, 3, 1, tzinfo=UTC),
+            lost_at=datetime(2030, 1, 1, tzinfo=UTC),
+            owner_id="U1",
+            loss_reason="competitor",
+            competitor="Acme",
+            worth_tier=">=25000",
+            amount=50_000.0,
+            attribution={"window_days": 90, "last_touch": touch, "any_touch": [touch]},
+        )
+        store.commit_reengagements("crm", epoch, Cursor("x"), [came_back])
+        store.release_shard("crm", "report-test")
+    finally:
+        store.close()
+    window = ("--from", "2030-01-01", "--to", "2030-03-31")
+    code, out = _run(capsys, "--config", str(config), "report", *window, "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["reengaged"], data["nurtured"], data["pipeline"]) == (1, 6, 50_000.0)
+    assert data["days_to_reengage"] == {"median": 59.0, "p90": 59.0}
+    assert data["by_last_touch_rule"] == [
+        {"key": "thank_you (ack.task)", "reengaged": 1, "pipeline": 50_000.0}
+    ]
+    code, out = _run(capsys, "--config", str(config), "report", *window)
+    assert "re-engaged: 1 of 6 nurtured prospects (16.7%)" in out
+    assert "by original loss reason" in out and "competitor" in out
+    assert main(["--config", str(config), "report", "--from", "March"]) == 64

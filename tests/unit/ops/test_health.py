@@ -306,3 +306,26 @@ def test_landing_page_links_every_endpoint(server: HealthServer) -> None:
     assert status == 200 and content_type.startswith("text/html")
     assert __version__ in body
     assert all(f'href="{p}"' in body for p in ("/metrics", "/healthz", "/readyz"))
+
+
+def test_re_engagements_and_their_pipeline_are_counted_by_bounded_labels(
+    server: HealthServer, metrics: Metrics
+) -> None:
+    """Outcomes and new pipeline show up by kind, original loss reason and worth tier, and go
+    with the shard when it is retired."""
+    summary = CycleSummary("sf", events=0)
+    labels = ("new_opportunity", "competitor", ">=25000")
+    summary.reengaged[labels] += 2
+    summary.pipeline[labels] = 130_000.0
+    metrics.record_cycle("sf", summary, at=datetime(2024, 5, 1, tzinfo=UTC))
+    s = scrape(server)
+    lbl = (
+        ("kind", "new_opportunity"),
+        ("loss_reason", "competitor"),
+        ("shard", "sf"),
+        ("worth_tier", ">=25000"),
+    )
+    assert s[("syncd_reengagements_total", lbl)] == 2
+    assert s[("syncd_reengaged_pipeline_amount_total", lbl)] == 130_000.0
+    metrics.retire_shard("sf")
+    assert not any(name.startswith("syncd_reeng") for name, _ in scrape(server))
