@@ -41,7 +41,13 @@ from prometheus_client.exposition import choose_encoder
 
 from syncd import __version__, build
 from syncd.connectors import ConfigError
-from syncd.model import ContactFallback, Outcome
+from syncd.model import (
+    INTERESTED_REPLY,
+    NEW_OPPORTUNITY,
+    ContactFallback,
+    Outcome,
+    ReasonKind,
+)
 
 log = structlog.get_logger()
 # A `_created` twin of every counter doubles the series and means nothing to an alert.
@@ -52,6 +58,8 @@ OUTBOX_STATES = ("pending", "inflight", "in_doubt", "dead")
 CYCLE_RESULTS = ("ok", "failed")
 DECISION_OUTCOMES = tuple(o.value for o in Outcome)
 CONTACT_FALLBACKS = tuple(f.value for f in ContactFallback)
+REENGAGEMENT_KINDS = (NEW_OPPORTUNITY, INTERESTED_REPLY)
+LOSS_REASONS = tuple(r.value for r in ReasonKind)
 NO_RESPONSE = "none"  # the HTTP code label of a call that got no answer (timeout, reset)
 # How often the listener thread checks for stop(): bounds the shutdown delay it adds.
 STOP_POLL_S = 0.1
@@ -176,6 +184,11 @@ class Metrics:
         for result in CYCLE_RESULTS:
             self._cycles.labels(shard, result)
         self._events.labels(shard)
+        # Outcomes at zero for every kind and reason (worth tiers come from the config and
+        # appear with the first outcome), so `increase()` sees them from the start.
+        for kind in REENGAGEMENT_KINDS:
+            for reason in LOSS_REASONS:
+                self.record_reengagements(shard, (kind, reason, "unknown"), 0, 0.0)
 
     def retire_shard(self, shard: str) -> None:
         """Drop every series of a shard removed from the config (after a reload)."""
