@@ -1,0 +1,240 @@
+"""Where the quoted history of a reply starts, line by line.
+
+Mail clients mark the start of the message being answered in a handful of ways: a separator
+("-----Original Message-----", "-----Ursprüngliche Nachricht-----", "---------- Forwarded
+message ---------", Outlook's underscore rule, Android's "---- Sam wrote ----"), an attribution
+("On … wrote:", "Am … schrieb …:", "Le … a écrit :", "El … escribió:", also wrapped over
+several lines or written at the end of the reply's last line), an Outlook header block
+("From:/Sent:/To:/Subject:" in English, German, French and Spanish) or `>` quoting.
+
+Every pattern here is matched against one line at a time, and only against its first
+`LINE_WINDOW` characters (or its last, for an attribution at the end of a line), so the cost
+of a reply grows linearly with its length whatever it contains: no pattern can run across
+line breaks or backtrack over a whole message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+LINE_WINDOW = 400  # no separator, attribution or header line is longer than this
+_WRAP_LINES = 3  # Gmail wraps a long attribution over at most three lines
+
+_SAME_WIDTH = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\u2019": "'"}
+_SPACES = str.maketrans({**_SAME_WIDTH, "*": None})
+_SPACES_KEEP_WIDTH = str.maketrans(_SAME_WIDTH)
+
+_QUOTED = re.compile(r"[ \t]*>")
+_UNDERSCORE_RULE = re.compile(r"_{20,}")
+_SEPARATOR = re.compile(
+    r"-[-=~ ]*(?:original(?:[- ]?message| ?-?nachricht)|reply message|"
+    r"forwarded message|urspr(?:ü|ue|u)ngliche nachricht|antwort ?nachricht|"
+    r"weitergeleitete nachricht|message d'origine|message original|"
+    r"message (?:transf[ée]r[ée]|r[ée]exp[ée]di[ée])|mensaje original|mensaje reenviado|"
+    r"respuesta mensaje|mensagem original)[-=~ :]*",
+    re.IGNORECASE,
+)
+_FORWARD_INTRO = re.compile(
+    r"(?:begin forwarded message|anfang der weitergeleiteten (?:nachricht|e-mail)|"
+    r"d[ée]but du message (?:r[ée]exp[ée]di[ée]|transf[ée]r[ée])|"
+    r"inicio del mensaje reenviado|mensaje reenviado|forwarded message) ?:?",
+    re.IGNORECASE,
+)
+_VERB = r"(?:wrote|writes|sent|said|schrieb|a [ée]crit|escribi[óo]|schreef)"
+# Android and Zoho: "---- Sam Ortiz wrote ----", "---- On Mon, 3 Mar 2025 Sam wrote ----"
+_DASHED_ATTRIBUTION = re.compile(rf"-{{2,}} ?[^- ].{{0,300}}?\b{_VERB} ?-{{2,}}", re.IGNORECASE)
+# The end of an attribution: the verb, maybe the writer after it (German), a colon.
+_ATTRIBUTION_END = re.compile(
+    r"\b(?:(?:wrote|writes|sent|said|a [ée]crit|escribi[óo]) ?:|"
+    r"(?:schrieb|schreef)\b[^:]{0,200}:|wrote)$",
+    re.IGNORECASE,
+)
+# Where an attribution starts: "On", "Am", "Le", "El", "Op" as the first word.
+_ATTRIBUTION_START = re.compile(r"(?:On|Am|Le|El|Op)\b", re.IGNORECASE)
+_INLINE_START = re.compile(r"(?:^|(?<=[.!?)] ))(?:On|Am|Le|El) ")
+_OLD_GMAIL = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,200}@[^ ]{1,100}>? ?:")
+_DATE_OR_ADDRESS = re.compile(r"\d|@")
+_SENTENCE_END = re.compile(r"[.!?]$")
+
+_FROM_KEYS = frozenset({"from", "von", "de", "van", "da"})
+_HEADER_KEY = re.compile(
+    r"(from|von|de|van|da|sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|"
+    r"antwort an|envoy[ée]|[àa]|objet|r[ée]pondre [àa]|enviado(?: el)?|fecha|para|asunto|"
+    r"responder a) ?:",
+    re.IGNORECASE,
+)
+_HEADER_WINDOW = 8  # lines in which a header block shows its second key
+
+
+class Kind(Enum):
+    """What starts the quoted part."""
+
+    QUOTED = "quoted"  # a `>` line: unquoted answers may follow it
+    ATTRIBUTION = "attribution"  # "On … wrote:": `>` lines, and maybe answers, follow
+    HARD = "hard"  # separator or header block: everything below is the old message
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """The first line of a quote and the number of lines it takes."""
+
+    kind: Kind
+    line: int
+    length: int = 1
+    keep: str = ""  # the reply text before an attribution written on the same line
+
+
+def canon(line: str) -> str:
+    """The form a line is matched in: window-limited, spaces unified, emphasis dropped."""
+    return line[:LINE_WINDOW].translate(_SPACES).strip()
+
+
+def is_quoted(line: str) -> bool:
+    return _QUOTED.match(line[:LINE_WINDOW]) is not None
+
+
+def is_hard_separator(line: str) -> bool:
+    """A line that starts the old message on its own (no header block needed)."""
+    text = canon(line)
+    if not text:
+        return False
+    return bool(
+        _UNDERSCORE_RULE.fullmatch(text)
+        or _SEPARATOR.fullmatch(text)
+        or _FORWARD_INTRO.fullmatch(text)
+        or _DASHED_ATTRIBUTION.fullmatch(text)
+    )
+
+
+def header_block_at(lines: list[str], i: int) -> int:
+    """Lines taken by an Outlook header block starting at line `i` (0 when there is none).
+
+    A block is two or more different header keys within a few lines, one of them the
+    sender ("From:", "Von:", "De :"): a single "To: whom it may concern" is no block.
+    """
+    first = _HEADER_KEY.match(canon(lines[i]))
+    if first is None:
+        return 0
+    keys = {_key(first.group(1))}
+    end = i + 1
+    for j in range(i + 1, min(len(lines), i + _HEADER_WINDOW)):
+        text = canon(lines[j])
+        if not text:
+            continue
+        match = _HEADER_KEY.match(text)
+        if match is None:
+            break
+        keys.add(_key(match.group(1)))
+        end = j + 1
+    if len(keys) >= 2 and keys & _FROM_KEYS:
+        return end - i
+    return 0
+
+
+def _key(raw: str) -> str:
+    return raw.lower()
+
+
+def attribution_at(lines: list[str], i: int) -> Marker | None:
+    """An attribution line (or lines) starting at line `i`, or at the end of that line."""
+    text = canon(lines[i])
+    if not text:
+        return None
+    if text.endswith((":", "wrote", "Wrote")):
+        raw = lines[i].rstrip()
+        tail_start = max(0, len(raw) - LINE_WINDOW)
+        tail = raw[tail_start:].translate(_SPACES_KEEP_WIDTH)
+        if _ATTRIBUTION_END.search(tail) is None:
+            return _old_gmail(text, i)
+        starts_as_one = _ATTRIBUTION_START.match(text) is not None
+        if starts_as_one and _is_attribution(text):
+            return Marker(Kind.ATTRIBUTION, i)
+        inline = None if starts_as_one else _inline_attribution(tail)
+        if inline is not None:
+            return Marker(Kind.ATTRIBUTION, i, keep=raw[: tail_start + inline].rstrip())
+        if _is_attribution(text):
+            return Marker(Kind.ATTRIBUTION, i)
+        return None
+    return _wrapped_attribution(lines, i, text)
+
+
+def _old_gmail(text: str, i: int) -> Marker | None:
+    """Gmail's former "2014-03-03 10:00 GMT+01:00 Sam Ortiz <sam@x.example>:"."""
+    if text[:1].isdigit() and _OLD_GMAIL.fullmatch(text):
+        return Marker(Kind.ATTRIBUTION, i)
+    return None
+
+
+def _is_attribution(text: str) -> bool:
+    """Whether a whole line ending in an attribution verb is an attribution."""
+    if len(text) > 350:
+        return False
+    if _ATTRIBUTION_START.match(text):
+        return _DATE_OR_ADDRESS.search(text) is not None or len(text.split()) >= 3
+    # "Sam Ortiz <sam@harborlight.example> wrote:" with no leading "On"
+    return "@" in text or (len(text.split()) <= 8 and _DATE_OR_ADDRESS.search(text) is not None)
+
+
+def _inline_attribution(tail: str) -> int | None:
+    """Offset in `tail` of an attribution that ends the line after the reply's own words."""
+    for start in _INLINE_START.finditer(tail):
+        if start.start() == 0:
+            continue
+        attribution = tail[start.start() :]
+        if len(attribution) <= 350 and _DATE_OR_ADDRESS.search(attribution):
+            return start.start()
+    return None
+
+
+def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
+    """An attribution that a client wrapped over two or three lines."""
+    if not _ATTRIBUTION_START.match(text) or _SENTENCE_END.search(text) or len(text) > 300:
+        return None
+    joined = text
+    for j in range(i + 1, min(len(lines), i + _WRAP_LINES)):
+        following = canon(lines[j])
+        if not following or _ATTRIBUTION_START.match(following) or is_quoted(lines[j]):
+            return None
+        joined = f"{joined} {following}"
+        if len(joined) > 400:
+            return None
+        if _ATTRIBUTION_END.search(joined) is not None:
+            if _DATE_OR_ADDRESS.search(joined) is None:
+                return None
+            return Marker(Kind.ATTRIBUTION, i, length=j - i + 1)
+        if _SENTENCE_END.search(following):
+            return None
+    return None
+
+
+def first_marker(lines: list[str], start: int = 0) -> Marker | None:
+    """The first quote marker at or below line `start`."""
+    for i in range(start, len(lines)):
+        marker = marker_at(lines, i)
+        if marker is not None:
+            return marker
+    return None
+
+
+def marker_at(lines: list[str], i: int) -> Marker | None:
+    """The quote marker starting at line `i`, if any."""
+    line = lines[i]
+    stripped = line.lstrip()
+    if not stripped:
+        return None
+    if stripped[0] == ">":
+        return Marker(Kind.QUOTED, i)
+    if _may_separate(stripped) and is_hard_separator(line):
+        return Marker(Kind.HARD, i)
+    if ":" in stripped[:30]:
+        block = header_block_at(lines, i)
+        if block:
+            return Marker(Kind.HARD, i, length=block)
+    return attribution_at(lines, i)
+
+
+def _may_separate(stripped: str) -> bool:
+    """A cheap test that lets most lines skip the separator patterns."""
+    return stripped[0] in "-_=~*" or stripped[:1].lower() in "abdfimr"

@@ -1,0 +1,146 @@
+"""The end of a reply that is not part of what the sender said: signature and mobile footer.
+
+Cut points, tried from the top:
+
+- the "-- " line (RFC 3676) and mobile footers ("Sent from my iPhone", "Get Outlook for iOS",
+  "Von meinem iPhone gesendet", "Envoyé de mon iPhone", "Enviado desde mi iPhone" …);
+- a closing line ("Best regards,", "Mit freundlichen Grüßen", "Cordialement", "Saludos,"),
+  alone or with a name, followed by nothing but a short name block;
+- a trailing contact block: a name line, then lines with a phone number, address or link.
+
+A sentence that merely starts like a closing ("Thanks, but please remove me") is never cut,
+and neither is the only line of a reply. A "P.S." below the signature is new text and stays.
+Every pattern is matched on one line of bounded length.
+"""
+
+from __future__ import annotations
+
+import re
+
+from syncd.replies.text import fold
+
+_MAX_CLOSING_LINE = 60
+_MAX_FOOTER_LINE = 120
+_MAX_BLOCK_LINES = 15  # lines of name, title, company, phone, address and disclaimer
+_MAX_CONTACT_LINES = 8
+
+_DASHES = re.compile(r"(?:--|__|—|-- ?)\s*")
+_FOOTER = re.compile(
+    r"(?:"
+    r"(?:sent|envoye|enviado|gesendet) (?:from|via|with|using|de|depuis|a partir de|avec|"
+    r"desde|con|von|mit|uber|ueber|vom)\b"
+    r"|(?:get|download|obtenir|telecharger|obtener|descargar) outlook (?:for|pour|para|fur|fuer)\b"
+    r"|outlook (?:fur|fuer) \w+ (?:herunterladen|beziehen)"
+    r"|von meine[mr]? .{1,60} gesendet"
+    r"|von (?:outlook|yahoo|gmx|web\.de)\b.{0,40} gesendet"
+    r")",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"(?P<phrase>"
+    # English
+    r"(?:best|kind|warm|warmest|many|with kind|with best|with warm|kindest) (?:regards|wishes)"
+    r"|best|regards|cheers|thanks|thank you|thanks again|thanks so much|many thanks|thx|ty"
+    r"|sincerely|yours sincerely|sincerely yours|yours truly|yours|all the best|take care"
+    r"|talk soon|br|rgds|kr|respectfully|warmly|best,? thanks|thanks,? best"
+    # German
+    r"|mit (?:freundlichen|besten|herzlichen|lieben) gr(?:u|ue)(?:ss|s)en"
+    r"|(?:freundliche|viele|beste|liebe|herzliche|schone|schoene|sonnige) gr(?:u|ue)(?:ss|s)e"
+    r"|gru(?:ss|s)|gr(?:u|ue)(?:ss|s)e|lg|vg|mfg|danke|vielen dank|besten dank"
+    r"|danke und gru(?:ss|s)|danke und gr(?:u|ue)(?:ss|s)e|danke ?& ?gru(?:ss|s)"
+    # French
+    r"|cordialement|bien cordialement|tres cordialement|bien a vous|bien a toi|salutations"
+    r"|meilleures salutations|sinceres salutations|merci|merci beaucoup|merci d'avance"
+    r"|bonne journee|belle journee|bonne soiree|amicalement|bien amicalement|a bientot"
+    r"|respectueusement|bonne continuation"
+    # Spanish
+    r"|saludos|un saludo|saludos cordiales|un cordial saludo|cordiales saludos|atentamente"
+    r"|gracias|muchas gracias|un abrazo|cordialmente|slds|saludos y gracias"
+    r")\b[ ,!.]*(?P<name>[^,!.]{0,40})[,!.]?",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?:[A-ZÀ-Ý][\w'.-]*)(?: [A-ZÀ-Ý][\w'.-]*){0,3}")
+_POSTSCRIPT = re.compile(r"p\.? ?s\.?(?:\s|:|$)", re.IGNORECASE)
+_CONTACT = re.compile(
+    r"(?:\+?\d[\d ()./-]{6,}\d|https?://|www\.|@[\w-]+\.|\b(?:tel|phone|mobile|mob|fax|"
+    r"telefon|handy|tél|tel\.|móvil|movil|portable)\b)",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[.!?]$")
+
+
+def strip_signature(text: str) -> str:
+    """`text` without its signature, mobile footer and trailing contact block."""
+    lines = text.split("\n")
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if not content:
+        return ""
+    cut = _cut_point(lines, content)
+    if cut is None:
+        return text
+    kept = lines[:cut]
+    postscript = next(
+        (i for i in range(cut + 1, len(lines)) if _POSTSCRIPT.match(lines[i].strip()[:10])),
+        None,
+    )
+    if postscript is not None:
+        kept += ["", *lines[postscript:]]
+    return "\n".join(kept)
+
+
+def _cut_point(lines: list[str], content: list[int]) -> int | None:
+    first = content[0]
+    for position, i in enumerate(content):
+        line = lines[i].strip()
+        if len(line) <= _MAX_FOOTER_LINE and (_DASHES.fullmatch(line) or _FOOTER.match(fold(line))):
+            return i
+        if i == first:
+            continue
+        after = content[position + 1 :]
+        if _is_closing(line) and _is_name_block(lines, after):
+            return i
+    return _contact_block(lines, content)
+
+
+def _is_closing(line: str) -> bool:
+    if len(line) > _MAX_CLOSING_LINE:
+        return False
+    folded = fold(line)
+    match = _CLOSING.fullmatch(folded)
+    if match is None:
+        return False
+    # the words after the closing phrase, as written (folding may change lengths, not words)
+    name = " ".join(line.split()[len(match.group("phrase").split()) :]).strip(" ,!.")
+    return not name or _NAME.fullmatch(name) is not None
+
+
+def _is_name_block(lines: list[str], after: list[int]) -> bool:
+    """Whether the lines below a closing are a signature, not more of the reply."""
+    if len(after) > _MAX_BLOCK_LINES:
+        return False
+    if not after:
+        return True
+    first = lines[after[0]].strip()
+    words = len(first.split())
+    if len(first) > _MAX_CLOSING_LINE or words > 6 or first.endswith(("?", "!")):
+        return False
+    return not (first.endswith(".") and words > 3) and not _POSTSCRIPT.match(first[:10])
+
+
+def _contact_block(lines: list[str], content: list[int]) -> int | None:
+    """The start of a trailing "name / title / phone" paragraph, if the reply ends in one."""
+    start = content[-1]
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    if start <= content[0]:
+        return None  # the whole reply is one paragraph
+    block = [line.strip() for line in lines[start:] if line.strip()]
+    if not 2 <= len(block) <= _MAX_CONTACT_LINES:
+        return None
+    if _NAME.fullmatch(block[0]) is None or len(block[0].split()) > 4:
+        return None
+    if any(len(line) > 80 or _SENTENCE.search(line) for line in block):
+        return None
+    if not any(_CONTACT.search(line) for line in block[1:]):
+        return None
+    return start
