@@ -127,6 +127,13 @@ def _is_name_block(lines: list[str], after: list[int]) -> bool:
     return not (first.endswith(".") and words > 3) and not _POSTSCRIPT.match(first[:10])
 
 
+def _is_sentence(line: str) -> bool:
+    """A line of prose, not a title like "Head of Operations, Prospect Inc."."""
+    return line.endswith(("?", "!")) or (
+        len(line.split()) > 6 and _SENTENCE.search(line) is not None
+    )
+
+
 def _contact_block(lines: list[str], content: list[int]) -> int | None:
     """The start of a trailing "name / title / phone" paragraph, if the reply ends in one."""
     start = content[-1]
@@ -139,7 +146,7 @@ def _contact_block(lines: list[str], content: list[int]) -> int | None:
         return None
     if _NAME.fullmatch(block[0]) is None or len(block[0].split()) > 4:
         return None
-    if any(len(line) > 80 or _SENTENCE.search(line) for line in block):
+    if any(len(line) > 80 or _is_sentence(line) for line in block):
         return None
     if not any(_CONTACT.search(line) for line in block[1:]):
         return None
