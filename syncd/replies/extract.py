@@ -73,9 +73,17 @@ def _answers(lines: list[str], marker: Marker) -> list[str]:
             continue
         if not seen_quote:
             break  # an attribution followed by the old message without `>`: all of it is old
-        out.append(line)
+        if not _is_broken_quote_line(lines, i):
+            out.append(line)
         i += 1
     return out
+
+
+def _is_broken_quote_line(lines: list[str], i: int) -> bool:
+    """A quoted link that a client wrapped without its `>` (" (https://…) >")."""
+    text = lines[i].strip()
+    wrapped_link = text.endswith(" >") or text.startswith(("(http", "<http"))
+    return wrapped_link and i + 1 < len(lines) and is_quoted(lines[i + 1])
 
 
 def _tidy(text: str) -> str:

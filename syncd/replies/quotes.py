@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 LINE_WINDOW = 400  # no separator, attribution or header line is longer than this
-_WRAP_LINES = 3  # Gmail wraps a long attribution over at most three lines
+_WRAP_LINES = 4  # clients wrap a long attribution over at most four lines
 
 _SAME_WIDTH = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\u2019": "'"}
 _SPACES = str.maketrans({**_SAME_WIDTH, "*": None})
 _SPACES_KEEP_WIDTH = str.maketrans(_SAME_WIDTH)
 
 _QUOTED = re.compile(r"[ \t]*>")
-_UNDERSCORE_RULE = re.compile(r"_{20,}")
+# Outlook's underscore rule; older Outlook and mailing lists draw it with dashes
+_RULE = re.compile(r"_{10,}|-{10,}")
 _SEPARATOR = re.compile(
     r"-[-=~ ]*(?:original(?:[- ]?message| ?-?nachricht)|reply message|"
     r"forwarded message|urspr(?:ü|ue|u)ngliche nachricht|antwort ?nachricht|"
@@ -53,12 +54,17 @@ _ATTRIBUTION_END = re.compile(
 )
 # Where an attribution starts: "On", "Am", "Le", "El", "Op" as the first word.
 _ATTRIBUTION_START = re.compile(r"(?:On|Am|Le|El|Op)\b", re.IGNORECASE)
-_INLINE_START = re.compile(r"(?:^|(?<=[.!?)] ))(?:On|Am|Le|El) ")
-_OLD_GMAIL = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,200}@[^ ]{1,100}>? ?:")
+_INLINE_START = re.compile(r"(?<= )(?:On|Am|Le|El|Op) ")
+_DATE_START = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
+_OLD_GMAIL = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,200}@[^ ]{1,100}>? ?:?")
 _DATE_OR_ADDRESS = re.compile(r"\d|@")
 _SENTENCE_END = re.compile(r"[.!?]$")
 
 _FROM_KEYS = frozenset({"from", "von", "de", "van", "da"})
+_DATE_KEYS = frozenset(
+    {"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviado el", "fecha"}
+)
+_TO_KEYS = frozenset({"to", "an", "à", "a", "para"})
 _HEADER_KEY = re.compile(
     r"(from|von|de|van|da|sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|"
     r"antwort an|envoy[ée]|[àa]|objet|r[ée]pondre [àa]|enviado(?: el)?|fecha|para|asunto|"
@@ -101,7 +107,7 @@ def is_hard_separator(line: str) -> bool:
     if not text:
         return False
     return bool(
-        _UNDERSCORE_RULE.fullmatch(text)
+        _RULE.fullmatch(text)
         or _SEPARATOR.fullmatch(text)
         or _FORWARD_INTRO.fullmatch(text)
         or _DASHED_ATTRIBUTION.fullmatch(text)
@@ -111,8 +117,9 @@ def is_hard_separator(line: str) -> bool:
 def header_block_at(lines: list[str], i: int) -> int:
     """Lines taken by an Outlook header block starting at line `i` (0 when there is none).
 
-    A block is two or more different header keys within a few lines, one of them the
-    sender ("From:", "Von:", "De :"): a single "To: whom it may concern" is no block.
+    A block is two or more different header keys within a few lines, among them the sender
+    ("From:", "Von:", "De :") or both a date and a recipient: a single "To: whom it may
+    concern" is no block. A long value may wrap onto the next line.
     """
     first = _HEADER_KEY.match(canon(lines[i]))
     if first is None:
@@ -122,13 +129,14 @@ def header_block_at(lines: list[str], i: int) -> int:
     for j in range(i + 1, min(len(lines), i + _HEADER_WINDOW)):
         text = canon(lines[j])
         if not text:
+            if len(keys) >= 2:
+                break
             continue
         match = _HEADER_KEY.match(text)
-        if match is None:
-            break
-        keys.add(_key(match.group(1)))
-        end = j + 1
-    if len(keys) >= 2 and keys & _FROM_KEYS:
+        if match is not None:
+            keys.add(_key(match.group(1)))
+            end = j + 1
+    if len(keys) >= 2 and (keys & _FROM_KEYS or (keys & _DATE_KEYS and keys & _TO_KEYS)):
         return end - i
     return 0
 
@@ -142,12 +150,14 @@ def attribution_at(lines: list[str], i: int) -> Marker | None:
     text = canon(lines[i])
     if not text:
         return None
+    if text[:1].isdigit() and _OLD_GMAIL.fullmatch(text):
+        return Marker(Kind.ATTRIBUTION, i)
     if text.endswith((":", "wrote", "Wrote")):
         raw = lines[i].rstrip()
         tail_start = max(0, len(raw) - LINE_WINDOW)
         tail = raw[tail_start:].translate(_SPACES_KEEP_WIDTH)
         if _ATTRIBUTION_END.search(tail) is None:
-            return _old_gmail(text, i)
+            return None
         starts_as_one = _ATTRIBUTION_START.match(text) is not None
         if starts_as_one and _is_attribution(text):
             return Marker(Kind.ATTRIBUTION, i)
@@ -158,13 +168,6 @@ def attribution_at(lines: list[str], i: int) -> Marker | None:
             return Marker(Kind.ATTRIBUTION, i)
         return None
     return _wrapped_attribution(lines, i, text)
-
-
-def _old_gmail(text: str, i: int) -> Marker | None:
-    """Gmail's former "2014-03-03 10:00 GMT+01:00 Sam Ortiz <sam@x.example>:"."""
-    if text[:1].isdigit() and _OLD_GMAIL.fullmatch(text):
-        return Marker(Kind.ATTRIBUTION, i)
-    return None
 
 
 def _is_attribution(text: str) -> bool:
@@ -189,22 +192,32 @@ def _inline_attribution(tail: str) -> int | None:
 
 
 def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
-    """An attribution that a client wrapped over two or three lines."""
-    if not _ATTRIBUTION_START.match(text) or _SENTENCE_END.search(text) or len(text) > 300:
+    """An attribution that a client wrapped over up to three lines (blank ones aside)."""
+    dated = _DATE_START.match(text) is not None
+    if not (dated or _ATTRIBUTION_START.match(text)) or _SENTENCE_END.search(text):
+        return None
+    if len(text) > 300:
         return None
     joined = text
-    for j in range(i + 1, min(len(lines), i + _WRAP_LINES)):
+    taken = 1
+    for j in range(i + 1, min(len(lines), i + _WRAP_LINES + 2)):
         following = canon(lines[j])
-        if not following or _ATTRIBUTION_START.match(following) or is_quoted(lines[j]):
+        if not following:
+            continue
+        quoted = following.startswith(">")
+        if quoted:  # a client that quotes the attribution's last line ("> wrote:")
+            following = following.lstrip("> ")
+        if _ATTRIBUTION_START.match(following) or taken >= _WRAP_LINES:
             return None
         joined = f"{joined} {following}"
+        taken += 1
         if len(joined) > 400:
             return None
-        if _ATTRIBUTION_END.search(joined) is not None:
+        if _ATTRIBUTION_END.search(joined) is not None or (dated and _OLD_GMAIL.fullmatch(joined)):
             if _DATE_OR_ADDRESS.search(joined) is None:
                 return None
             return Marker(Kind.ATTRIBUTION, i, length=j - i + 1)
-        if _SENTENCE_END.search(following):
+        if quoted or _SENTENCE_END.search(following):
             return None
     return None
 

@@ -43,6 +43,7 @@ _CLOSING = re.compile(
     r"|best|regards|cheers|thanks|thank you|thanks again|thanks so much|many thanks|thx|ty"
     r"|sincerely|yours sincerely|sincerely yours|yours truly|yours|all the best|take care"
     r"|talk soon|br|rgds|kr|respectfully|warmly|best,? thanks|thanks,? best"
+    r"|thanks (?:and|&) (?:best )?regards|with thanks|thanks in advance"
     # German
     r"|mit (?:freundlichen|besten|herzlichen|lieben) gr(?:u|ue)(?:ss|s)en"
     r"|(?:freundliche|viele|beste|liebe|herzliche|schone|schoene|sonnige) gr(?:u|ue)(?:ss|s)e"
@@ -55,11 +56,14 @@ _CLOSING = re.compile(
     r"|respectueusement|bonne continuation"
     # Spanish
     r"|saludos|un saludo|saludos cordiales|un cordial saludo|cordiales saludos|atentamente"
-    r"|gracias|muchas gracias|un abrazo|cordialmente|slds|saludos y gracias"
-    r")\b[ ,!.]*(?P<name>[^,!.]{0,40})[,!.]?",
+    r"|gracias|muchas gracias|un abrazo|cordialmente|slds|saludos y gracias|un saludo cordial"
+    r"|atte"
+    r")\b(?: ?/ ?[a-z ]{2,25}\b)?[ ,!.]*(?P<name>[^,!.]{0,40})[,!.]?",
     re.IGNORECASE,
 )
+_DASH_NAME = re.compile(r"-{1,2} ?[A-ZÀ-Ý][\w'.]*(?: [A-ZÀ-Ý][\w'.-]*){0,2}")
 _NAME = re.compile(r"(?:[A-ZÀ-Ý][\w'.-]*)(?: [A-ZÀ-Ý][\w'.-]*){0,3}")
+_PLACE = re.compile(r"^(?:aus|from|de|desde|von|vom) ", re.IGNORECASE)  # "Grüße aus Köln"
 _POSTSCRIPT = re.compile(r"p\.? ?s\.?(?:\s|:|$)", re.IGNORECASE)
 _CONTACT = re.compile(
     r"(?:\+?\d[\d ()./-]{6,}\d|https?://|www\.|@[\w-]+\.|\b(?:tel|phone|mobile|mob|fax|"
@@ -92,7 +96,10 @@ def _cut_point(lines: list[str], content: list[int]) -> int | None:
     first = content[0]
     for position, i in enumerate(content):
         line = lines[i].strip()
-        if len(line) <= _MAX_FOOTER_LINE and (_DASHES.fullmatch(line) or _FOOTER.match(fold(line))):
+        if len(line) <= _MAX_FOOTER_LINE and (_DASHES.fullmatch(line) or _is_footer(line)):
+            return i
+        last = position == len(content) - 1
+        if last and i != first and _DASH_NAME.fullmatch(line):  # "-Pat" under the reply
             return i
         if i == first:
             continue
@@ -100,6 +107,11 @@ def _cut_point(lines: list[str], content: list[int]) -> int | None:
         if _is_closing(line) and _is_name_block(lines, after):
             return i
     return _contact_block(lines, content)
+
+
+def _is_footer(line: str) -> bool:
+    """ "Sent from my iPhone", not "Sent from my desk, much easier than my phone."."""
+    return "," not in line and len(line.split()) <= 8 and _FOOTER.match(fold(line)) is not None
 
 
 def _is_closing(line: str) -> bool:
@@ -110,8 +122,9 @@ def _is_closing(line: str) -> bool:
     if match is None:
         return False
     # the words after the closing phrase, as written (folding may change lengths, not words)
-    name = " ".join(line.split()[len(match.group("phrase").split()) :]).strip(" ,!.")
-    return not name or _NAME.fullmatch(name) is not None
+    words = line.split()
+    name = " ".join(words[len(folded[: match.start("name")].split()) :]).strip(" ,!.")
+    return not name or _NAME.fullmatch(_PLACE.sub("", name)) is not None
 
 
 def _is_name_block(lines: list[str], after: list[int]) -> bool:

@@ -529,3 +529,141 @@ HTML = [
 ]
 
 ALL = [*SEPARATORS, *ATTRIBUTIONS, *OUTLOOK, *FORWARDS, *INTERLEAVED, *SIGNATURES, *FOOTERS, *HTML]
+
+# Shapes that reply parsers commonly meet, in this project's own words.
+SHAPES = [
+    Case(
+        "mailing-list-footer",
+        "Hello all\n\nHow do I rotate the audit log without a restart?\nWe run 2.3 on Debian.\n\n"
+        "-Pat Smith\n\n\n_______________________________________________\nops-users mailing "
+        "list\nops-users@lists.example\n",
+        "Hello all\n\nHow do I rotate the audit log without a restart?\nWe run 2.3 on Debian.",
+    ),
+    Case(
+        "old-outlook-dash-rule-bold-headers",
+        "Outlook reply here\n\n\n ------------------------------\n\n *From:* Harborlight Team "
+        "[mailto:team@harborlight.example]\n *Sent:* Thursday, February 09, 2026 1:36 PM\n"
+        " *To:* pat@prospect.example\n *Subject:* Stock counts\n\nHello\n",
+        "Outlook reply here",
+    ),
+    Case(
+        "bold-from-value-wraps",
+        "Later please.\n\n  *From:* sam@harborlight.example [mailto:\n  sam@harborlight.example]\n"
+        "  *Sent:* Wednesday, June 27, 2026 3:05 PM\n  *To:* pat@prospect.example\n"
+        "  *Subject:* Hello\n\nHi\n",
+        "Later please.",
+    ),
+    Case(
+        "date-to-block-without-from",
+        "Fine by me.\n\nDate: Wed, 16 May 2026 00:15:02 -0600\nTo: pat@prospect.example\n\nHi\n",
+        "Fine by me.",
+    ),
+    Case(
+        "sent-from-sentence-is-kept",
+        "Here is my answer\n\nSent from my desk, which is much easier than my phone.\n",
+        "Here is my answer\n\nSent from my desk, which is much easier than my phone.",
+    ),
+    Case(
+        "line-starting-with-one-is-not-an-attribution",
+        "Thanks, this helps.\n\nOne question I still have:\n\nDoes it work offline?\n\n"
+        "On Oct 1, 2026, at 11:55 PM, Sam Ortiz wrote:\n\n> Here is the guide.\n",
+        "Thanks, this helps.\n\nOne question I still have:\n\nDoes it work offline?",
+    ),
+    Case(
+        "on-at-line-start-is-prose",
+        "On your side you only need to run:\n\n    stockctl sync\n\nThat is all.\n\n"
+        "On 9 Jan 2026, at 2:47, Sam Ortiz wrote:\n\n> How do I sync?\n",
+        "On your side you only need to run:\n\n    stockctl sync\n\nThat is all.",
+    ),
+    Case(
+        "attribution-split-by-blank-and-quoted-wrote",
+        "Test reply\n\nOn Tue, Apr 11, 2026 at 10:07 PM Sam Ortiz\n\n<\n"
+        "mailto:sam@harborlight.example>\n> wrote:\n> Quoted pitch\n",
+        "Test reply",
+    ),
+    Case(
+        "old-gmail-wrapped-date-line",
+        "Got it.\n\n2026-10-17 11:28 GMT+03:00 Harborlight <\nnoreply@harborlight.example>:\n\n"
+        "> First from site\n",
+        "Got it.",
+    ),
+    Case(
+        "old-gmail-no-colon",
+        "Replying ok\n2026/4/7 Sam Ortiz <sam@harborlight.example>\n\n>  Cool, thanks\n",
+        "Replying ok",
+    ),
+    Case(
+        "reply-and-attribution-share-line-no-stop",
+        "reply On Wed, Apr 4, 2026 at 3:59 PM, sam@harborlight.example wrote:\n> Hi\n",
+        "reply",
+    ),
+    Case(
+        "attribution-wrote-on-third-line",
+        "Test reply\n\nOn Nov 30, 2026, at 12:47 PM, Somebody <\n"
+        "a1b2c3d4e5f6a7b8c9d0@mailer.harborlight.example>\nwrote:\n\nTest message\n",
+        "Test reply",
+    ),
+    Case(
+        "dashed-attribution-no-spaces",
+        "Nope, not for us.\n\n------On 12/29/2026 17:32 PM, Sam Ortiz wrote-----\n\nHello there\n",
+        "Nope, not for us.",
+    ),
+    Case(
+        "dutch-op-schreef",
+        "Geen interesse.\n\nOp 13-02-2026 3:18 schreef Sam Ortiz <sam@harborlight.example>:\n\n"
+        "Hallo,\n",
+        "Geen interesse.",
+    ),
+    Case(
+        "reply-below-with-closing-on-one-line",
+        "Test reply\n\nOn 04/19/2026 07:10 AM, Sam Ortiz wrote:\n\n>\n> Test\n\nRegards, Pat\n",
+        "Test reply\n\nRegards, Pat",
+    ),
+    Case(
+        "broken-link-inside-quote",
+        "Blah\n\nOn Thursday, October 25, 2026 at 3:03 PM, Sam Ortiz wrote:\n\n>\n"
+        "> Post a response by replying to this email\n>\n (http://harborlight.example/c/Yz) >\n"
+        "> Harborlight (http://harborlight.example/c/Mm)\n>\n",
+        "Blah",
+    ),
+    Case(
+        "feedback-rule-with-text-is-kept",
+        "Please enter your feedback below.\n\n--------- Enter Feedback Below ---------\n\n"
+        "Great product, keep going.\n",
+        "Please enter your feedback below.\n\n--------- Enter Feedback Below ---------\n\n"
+        "Great product, keep going.",
+    ),
+    Case(
+        "bullets-kept",
+        "Two points:\n\n- we renew in June\n- the budget sits with finance\n\nTalk then.\n",
+        "Two points:\n\n- we renew in June\n- the budget sits with finance\n\nTalk then.",
+    ),
+    Case(
+        "dual-language-closing",
+        "Bitte keine weiteren Anrufe.\n\nMit freundlichen Grüßen / Kind regards\nKarl Wolf\n",
+        "Bitte keine weiteren Anrufe.",
+    ),
+    Case(
+        "closing-with-place",
+        "Kein Bedarf.\n\nViele Grüße aus Köln\nKarl\n",
+        "Kein Bedarf.",
+    ),
+    Case(
+        "crlf-outlook-fr",
+        "Non merci.\r\n\r\nDe : Sam Ortiz\r\nEnvoyé : mercredi 7 octobre 2026 16:40\r\n"
+        "À : Claire\r\nObjet : Inventaire\r\n\r\nBonjour\r\n",
+        "Non merci.",
+    ),
+]
+
+ALL += SHAPES
+
+SHAPES_MORE = [
+    Case(
+        "capitalised-dash-list-kept",
+        "Good times for me:\n- Monday\n- Tuesday Morning\n",
+        "Good times for me:\n- Monday\n- Tuesday Morning",
+    ),
+]
+
+ALL += SHAPES_MORE
