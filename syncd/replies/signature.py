@@ -100,7 +100,8 @@ def _cut_point(lines: list[str], content: list[int]) -> int | None:
             return i
         last = position == len(content) - 1
         if last and i != first and _DASH_NAME.fullmatch(line):  # "-Pat" under the reply
-            return i
+            if not lines[content[position - 1]].lstrip().startswith("-"):  # not a list's end
+                return i
         if i == first:
             continue
         after = content[position + 1 :]
