@@ -28,7 +28,8 @@ from syncd.replies.matcher import OPT_OUT_CUES, Hit, Matcher
 from syncd.replies.message import Classification, ReplyMessage
 from syncd.replies.text import Folded, folded
 
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+# starts only where a token starts, so a long run without "@" is scanned once, not per char
+_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _WORD = re.compile(r"[a-z']+")
 _TRAILING = ",.;:!?)]}\"'"
 # Shared mailboxes answered by whoever is at the front desk.

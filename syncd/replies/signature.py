@@ -99,9 +99,14 @@ def _cut_point(lines: list[str], content: list[int]) -> int | None:
         if len(line) <= _MAX_FOOTER_LINE and (_DASHES.fullmatch(line) or _is_footer(line)):
             return i
         last = position == len(content) - 1
-        if last and i != first and _DASH_NAME.fullmatch(line):  # "-Pat" under the reply
-            if not lines[content[position - 1]].lstrip().startswith("-"):  # not a list's end
-                return i
+        # "-Pat" under the reply, unless it ends a dash list
+        if (
+            last
+            and i != first
+            and _DASH_NAME.fullmatch(line)
+            and not lines[content[position - 1]].lstrip().startswith("-")
+        ):
+            return i
         if i == first:
             continue
         after = content[position + 1 :]
