@@ -17,12 +17,13 @@ one line of bounded length, and the input is bounded too, so extraction is linea
 from __future__ import annotations
 
 from syncd.replies.htmltext import html_to_text
-from syncd.replies.quotes import Kind, Marker, first_marker, is_quoted, marker_at
+from syncd.replies.quotes import Kind, Marker, candidate_lines, first_marker, is_quoted, marker_at
 from syncd.replies.signature import strip_signature
 
 __all__ = ["DEFAULT_MAX_CHARS", "extract_new_text", "html_to_text"]
 
 DEFAULT_MAX_CHARS = 100_000
+MAX_ANSWER_LINES = 5_000  # lines read below a quote for answers written between its lines
 
 
 def extract_new_text(
@@ -35,11 +36,12 @@ def extract_new_text(
     if not text.strip():
         return ""
     lines = text.split("\n")
-    marker = first_marker(lines)
+    candidates = candidate_lines(text)
+    marker = first_marker(lines, candidates)
     if marker is None:
         return _tidy(strip_signature(text))
     top = lines[: marker.line] + ([marker.keep] if marker.keep else [])
-    answers = [] if marker.kind is Kind.HARD else _answers(lines, marker)
+    answers = [] if marker.kind is Kind.HARD else _answers(lines, marker, set(candidates))
     parts = (strip_signature("\n".join(part)) for part in (top, answers) if part)
     return _tidy("\n\n".join(part for part in parts if part.strip()))
 
@@ -48,15 +50,23 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _answers(lines: list[str], marker: Marker) -> list[str]:
+def _answers(lines: list[str], marker: Marker, candidates: set[int]) -> list[str]:
     """Unquoted lines written below or between `>`-quoted ones (bottom-posting, inline)."""
     out: list[str] = []
     seen_quote = marker.kind is Kind.QUOTED
     i = marker.line + marker.length
-    while i < len(lines):
+    end = min(len(lines), i + MAX_ANSWER_LINES)
+    while i < end:
         line = lines[i]
         if not line.strip():
             out.append("")
+            i += 1
+            continue
+        if i not in candidates:
+            if not seen_quote:
+                break
+            if not _is_broken_quote_line(lines, i):
+                out.append(line)
             i += 1
             continue
         if is_quoted(line):

@@ -7,9 +7,10 @@ pattern starts at a word boundary with a known letter (`\\bnot…`, `\\b(?:stop|
 beginning with it. Patterns whose first letter cannot be read off their text are scanned the
 ordinary way, so nothing is lost, only that part is slower.
 
-Patterns anchored at a sentence start, `(?:\\A|[.!?\\n]\\s*)…`, are tried only at the start
-of the text and at those punctuation marks, and patterns anchored with `\\A` only at the
-start: scanning every position of a long reply with them cost more than all the rest.
+Patterns anchored at a sentence start, `(?:\\A|[.!?\\n]\\s*)…`, share that anchor: it is
+matched once per position for all of them, not once per pattern, and patterns anchored with
+`\\A` are tried only at the start. Scanning a long reply with each of them on its own cost
+more than all the rest together.
 
 Named groups are dropped in the compiled groups (a pattern may sit in several of them);
 callers that need them re-match the few hits against the original patterns.
@@ -50,14 +51,15 @@ class WordStartPatterns:
             body = _unwrapped(plain)
             sentence = _SENTENCE_START.match(body)
             if sentence is not None and not _top_alternatives(body):
-                by_mark.setdefault(sentence.group(1), []).append(plain)
+                by_mark.setdefault(sentence.group(), []).append(body[sentence.end() :])
             elif body.startswith("\\A") and not _top_alternatives(body):
                 anchored.append(plain)
             else:
                 rest.append(plain)
         self._by_char = {char: _alternation(members) for char, members in by_char.items()}
-        self._by_mark = [
-            (re.compile(f"[{marks}]"), _alternation(members)) for marks, members in by_mark.items()
+        self._by_sentence = [
+            re.compile(anchor + "(?:" + "|".join(f"(?:{m})" for m in members) + ")")
+            for anchor, members in by_mark.items()
         ]
         self._anchored = _alternation(anchored) if anchored else None
         self._rest = _alternation(rest) if rest else None
@@ -72,14 +74,10 @@ class WordStartPatterns:
                 if match is not None and match.end() > match.start():
                     reached = match.end()
                     yield match.span()
-        for marks, alternation in self._by_mark:
-            reached = -1
-            for position in _sentence_starts(text, marks):
-                if position >= reached:
-                    match = alternation.match(text, position)
-                    if match is not None and match.end() > match.start():
-                        reached = match.end()
-                        yield match.span()
+        for sentence in self._by_sentence:
+            for match in sentence.finditer(text):
+                if match.end() > match.start():
+                    yield match.span()
         if self._anchored is not None:
             match = self._anchored.match(text)
             if match is not None and match.end() > match.start():
@@ -91,14 +89,7 @@ class WordStartPatterns:
 
 
 # `(?:\A|[.!?\n]\s*)`: the start of the text or of a sentence
-_SENTENCE_START = re.compile(r"\(\?:\\A\|\[((?:[^\]\\]|\\.)+)\]\\s\*\)")
-
-
-def _sentence_starts(text: str, marks: re.Pattern[str]) -> Iterator[int]:
-    yield 0
-    for match in marks.finditer(text):
-        if match.start() > 0:
-            yield match.start()
+_SENTENCE_START = re.compile(r"\(\?:\\A\|\[(?:[^\]\\]|\\.)+\]\\s\*\)")
 
 
 def _unwrapped(pattern: str) -> str:

@@ -9,7 +9,8 @@ Signature containers (`gmail_signature`, Outlook's `Signature`) and non-content 
 (style, script, head) are dropped.
 
 lxml parses in C, linearly, and repairs any markup; the tree is walked without recursion,
-so nesting depth costs nothing.
+so nesting depth costs nothing. Only the first `MAX_ELEMENTS` elements are read: the reply
+sits at the top, and a body with more is a newsletter or a pasted page, not a reply.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from lxml import etree
 
 OUTLOOK_RULE = "_" * 32
+MAX_ELEMENTS = 5_000
 
 _BLOCKS = frozenset(
     {
@@ -74,7 +76,11 @@ def html_to_text(html: str) -> str:
         return ""
     writer = _Writer()
     skipping: etree._Element | None = None
+    events = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
+        events += 1
+        if events > 2 * MAX_ELEMENTS:
+            break
         tag = element.tag if isinstance(element.tag, str) else ""
         if skipping is not None:
             if event == "end" and element is skipping:

@@ -71,6 +71,8 @@ _HEADER_KEY = re.compile(
     r"responder a) ?:",
     re.IGNORECASE,
 )
+MAX_CANDIDATES = 2_000
+_MIN_SEPARATOR = 10  # the shortest rule or separator line
 _HEADER_WINDOW = 8  # lines in which a header block shows its second key
 
 
@@ -134,7 +136,10 @@ def header_block_at(lines: list[str], i: int) -> int:
             continue
         match = _HEADER_KEY.match(text)
         if match is not None:
-            keys.add(_key(match.group(1)))
+            key = _key(match.group(1))
+            if key in keys:
+                break  # a block names each key once
+            keys.add(key)
             end = j + 1
     if len(keys) >= 2 and (keys & _FROM_KEYS or (keys & _DATE_KEYS and keys & _TO_KEYS)):
         return end - i
@@ -222,9 +227,36 @@ def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
     return None
 
 
-def first_marker(lines: list[str], start: int = 0) -> Marker | None:
-    """The first quote marker at or below line `start`."""
-    for i in range(start, len(lines)):
+# A line that may hold a marker: one starting with a quote, rule, date or attribution word,
+# or holding a colon, or ending like an attribution. Found in one pass over the text, so a
+# long reply of ordinary lines costs no per-line work in Python.
+_CANDIDATE = re.compile(
+    r"^[ \t\u00a0]*(?:[-_=~*>\d]|(?:on|am|le|el|op|begin|anfang|d[ée]but|inicio|mensaje|"
+    r"forwarded)\b)|:[^\n]*$|(?:wrote|--)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def candidate_lines(text: str) -> list[int]:
+    """Indexes of the lines of `text` (split at "\\n") that may hold a quote marker."""
+    found: list[int] = []
+    line = 0
+    position = 0
+    for match in _CANDIDATE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
+def first_marker(lines: list[str], candidates: list[int]) -> Marker | None:
+    """The first quote marker among the first `MAX_CANDIDATES` candidate lines.
+
+    A reply with more candidates above its quote (thousands of lines with a colon or a
+    leading dash) is a pasted log, not prose: it is taken as written.
+    """
+    for i in candidates[:MAX_CANDIDATES]:
         marker = marker_at(lines, i)
         if marker is not None:
             return marker
@@ -239,7 +271,7 @@ def marker_at(lines: list[str], i: int) -> Marker | None:
         return None
     if stripped[0] == ">":
         return Marker(Kind.QUOTED, i)
-    if _may_separate(stripped) and is_hard_separator(line):
+    if len(stripped) >= _MIN_SEPARATOR and _may_separate(stripped) and is_hard_separator(line):
         return Marker(Kind.HARD, i)
     if ":" in stripped[:30]:
         block = header_block_at(lines, i)

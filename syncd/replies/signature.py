@@ -24,13 +24,18 @@ _MAX_FOOTER_LINE = 120
 _MAX_BLOCK_LINES = 15  # lines of name, title, company, phone, address and disclaimer
 _MAX_CONTACT_LINES = 8
 
+_DASH_STARTS = "-_—"
+_FOOTER_STARTS = (
+    "SsEeGgDdOoTtVv"  # Sent, Envoyé, Gesendet, Get, Download, Obtenir, Télécharger, Von
+)
 _DASHES = re.compile(r"(?:--|__|—|-- ?)\s*")
 _FOOTER = re.compile(
     r"(?:"
-    r"(?:sent|envoye|enviado|gesendet) (?:from|via|with|using|de|depuis|a partir de|avec|"
-    r"desde|con|von|mit|uber|ueber|vom)\b"
-    r"|(?:get|download|obtenir|telecharger|obtener|descargar) outlook (?:for|pour|para|fur|fuer)\b"
-    r"|outlook (?:fur|fuer) \w+ (?:herunterladen|beziehen)"
+    r"(?:sent|envoy[ée]|enviado|gesendet) (?:from|via|with|using|de|depuis|[àa] partir de|"
+    r"avec|desde|con|von|mit|[üu]ber|ueber|vom)\b"
+    r"|(?:get|download|obtenir|t[ée]l[ée]charger|obtener|descargar) outlook "
+    r"(?:for|pour|para|f[üu]r|fuer)\b"
+    r"|outlook (?:f[üu]r|fuer) \w+ (?:herunterladen|beziehen)"
     r"|von meine[mr]? .{1,60} gesendet"
     r"|von (?:outlook|yahoo|gmx|web\.de)\b.{0,40} gesendet"
     r")",
@@ -93,31 +98,47 @@ def strip_signature(text: str) -> str:
 
 
 def _cut_point(lines: list[str], content: list[int]) -> int | None:
+    rule = _first_rule_or_footer(lines)
     first = content[0]
-    for position, i in enumerate(content):
+    # a closing has at most a short block below it: only the last lines can be one
+    tail = max(0, len(content) - _MAX_BLOCK_LINES - 1)
+    for position in range(tail, len(content)):
+        i = content[position]
+        if rule is not None and rule <= i:
+            return rule
         line = lines[i].strip()
-        if len(line) <= _MAX_FOOTER_LINE and (_DASHES.fullmatch(line) or _is_footer(line)):
-            return i
-        last = position == len(content) - 1
         # "-Pat" under the reply, unless it ends a dash list
         if (
-            last
+            position == len(content) - 1
             and i != first
             and _DASH_NAME.fullmatch(line)
             and not lines[content[position - 1]].lstrip().startswith("-")
         ):
             return i
-        if i == first:
-            continue
-        after = content[position + 1 :]
-        if _is_closing(line) and _is_name_block(lines, after):
+        if i != first and _is_closing(line) and _is_name_block(lines, content[position + 1 :]):
             return i
+    if rule is not None:
+        return rule
     return _contact_block(lines, content)
+
+
+def _first_rule_or_footer(lines: list[str]) -> int | None:
+    """The first "-- " line or mobile footer, found without a pattern call per line."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or len(stripped) > _MAX_FOOTER_LINE:
+            continue
+        if stripped[0] in _DASH_STARTS:
+            if _DASHES.fullmatch(stripped):
+                return i
+        elif stripped[0] in _FOOTER_STARTS and _is_footer(stripped):
+            return i
+    return None
 
 
 def _is_footer(line: str) -> bool:
     """ "Sent from my iPhone", not "Sent from my desk, much easier than my phone."."""
-    return "," not in line and len(line.split()) <= 8 and _FOOTER.match(fold(line)) is not None
+    return _FOOTER.match(line) is not None and "," not in line and len(line.split()) <= 8
 
 
 def _is_closing(line: str) -> bool:

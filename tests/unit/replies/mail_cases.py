@@ -31,7 +31,8 @@ UNQUOTED_PITCH = "Hi Pat,\n\nWould you be open to a short call about stock count
 SEPARATORS = [
     Case(
         "reply-message",
-        "Not interested, sorry.\n\n-----Reply Message-----\nFrom: Sam Ortiz <sam@harborlight.example>\n"
+        "Not interested, sorry.\n\n-----Reply Message-----\n"
+        "From: Sam Ortiz <sam@harborlight.example>\n"
         "To: Pat <pat@prospect.example>\nSent: 2026-10-07 16:40\nSubject: Stock counts\n\n"
         + UNQUOTED_PITCH,
         "Not interested, sorry.",
