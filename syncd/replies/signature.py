@@ -21,7 +21,7 @@ from syncd.replies.text import fold
 
 _MAX_CLOSING_LINE = 60
 _MAX_FOOTER_LINE = 120
-_MAX_BLOCK_LINES = 15  # lines of name, title, company, phone, address and disclaimer
+_MAX_BLOCK_LINES = 30  # lines of name, title, company, phone, address and disclaimer
 _MAX_CONTACT_LINES = 8
 
 _DASH_STARTS = "-_—"
@@ -41,29 +41,35 @@ _FOOTER = re.compile(
     r")",
     re.IGNORECASE,
 )
-_CLOSING = re.compile(
-    r"(?P<phrase>"
+_CLOSINGS = [
     # English
-    r"(?:best|kind|warm|warmest|many|with kind|with best|with warm|kindest) (?:regards|wishes)"
-    r"|best|regards|cheers|thanks|thank you|thanks again|thanks so much|many thanks|thx|ty"
-    r"|sincerely|yours sincerely|sincerely yours|yours truly|yours|all the best|take care"
-    r"|talk soon|br|rgds|kr|respectfully|warmly|best,? thanks|thanks,? best"
-    r"|thanks (?:and|&) (?:best )?regards|with thanks|thanks in advance"
+    r"(?:best|kind|warm|warmest|many|with kind|with best|with warm|kindest) (?:regards|wishes)",
+    *("best", "regards", "cheers", "thanks", "thank you", "thanks again", "thanks so much"),
+    *("many thanks", "thx", "ty", "sincerely", "yours sincerely", "sincerely yours"),
+    *("yours truly", "yours", "all the best", "take care", "talk soon", "br", "rgds", "kr"),
+    *("respectfully", "warmly", "best,? thanks", "thanks,? best", "with thanks"),
+    *(r"thanks (?:and|&) (?:best )?regards", "thanks in advance"),
     # German
-    r"|mit (?:freundlichen|besten|herzlichen|lieben) gr(?:u|ue)(?:ss|s)en"
-    r"|(?:freundliche|viele|beste|liebe|herzliche|schone|schoene|sonnige) gr(?:u|ue)(?:ss|s)e"
-    r"|gru(?:ss|s)|gr(?:u|ue)(?:ss|s)e|lg|vg|mfg|danke|vielen dank|besten dank"
-    r"|danke und gru(?:ss|s)|danke und gr(?:u|ue)(?:ss|s)e|danke ?& ?gru(?:ss|s)"
+    r"mit (?:freundlichen|besten|herzlichen|lieben) gr(?:u|ue)(?:ss|s)en",
+    r"(?:freundliche|viele|beste|liebe|herzliche|schone|schoene|sonnige) gr(?:u|ue)(?:ss|s)e",
+    *(r"gru(?:ss|s)", r"gr(?:u|ue)(?:ss|s)e", "lg", "vg", "mfg", "danke", "vielen dank"),
+    *("besten dank", r"danke und gru(?:ss|s)", r"danke und gr(?:u|ue)(?:ss|s)e"),
+    r"danke ?& ?gru(?:ss|s)",
     # French
-    r"|cordialement|bien cordialement|tres cordialement|bien a vous|bien a toi|salutations"
-    r"|meilleures salutations|sinceres salutations|merci|merci beaucoup|merci d'avance"
-    r"|bonne journee|belle journee|bonne soiree|amicalement|bien amicalement|a bientot"
-    r"|respectueusement|bonne continuation"
+    *("cordialement", "bien cordialement", "tres cordialement", "bien a vous", "bien a toi"),
+    *("salutations", "meilleures salutations", "sinceres salutations", "merci"),
+    *("merci beaucoup", "merci d'avance", "bonne journee", "belle journee", "bonne soiree"),
+    *("amicalement", "bien amicalement", "a bientot", "respectueusement", "bonne continuation"),
     # Spanish
-    r"|saludos|un saludo|saludos cordiales|un cordial saludo|cordiales saludos|atentamente"
-    r"|gracias|muchas gracias|un abrazo|cordialmente|slds|saludos y gracias|un saludo cordial"
-    r"|atte"
-    r")\b(?: ?/ ?[a-z ]{2,25}\b)?[ ,!.]*(?P<name>[^,!.]{0,40})[,!.]?",
+    *("saludos", "un saludo", "saludos cordiales", "un cordial saludo", "cordiales saludos"),
+    *("atentamente", "gracias", "muchas gracias", "un abrazo", "cordialmente", "slds", "atte"),
+    *("saludos y gracias", "un saludo cordial"),
+]
+# Longest first, so that "saludos cordiales" is one closing, not "saludos" and a name.
+_CLOSING = re.compile(
+    "(?P<phrase>"
+    + "|".join(sorted(_CLOSINGS, key=len, reverse=True))
+    + r")\b(?: ?/ ?[a-z ]{2,25}\b)?[ ,!.]*(?P<name>[^,!.]{0,40})[,!.]?",
     re.IGNORECASE,
 )
 _DASH_NAME = re.compile(r"-{1,2} ?[A-ZÀ-Ý][\w'.]*(?: [A-ZÀ-Ý][\w'.-]*){0,2}")
@@ -138,7 +144,7 @@ def _first_rule_or_footer(lines: list[str]) -> int | None:
 
 def _is_footer(line: str) -> bool:
     """ "Sent from my iPhone", not "Sent from my desk, much easier than my phone."."""
-    return _FOOTER.match(line) is not None and "," not in line and len(line.split()) <= 8
+    return _FOOTER.match(line) is not None and len(line.split()) <= 8
 
 
 def _is_closing(line: str) -> bool:

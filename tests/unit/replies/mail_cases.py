@@ -432,6 +432,16 @@ FOOTERS = [
     Case("get-outlook-android", "Busy till May.\n\nGet Outlook for Android\n", "Busy till May."),
     Case("galaxy", "Ok.\n\nSent from my Galaxy\n", "Ok."),
     Case(
+        "verizon-galaxy",
+        "Not interested.\n\nSent from my Verizon, Samsung Galaxy smartphone\n",
+        "Not interested.",
+    ),
+    Case(
+        "outlook-link-footer",
+        "Busy until June.\n\nGet Outlook for Android<https://aka.ms/AAb9ysg>\n",
+        "Busy until June.",
+    ),
+    Case(
         "samsung-smartphone",
         "No thank you.\n\nSent from my Samsung Galaxy smartphone.\n",
         "No thank you.",
@@ -668,3 +678,67 @@ SHAPES_MORE = [
 ]
 
 ALL += SHAPES_MORE
+
+INLINE_AND_MIXED = [
+    Case(
+        "attribution-same-line-fr",
+        "Merci, pas intéressé. Le lun. 3 mars 2025 à 10:00, John Baker <john@harborlight.example>"
+        " a écrit :\n" + PITCH_FR,
+        "Merci, pas intéressé.",
+    ),
+    Case(
+        "attribution-same-line-es",
+        "No, gracias. El lun, 3 mar 2025 a las 10:00, John Baker (<john@harborlight.example>) "
+        "escribió:\n" + PITCH_ES,
+        "No, gracias.",
+    ),
+    Case(
+        "closing-then-long-disclaimer",
+        "Not now.\n\nBest regards,\nPat Smith\n"
+        + "\n".join(f"Confidentiality notice, paragraph {i} of the legal text." for i in range(20)),
+        "Not now.",
+    ),
+    Case(
+        "bottom-post-fr-long-date",
+        "Le mercredi 7 octobre 2026, Sam Ortiz <sam@harborlight.example> a écrit :\n"
+        + PITCH_FR
+        + "\nNon merci.\n",
+        "Non merci.",
+    ),
+    Case(
+        "mailto-in-attribution",
+        "Call me.\n\nOn Wed, Oct 7, 2026 at 4:40 PM Sam Ortiz <sam@harborlight.example<mailto:"
+        "sam@harborlight.example>> wrote:\n" + PITCH_EN,
+        "Call me.",
+    ),
+    Case(
+        "samsung-fr",
+        "Pas intéressée\n\n-------- Message d'origine --------\nDe : Sam Ortiz "
+        "<sam@harborlight.example>\nDate : 07/10/2026 16:40 (GMT+01:00)\nÀ : Claire\n"
+        "Objet : Inventaire\n\nBonjour",
+        "Pas intéressée",
+    ),
+    Case(
+        "es-closing-and-wrapped-escribio",
+        "Sí, llámeme el martes.\n\nSaludos cordiales,\nLucía Gómez\n\nEl mié, 7 oct 2026 a las "
+        "16:40, Sam Ortiz (<sam@harborlight.example>)\nescribió:\n\n" + PITCH_ES,
+        "Sí, llámeme el martes.",
+    ),
+    Case(
+        "contact-block-with-link",
+        "No.\n\nPat Smith\nCEO\nProspect Inc.\nhttps://prospect.example\n",
+        "No.",
+    ),
+    Case("thanks-and-name-alone-kept", "Thanks,\nPat", "Thanks,\nPat"),
+    Case(
+        "gmail-html-forward",
+        "",
+        "No thanks",
+        '<div dir="ltr">No thanks</div><div><br></div><div class="gmail_quote"><div '
+        'class="gmail_attr">---------- Forwarded message ---------<br>From: Sam Ortiz &lt;'
+        "sam@harborlight.example&gt;<br>Date: Wed, Oct 7, 2026 at 4:40 PM<br>Subject: Stock "
+        "counts<br></div><br>Hi Pat, would you be open to a call?</div>",
+    ),
+]
+
+ALL += INLINE_AND_MIXED
