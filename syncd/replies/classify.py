@@ -98,8 +98,7 @@ class Classifier:
 
     def _read(self, message: ReplyMessage) -> _Reading:
         limit = self.config.max_body_chars
-        html = message.html[:limit] if message.html else None
-        text = folded(extract_new_text(message.body[:limit], html))
+        text = folded(extract_new_text(message.body, message.html, max_chars=limit))
         auto = auto_reply_evidence(
             message.headers, message.subject, self.config.auto_reply_subjects
         )
