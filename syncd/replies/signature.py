@@ -28,7 +28,9 @@ _DASH_STARTS = "-_—"
 _FOOTER_STARTS = (
     "SsEeGgDdOoTtVv"  # Sent, Envoyé, Gesendet, Get, Download, Obtenir, Télécharger, Von
 )
-_DASHES = re.compile(r"(?:--|__|—|-- ?)\s*")
+_DASHES = re.compile(
+    r"(?:-{2,9}|_{2,9}|—{1,3}) ?"
+)  # "-- ", "---", "__": longer rules start a quote
 _FOOTER = re.compile(
     r"(?:"
     r"(?:sent|envoy[ée]|enviado|gesendet) (?:from|via|with|using|de|depuis|[àa] partir de|"

@@ -742,3 +742,75 @@ INLINE_AND_MIXED = [
 ]
 
 ALL += INLINE_AND_MIXED
+
+FULL_MESSAGES = [
+    Case(
+        "outlook-mac-en-contact-block",
+        "We're good for now, thank you!\n\nKind Regards,\n\nMark Jansen\nProcurement Lead | "
+        "Jansen Logistics\nT: +31 20 555 0100 | M: +31 6 5555 0100\nwww.jansen.example\n\n\n"
+        "From: Sam Ortiz <sam@harborlight.example>\nDate: Tuesday, 6 October 2026 at 09:12\n"
+        "To: Mark Jansen <mark@jansen.example>\nSubject: Quick question\n\nHi Mark",
+        "We're good for now, thank you!",
+    ),
+    Case(
+        "outlook-de-full",
+        "Hallo Herr Ortiz,\n\nvielen Dank für Ihre Nachricht. Aktuell besteht kein Bedarf.\n\n"
+        "Mit freundlichen Grüßen\n\ni. A. Karl Wolf\n\nBeispiel GmbH | Musterstraße 1 | 10115 "
+        "Berlin\nTel.: +49 30 1234567\n\n-----Ursprüngliche Nachricht-----\nVon: Sam Ortiz "
+        "<sam@harborlight.example>\nGesendet: Dienstag, 6. Oktober 2026 09:12\nAn: Karl Wolf "
+        "<karl@beispiel.example>\nBetreff: Kurze Frage\n\nHallo",
+        "Hallo Herr Ortiz,\n\nvielen Dank für Ihre Nachricht. Aktuell besteht kein Bedarf.",
+    ),
+    Case(
+        "apple-fr-full",
+        "Bonjour,\n\nMerci de me retirer de votre liste de diffusion.\n\nBien cordialement,\n"
+        "Claire Martin\n\nEnvoyé de mon iPhone\n\n> Le 6 oct. 2026 à 09:12, Sam Ortiz "
+        "<sam@harborlight.example> a écrit :\n> \n> Bonjour Claire",
+        "Bonjour,\n\nMerci de me retirer de votre liste de diffusion.",
+    ),
+    Case(
+        "apple-es-unquoted-history",
+        "Hola Sam,\n\nAhora mismo no es buen momento, escríbeme en marzo.\n\nUn saludo\n\n"
+        "Enviado desde mi iPhone\n\nEl 6 oct 2026, a las 9:12, Sam Ortiz "
+        "<sam@harborlight.example> escribió:\n\n\ufeffHola Lucía",
+        "Hola Sam,\n\nAhora mismo no es buen momento, escríbeme en marzo.",
+    ),
+    Case(
+        "outlook-2010-long-rule",
+        "Please stop.\n________________________________________\nFrom: Sam Ortiz "
+        "[sam@harborlight.example]\nSent: 06 October 2026 09:12\nTo: Pat\nSubject: Quick question",
+        "Please stop.",
+    ),
+    Case(
+        "triple-dash-signature",
+        "Not interested.\n\n---\nPat Smith\nProspect Inc.",
+        "Not interested.",
+    ),
+    Case(
+        "ipad-apple-en-unquoted",
+        "I'm the wrong contact. Try jane@prospect.example\n\nCheers\nPat\n\nSent from my iPad\n\n"
+        "On 6 Oct 2026, at 09:12, Sam Ortiz <sam@harborlight.example> wrote:\n\n\ufeff\nHi Pat",
+        "I'm the wrong contact. Try jane@prospect.example",
+    ),
+    Case(
+        "gmail-mobile-html-unsubscribe-trap",
+        "",
+        "Not interested, thanks",
+        '<div dir="auto">Not interested, thanks<div dir="auto"><br></div></div><br><div '
+        'class="gmail_quote"><div dir="ltr" class="gmail_attr">On Tue, Oct 6, 2026, 09:12 Sam '
+        'Ortiz &lt;<a href="mailto:sam@harborlight.example">sam@harborlight.example</a>&gt; '
+        'wrote:<br></div><blockquote class="gmail_quote" style="margin:0 0 0 .8ex">'
+        '<div dir="ltr">Hi Pat<div>Unsubscribe here</div></div></blockquote></div>',
+    ),
+    Case(
+        "outlook-web-fr-html-no-hr-before-block",
+        "",
+        "Je ne suis plus chez Exemple, contactez marc@exemple.example.\n\nClaire",
+        "<html><body><p>Je ne suis plus chez Exemple, contactez marc@exemple.example.</p>"
+        '<p>Claire</p><div id="divRplyFwdMsg"><b>De :</b> Sam Ortiz<br><b>Envoyé :</b> mardi 6 '
+        "octobre 2026 09:12<br><b>À :</b> Claire<br><b>Objet :</b> Question</div>"
+        "<div>Bonjour Claire</div></body></html>",
+    ),
+]
+
+ALL += FULL_MESSAGES
