@@ -201,6 +201,8 @@ def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
     dated = _DATE_START.match(text) is not None
     if not (dated or _ATTRIBUTION_START.match(text)) or _SENTENCE_END.search(text):
         return None
+    if not any(char.isdigit() for char in text):  # a wrapped attribution starts with its date
+        return None
     if len(text) > 300:
         return None
     joined = text

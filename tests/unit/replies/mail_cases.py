@@ -813,4 +813,18 @@ FULL_MESSAGES = [
     ),
 ]
 
+FULL_MESSAGES += [
+    Case(
+        "reply-line-starting-like-an-attribution",
+        "Le créneau de mardi me va\nSam Ortiz <sam@harborlight.example> a écrit :\n" + PITCH_FR,
+        "Le créneau de mardi me va",
+    ),
+    Case(
+        "fr-wrapped-a-ecrit",
+        "Rappelez-moi lundi.\n\nLe mer. 7 oct. 2026 à 16:40, Sam Ortiz <sam@harborlight.example>"
+        " a\nécrit :\n" + PITCH_FR,
+        "Rappelez-moi lundi.",
+    ),
+]
+
 ALL += FULL_MESSAGES
