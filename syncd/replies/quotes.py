@@ -34,41 +34,57 @@ _SEPARATOR = re.compile(
     r"forwarded message|urspr(?:ü|ue|u)ngliche nachricht|antwort ?nachricht|"
     r"weitergeleitete nachricht|message d'origine|message original|"
     r"message (?:transf[ée]r[ée]|r[ée]exp[ée]di[ée])|mensaje original|mensaje reenviado|"
-    r"respuesta mensaje|mensagem original)[-=~ :]*",
+    r"respuesta mensaje|mensagem original|"
+    # other languages mail clients speak: it, nl, pt, sv, da/no, pl, cs
+    r"messaggio originale|messaggio inoltrato|oorspronkelijk bericht|doorgestuurd bericht|"
+    r"mensagem encaminhada|ursprungligt meddelande|vidarebefordrat meddelande|"
+    r"oprindelig meddelelse|videresendt meddelelse|opprinnelig melding|"
+    r"wiadomo(?:ść|sc) oryginalna|p(?:ů|u)vodn(?:í|i) zpr(?:á|a)va)[-=~ :]*",
     re.IGNORECASE,
 )
 _FORWARD_INTRO = re.compile(
     r"(?:begin forwarded message|anfang der weitergeleiteten (?:nachricht|e-mail)|"
     r"d[ée]but du message (?:r[ée]exp[ée]di[ée]|transf[ée]r[ée])|"
-    r"inicio del mensaje reenviado|mensaje reenviado|forwarded message) ?:?",
+    r"inicio del mensaje reenviado|mensaje reenviado|forwarded message|"
+    r"inizio messaggio inoltrato|begin doorgestuurd bericht|in(?:í|i)cio da mensagem "
+    r"reencaminhada|vidarebefordrat brev) ?:?",
     re.IGNORECASE,
 )
-_VERB = r"(?:wrote|writes|sent|said|schrieb|a [ée]crit|escribi[óo]|schreef)"
+_VERB = (
+    r"(?:wrote|writes|sent|said|schrieb|a [ée]crit|escribi[óo]|schreef|ha scritto|escreveu|"
+    r"skrev|napisa(?:ł|l)a?|napsal[a]?|написала?)"
+)
 # Android and Zoho: "---- Sam Ortiz wrote ----", "---- On Mon, 3 Mar 2025 Sam wrote ----"
 _DASHED_ATTRIBUTION = re.compile(rf"-{{2,}} ?[^- ].{{0,300}}?\b{_VERB} ?-{{2,}}", re.IGNORECASE)
 # The end of an attribution: the verb, maybe the writer after it (German), a colon.
 _ATTRIBUTION_END = re.compile(
-    r"\b(?:(?:wrote|writes|sent|said|a [ée]crit|escribi[óo]) ?:|"
-    r"(?:schrieb|schreef)\b[^:]{0,200}:|wrote)$",
+    r"\b(?:(?:wrote|writes|sent|said|a [ée]crit|escribi[óo]|ha scritto|escreveu|napisa(?:ł|l)a?|"
+    r"napsal[a]?|написала?) ?:|"
+    r"(?:schrieb|schreef|skrev)\b[^:]{0,200}:|wrote)$",
     re.IGNORECASE,
 )
-# Where an attribution starts: "On", "Am", "Le", "El", "Op" as the first word.
-_ATTRIBUTION_START = re.compile(r"(?:On|Am|Le|El|Op)\b", re.IGNORECASE)
+# Where an attribution starts: "On", "Am", "Le", "El" (and "Op", "Il", "Em", "Den", "W dniu",
+# "Dne" of other languages' clients) as the first word.
+_ATTRIBUTION_START = re.compile(r"(?:On|Am|Le|El|Op|Il|Em|Den|W dniu|Dne)\b", re.IGNORECASE)
 _INLINE_START = re.compile(r"(?<= )(?:On|Am|Le|El|Op) ")
 _DATE_START = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
 _OLD_GMAIL = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,200}@[^ ]{1,100}>? ?:?")
 _DATE_OR_ADDRESS = re.compile(r"\d|@")
 _SENTENCE_END = re.compile(r"[.!?]$")
 
-_FROM_KEYS = frozenset({"from", "von", "de", "van", "da"})
+_FROM_KEYS = frozenset({"from", "von", "de", "van", "da", "od", "från", "fra"})
 _DATE_KEYS = frozenset(
     {"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviado el", "fecha"}
+    | {"verzonden", "inviato", "data", "skickat", "sendt", "wysłano", "odesláno"}
 )
-_TO_KEYS = frozenset({"to", "an", "à", "a", "para"})
+_TO_KEYS = frozenset({"to", "an", "à", "a", "para", "aan", "do", "till", "til", "komu"})
 _HEADER_KEY = re.compile(
     r"(from|von|de|van|da|sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|"
     r"antwort an|envoy[ée]|[àa]|objet|r[ée]pondre [àa]|enviado(?: el)?|fecha|para|asunto|"
-    r"responder a) ?:",
+    r"responder a|"
+    # it, nl, pt, sv, da/no, pl, cs
+    r"od|från|fra|verzonden|inviato|data|skickat|sendt|wysłano|odesláno|aan|do|till|til|"
+    r"komu|onderwerp|oggetto|assunto|ämne|emne|temat|předmět|kopie|cc) ?:",
     re.IGNORECASE,
 )
 MAX_CANDIDATES = 2_000
@@ -233,8 +249,8 @@ def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
 # or holding a colon, or ending like an attribution. Found in one pass over the text, so a
 # long reply of ordinary lines costs no per-line work in Python.
 _CANDIDATE = re.compile(
-    r"^[ \t\u00a0]*(?:[-_=~*>\d]|(?:on|am|le|el|op|begin|anfang|d[ée]but|inicio|mensaje|"
-    r"forwarded)\b)|:[^\n]*$|(?:wrote|--)[ \t]*$",
+    r"^[ \t\u00a0]*(?:[-_=~*>\d]|(?:on|am|le|el|op|il|em|den|w dniu|dne|begin|anfang|"
+    r"d[ée]but|inicio|mensaje|forwarded)\b)|:[^\n]*$|(?:wrote|--)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -284,4 +300,4 @@ def marker_at(lines: list[str], i: int) -> Marker | None:
 
 def _may_separate(stripped: str) -> bool:
     """A cheap test that lets most lines skip the separator patterns."""
-    return stripped[0] in "-_=~*" or stripped[:1].lower() in "abdfimr"
+    return stripped[0] in "-_=~*" or stripped[:1].lower() in "abdfimrv"

@@ -25,12 +25,10 @@ _MAX_BLOCK_LINES = 30  # lines of name, title, company, phone, address and discl
 _MAX_CONTACT_LINES = 8
 
 _DASH_STARTS = "-_—"
-_FOOTER_STARTS = (
-    "SsEeGgDdOoTtVv"  # Sent, Envoyé, Gesendet, Get, Download, Obtenir, Télécharger, Von
-)
-_DASHES = re.compile(
-    r"(?:-{2,9}|_{2,9}|—{1,3}) ?"
-)  # "-- ", "---", "__": longer rules start a quote
+# first letters of the footers below: Sent, Envoyé, Gesendet, Get, Outlook, Von, Inviato …
+_FOOTER_STARTS = "SsEeGgDdOoTtVvIiWw"
+# "-- ", "---", "__": a longer rule starts a quote (see `quotes`)
+_DASHES = re.compile(r"(?:-{2,9}|_{2,9}|—{1,3}) ?")
 _FOOTER = re.compile(
     r"(?:"
     r"(?:sent|envoy[ée]|enviado|gesendet) (?:from|via|with|using|de|depuis|[àa] partir de|"
@@ -40,6 +38,9 @@ _FOOTER = re.compile(
     r"|outlook (?:f[üu]r|fuer) \w+ (?:herunterladen|beziehen)"
     r"|von meine[mr]? .{1,60} gesendet"
     r"|von (?:outlook|yahoo|gmx|web\.de)\b.{0,40} gesendet"
+    # it, nl, pt, sv, da/no, pl
+    r"|inviato da\b|verzonden (?:vanaf|met|van)\b|enviado do\b|skickat fr[åa]n\b"
+    r"|sendt fra\b|wys(?:ł|l)ane z\b"
     r")",
     re.IGNORECASE,
 )

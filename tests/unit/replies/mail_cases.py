@@ -828,3 +828,34 @@ FULL_MESSAGES += [
 ]
 
 ALL += FULL_MESSAGES
+
+# Colleagues of a prospect sometimes answer from clients set to another language.
+OTHER_LANGUAGES = [
+    Case(
+        "outlook-nl",
+        "Niet geïnteresseerd.\n\nVan: Sam Ortiz <sam@harborlight.example>\nVerzonden: woensdag "
+        "7 oktober 2026 16:40\nAan: Jan\nOnderwerp: Vraag\n\nHoi Jan",
+        "Niet geïnteresseerd.",
+    ),
+    Case(
+        "gmail-it",
+        "No grazie.\n\nIl giorno mer 7 ott 2026 alle ore 16:40 Sam Ortiz "
+        "<sam@harborlight.example> ha scritto:\n> Ciao",
+        "No grazie.",
+    ),
+    Case(
+        "gmail-pt",
+        "Não, obrigado.\n\nEm qua., 7 de out. de 2026 às 16:40, Sam Ortiz "
+        "<sam@harborlight.example> escreveu:\n> Olá",
+        "Não, obrigado.",
+    ),
+    Case(
+        "outlook-sv",
+        "Nej.\n\nFrån: Sam Ortiz <sam@harborlight.example>\nSkickat: den 7 oktober 2026 16:40\n"
+        "Till: Erik\nÄmne: Fråga\n\nHej",
+        "Nej.",
+    ),
+    Case("iphone-it", "No, grazie.\n\nInviato da iPhone\n", "No, grazie."),
+]
+
+ALL += OTHER_LANGUAGES
