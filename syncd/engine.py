@@ -265,7 +265,9 @@ class Engine:
         owner_via = {event.event_id: how for event, how in assigned}
         histories = self._histories(shard, events)
         now = self.clock()
-        load = self._owner_load(events, now.date())
+        load = self.owner_load(
+            [e.prospect.owner.id for e in events if e.prospect.owner], now.date()
+        )
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         before: list[tuple[RejectionEvent, Decision, History]] = []
         for event in events:
@@ -325,13 +327,13 @@ class Engine:
             }
         return context
 
-    def _owner_load(self, events: Sequence[RejectionEvent], today: date) -> OwnerLoad | None:
-        """The page's owners' task counts per day, when a daily cap is configured."""
+    def owner_load(self, owner_ids: Sequence[str], today: date) -> OwnerLoad | None:
+        """These owners' task counts per day from today, when a daily cap is configured."""
         cap = self.config.core.policy.cadence.max_tasks_per_owner_per_day
         if not cap:
             return None
         load = OwnerLoad(cap)
-        owners = sorted({e.prospect.owner.id for e in events if e.prospect.owner})
+        owners = sorted(set(owner_ids))
         for owner, dues in self.store.owner_task_dues(owners, today).items():
             load.load(owner, dues)
         return load

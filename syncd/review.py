@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.model import AccountRef, Decision, History, Prospect, ProspectRef, TouchRecord
-from syncd.owners import with_plan_owner
+from syncd.owners import plan_owner, with_plan_owner
 from syncd.policy import review
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class Reviewer:
         refs = [ProspectRef.parse(k) for k in keys]
         fresh, active, colleagues = self._lookups(refs, stored)
         revisions: list[tuple[Decision, str | None, dict[str, Any]]] = []
+        owners = [plan_owner(known.plan_context) for known in stored.values()]
+        load = self.engine.owner_load([o.id for o in owners if o], now.date())
         for key in keys:
             known = stored[key]
             # The plan's assignee, whose calendar its dates are in, not the record's owner now.
@@ -79,6 +81,7 @@ class Reviewer:
                 if account
                 else (),
                 review=hold,
+                owner_load=load,
             )
             decision = review(history, self.engine.config.core.policy, now)
             if decision is None:
