@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, ShardContext, load_plugin
 from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
 
@@ -82,24 +83,36 @@ class Runtime:
     connectors: dict[str, Connector]
     engine: Engine
     owner: str = field(default_factory=instance_id)
+    leases: LeaseKeeper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.leases = LeaseKeeper(self.store, self.owner, self.config.core.state.lease_s)
 
     def acquire(self) -> list[str]:
-        """Take the leases of every shard we can; recover their interrupted writes."""
-        got = []
+        """Take the lease of every shard we don't hold yet; recover the interrupted writes of
+        those we take. Returns every shard we hold (the keeper renews the ones we had)."""
+        held = self.leases.held()
         for name in self.connectors:
+            if name in held:
+                continue
             epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
             if epoch is None:
                 log.info("shard.leased_elsewhere", shard=name)
                 continue
             self.engine.epochs[name] = epoch
-            recovered = self.store.recover_inflight(name)
+            self.leases.hold(name, epoch)
+            sink = self.connectors[name].sink
+            # a previous holder's unanswered writes: look them up once the index caught up
+            grace = 0.0 if sink is None or sink.idempotent else sink.find_grace_s
+            recovered = self.store.recover_inflight(name, grace)
             if recovered:
                 log.warning("write.recovered_in_doubt", shard=name, count=recovered)
-            got.append(name)
-        return got
+            held[name] = epoch
+        return [name for name in self.connectors if name in held]
 
     def release(self) -> None:
-        for name in self.engine.epochs:
+        self.leases.stop()
+        for name in self.leases.held():
             self.store.release_shard(name, self.owner)
 
     def once(self) -> dict[str, CycleSummary]:
@@ -130,6 +143,8 @@ def runtime(
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
     rt = Runtime(config, store, connectors, engine)
+    if not dry_run:
+        rt.leases.start()
     try:
         yield rt
     finally:
