@@ -14,6 +14,7 @@ the shard over.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -23,6 +24,7 @@ import structlog
 from syncd.config import EngineConfig
 from syncd.connectors import FatalSyncError, RetriableError, Sink
 from syncd.model import Channel, TouchSpec, WriteResult, WriteStatus
+from syncd.retry import attempts_until
 from syncd.store import LeaseLost, OutboxItem, Outcome, Store
 from syncd.store.codec import decode
 
@@ -108,10 +110,10 @@ class Dispatcher:
                     log.info("write.reconciled", shard=self.shard, key=item.key, found=False)
             self.store.finish(self.shard, self.epoch, outcomes)
 
-    def lease_allows_call(self) -> bool:
-        """True when the lease has time left for one whole call; raises LeaseLost when another
-        instance holds the shard now (the claimed rows stay inflight: its new owner treats
-        them as in doubt)."""
+    def lease_allows_call(self) -> float | None:
+        """The seconds left for starting calls when the lease has time for one whole call,
+        else None; raises LeaseLost when another instance holds the shard now (the claimed
+        rows stay inflight: its new owner treats them as in doubt)."""
         left = self.store.lease_left(self.shard, self.epoch)
         if left is None:
             log.warning("write.fenced", shard=self.shard, epoch=self.epoch, reason="lease lost")
@@ -126,8 +128,8 @@ class Dispatcher:
                 left_s=round(left, 2),
                 bound_s=bound,
             )
-            return False
-        return True
+            return None
+        return left - bound
 
     def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> bool:
         """Write one claimed batch; False when the lease was too short to start the call
@@ -142,12 +144,14 @@ class Dispatcher:
             else:
                 live.append(item)
         specs = [decode(TouchSpec, i.spec) for i in live]
-        if specs and not self.lease_allows_call():
+        spare = self.lease_allows_call() if specs else 0.0
+        if spare is None:
             outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]
             self.store.finish(self.shard, self.epoch, outcomes)
             return False
         try:
-            results = self.sink.write(specs) if specs else []
+            with attempts_until(time.monotonic() + spare):
+                results = self.sink.write(specs) if specs else []
         except FatalSyncError:
             # refused before anything was applied: leave the rows for after re-authorisation
             outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]
