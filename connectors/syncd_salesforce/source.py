@@ -66,7 +66,7 @@ class SalesforceSource:
         self._facts = facts
         self._settings = settings
         self._shard = shard
-        self._backfill = Backfill(client, spill_dir)
+        self._backfill = Backfill(client, spill_dir, shard)
 
     def close(self) -> None:
         """Closes the HTTP session the shard's roles share (Connector.close calls it)."""

@@ -78,6 +78,8 @@ class Fault:
     method: str | None = None  # only requests with this method
     path: str | None = None  # only paths matching this regex
     times: int = 1
+    every: int = 1  # hit one in `every` matching requests (2: a 50 % storm)
+    seen: int = 0  # matching requests so far
 
     def matches(self, req: Request) -> bool:
         if self.method and req.method != self.method:
@@ -220,6 +222,9 @@ class FakeHTTPServer:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(req):
+                    fault.seen += 1
+                    if fault.seen % max(1, fault.every):
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
