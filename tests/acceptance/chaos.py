@@ -115,3 +115,52 @@ def duplicates_and_losses(written: Iterable[str], expected: Iterable[str]) -> tu
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     losses = len(set(expected) - set(counts))
     return duplicates, losses
+
+
+def single_shard_engine(
+    tmp_path: Path, shard: str, type_name: str, settings: object, conn: Connector
+) -> Engine:
+    """An engine over one real connector, on a SQLite store, on a clock that `cycle_until`
+    moves a minute per cycle (so Retry-After and back-offs pass without waiting)."""
+    from datetime import UTC
+
+    from pydantic import BaseModel
+
+    from syncd.config import EngineConfig
+
+    assert isinstance(settings, BaseModel)
+    core = ShardConfig(type=type_name)
+    config = LoadedConfig(
+        tmp_path / "chaos.toml",
+        SyncdConfig(
+            shards={shard: core},
+            engine=EngineConfig(lag_s=0, retry_base_s=0.001, retry_max_s=0.01, max_attempts=50),
+        ),
+        {shard: Shard(shard, core, settings)},
+    )
+    clock = Clock(datetime.now(UTC))
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock=clock.ts)
+    engine = Engine(config, store, {shard: conn}, clock=clock)
+    epoch = store.acquire_shard(shard, "chaos", 86400)
+    assert epoch is not None
+    engine.epochs[shard] = epoch
+    return engine
+
+
+def cycle_until(engine: Engine, shard: str, done: Callable[[], bool], cycles: int = 30) -> int:
+    """Run cycles (a failed one is retried, as the daemon does) until `done`; returns how
+    many cycles failed with a retriable error."""
+    from syncd.connectors import RetriableError
+
+    failed = 0
+    for _ in range(cycles):
+        try:
+            engine.cycle(shard)
+        except RetriableError:
+            failed += 1
+        if done():
+            return failed
+        clock = engine.clock
+        assert isinstance(clock, Clock)
+        clock.advance(60)
+    raise AssertionError(f"not settled after {cycles} cycles ({failed} failed)")

@@ -1,0 +1,157 @@
+"""Chaos at the vendor: half of all API calls answer 429 or 5xx, or malformed bodies.
+
+Each connector runs whole engine cycles against its local fake through the vendor's own
+client library. Half the requests to the API fail (a seeded draw, so a run is repeatable); the work must still finish, with each
+touch written once. Waits (Retry-After, back-off) are recorded, not slept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from syncd.testing.httpfake import Fault, FaultKind, Response
+from tests.acceptance.chaos import (
+    SCALE,
+    cycle_until,
+    duplicates_and_losses,
+    outbox_keys,
+    single_shard_engine,
+)
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def storm(status: int, body: object, path: str, headers: dict[str, str] | None = None) -> Fault:
+    """Half the matching requests (seeded) answer `status`, unapplied, from now on."""
+    return Fault(
+        FaultKind.STATUS, Response(status, body, headers or {}), path=path, times=10**9, chance=0.5
+    )
+
+
+# --- Salesforce ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Iterator[object]:
+    from syncd_salesforce.testkit import LocalOrg
+
+    local = LocalOrg(tmp_path)
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(403, "REQUEST_LIMIT_EXCEEDED"), (503, "SERVER_UNAVAILABLE")]
+)
+def test_salesforce_backfill_finishes_through_a_50_percent_storm(
+    org: object, tmp_path: Path, status: int, code: str
+) -> None:
+    """A first cycle through Bulk API 2.0 with half the calls refused (concurrency limit or
+    5xx) still reads every lost deal and writes one task each."""
+    from syncd_salesforce.fake import sf_error
+    from syncd_salesforce.testkit import LocalOrg
+
+    assert isinstance(org, LocalOrg)
+    opportunities = org.closed_lost_many(120 * SCALE)
+    sleeps = Sleeps()
+    settings = org.settings(bulk_threshold=50)
+    conn = org.connector("sf", sleep=sleeps, bulk_threshold=50)
+    assert conn.checks
+    for check in conn.checks:
+        check()
+    limited = sf_error(status, code, "ConcurrentPerOrgLongTxn Limit exceeded.")
+    org.fake.inject(
+        Fault(FaultKind.STATUS, limited, path=r"^/services/data/", times=10**9, chance=0.5)
+    )
+    engine = single_shard_engine(tmp_path, "sf", "salesforce", settings, conn)
+
+    def settled() -> bool:
+        outbox = outbox_keys(f"sqlite:///{tmp_path / 'state.db'}")
+        return len(outbox) >= len(opportunities) and set(outbox.values()) == {"done"}
+
+    cycle_until(engine, "sf", settled)
+    keys = [t["Syncd_Key__c"] for t in org.tasks()]
+    outbox = outbox_keys(f"sqlite:///{tmp_path / 'state.db'}")
+    assert duplicates_and_losses(keys, outbox) == (0, 0)
+    assert org.fake.count("POST", "/jobs/query") <= 3 * 2  # jobs resumed, not restarted
+    engine.store.close()
+
+
+# --- HubSpot -------------------------------------------------------------------------------------
+
+
+def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the HubSpot calls answer 429 with Retry-After: the deals are all read and
+    each gets exactly one task."""
+    from syncd_hubspot.connector import open_connector
+    from syncd_hubspot.fake import TEN_SECONDLY, HubSpotFake, rate_limit_body
+    from syncd_hubspot.settings import HubSpotSettings
+
+    fake = HubSpotFake(ten_second_limit=10**6, search_per_second=10**6)
+    fake.start()
+    try:
+        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", fake.add_private_app())
+        base = datetime.now(UTC) - timedelta(days=2)
+        deals = 60 * SCALE
+        for i in range(deals):
+            company = fake.seed("companies", {"name": f"Co {i}", "numberofemployees": "120"})
+            contact = fake.seed("contacts", {"email": f"p{i}@ex.com"}, [("companies", company)])
+            fake.seed(
+                "deals",
+                {"dealstage": "closedlost", "dealname": "Platform", "amount": "12000"},
+                [("contacts", contact), ("companies", company)],
+                modified_at=base + timedelta(seconds=i),
+            )
+        settings = HubSpotSettings(
+            access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
+            base_url=fake.base_url,
+            timeout_s=5.0,
+            create_properties=True,
+            read_contacts=False,
+        )
+        now = [1000.0]
+
+        def sleep(s: float) -> None:
+            now[0] += max(0.0, s)
+
+        conn = open_connector("hubspot", settings, sleep=sleep, clock=lambda: now[0])
+        for check in conn.checks:
+            check()
+        fake.inject(
+            storm(
+                429,
+                rate_limit_body(TEN_SECONDLY),
+                r"^/crm/",
+                {"Retry-After": "1", "X-HubSpot-RateLimit-Remaining": "0"},
+            )
+        )
+        engine = single_shard_engine(tmp_path, "hubspot", "hubspot", settings, conn)
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+
+        def settled() -> bool:
+            outbox = outbox_keys(url)
+            return len(outbox) >= deals and set(outbox.values()) == {"done"}
+
+        cycle_until(engine, "hubspot", settled)
+        with fake.lock:
+            keys = [
+                r.props.get("syncd_key", "")
+                for r in fake.portal.records["tasks"].values()
+                if r.props.get("syncd_key")
+            ]
+        assert duplicates_and_losses(keys, outbox_keys(url)) == (0, 0)
+        assert sum(1 for r in fake.served if r.status == 429) > deals / 10
+        engine.store.close()
+    finally:
+        fake.stop()
