@@ -1,18 +1,21 @@
 """Chaos at the vendor: half of all API calls answer 429 or 5xx, or malformed bodies.
 
 Each connector runs whole engine cycles against its local fake through the vendor's own
-client library. Half the requests to the API fail (a seeded draw, so a run is repeatable); the work must still finish, with each
-touch written once. Waits (Retry-After, back-off) are recorded, not slept.
+client library. Half the requests to the API fail (a seeded draw, so a run is
+repeatable); the work must still finish, with each touch written once. Waits (Retry-After,
+back-off) are recorded, not slept.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from syncd.connectors import RetriableError
 from syncd.testing.httpfake import Fault, FaultKind, Response
 from tests.acceptance.chaos import (
     SCALE,
@@ -155,3 +158,80 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
         engine.store.close()
     finally:
         fake.stop()
+
+
+# --- Gmail ---------------------------------------------------------------------------------------
+
+
+def test_gmail_replies_finish_through_a_50_percent_429_storm(tmp_path: Path) -> None:
+    """Half the Gmail calls (batched ones included) answer 429 rateLimitExceeded: every
+    "not now" reply still gets one threaded draft, and the CRM its writes, once each."""
+    from syncd.config import EngineConfig, LoadedConfig, Shard, ShardConfig, SyncdConfig
+    from syncd.engine import Engine
+    from syncd.store import Store
+    from syncd.testing.fakes import FakeSink
+    from syncd.testing.plugin import FakeSettings
+    from syncd_gmail.fake_wire import google_error
+    from syncd_gmail.testing import CRM_SHARD, GmailTestbed
+    from tests.acceptance.chaos import Clock
+
+    bed = GmailTestbed.start(tmp_path)
+    try:
+        replies = 8 * SCALE
+        for _ in range(replies):
+            person = bed.person()
+            bed.reply(str(person.email), "Not right now. Please reach out again next quarter.")
+        crm_core, mailbox_core = ShardConfig(type="fake"), ShardConfig(type="gmail", crm=CRM_SHARD)
+        config = LoadedConfig(
+            tmp_path / "chaos.toml",
+            SyncdConfig(
+                shards={CRM_SHARD: crm_core, "gmail_rep": mailbox_core},
+                engine=EngineConfig(lag_s=0, retry_base_s=0.001, retry_max_s=0.01, max_attempts=50),
+            ),
+            {
+                CRM_SHARD: Shard(CRM_SHARD, crm_core, FakeSettings(events_file="-", remote_db="-")),
+                "gmail_rep": Shard("gmail_rep", mailbox_core, bed.settings()),
+            },
+        )
+        from syncd.connectors import Connector
+
+        crm_sink = FakeSink()
+        mailbox = bed.open()
+        for check in mailbox.checks:
+            check()
+        bed.fake.inject(
+            storm(429, google_error(429, "Too many requests", "rateLimitExceeded").body, "^/")
+        )
+        clock = Clock(datetime.now(UTC))
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+        store = Store.open(url, clock=clock.ts)
+        connectors = {
+            CRM_SHARD: Connector(directory=bed.directory, sink=crm_sink),
+            "gmail_rep": mailbox,
+        }
+        engine = Engine(config, store, connectors, clock=clock)
+        for shard in connectors:
+            epoch = store.acquire_shard(shard, "chaos", 86400)
+            assert epoch is not None
+            engine.epochs[shard] = epoch
+
+        def settled() -> bool:
+            outbox = outbox_keys(url)
+            return set(outbox.values()) == {"done"} and len(bed.drafts()) >= replies
+
+        for _ in range(150):  # a draft needs each of its calls to get through
+            for shard in ("gmail_rep", CRM_SHARD):
+                with contextlib.suppress(RetriableError):
+                    engine.cycle(shard)
+            clock.advance(60)
+            if settled():
+                break
+        outbox = outbox_keys(url)
+        assert set(outbox.values()) == {"done"}
+        assert len(bed.drafts()) == replies
+        written = bed.draft_keys() + crm_sink.keys()
+        assert duplicates_and_losses(written, outbox) == (0, 0)
+        assert sum(1 for r in bed.fake.calls() if r.status == 429) > replies / 5
+        store.close()
+    finally:
+        bed.stop()
