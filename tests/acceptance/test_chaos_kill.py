@@ -52,7 +52,7 @@ def test_kill_9_after_applied_writes_with_index_lag_neither_duplicates_nor_loses
     config = fake_config(
         tmp_path,
         [rejection(n) for n in range(prospects)],
-        shard="batch_size = 4\nwrite_delay_s = 0.3\nfind_lag_s = 1.5\nfind_grace_s = 4",
+        shard="batch_size = 4\nwrite_delay_s = 0.3\nfind_lag_s = 1.5\nfind_grace_s = 6",
     )
     remote, log = tmp_path / "remote.db", tmp_path / "runs.log"
     kills = 0
