@@ -235,3 +235,81 @@ def test_gmail_replies_finish_through_a_50_percent_429_storm(tmp_path: Path) -> 
         store.close()
     finally:
         bed.stop()
+
+
+# --- malformed bodies ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="needs every HubSpot answer validated against its shape (issue 13, item 7): "
+    "today a 200 without `results` reads as an empty last page",
+    strict=False,
+)
+@pytest.mark.parametrize("body", ["{}", "<html>502 Bad Gateway</html>", '{"results": 7}'])
+def test_hubspot_malformed_answers_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    """Half the HubSpot reads answer 200 with a body that is not what the API promises: the
+    cycle treats them as errors, not as empty pages, so every deal still gets its one task."""
+    from syncd_hubspot.connector import open_connector
+    from syncd_hubspot.fake import HubSpotFake
+    from syncd_hubspot.settings import HubSpotSettings
+
+    fake = HubSpotFake(ten_second_limit=10**6, search_per_second=10**6)
+    fake.start()
+    try:
+        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", fake.add_private_app())
+        base = datetime.now(UTC) - timedelta(days=2)
+        deals = 30 * SCALE
+        for i in range(deals):
+            company = fake.seed("companies", {"name": f"Co {i}", "numberofemployees": "120"})
+            contact = fake.seed("contacts", {"email": f"p{i}@ex.com"}, [("companies", company)])
+            fake.seed(
+                "deals",
+                {"dealstage": "closedlost", "dealname": "Platform", "amount": "12000"},
+                [("contacts", contact), ("companies", company)],
+                modified_at=base + timedelta(seconds=i),
+            )
+        settings = HubSpotSettings(
+            access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
+            base_url=fake.base_url,
+            timeout_s=5.0,
+            create_properties=True,
+            read_contacts=False,
+            page_size=10,
+        )
+        now = [1000.0]
+
+        def sleep(s: float) -> None:
+            now[0] += max(0.0, s)
+
+        conn = open_connector("hubspot", settings, sleep=sleep, clock=lambda: now[0])
+        for check in conn.checks:
+            check()
+        fake.inject(
+            Fault(
+                FaultKind.STATUS,
+                Response(200, body, {}),
+                path=r"/search$|/batch/read$",
+                times=10**9,
+                chance=0.5,
+            )
+        )
+        engine = single_shard_engine(tmp_path, "hubspot", "hubspot", settings, conn)
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+
+        def settled() -> bool:
+            outbox = outbox_keys(url)
+            return len(outbox) >= deals and set(outbox.values()) == {"done"}
+
+        cycle_until(engine, "hubspot", settled, cycles=60)
+        with fake.lock:
+            keys = [
+                r.props.get("syncd_key", "")
+                for r in fake.portal.records["tasks"].values()
+                if r.props.get("syncd_key")
+            ]
+        assert duplicates_and_losses(keys, outbox_keys(url)) == (0, 0)
+        engine.store.close()
+    finally:
+        fake.stop()
