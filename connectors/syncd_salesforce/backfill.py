@@ -9,7 +9,9 @@ Memory stays flat however large the org: only one page and one chunk are ever he
 The spill is also the checkpoint: each job's id and the locator of its next result page are
 committed with the page's rows, in the state directory. A backfill that fails half-way (429
 storms, 5xx, a restart) resumes with the jobs and pages it has not read yet, so it makes
-progress however often it is interrupted. The spill is deleted once its rows were handed out.
+progress however often it is interrupted. The engine may still fail before it commits the
+last of the rows handed out, so the spill is kept until a read starts from a committed cursor
+(`discard`).
 """
 
 from __future__ import annotations
@@ -190,17 +192,25 @@ class Backfill:
             if spill is None:
                 spill = self._temporary[kind] = Spill.temporary(None)
             return spill
-        digest = hashlib.sha256(self._name.encode()).hexdigest()[:12]
-        return Spill(self._spill_dir / f"salesforce-backfill-{digest}-{kind}.sqlite")
+        return Spill(self._spill_dir / f"salesforce-backfill-{self._digest()}-{kind}.sqlite")
+
+    def _digest(self) -> str:
+        return hashlib.sha256(self._name.encode()).hexdigest()[:12]
 
     def _keep(self, kind: str, spill: Spill) -> None:
-        """Interrupted: the checkpoint stays for the next attempt (a temporary one open)."""
+        """The checkpoint stays for a next attempt (a temporary one open)."""
         if kind not in self._temporary:
             spill.close()
 
-    def _done(self, kind: str, spill: Spill) -> None:
-        self._temporary.pop(kind, None)
-        spill.delete()
+    def discard(self) -> None:
+        """The backfill's rows are committed (a read starts from a cursor): drop the spills."""
+        for spill in self._temporary.values():
+            spill.delete()
+        self._temporary.clear()
+        if self._spill_dir is not None:
+            for path in self._spill_dir.glob(f"salesforce-backfill-{self._digest()}-*.sqlite"):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
     def _load(self, spill: Spill, table: str, sobject: str, soql: str) -> None:
         """Read one job's pages into the spill, from where its checkpoint stopped."""
@@ -274,10 +284,8 @@ class Backfill:
                         "records": history.get(rid, [])[:HISTORY_ROWS]
                     }
                     yield record
-        except BaseException:
+        finally:
             self._keep("opportunities", spill)
-            raise
-        self._done("opportunities", spill)
 
     def records(
         self, sobject: str, fields: Sequence[str], conditions: Sequence[str]
@@ -289,7 +297,5 @@ class Backfill:
             self._load(spill, "rows", sobject, select(fields, sobject, conditions))
             for chunk in spill.ordered("rows", '"SystemModstamp", "Id"'):
                 yield from chunk
-        except BaseException:
+        finally:
             self._keep(kind, spill)
-            raise
-        self._done(kind, spill)

@@ -261,16 +261,19 @@ class _LaterPagesFail(Fault):
 def test_an_interrupted_backfill_resumes_its_job_and_pages(org: LocalOrg) -> None:
     """A backfill that runs out of retries half-way through a job resumes in the next read
     (even by a new process) from the checkpointed job and page: no job is started again, no
-    page read twice, no record lost; the checkpoint is removed once the backfill is done."""
+    page read twice, no record lost; the checkpoint is removed by the first read from a
+    committed cursor."""
     org.closed_lost_many(1200)
     unavailable = sf_error(503, "SERVER_UNAVAILABLE", "Try again")
     org.fake.inject(_LaterPagesFail(FaultKind.STATUS, unavailable, times=4))  # all 4 tries
     with pytest.raises(RetriableError):
         read_all(org.connector(bulk_threshold=1000, bulk_page_size=1000))
     assert list(org.workdir.glob("salesforce-backfill-*"))  # the checkpoint survives
-    events, _ = read_all(org.connector(bulk_threshold=1000, bulk_page_size=1000))
+    conn = org.connector(bulk_threshold=1000, bulk_page_size=1000)
+    events, cursor = read_all(conn)
     assert len({e.event_id for e in events}) == len(events) == 1200
     assert org.fake.count("POST", "/jobs/query") == 3
     ok = [c for c in org.fake.calls("GET", r"/jobs/query/\w+/results") if c.status == 200]
     assert len(ok) == 2 + 2 + 3  # each page once
+    assert read_all(conn, cursor)[0] == []
     assert not list(org.workdir.glob("salesforce-backfill-*"))
