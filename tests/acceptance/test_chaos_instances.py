@@ -140,3 +140,40 @@ def test_a_lost_shard_is_taken_up_again_when_its_lease_comes_back(pg: str, tmp_p
     finally:
         a.close()
         b.close()
+
+
+def test_a_cycle_stops_at_its_next_page_once_the_lease_is_lost(pg: str, tmp_path: Path) -> None:
+    """The heartbeat finds the lease taken over in the middle of a backfill: the daemon stops
+    that cycle after the page in hand (nothing more read, nothing written), without failing
+    the shard, and the new owner finishes the work exactly once."""
+    clock, remote = Clock(), Remote()
+    remote.add([rejection(n) for n in range(40)])
+    a = instance(pg, "a", remote, clock)
+    b = instance(pg, "b", remote, clock)
+    daemon = Daemon(tmp_path / "chaos.toml", a.config, notifier=Notifier(), metrics=Metrics())
+    pages: list[int] = []
+
+    def after_page() -> None:
+        pages.append(len(pages) + 1)
+        if len(pages) == 1:  # A stalls here past its lease; B takes the shard over
+            clock.advance(LEASE_S + 1)
+            assert b.acquire() == ["crm"]
+            assert a.leases.renew() == ["crm"]
+
+    a.engine.heartbeat = after_page
+    a.engine.stop_requested = lambda: daemon._stop_requested(a)
+    try:
+        assert a.acquire() == ["crm"]
+        daemon._cycle(a, "crm")
+        assert pages == [1] and daemon.failed == {}
+        assert "crm" not in a.leases.held() and not a.leases.is_lost("crm")
+        assert remote.sink.writes == []
+        for _ in range(3):
+            b.engine.cycle("crm")
+            b.leases.renew()
+        assert remote.sink.calls["write"] > 0
+        _settle(pg, remote)
+        assert len(outbox_keys(pg)) == 40
+    finally:
+        a.close()
+        b.close()
