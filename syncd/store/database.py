@@ -51,12 +51,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file owner-only (0600) before SQLite does with the umask's mode;
+    its -wal and -shm files take the same mode. It holds prospects' ids and reply subjects."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalise_url(url or default_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_file(Path(path))
         engine = sa.create_engine(url)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -75,7 +85,36 @@ def _v2(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE plans ADD COLUMN reviewed_on VARCHAR(10)"))
 
 
+_EVENT_COLUMNS = "shard, event_id, prospect_key, occurred_at, processed_at, payload"
+
+
 def _v3(conn: Connection) -> None:
+    """events keyed by (shard, event_id): ids are unique only within one mailbox or portal.
+
+    The stored ids stay as they are, so nothing already decided is read as new: no
+    re-processing, no duplicate writes. Payloads written before keep no shard of their own;
+    the store fills it in from the row when it reads them (`Store.history`).
+    """
+    pk = sa.inspect(conn).get_pk_constraint("events")["constrained_columns"]
+    if pk != ["shard", "event_id"]:  # a fresh database got the new key from create_all
+        if conn.dialect.name == "postgresql":
+            name = sa.inspect(conn).get_pk_constraint("events")["name"] or "events_pkey"
+            conn.execute(sa.text(f'ALTER TABLE events DROP CONSTRAINT "{name}"'))
+            conn.execute(sa.text("ALTER TABLE events ADD PRIMARY KEY (shard, event_id)"))
+        else:  # SQLite cannot change a primary key in place: rebuild the table
+            conn.execute(sa.text("DROP INDEX IF EXISTS ix_events_prospect_key"))
+            conn.execute(sa.text("ALTER TABLE events RENAME TO events_v2"))
+            schema.events.create(conn)
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) "  # noqa: S608  (fixed names)
+                    f"SELECT {_EVENT_COLUMNS} FROM events_v2"
+                )
+            )
+            conn.execute(sa.text("DROP TABLE events_v2"))
+
+
+def _v4(conn: Connection) -> None:
     """outbox.attempted_at: when the write was last sent, so the in-doubt grace period counts
     from the attempt whatever restarted since."""
     columns = {c["name"] for c in sa.inspect(conn).get_columns("outbox")}
@@ -84,7 +123,12 @@ def _v3(conn: Connection) -> None:
 
 
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 LATEST = MIGRATIONS[-1][0]
 
 
