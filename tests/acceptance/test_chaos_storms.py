@@ -98,14 +98,22 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
 ) -> None:
     """Half the HubSpot calls answer 429 with Retry-After: the deals are all read and
     each gets exactly one task."""
+    from hubspot import HubSpot
+
     from syncd_hubspot.connector import open_connector
     from syncd_hubspot.fake import TEN_SECONDLY, HubSpotFake, rate_limit_body
+    from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
     from syncd_hubspot.settings import HubSpotSettings
 
     fake = HubSpotFake(ten_second_limit=10**6, search_per_second=10**6)
     fake.start()
     try:
-        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", fake.add_private_app())
+        token = fake.add_private_app()
+        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", token)
+        # the admin's one-time set-up (`syncd doctor hubspot --fix`)
+        HubSpot(access_token=token, host=fake.base_url).crm.properties.core_api.create(
+            "tasks", SYNCD_KEY_DEFINITION
+        )
         base = datetime.now(UTC) - timedelta(days=2)
         deals = 60 * SCALE
         for i in range(deals):
@@ -121,7 +129,6 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
             access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
             base_url=fake.base_url,
             timeout_s=5.0,
-            create_properties=True,
             read_contacts=False,
         )
         now = [1000.0]
@@ -252,14 +259,22 @@ def test_hubspot_malformed_answers_lose_nothing(
 ) -> None:
     """Half the HubSpot reads answer 200 with a body that is not what the API promises: the
     cycle treats them as errors, not as empty pages, so every deal still gets its one task."""
+    from hubspot import HubSpot
+
     from syncd_hubspot.connector import open_connector
     from syncd_hubspot.fake import HubSpotFake
+    from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
     from syncd_hubspot.settings import HubSpotSettings
 
     fake = HubSpotFake(ten_second_limit=10**6, search_per_second=10**6)
     fake.start()
     try:
-        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", fake.add_private_app())
+        token = fake.add_private_app()
+        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", token)
+        # the admin's one-time set-up (`syncd doctor hubspot --fix`)
+        HubSpot(access_token=token, host=fake.base_url).crm.properties.core_api.create(
+            "tasks", SYNCD_KEY_DEFINITION
+        )
         base = datetime.now(UTC) - timedelta(days=2)
         deals = 30 * SCALE
         for i in range(deals):
@@ -275,7 +290,6 @@ def test_hubspot_malformed_answers_lose_nothing(
             access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
             base_url=fake.base_url,
             timeout_s=5.0,
-            create_properties=True,
             read_contacts=False,
             page_size=10,
         )
