@@ -20,6 +20,7 @@ from structlog.contextvars import bound_contextvars
 
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
+from syncd.dispatch import call_bound_s
 from syncd.engine import CycleSummary, Engine, _utcnow
 from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
@@ -124,7 +125,19 @@ class Runtime:
     leases: LeaseKeeper = field(init=False)
 
     def __post_init__(self) -> None:
-        self.leases = LeaseKeeper(self.store, self.owner, self.config.core.state.lease_s)
+        lease_s = self.config.core.state.lease_s
+        self.leases = LeaseKeeper(self.store, self.owner, lease_s)
+        for name, conn in self.connectors.items():
+            # renewed every lease_s / 3, a lease has at least 2/3 of it left when a write
+            # starts; a call bound above that would keep the shard's writes fenced
+            if conn.sink is not None and call_bound_s(conn.sink) > lease_s * 2 / 3:
+                log.warning(
+                    "lease.shorter_than_calls",
+                    shard=name,
+                    lease_s=lease_s,
+                    timeout_s=call_bound_s(conn.sink),
+                    action="set [state] lease_s to at least 1.5 times the shard's timeout_s",
+                )
 
     def acquire(self) -> list[str]:
         """Take the lease of every shard we don't hold yet; recover the interrupted writes of

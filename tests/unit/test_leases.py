@@ -154,3 +154,24 @@ def test_retries_inside_a_fenced_write_stop_at_the_deadline() -> None:
     with pytest.raises(RetriableError):
         call_with_retry(flaky, attempts=4, base_s=0.01, sleep=sleep, clock=lambda: clock[0])
     assert len(calls) == 4  # no deadline outside a fenced write
+
+
+def test_a_lease_too_short_for_the_shards_calls_is_reported_at_start(world: World) -> None:
+    """A lease renewed every lease_s / 3 that could never leave a whole call's time is named
+    at start, with the fix, instead of silently fencing every write."""
+    from dataclasses import replace
+
+    from structlog.testing import capture_logs
+
+    from syncd.config import StateConfig
+    from syncd.runtime import Runtime
+
+    engine = world.engine()
+    config = replace(
+        engine.config, core=engine.config.core.model_copy(update={"state": StateConfig(lease_s=30)})
+    )
+    with capture_logs() as logs:
+        Runtime(config, world.store, engine.connectors, engine, owner="me")
+    (warning,) = [e for e in logs if e["event"] == "lease.shorter_than_calls"]
+    assert warning["shard"] == "crm" and warning["timeout_s"] == 30.0
+    assert "lease_s" in warning["action"]
