@@ -92,7 +92,7 @@ touches = sa.Table(
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
-    sa.Column("owner_id", sa.String(200)),  # migration 5: the plan's assignee, for daily load
+    sa.Column("owner_id", sa.String(200)),  # migration 6: the plan's assignee, for daily load
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
@@ -116,6 +116,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("attempted_at", sa.Float),  # migration 5: when the last write call was started
     sa.Index("ix_outbox_work", "sink_shard", "status", "next_attempt_at"),
 )
 
@@ -172,7 +173,7 @@ reviews = sa.Table(
     sa.Index("ix_reviews_prospect", "prospect_key", "status"),
 )
 
-# Migration 5: a nurtured prospect who came back, with the evidence of what brought them.
+# Migration 6: a nurtured prospect who came back, with the evidence of what brought them.
 # One row per (prospect, what happened): re-reading the same opportunity or reply records
 # nothing new.
 outcomes = sa.Table(

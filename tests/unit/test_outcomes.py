@@ -55,6 +55,7 @@ def test_an_interested_reply_from_a_nurtured_prospect_is_an_outcome_once(world: 
     engine.cycle("crm")  # the thank-you is made
     world.clock.now = NOW + timedelta(days=41)
     world.add(_interested(1, 40))
+    engine = world.engine()  # the lease, renewed as the daemon does
     summary = engine.cycle("crm")
     assert sum(summary.reengaged.values()) == 1
     urgent = [w for w in world.sink.writes if w.priority is Priority.HIGH]
@@ -73,7 +74,7 @@ def test_an_interested_reply_from_a_nurtured_prospect_is_an_outcome_once(world: 
         ).scalar()
     assert left == 0, "no nurture touch stays planned"
     world.clock.now = NOW + timedelta(days=42)
-    again = engine.cycle("crm")
+    again = world.engine().cycle("crm")
     assert sum(again.reengaged.values()) == 0
     assert len(world.store.reengagements(NOW, NOW + timedelta(days=60))) == 1
 

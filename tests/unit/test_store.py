@@ -121,12 +121,13 @@ def test_field_types_read_from_the_source_are_the_annotations() -> None:
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
-    """A database from before plan reviews gains the column, the review holds, the touches'
-    owner and the outcomes, keeping its rows."""
+    """A database from before plan reviews gains that column, the review holds, the attempt
+    times, the touches' owner and the outcomes, keeping its rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN attempted_at"))
         conn.execute(sa.text("DROP TABLE reviews"))
         conn.execute(sa.text("DROP TABLE outcomes"))
         conn.execute(sa.text("DROP INDEX ix_touches_owner_due"))
@@ -138,14 +139,15 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5]
+    assert migrate(engine) == [2, 3, 4, 5, 6]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
         holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
+        attempts = conn.execute(sa.text("SELECT COUNT(attempted_at) FROM outbox")).scalar()
         outcomes = conn.execute(sa.text("SELECT count(*) FROM outcomes")).scalar()
         owners = conn.execute(sa.text("SELECT count(owner_id) FROM touches")).scalar()
     assert tuple(row) == ("p#1", None)
-    assert holds == outcomes == owners == 0
+    assert holds == attempts == outcomes == owners == 0
     engine.dispose()
 
 
