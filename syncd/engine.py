@@ -167,9 +167,8 @@ class Engine:
         cursor = self.store.cursor(shard)
         # A first read is a backfill that may take hours: show it moving.
         progress = Progress(None, log=log.bind(shard=shard)) if cursor is None else None
-        overlay: dict[str, History] = {}
         try:
-            self._pages(shard, conn, epoch, cursor, summary, overlay, progress)
+            self._pages(shard, conn, epoch, cursor, summary, progress)
         finally:
             if progress is not None:
                 progress.close()
@@ -181,12 +180,11 @@ class Engine:
         epoch: int,
         cursor: Cursor | None,
         summary: CycleSummary,
-        overlay: dict[str, History],
         progress: Progress | None,
     ) -> None:
         assert conn.source is not None
         for page in conn.source.read(cursor, self._lag_until(shard)):
-            self._page(shard, epoch, page, summary, overlay)
+            self._page(shard, epoch, page, summary)
             self.heartbeat()
             if progress is not None:
                 progress.advance(read=len(page.events))
@@ -198,9 +196,11 @@ class Engine:
             if self.stop_requested():
                 return
 
-    def _page(
-        self, shard: str, epoch: int, page: Page, summary: CycleSummary, overlay: dict[str, History]
-    ) -> None:
+    def _page(self, shard: str, epoch: int, page: Page, summary: CycleSummary) -> None:
+        """Decide one page and commit it. Nothing outlives the page (memory stays flat however
+        long the backfill): a later page reads what this one committed from the store, and
+        `overlay` only carries a person's history to their next event within the page."""
+        overlay: dict[str, History] = {}
         seen = self.store.seen(e.event_id for e in page.events)
         events = [e for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)

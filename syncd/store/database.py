@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from syncd.store import schema
+from syncd.store.codec import dumps, loads
 
 MIGRATION_LOCK_ID = 7_301_551  # arbitrary, fixed: pg_advisory_xact_lock key for migrations
 
@@ -57,10 +58,10 @@ def create_db_engine(url: str) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, json_serializer=dumps, json_deserializer=loads)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, json_serializer=dumps, json_deserializer=loads)
 
 
 def _v1(conn: Connection) -> None:
@@ -75,8 +76,21 @@ def _v2(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE plans ADD COLUMN reviewed_on VARCHAR(10)"))
 
 
+def _v3(conn: Connection) -> None:
+    """plans.brief (a plan's shared brief, stored once), and the indexes that the daily review
+    (live plans by shard and review day) and retention (audit rows by age) look up by."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("plans")}
+    if "brief" not in columns:
+        kind = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+        conn.execute(sa.text(f"ALTER TABLE plans ADD COLUMN brief {kind}"))
+    conn.execute(
+        sa.text("CREATE INDEX IF NOT EXISTS ix_plans_review ON plans (shard, status, reviewed_on)")
+    )
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 

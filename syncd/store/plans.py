@@ -12,15 +12,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Decision
 from syncd.store import schema as t
+from syncd.store.changes import Change, apply_changes
 
 
 class PlanOps:
-    """Mixed into Store; uses its engine, clock, fencing and decision applier."""
+    """Mixed into Store; uses its engine, clock and fencing."""
 
     engine: Engine
     clock: Callable[[], float]
     _fence: Callable[[Connection, str, int], None]
-    _apply_change: Callable[..., None]
 
     def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[str, str]]:
         """(plan id, prospect key) of live plans not reviewed today, oldest review first."""
@@ -50,17 +50,15 @@ class PlanOps:
         now = self.clock()
         with self.engine.begin() as conn:
             self._fence(conn, shard, epoch)
-            for decision, account_key, context in revisions:
-                self._apply_change(
-                    conn,
-                    shard,
-                    decision.prospect.key,
-                    account_key,
-                    decision,
-                    context,
-                    "review",
-                    now,
-                )
+            apply_changes(
+                conn,
+                shard,
+                [
+                    Change(decision.prospect.key, account_key, decision, context, "review")
+                    for decision, account_key, context in revisions
+                ],
+                now,
+            )
             if reviewed:
                 conn.execute(
                     t.plans.update()
