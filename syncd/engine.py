@@ -53,6 +53,7 @@ class CycleSummary:
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
+    purged: int = 0  # audit and finished outbox rows past their retention
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
@@ -68,6 +69,7 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "purged": self.purged,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
@@ -137,6 +139,7 @@ class Engine:
             mark = time.monotonic()
             self.dispatch(shard, summary)
             summary.durations["dispatch"] = time.monotonic() - mark
+            summary.purged = self.purge(shard)
         summary.durations["total"] = time.monotonic() - started
         log.info("cycle.summary", shard=shard, dry_run=self.dry_run, **summary.as_dict())
         return summary
@@ -155,6 +158,18 @@ class Engine:
             stop_requested=self.stop_requested,
             heartbeat=self.heartbeat,
         ).run(summary.writes)
+
+    def purge(self, shard: str) -> int:
+        """Retention: old audit rows and finished outbox rows go (state.*_retention_days)."""
+        state = self.config.core.state
+        now = self.clock().timestamp()
+
+        def before(days: float) -> float | None:
+            return now - days * 86_400 if days > 0 else None
+
+        return self.store.purge(
+            shard, before(state.audit_retention_days), before(state.outbox_retention_days)
+        )
 
     def _lag_until(self, shard: str) -> datetime:
         lag = self.config.shards[shard].core.lag_s

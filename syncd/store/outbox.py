@@ -244,6 +244,27 @@ class OutboxOps:
             if dead:
                 conn.execute(t.dead_letters.insert(), dead)
 
+    def purge(
+        self, sink_shard: str, audit_before: float | None, outbox_before: float | None
+    ) -> int:
+        """Retention: drop audit rows older than `audit_before` and this shard's done or
+        cancelled outbox rows last changed before `outbox_before` (None keeps them)."""
+        dropped = 0
+        with self.engine.begin() as conn:
+            if audit_before is not None:
+                dropped += conn.execute(
+                    t.audit.delete().where(t.audit.c.at < audit_before)
+                ).rowcount
+            if outbox_before is not None:
+                dropped += conn.execute(
+                    t.outbox.delete().where(
+                        (t.outbox.c.sink_shard == sink_shard)
+                        & t.outbox.c.status.in_(("done", "cancelled"))
+                        & (t.outbox.c.updated_at < outbox_before)
+                    )
+                ).rowcount
+        return dropped
+
     # --- status and repair ------------------------------------------------------------------------
 
     def outbox_counts(self, sink_shard: str | None = None) -> dict[str, int]:
