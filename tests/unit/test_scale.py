@@ -151,7 +151,7 @@ def test_a_page_persisted_at_once_equals_one_decision_at_a_time(store_url: str) 
         pages.append(args)
         commit(*args)
 
-    rig.store.commit_page = recording  # type: ignore[method-assign]
+    rig.store.commit_page = recording  # type: ignore[method-assign,assignment]
     engine = rig.engine()
     # the read phase alone: what the page's commit wrote, before any materialisation
     engine._read("crm", engine.connectors["crm"], engine.epochs["crm"], CycleSummary("crm"))
