@@ -251,11 +251,16 @@ def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
     return shared, stored
 
 
-def join_brief(row: dict[str, Any], shared: bytes | None) -> dict[str, Any]:
+def unpack_brief(stored: bytes | None) -> str:
+    """A plan's shared brief from its column."""
+    return zlib.decompress(stored).decode() if stored else ""
+
+
+def join_brief(row: dict[str, Any], shared: str) -> dict[str, Any]:
     """The stored touch with its whole brief again (inverse of split_briefs)."""
     if not row.get(BRIEF_HEAD_KEY):
         return row
     full = dict(row)
     del full[BRIEF_HEAD_KEY]
-    full["brief"] = f"{row['brief']}\n\n{zlib.decompress(shared).decode() if shared else ''}"
+    full["brief"] = f"{row['brief']}\n\n{shared}"
     return full

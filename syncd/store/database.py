@@ -83,8 +83,13 @@ def _v3(conn: Connection) -> None:
     if "brief" not in columns:
         kind = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
         conn.execute(sa.text(f"ALTER TABLE plans ADD COLUMN brief {kind}"))
+    # plans from before reviews were recorded at creation: due for review at once
+    conn.execute(sa.text("UPDATE plans SET reviewed_on = '0001-01-01' WHERE reviewed_on IS NULL"))
     conn.execute(
-        sa.text("CREATE INDEX IF NOT EXISTS ix_plans_review ON plans (shard, status, reviewed_on)")
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_plans_review"
+            " ON plans (shard, status, reviewed_on, plan_id)"
+        )
     )
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
 

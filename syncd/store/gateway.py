@@ -29,7 +29,7 @@ from syncd.model import (
     Touch,
 )
 from syncd.store import schema as t
-from syncd.store.changes import Change, apply_changes, join_brief, upsert
+from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
 from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
@@ -242,24 +242,31 @@ class Store(OutboxOps, PlanOps):
                     )
                 )
             }
+            # One read of the people's touches: those of the live plan whole (their briefs
+            # too, a revision carries them over), every one as history.
+            live = {r.plan_id: r for r in plans.values()}
+            shared: dict[str, str] = {}
             plan_touches: dict[str, list[Touch]] = defaultdict(list)
-            plan_ids = [r.plan_id for r in plans.values()]
-            briefs = {r.plan_id: r.brief for r in plans.values()}
-            for pr in conn.execute(
-                sa.select(t.touches.c.plan_id, t.touches.c.touch)
-                .where(t.touches.c.plan_id.in_(plan_ids) & (t.touches.c.state != "cancelled"))
-                .order_by(t.touches.c.seq)
-            ):
-                plan_touches[pr.plan_id].append(
-                    decode(Touch, join_brief(pr.touch, briefs[pr.plan_id]))
-                )
             touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
             for tr in conn.execute(
-                sa.select(t.touches.c.prospect_key, t.touches.c.touch, t.touches.c.state).where(
-                    t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled")
+                sa.select(
+                    t.touches.c.plan_id,
+                    t.touches.c.prospect_key,
+                    t.touches.c.touch,
+                    t.touches.c.state,
                 )
+                .where(t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled"))
+                .order_by(t.touches.c.seq)
             ):
-                touches[tr.prospect_key].append((decode(Touch, tr.touch), tr.state))
+                row = tr.touch
+                if tr.plan_id in live:
+                    if tr.plan_id not in shared:
+                        shared[tr.plan_id] = unpack_brief(live[tr.plan_id].brief)
+                    row = join_brief(row, shared[tr.plan_id])
+                touch = decode(Touch, row)
+                if tr.plan_id in live:
+                    plan_touches[tr.plan_id].append(touch)
+                touches[tr.prospect_key].append((touch, tr.state))
             suppressed: dict[str, set[Channel]] = defaultdict(set)
             for r in conn.execute(
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Touch
 from syncd.store import schema as t
-from syncd.store.changes import join_brief
+from syncd.store.changes import join_brief, unpack_brief
 from syncd.store.codec import decode
 
 OPEN_STATUSES = ("pending", "inflight", "in_doubt")
@@ -63,7 +63,7 @@ class OutboxOps:
                 r.plan_id,
                 r.prospect_key,
                 r.account_key,
-                decode(Touch, join_brief(r.touch, r.brief)),
+                decode(Touch, join_brief(r.touch, unpack_brief(r.brief))),
                 dict(r.context),
                 decode(Prospect, r.snapshot) if r.snapshot else None,
             )

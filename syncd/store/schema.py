@@ -77,7 +77,7 @@ plans = sa.Table(
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 3: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
-    sa.Index("ix_plans_review", "shard", "status", "reviewed_on"),
+    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
 
 touches = sa.Table(

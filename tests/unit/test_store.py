@@ -201,7 +201,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
-    assert tuple(row) == ("p#1", None, None)
+    assert tuple(row) == ("p#1", "0001-01-01", None)  # due for review at once
     assert "ix_plans_review" in indexes
     engine.dispose()
 
