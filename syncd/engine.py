@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,11 +31,11 @@ from syncd.model import (
     History,
     Page,
     Prospect,
-    ProspectRef,
     RejectionEvent,
     TouchRecord,
     WriteKind,
 )
+from syncd.prefetch import ReadAhead
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -73,6 +74,14 @@ class CycleSummary:
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The directory's answers for one page: who has open work, who works at the accounts."""
+
+    active: frozenset[str] = frozenset()  # prospect keys
+    colleagues: dict[AccountRef, list[Prospect]] = field(default_factory=dict)
 
 
 def _utcnow() -> datetime:
@@ -197,21 +206,49 @@ class Engine:
         summary: CycleSummary,
         progress: Progress | None,
     ) -> None:
-        assert conn.source is not None
-        for page in conn.source.read(cursor, self._lag_until(shard)):
-            self._page(shard, epoch, page, summary)
-            self.heartbeat()
-            if progress is not None:
-                progress.advance(read=len(page.events))
-            summary.cursor = page.cursor.value
-            if not self.dry_run:
-                ack = getattr(conn.source, "acknowledge", None)
-                if callable(ack) and page.events:
-                    ack(page.events)
-            if self.stop_requested():
-                return
+        source = conn.source
+        assert source is not None
+        until = self._lag_until(shard)
+        directory = self.directory(shard)
 
-    def _page(self, shard: str, epoch: int, page: Page, summary: CycleSummary) -> None:
+        def fetch() -> Iterator[tuple[Page, Lookups]]:
+            for page in source.read(cursor, until):
+                yield page, self._lookups(directory, page.events)
+
+        ack = getattr(source, "acknowledge", None)
+        # A source that acknowledges pages (a mailbox labels what it read) is read in step:
+        # its client is not shared between threads. Others read ahead by one page.
+        reader = nullcontext(fetch()) if callable(ack) else ReadAhead(fetch, name=shard)
+        with reader as pages:
+            for page, lookups in pages:
+                self._page(shard, epoch, page, lookups, summary)
+                self.heartbeat()
+                if progress is not None:
+                    progress.advance(read=len(page.events))
+                summary.cursor = page.cursor.value
+                if not self.dry_run and callable(ack) and page.events:
+                    ack(page.events)
+                if self.stop_requested():
+                    return
+
+    def _lookups(self, directory: Directory | None, events: Sequence[RejectionEvent]) -> Lookups:
+        """What the CRM says now about a page's people (open work, colleagues): the calls
+        made on the read-ahead thread. Events seen before need none."""
+        if directory is None or not events:
+            return Lookups()
+        seen = self.store.seen(e.event_id for e in events)
+        events = [e for e in events if e.event_id not in seen]
+        if not events:
+            return Lookups()
+        refs = list({e.prospect.ref for e in events})
+        accounts = {e.prospect.account.ref for e in events if e.prospect.account}
+        active = directory.active(refs)
+        colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id)) if accounts else {}
+        return Lookups(frozenset(r.key for r in active), colleagues)
+
+    def _page(
+        self, shard: str, epoch: int, page: Page, lookups: Lookups, summary: CycleSummary
+    ) -> None:
         """Decide one page and commit it. Nothing outlives the page (memory stays flat however
         long the backfill): a later page reads what this one committed from the store, and
         `overlay` only carries a person's history to their next event within the page."""
@@ -220,7 +257,7 @@ class Engine:
         events = [e for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)
         summary.events += len(events)
-        histories = self._histories(shard, events)
+        histories = self._histories(events, lookups)
         now = self.clock()
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         for event in events:
@@ -271,7 +308,7 @@ class Engine:
             cfg.entry_points.repeat_after_days,
         )
 
-    def _histories(self, shard: str, events: Sequence[RejectionEvent]) -> dict[str, History]:
+    def _histories(self, events: Sequence[RejectionEvent], lookups: Lookups) -> dict[str, History]:
         """Everything the policy needs about these people, in a fixed number of calls."""
         keys = [e.prospect.ref.key for e in events]
         stored = self.store.history(keys)
@@ -279,15 +316,6 @@ class Engine:
         account_touches = self.store.account_touch_dues(
             [a.key for a in accounts], self.clock().date() - timedelta(days=self._lookback_days())
         )
-        directory = self.directory(shard)
-        refs = list({e.prospect.ref for e in events})
-        active: set[ProspectRef] = set()
-        colleagues: dict[AccountRef, list[Prospect]] = {}
-        if directory is not None and events:
-            active = directory.active(refs)
-            if accounts:
-                colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id))
-        active_keys = {r.key for r in active}
         out: dict[str, History] = {}
         for event in events:
             key = event.prospect.ref.key
@@ -295,8 +323,8 @@ class Engine:
             out[key] = _history(
                 stored.get(key),
                 event,
-                key in active_keys,
-                colleagues.get(account.ref, []) if account else [],
+                key in lookups.active,
+                lookups.colleagues.get(account.ref, []) if account else [],
                 account_touches.get(account.ref.key, []) if account else [],
             )
         return out
