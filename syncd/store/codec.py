@@ -22,8 +22,8 @@ T = TypeVar("T")
 
 _KEY = rb'"(?:[^"\\]|\\.)*"'
 _EMPTY = rb"(?:null|false|\[\]|\{\})"
-_AFTER = rb",%s:%s(?=[,}])" % (_KEY, _EMPTY)  # a member after another one
-_FIRST = rb"(?<=\{)%s:%s(?:,|(?=\}))" % (_KEY, _EMPTY)  # the first member of an object
+_AFTER = re.compile(rb",%s:%s(?=[,}])" % (_KEY, _EMPTY))  # a member after another one
+_FIRST = re.compile(rb"(?<=\{)%s:%s(?:,|(?=\}))" % (_KEY, _EMPTY))  # an object's first one
 _ENCODER = msgspec.json.Encoder(order="deterministic")
 
 
@@ -42,8 +42,9 @@ def decode(cls: type[T], data: Any) -> T:
 def dumps(value: Any) -> str:
     """Compact JSON for a column, without members that hold an empty default."""
     text = _ENCODER.encode(value)
-    text = re.sub(_AFTER, b"", text)
-    return re.sub(_FIRST, b"", text).decode()
+    if b"null" in text or b"false" in text or b"[]" in text or b"{}" in text:
+        text = _FIRST.sub(b"", _AFTER.sub(b"", text))
+    return text.decode()
 
 
 def loads(text: str | bytes) -> Any:
