@@ -47,6 +47,10 @@ from syncd_salesforce.sandbox import key_pair, write_secret
 
 PG_ADMIN_URL = os.environ.get("SYNCD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN_ENV = "SYNCD_BENCH_HUBSPOT_TOKEN"  # noqa: S105 - a variable's name, not a secret
+# HubSpot's documented burst limit for a private app (Professional / Enterprise: 190 calls a
+# 10 seconds; searches 5 a second), which the fake enforces; syncd keeps to rate_share of it.
+HUBSPOT_TEN_SECOND_LIMIT = 190
+HUBSPOT_SHARE = 0.5
 # --profile FILE: run `syncd once` under cProfile, the statistics written to FILE
 PROFILE: list[str] = []
 
@@ -216,7 +220,9 @@ def _hubspot(workdir: Path, records: int, latency_ms: float) -> tuple[Any, Any, 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     process = ctx.Process(
-        target=hubspot_bench._serve, args=(child, records, latency_ms / 1000), daemon=True
+        target=hubspot_bench._serve,
+        args=(child, records, latency_ms / 1000, HUBSPOT_TEN_SECOND_LIMIT),
+        daemon=True,
     )
     process.start()
     base_url, token = parent.recv()
@@ -238,6 +244,7 @@ CRMS: dict[str, tuple[Callable[[Path, int, float], tuple[Any, Any, dict[str, Any
 
 def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, Any]:
     start, module = CRMS[crm]
+    limits: dict[str, Any] = {}
     workdir = Path(tempfile.mkdtemp(prefix=f"syncd-e2e-{crm}-"))
     with state_url(state, workdir) as url:
         process, pipe, section = start(workdir, records, latency_ms)
@@ -246,6 +253,22 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
             write_config(config, url, crm, section)
             env = {**os.environ, "SYNCD_CONFIG": str(config)}
             summary, wall, rss = run_once(config, env)
+            if crm == "hubspot":
+                pipe.send("stats")
+                calls, refused, busiest_10s, busiest_search_1s = pipe.recv()
+                limits = {
+                    "api_calls": calls,
+                    "refused_429": refused,
+                    "busiest_10s_calls": busiest_10s,
+                    "budget_10s": HUBSPOT_TEN_SECOND_LIMIT,
+                    "share": HUBSPOT_SHARE,
+                    "calls_per_10s": round(calls / wall * 10, 1),
+                    "of_share": round(
+                        calls / wall * 10 / (HUBSPOT_TEN_SECOND_LIMIT * HUBSPOT_SHARE), 3
+                    ),
+                    "busiest_search_1s": busiest_search_1s,
+                }
+                assert busiest_10s <= HUBSPOT_TEN_SECOND_LIMIT and busiest_search_1s <= 5, limits
         finally:
             pipe.send("stop")
             process.join(timeout=30)
@@ -271,6 +294,7 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         "decisions": cycle.get("decisions", {}),
         "writes": cycle.get("writes", {}),
         "review": review,
+        "limits": limits,
         "connector_alone": alone,
         "engine_ratio": round(rate / alone["records_per_s"], 3) if alone["records_per_s"] else 0,
     }
