@@ -79,7 +79,7 @@ def state_url(kind: str, workdir: Path) -> Iterator[str]:
 def state_bytes(url: str) -> int:
     """What the state takes on disk: the SQLite file after a WAL checkpoint, or the PostgreSQL
     tables with their indexes and TOAST."""
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")  # VACUUM needs no transaction
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
