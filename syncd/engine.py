@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
 from syncd import policy
 from syncd.config import LoadedConfig
@@ -133,6 +134,11 @@ class Engine:
     # --- the cycle ---------------------------------------------------------------------------
 
     def cycle(self, shard: str) -> CycleSummary:
+        """One cycle; every event logged during it (connectors' too) carries `shard`."""
+        with bound_contextvars(shard=shard):
+            return self._cycle(shard)
+
+    def _cycle(self, shard: str) -> CycleSummary:
         summary = CycleSummary(shard)
         conn = self.connectors[shard]
         epoch = self.epochs.get(shard, 0)
@@ -157,7 +163,12 @@ class Engine:
         conn = self.connectors.get(shard)
         if conn is None or conn.sink is None or self.dry_run:
             return
-        Dispatcher(
+        with bound_contextvars(shard=shard):
+            self._dispatcher(shard, conn).run(summary.writes)
+
+    def _dispatcher(self, shard: str, conn: Connector) -> Dispatcher:
+        assert conn.sink is not None
+        return Dispatcher(
             self.store,
             shard,
             self.epochs.get(shard, 0),
@@ -166,7 +177,7 @@ class Engine:
             self.clock,
             stop_requested=self.stop_requested,
             heartbeat=self.heartbeat,
-        ).run(summary.writes)
+        )
 
     def purge(self, shard: str) -> int:
         """Retention: old audit rows and finished outbox rows go (state.*_retention_days)."""

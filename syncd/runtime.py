@@ -16,9 +16,10 @@ from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import make_url
+from structlog.contextvars import bound_contextvars
 
 from syncd.config import LoadedConfig
-from syncd.connectors import Connector, ShardContext, load_plugin
+from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
 from syncd.engine import CycleSummary, Engine, _utcnow
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
@@ -54,25 +55,59 @@ def shard_order(config: LoadedConfig) -> list[str]:
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
 
 
-def open_connectors(config: LoadedConfig) -> dict[str, Connector]:
+def open_connectors(
+    config: LoadedConfig, *, dry_run: bool = False
+) -> tuple[dict[str, Connector], dict[str, str], dict[str, list[str]]]:
+    """The enabled shards' connectors, the shards whose remote set-up is incomplete (with
+    why), and notices of set-up that works but should be fixed. A dry run keeps incomplete
+    shards (it only reads); otherwise they are left out, with the mailboxes that write
+    through them."""
     opened: dict[str, Connector] = {}
+    incomplete: dict[str, str] = {}
+    notices: dict[str, list[str]] = {}
     directory = state_dir(config)
     try:
         for name in shard_order(config):
             shard = config.shards[name]
+            crm = shard.core.crm
+            if crm in incomplete and not dry_run:
+                incomplete[name] = f"its CRM shard {crm} is not set up: {incomplete[crm]}"
+                _refused(name, incomplete[name])
+                continue
             peers = dict(opened)
-            if shard.core.crm and shard.core.crm in opened:
-                peers["crm"] = opened[shard.core.crm]
+            if crm and crm in opened:
+                peers["crm"] = opened[crm]
             plugin = load_plugin(shard.core.type)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
-            opened[name] = plugin.open(ctx)
-            for check in opened[name].checks:
-                check()
+            conn = opened[name] = plugin.open(ctx)
+            try:
+                with bound_contextvars(shard=name):
+                    for check in conn.checks:
+                        notice = check()
+                        if isinstance(notice, str):  # works, but not as well as it could
+                            notices.setdefault(name, []).append(notice)
+                            log.warning("shard.setup_notice", notice=notice)
+            except SetupIncomplete as exc:
+                incomplete[name] = str(exc)
+                if not dry_run:
+                    del opened[name]
+                    conn.close()
+                    _refused(name, str(exc))
     except BaseException:
         for conn in opened.values():
             conn.close()
         raise
-    return opened
+    return opened, incomplete, notices
+
+
+def _refused(shard: str, why: str) -> None:
+    log.error(
+        "shard.setup_incomplete",
+        shard=shard,
+        problem=why,
+        action=f"run `syncd doctor {shard}` and `syncd doctor {shard} --fix`; nothing is "
+        "read or written for this shard until then",
+    )
 
 
 @dataclass
@@ -82,6 +117,9 @@ class Runtime:
     connectors: dict[str, Connector]
     engine: Engine
     owner: str = field(default_factory=instance_id)
+    # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
+    incomplete: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
 
     def acquire(self) -> list[str]:
         """Take the leases of every shard we can; recover their interrupted writes."""
@@ -124,12 +162,12 @@ def runtime(
 ) -> Iterator[Runtime]:
     store = open_store(config)
     try:
-        connectors = open_connectors(config)
+        connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
     except BaseException:
         store.close()
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
-    rt = Runtime(config, store, connectors, engine)
+    rt = Runtime(config, store, connectors, engine, incomplete=incomplete, notices=notices)
     try:
         yield rt
     finally:

@@ -29,6 +29,7 @@ import structlog
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
+from syncd import httpstats
 from syncd.connectors import RetriableError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
@@ -226,6 +227,7 @@ class HubSpotApi:
                 data, status, headers = _decoded(invoke(target, self._timeout))
             except Exception as exc:
                 failure = api_failure(exc)
+                httpstats.response("hubspot", failure.status or None if failure else None)
                 if failure is not None:
                     observe_usage(self.governor, failure.headers)
                     if failure.status == 429:
@@ -243,6 +245,7 @@ class HubSpotApi:
                 if err is None:
                     raise
                 raise err from exc
+            httpstats.response("hubspot", status)
             observe_usage(self.governor, headers)
             return data, status
         raise AssertionError("unreachable")  # pragma: no cover
@@ -253,7 +256,7 @@ class HubSpotApi:
         """Trade the refresh token for an access token; a refusal is fatal."""
         tokens = self.api("oauth.tokens_api")
         try:
-            answer, _, _ = _decoded(
+            answer, status, _ = _decoded(
                 tokens.create(
                     grant_type="refresh_token",
                     client_id=client_id,
@@ -264,10 +267,13 @@ class HubSpotApi:
                 )
             )
         except Exception as exc:
+            failure = api_failure(exc)
+            httpstats.response("hubspot", failure.status or None if failure else None)
             err = translate(exc, what="oauth.refresh", write=False, refresh=True)
             if err is None:
                 raise
             raise err from exc
+        httpstats.response("hubspot", status)
         return Grant(
             access_token=str(answer["access_token"]),
             expires_in_s=float(answer.get("expires_in") or 1800),

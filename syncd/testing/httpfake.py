@@ -137,6 +137,10 @@ class FakeHTTPServer:
         self.rate_limits: list[RateLimit] = []
         self.faults: deque[Fault] = deque()
         self.requests: list[LoggedRequest] = []
+        # Read-only: every request that would change the vendor's data is refused (and kept in
+        # `refused_writes`), so a test proves a command wrote nothing remotely.
+        self.read_only = False
+        self.refused_writes: list[str] = []
         self._routes: list[_Route] = []
         self._host = host
         self._port = port
@@ -167,6 +171,14 @@ class FakeHTTPServer:
 
     def decorate(self, req: Request, resp: Response) -> None:
         """Add headers every response carries (rate-limit and usage headers)."""
+
+    def is_write(self, req: Request) -> bool:
+        """True when the request would change data; vendor fakes name their reads that POST
+        (searches, batch reads, token grants)."""
+        return req.method not in ("GET", "HEAD")
+
+    def refuse_write(self, req: Request) -> Response:
+        return Response(403, {"message": f"read-only fake: {req.method} {req.path} refused"})
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -250,6 +262,10 @@ class FakeHTTPServer:
                 return None
             self._apply(req)  # APPLIED_LOST
             return None
+        if self.read_only and self.is_write(req):
+            with self.lock:
+                self.refused_writes.append(f"{req.method} {req.path}")
+            return self.refuse_write(req)
         now = time.monotonic()
         with self.lock:
             admitted = all(limit.admit(req, now) for limit in self.rate_limits)
