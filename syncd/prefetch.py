@@ -10,6 +10,7 @@ raised in the reader, after the pages before it.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -29,7 +30,11 @@ class ReadAhead(Generic[T]):
         self._produce = produce
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"syncd-{name}", daemon=True)
+        # the worker runs in the caller's context: log fields bound there (the shard) carry over
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name=f"syncd-{name}", daemon=True
+        )
 
     def _put(self, item: object) -> bool:
         while not self._stop.is_set():

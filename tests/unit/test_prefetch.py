@@ -44,3 +44,17 @@ def test_leaving_early_stops_the_worker_one_page_ahead_at_most() -> None:
             break
     assert closed.is_set()
     assert len(produced) <= 3
+
+
+def test_the_worker_sees_the_callers_context() -> None:
+    """Log fields bound by the caller (the shard) are bound on the worker too."""
+    import contextvars
+
+    shard: contextvars.ContextVar[str] = contextvars.ContextVar("shard", default="-")
+    shard.set("crm")
+
+    def produce() -> Iterator[str]:
+        yield shard.get()
+
+    with ReadAhead(produce) as ahead:
+        assert list(ahead) == ["crm"]
