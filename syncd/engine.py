@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from syncd.model import (
     TouchRecord,
     WriteKind,
 )
+from syncd.owners import assign_owners, owner_context
 from syncd.prefetch import ReadAhead
 from syncd.progress import Progress
 from syncd.review import Reviewer
@@ -52,6 +53,7 @@ class CycleSummary:
     decisions: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     reviews: Counter[str] = field(default_factory=Counter)  # plans revised by the daily review
+    contactless: Counter[str] = field(default_factory=Counter)  # lost deals naming no contact
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
@@ -67,6 +69,7 @@ class CycleSummary:
             "decisions": dict(self.decisions),
             "rules": dict(self.rules),
             "reviews": dict(self.reviews),
+            "contactless": dict(self.contactless),
             "writes": {k: self.writes.get(k, 0) for k in ("ok", "in_doubt", "dead")}
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
@@ -79,10 +82,13 @@ class CycleSummary:
 
 @dataclass(frozen=True)
 class Lookups:
-    """The directory's answers for one page: who has open work, who works at the accounts."""
+    """The directory's answers for one page: owners, who has open work, who works at the
+    accounts."""
 
     active: frozenset[str] = frozenset()  # prospect keys
     colleagues: dict[AccountRef, list[Prospect]] = field(default_factory=dict)
+    # event id -> the event (shard set, owner assigned) and how its owner was chosen
+    assigned: dict[str, tuple[RejectionEvent, str]] = field(default_factory=dict)
 
 
 def _utcnow() -> datetime:
@@ -224,7 +230,7 @@ class Engine:
 
         def fetch() -> Iterator[tuple[Page, Lookups]]:
             for page in source.read(cursor, until):
-                yield page, self._lookups(directory, page.events)
+                yield page, self._lookups(shard, directory, page.events)
 
         ack = getattr(source, "acknowledge", None)
         # A source that acknowledges pages (a mailbox labels what it read) is read in step:
@@ -242,20 +248,35 @@ class Engine:
                 if self.stop_requested():
                     return
 
-    def _lookups(self, directory: Directory | None, events: Sequence[RejectionEvent]) -> Lookups:
-        """What the CRM says now about a page's people (open work, colleagues): the calls
-        made on the read-ahead thread. Events seen before need none."""
-        if directory is None or not events:
+    def _lookups(
+        self, shard: str, directory: Directory | None, page: Sequence[RejectionEvent]
+    ) -> Lookups:
+        """What the CRM says now about a page's people (their owners, open work, colleagues):
+        the calls made on the read-ahead thread. Events seen before need none."""
+        seen = self.store.seen(shard, (e.event_id for e in page))
+        fresh = [replace(e, shard=shard) for e in page if e.event_id not in seen]
+        if not fresh:
             return Lookups()
-        seen = self.store.seen(e.event_id for e in events)
-        events = [e for e in events if e.event_id not in seen]
-        if not events:
-            return Lookups()
+        assigned = self._assign(shard, fresh)
+        events = [event for event, _ in assigned]
+        by_id = {event.event_id: (event, how) for event, how in assigned}
+        if directory is None:
+            return Lookups(assigned=by_id)
         refs = list({e.prospect.ref for e in events})
         accounts = {e.prospect.account.ref for e in events if e.prospect.account}
         active = directory.active(refs)
         colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id)) if accounts else {}
-        return Lookups(frozenset(r.key for r in active), colleagues)
+        return Lookups(frozenset(r.key for r in active), colleagues, by_id)
+
+    def _assign(
+        self, shard: str, events: Sequence[RejectionEvent]
+    ) -> list[tuple[RejectionEvent, str]]:
+        """Each event with its task's assignee (one owner look-up for all of them)."""
+        if not events:
+            return []
+        core = self.config.shards[shard].core
+        crm = self.config.shards.get(self._crm(shard))
+        return assign_owners(shard, events, self.directory(shard), core, crm.core if crm else core)
 
     def _page(
         self, shard: str, epoch: int, page: Page, lookups: Lookups, summary: CycleSummary
@@ -264,16 +285,32 @@ class Engine:
         long the backfill): a later page reads what this one committed from the store, and
         `overlay` only carries a person's history to their next event within the page."""
         overlay: dict[str, History] = {}
-        seen = self.store.seen(e.event_id for e in page.events)
-        events = [e for e in page.events if e.event_id not in seen]
-        summary.skipped += len(page.events) - len(events)
-        summary.events += len(events)
+        seen = self.store.seen(shard, (e.event_id for e in page.events))
+        fresh = [e for e in page.events if e.event_id not in seen]
+        summary.skipped += len(page.events) - len(fresh)
+        summary.events += len(fresh)
+        # owners were assigned on the read-ahead thread; any it did not see are done here
+        missing = [replace(e, shard=shard) for e in fresh if e.event_id not in lookups.assigned]
+        extra = {e.event_id: (e, how) for e, how in self._assign(shard, missing)}
+        assigned = [lookups.assigned.get(e.event_id) or extra[e.event_id] for e in fresh]
+        events = [event for event, _ in assigned]
+        owner_via = {event.event_id: how for event, how in assigned}
         histories = self._histories(events, lookups)
         now = self.clock()
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         for event in events:
             key = event.prospect.ref.key
             history = overlay.get(key) or histories[key]
+            if event.contact_fallback is not None:
+                summary.contactless[event.contact_fallback.value] += 1
+                log.warning(
+                    "loss.without_contacts",
+                    shard=shard,
+                    event_id=event.event_id,
+                    opportunity_id=event.opportunity_id,
+                    fallback=event.contact_fallback.value,
+                    prospect=key,
+                )
             try:
                 decision = policy.decide(event, history, self.config.core.policy, now)
             except SkippableRecordError as exc:
@@ -281,7 +318,10 @@ class Engine:
                 if not self.dry_run:
                     self.store.dead_letter_record(shard, event.event_id, str(exc))
                 continue
-            decided.append((event, decision, self._context(shard, event)))
+            context = self._context(shard, event) | owner_context(
+                event.prospect, owner_via[event.event_id]
+            )
+            decided.append((event, decision, context))
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
@@ -295,7 +335,7 @@ class Engine:
                 plan_id=decision.plan.plan_id if decision.plan else None,
             )
             if self.dry_run:
-                summary.planned.append(self._preview(shard, event, decision, now.date()))
+                summary.planned.append(self._preview(shard, event, decision, now.date(), context))
         if not self.dry_run:
             self.store.commit_page(shard, epoch, page.cursor, decided)
 
@@ -349,13 +389,22 @@ class Engine:
         Reviewer(self, shard, epoch).run(summary)
 
     def _preview(
-        self, shard: str, event: RejectionEvent, decision: Decision, today: date
+        self,
+        shard: str,
+        event: RejectionEvent,
+        decision: Decision,
+        today: date,
+        context: dict[str, Any],
     ) -> dict[str, Any]:
         horizon = today + timedelta(days=self.config.core.policy.horizon_days)
         touches = decision.plan.touches if decision.plan else ()
+        owner = context.get("owner") or {}
         return {
             "prospect": decision.prospect.key,
             "event_id": event.event_id,
+            "owner": owner.get("id"),
+            "owner_timezone": owner.get("timezone"),
+            "owner_via": context.get("owner_via"),
             "outcome": decision.outcome.value,
             "rules": [h.rule_id for h in decision.rules],
             "touches": [

@@ -5,8 +5,9 @@ sorted) and `decode` rebuilds the dataclass from them, filling missing fields wi
 defaults, so a field added to the model later reads from old rows as its default.
 
 `dumps`, the serialiser of every JSON column, writes compact JSON and leaves out each object
-member whose value is null, false, [] or {}: every such field of the model defaults to exactly
-that (a test keeps it so), so rows carry what a record says and not the shape of its class.
+member whose value is null, [] or {}: every such field of the model defaults to exactly that
+(a test keeps it so), so rows carry what a record says and not the shape of its class.
+(`false` stays: a flag may default to true.)
 The members are dropped from the encoded text, where a quote inside a string is always
 escaped, so the pattern below cannot match inside a string.
 """
@@ -21,7 +22,7 @@ import msgspec
 T = TypeVar("T")
 
 _KEY = rb'"(?:[^"\\]|\\.)*"'
-_EMPTY = rb"(?:null|false|\[\]|\{\})"
+_EMPTY = rb"(?:null|\[\]|\{\})"
 _AFTER = re.compile(rb",%s:%s(?=[,}])" % (_KEY, _EMPTY))  # a member after another one
 _FIRST = re.compile(rb"(?<=\{)%s:%s(?:,|(?=\}))" % (_KEY, _EMPTY))  # an object's first one
 _ENCODER = msgspec.json.Encoder(order="deterministic")
@@ -40,9 +41,9 @@ def decode(cls: type[T], data: Any) -> T:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON for a column, without members that hold an empty default."""
+    """Compact JSON for a column, without members that are null or empty."""
     text = _ENCODER.encode(value)
-    if b"null" in text or b"false" in text or b"[]" in text or b"{}" in text:
+    if b"null" in text or b"[]" in text or b"{}" in text:
         text = _FIRST.sub(b"", _AFTER.sub(b"", text))
     return text.decode()
 

@@ -35,6 +35,8 @@ from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
 
+CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
+
 
 def encode_event(event: RejectionEvent) -> dict[str, Any]:
     """A rejection as history keeps it: the person (and the others on the deal) by reference
@@ -50,11 +52,14 @@ def encode_event(event: RejectionEvent) -> dict[str, Any]:
     )
 
 
-def decode_event(payload: dict[str, Any], person: Prospect | None) -> RejectionEvent:
-    """A stored rejection, with the person as last seen."""
+def decode_event(payload: dict[str, Any], person: Prospect | None, shard: str) -> RejectionEvent:
+    """A stored rejection, with the person as last seen, and the shard that read it (from the
+    row for events stored before schema 3)."""
     event = decode(RejectionEvent, payload)
     if person is not None and person.ref == event.prospect.ref:
-        return replace(event, prospect=person)
+        event = replace(event, prospect=person)
+    if not event.shard:
+        event = replace(event, shard=shard)
     return event
 
 
@@ -202,12 +207,17 @@ class Store(OutboxOps, PlanOps):
             row = conn.execute(sa.select(t.cursors).where(t.cursors.c.shard == shard)).first()
         return Cursor(row.value, frozenset(row.boundary_ids)) if row else None
 
-    def seen(self, event_ids: Iterable[str]) -> set[str]:
+    def seen(self, shard: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of these ids this shard has decided (another shard's equal ids don't count)."""
         ids = list(event_ids)
         if not ids:
             return set()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.events.c.event_id).where(t.events.c.event_id.in_(ids)))
+            rows = conn.execute(
+                sa.select(t.events.c.event_id).where(
+                    (t.events.c.shard == shard) & t.events.c.event_id.in_(ids)
+                )
+            )
             return {r.event_id for r in rows}
 
     def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:
@@ -227,12 +237,12 @@ class Store(OutboxOps, PlanOps):
             people = {k: decode(Prospect, v) for k, v in snaps.items()}
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in conn.execute(
-                sa.select(t.events.c.prospect_key, t.events.c.payload)
+                sa.select(t.events.c.prospect_key, t.events.c.shard, t.events.c.payload)
                 .where(t.events.c.prospect_key.in_(keys))
                 .order_by(t.events.c.occurred_at)
             ):
                 rejections[r.prospect_key].append(
-                    decode_event(r.payload, people.get(r.prospect_key))
+                    decode_event(r.payload, people.get(r.prospect_key), r.shard)
                 )
             plans = {
                 r.prospect_key: r
@@ -340,6 +350,7 @@ class Store(OutboxOps, PlanOps):
         events = []
         snapshots: dict[str, dict[str, Any]] = {}  # the last of a person's decisions wins
         changes = []
+        contactless: list[dict[str, Any]] = []
         for event, decision, context in decided:
             key = decision.prospect.key
             account = event.prospect.account
@@ -351,9 +362,23 @@ class Store(OutboxOps, PlanOps):
                     "prospect_key": key,
                     "occurred_at": event.occurred_at.timestamp(),
                     "processed_at": now,
-                    "payload": encode_event(event),
+                    "payload": encode_event(event if event.shard else replace(event, shard=shard)),
                 }
             )
+            if event.contact_fallback is not None:  # never silent: `syncd status` counts these
+                contactless.append(
+                    {
+                        "at": now,
+                        "shard": shard,
+                        "kind": CONTACTLESS,
+                        "subject": key,
+                        "data": {
+                            "fallback": event.contact_fallback.value,
+                            "event_id": event.event_id,
+                            "opportunity_id": event.opportunity_id,
+                        },
+                    }
+                )
             snapshots[key] = {
                 "key": key,
                 "shard": shard,
@@ -369,6 +394,8 @@ class Store(OutboxOps, PlanOps):
                 conn.execute(t.events.insert(), events)
             upsert(conn, t.prospects, list(snapshots.values()), ["key"])
             apply_changes(conn, shard, changes, now)
+            if contactless:
+                conn.execute(t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)
 
     def _set_cursor(self, conn: Connection, shard: str, cursor: Cursor, now: float) -> None:
@@ -379,6 +406,18 @@ class Store(OutboxOps, PlanOps):
             "updated_at": now,
         }
         upsert(conn, t.cursors, [row], ["shard"])
+
+    def contactless_counts(self, shard: str) -> dict[str, int]:
+        """Lost deals of this shard that named no contact, by the fallback used."""
+        counts: dict[str, int] = defaultdict(int)
+        with self.engine.connect() as conn:
+            for (data,) in conn.execute(
+                sa.select(t.audit.c.data).where(
+                    (t.audit.c.shard == shard) & (t.audit.c.kind == CONTACTLESS)
+                )
+            ):
+                counts[str(data.get("fallback"))] += 1
+        return dict(counts)
 
     def dead_letter_record(self, shard: str, record_id: str, error: str) -> None:
         with self.engine.begin() as conn:

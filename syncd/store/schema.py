@@ -39,11 +39,13 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+# An event id is unique only within its shard (two mailboxes or two portals hand out the
+# same ids), so the shard is part of the key (migration 3).
 events = sa.Table(
     "events",
     metadata,
+    sa.Column("shard", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(300), primary_key=True),
-    sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
@@ -75,7 +77,7 @@ plans = sa.Table(
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
-    # migration 3: the part of the touches' briefs shared by the whole plan, zlib-compressed
+    # migration 4: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
     sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
@@ -137,7 +139,7 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_audit_subject", "subject"),
-    sa.Index("ix_audit_at", "at"),  # migration 3: retention
+    sa.Index("ix_audit_at", "at"),  # migration 4: retention
 )
 
 dead_letters = sa.Table(
