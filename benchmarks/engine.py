@@ -101,8 +101,9 @@ def state_bytes(url: str) -> int:
         engine.dispose()
 
 
-def run_once(config: Path, env: dict[str, str]) -> tuple[dict[str, Any], float, float]:
-    """`syncd once --json` as a child process: (summary, wall seconds, peak RSS in MB)."""
+def run_once(config: Path, env: dict[str, str]) -> tuple[dict[str, Any], float, float, float]:
+    """`syncd once --json` as a child process: (summary, wall seconds, peak RSS in MB, CPU
+    seconds it used: on a shared machine the wall time also counts other processes)."""
     errors = config.with_suffix(".stderr")
     started = time.perf_counter()
     with errors.open("w") as err:
@@ -130,7 +131,7 @@ def run_once(config: Path, env: dict[str, str]) -> tuple[dict[str, Any], float, 
     if proc.returncode != 0:
         raise SystemExit(f"syncd once exited {proc.returncode}: {errors.read_text()[-2000:]}")
     summary = json.loads(out.strip().splitlines()[-1])
-    return summary, wall, usage.ru_maxrss / 1024
+    return summary, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def connector_alone(module: str, records: int, latency_ms: float) -> dict[str, Any]:
@@ -252,7 +253,7 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
             config = workdir / "syncd.toml"
             write_config(config, url, crm, section)
             env = {**os.environ, "SYNCD_CONFIG": str(config)}
-            summary, wall, rss = run_once(config, env)
+            summary, wall, rss, cpu = run_once(config, env)
             if crm == "hubspot":
                 pipe.send("stats")
                 calls, refused, busiest_10s, busiest_search_1s = pipe.recv()
@@ -286,6 +287,7 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         "records": records,
         "state": state,
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "records_per_s": round(rate, 1),
         "peak_rss_mb": round(rss, 1),
         "prospects": prospects,
