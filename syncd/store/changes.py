@@ -8,14 +8,14 @@ The outcome is the one that applying the decisions one after another gives. Deci
 different people touch different rows, so a batch is applied in rounds: round n holds every
 person's n-th decision of the batch (nearly always there is only round one), and each round
 runs the steps in the order a single decision does: suppressions, opt-out cancellations, the
-old plan superseded or cancelled, the new plan and its touches, the audit row.
+old plan superseded or cancelled, the new plan and its touches, review holds, the audit row.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -72,8 +72,15 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-def apply_changes(conn: Connection, shard: str, changes: Sequence[Change], now: float) -> None:
-    """Suppressions, plans, touches and audit rows of these decisions, in rounds (see above)."""
+# Closes a person's open review hold and opens the decision's one (Store._settle_reviews).
+Settle = Callable[[Connection, str, str, Decision, str, float], None]
+
+
+def apply_changes(
+    conn: Connection, shard: str, changes: Sequence[Change], now: float, settle: Settle
+) -> None:
+    """Suppressions, plans, touches, review holds and audit rows of these decisions, in
+    rounds (see above)."""
     rounds: list[list[Change]] = []
     seen: dict[str, int] = defaultdict(int)
     for change in changes:
@@ -83,10 +90,12 @@ def apply_changes(conn: Connection, shard: str, changes: Sequence[Change], now: 
             rounds.append([])
         rounds[n].append(change)
     for batch in rounds:
-        _apply_round(conn, shard, batch, now)
+        _apply_round(conn, shard, batch, now, settle)
 
 
-def _apply_round(conn: Connection, shard: str, batch: list[Change], now: float) -> None:
+def _apply_round(
+    conn: Connection, shard: str, batch: list[Change], now: float, settle: Settle
+) -> None:
     suppress = [c for c in batch if c.decision.suppress]
     insert_absent(
         conn,
@@ -115,6 +124,9 @@ def _apply_round(conn: Connection, shard: str, batch: list[Change], now: float) 
             .values(state="cancelled", note=f"plan {status}")
         )
     _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
+    for c in batch:  # review holds are rare: one at a time
+        if c.decision.hold is not None or c.decision.resolved is not None:
+            settle(conn, shard, c.key, c.decision, c.source, now)
     conn.execute(
         t.audit.insert(),
         [

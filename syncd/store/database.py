@@ -116,6 +116,12 @@ def _v3(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
+    """reviews: replies held until a rep has read them."""
+    if not sa.inspect(conn).has_table("reviews"):  # a fresh database got it in step 1
+        schema.reviews.create(conn)
+
+
+def _v5(conn: Connection) -> None:
     """plans.brief (a plan's shared brief, stored once), and the indexes that the daily review
     (live plans by shard and review day) and retention (audit rows by age) look up by."""
     columns = {c["name"] for c in sa.inspect(conn).get_columns("plans")}
@@ -139,6 +145,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

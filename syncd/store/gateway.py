@@ -26,6 +26,7 @@ from syncd.model import (
     Prospect,
     ProspectRef,
     RejectionEvent,
+    ReviewHold,
     Touch,
 )
 from syncd.store import schema as t
@@ -34,6 +35,7 @@ from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
+from syncd.store.reviews import ReviewOps
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -76,6 +78,7 @@ class StoredHistory:
     plan: Plan | None
     plan_context: dict[str, Any]
     suppressed: frozenset[Channel]
+    review: ReviewHold | None = None  # an open review hold
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class Outcome:
     error: str | None = None
 
 
-class Store(OutboxOps, PlanOps):
+class Store(OutboxOps, PlanOps, ReviewOps):
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
@@ -221,7 +224,7 @@ class Store(OutboxOps, PlanOps):
             return {r.event_id for r in rows}
 
     def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:
-        """Everything known about these prospects, in five queries whatever their number."""
+        """Everything known about these prospects, in seven queries whatever their number."""
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
@@ -282,6 +285,7 @@ class Store(OutboxOps, PlanOps):
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))
             ):
                 suppressed[r.prospect_key].add(Channel(r.channel))
+            holds = self.open_holds(conn, keys)
         out: dict[str, StoredHistory] = {}
         for key in keys:
             plan_row = plans.get(key)
@@ -300,6 +304,7 @@ class Store(OutboxOps, PlanOps):
                 plan=plan,
                 plan_context=dict(plan_row.context) if plan_row is not None else {},
                 suppressed=frozenset(suppressed[key]),
+                review=holds.get(key),
             )
         return out
 
@@ -393,7 +398,7 @@ class Store(OutboxOps, PlanOps):
             if events:
                 conn.execute(t.events.insert(), events)
             upsert(conn, t.prospects, list(snapshots.values()), ["key"])
-            apply_changes(conn, shard, changes, now)
+            apply_changes(conn, shard, changes, now, self._settle_reviews)
             if contactless:
                 conn.execute(t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)

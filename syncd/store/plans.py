@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Decision
 from syncd.store import schema as t
-from syncd.store.changes import Change, apply_changes
+from syncd.store.changes import Change, Settle, apply_changes
 
 
 class PlanOps:
@@ -21,6 +21,7 @@ class PlanOps:
     engine: Engine
     clock: Callable[[], float]
     _fence: Callable[[Connection, str, int], None]
+    _settle_reviews: Settle
 
     def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[str, str]]:
         """(plan id, prospect key) of live plans not reviewed today, oldest review first
@@ -61,6 +62,7 @@ class PlanOps:
                     for decision, account_key, context in revisions
                 ],
                 now,
+                self._settle_reviews,
             )
             if reviewed:
                 conn.execute(

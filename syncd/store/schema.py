@@ -77,7 +77,7 @@ plans = sa.Table(
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
-    # migration 4: the part of the touches' briefs shared by the whole plan, zlib-compressed
+    # migration 5: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
     sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
@@ -139,7 +139,7 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_audit_subject", "subject"),
-    sa.Index("ix_audit_at", "at"),  # migration 4: retention
+    sa.Index("ix_audit_at", "at"),  # migration 5: retention
 )
 
 dead_letters = sa.Table(
@@ -152,4 +152,24 @@ dead_letters = sa.Table(
     sa.Column("ref", sa.String(300), nullable=False),  # outbox key or source record id
     sa.Column("error", sa.String(500), nullable=False),
     sa.Column("replayed_at", sa.Float),
+)
+
+# migration 4: replies held for a rep's review, one open row per person at most
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("shard", sa.String(200), nullable=False),  # the shard whose plan holds the task
+    sa.Column("prospect_key", sa.String(300), nullable=False),
+    sa.Column("event_id", sa.String(300), nullable=False),  # the reply under review
+    sa.Column("plan_id", sa.String(320), nullable=False),  # the plan holding the review task
+    sa.Column("task_seq", sa.Integer, nullable=False),
+    sa.Column("hold", sa.JSON, nullable=False),  # the ReviewHold
+    sa.Column("status", sa.String(20), nullable=False),  # open | resolved | replaced
+    sa.Column("resolution", sa.String(40)),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("checked_at", sa.Float),  # when the CRM was last asked about it
+    sa.Index("ix_reviews_open", "shard", "status", "checked_at"),
+    sa.Index("ix_reviews_prospect", "prospect_key", "status"),
 )
