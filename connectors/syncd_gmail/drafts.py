@@ -40,6 +40,7 @@ class GmailDraftSink:
         self._settings = settings
         # a batch of drafts.create is sent as one batch request: within a second's quota share
         self.batch_size = min(settings.batch_size, client.batch_limit("drafts.create"))
+        self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     # --- write ---------------------------------------------------------------------------------
 

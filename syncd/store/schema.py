@@ -77,7 +77,7 @@ plans = sa.Table(
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
-    # migration 5: the part of the touches' briefs shared by the whole plan, zlib-compressed
+    # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
     sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
@@ -117,6 +117,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("attempted_at", sa.Float),  # migration 5: when the last write call was started
     sa.Index("ix_outbox_work", "sink_shard", "status", "next_attempt_at"),
 )
 
@@ -139,7 +140,7 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_audit_subject", "subject"),
-    sa.Index("ix_audit_at", "at"),  # migration 5: retention
+    sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
 
 dead_letters = sa.Table(

@@ -180,8 +180,8 @@ def test_a_touch_with_empty_values_survives_the_codec() -> None:
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
-    """A database from before plan reviews gains the columns, indexes and review holds,
-    keeping its rows."""
+    """A database from before plan reviews gains that column, the review holds, the attempt
+    times, the plans' shared briefs and the review and retention indexes, keeping its rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
@@ -189,6 +189,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
         conn.execute(sa.text("DROP INDEX ix_audit_at"))
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN brief"))
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN attempted_at"))
         conn.execute(sa.text("DROP TABLE reviews"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
         conn.execute(
@@ -197,14 +198,16 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5]
+    assert migrate(engine) == [2, 3, 4, 5, 6]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
         holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
+        attempts = conn.execute(sa.text("SELECT COUNT(attempted_at) FROM outbox")).scalar()
     assert tuple(row) == ("p#1", "0001-01-01", None)  # due for review at once
     assert "ix_plans_review" in indexes
     assert holds == 0
+    assert attempts == 0
     engine.dispose()
 
 
