@@ -77,6 +77,9 @@ plans = sa.Table(
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
+    # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
+    sa.Column("brief", sa.LargeBinary),
+    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
 
 touches = sa.Table(
@@ -92,7 +95,7 @@ touches = sa.Table(
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
-    sa.Column("owner_id", sa.String(200)),  # migration 6: the plan's assignee, for daily load
+    sa.Column("owner_id", sa.String(200)),  # migration 7: the plan's assignee, for daily load
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
@@ -139,6 +142,7 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_audit_subject", "subject"),
+    sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
 
 dead_letters = sa.Table(
@@ -173,7 +177,7 @@ reviews = sa.Table(
     sa.Index("ix_reviews_prospect", "prospect_key", "status"),
 )
 
-# Migration 6: a nurtured prospect who came back, with the evidence of what brought them.
+# Migration 7: a nurtured prospect who came back, with the evidence of what brought them.
 # One row per (prospect, what happened): re-reading the same opportunity or reply records
 # nothing new.
 outcomes = sa.Table(
