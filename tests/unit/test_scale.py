@@ -162,7 +162,7 @@ def test_a_page_persisted_at_once_equals_one_decision_at_a_time(store_url: str) 
     single = _rig(store_url)
     epoch = single.store.acquire_shard("crm", "me", 60)
     assert epoch is not None and len(pages) == 1
-    shard, _, cursor, decided = pages[0]
+    shard, _, cursor, decided, *_ = pages[0]  # and the page's re-engagements (none)
     for item in decided:
         single.store.commit_page(shard, epoch, cursor, [item])
     one_by_one = _state(single.store)
