@@ -13,16 +13,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
 
 from syncd import policy
+from syncd.clock import Clock, system_clock
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
+from syncd.logging import LEVELS
 from syncd.materialise import Materialiser
 from syncd.model import (
     AccountRef,
@@ -57,6 +59,9 @@ class CycleSummary:
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
+    # dry run: touches already planned that the day's materialisation would write
+    due: list[dict[str, Any]] = field(default_factory=list)
+    paused: int = 0  # due touches held back because their prospect, account or shard is paused
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,13 +74,10 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "paused": self.paused,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Engine:
@@ -85,7 +87,7 @@ class Engine:
         store: Store,
         connectors: dict[str, Connector],
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
         dry_run: bool = False,
     ):
         self.config = config
@@ -99,6 +101,8 @@ class Engine:
         # Called after every page and write batch: the daemon pings systemd's watchdog from it,
         # so a long backfill is not mistaken for a hang (it runs on the main thread).
         self.heartbeat: Callable[[], None] = lambda: None
+        # `decision.made` lines: info for the journal, debug where a person reads a report
+        self.decision_level = "info"
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -136,7 +140,9 @@ class Engine:
             self._read(shard, conn, epoch, summary)
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
-        if not self.dry_run and not self.stop_requested():
+        if self.dry_run:  # what the state already plans for the day, written nowhere
+            self.materialise(shard, epoch, summary)
+        elif not self.stop_requested():
             self.review(shard, epoch, summary)
             self.materialise(shard, epoch, summary)
             summary.durations["materialise"] = time.monotonic() - mark
@@ -233,7 +239,8 @@ class Engine:
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
-            log.info(
+            log.log(
+                LEVELS[self.decision_level],
                 "decision.made",
                 shard=shard,
                 prospect=key,

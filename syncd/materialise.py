@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -37,6 +37,12 @@ class Materialiser:
         now = self.engine.clock()
         horizon = now.date() + timedelta(days=self.engine.config.core.policy.horizon_days)
         due = self.engine.store.due_touches(self.shard, horizon)
+        paused = self.engine.store.paused()
+        held = [p for p in due if paused.holds(self.shard, p.prospect_key, p.account_key)]
+        if held:  # left planned: they are moved on when the pause ends (`syncd resume`)
+            summary.paused += len(held)
+            log.info("touch.paused", shard=self.shard, count=len(held))
+            due = [p for p in due if not paused.holds(self.shard, p.prospect_key, p.account_key)]
         if not due:
             return
         refs = {ProspectRef.parse(p.prospect_key) for p in due}
@@ -59,6 +65,9 @@ class Materialiser:
                     seq=planned.touch.seq,
                     reason=item.cancel_note,
                 )
+        if self.engine.dry_run:  # a preview: say what would be written, change nothing
+            summary.due.extend(_preview(p, m) for p, m in zip(due, items, strict=True))
+            return
         summary.materialised += self.engine.store.materialise(self.shard, self.epoch, items)
 
     def _lookups(self, refs: Sequence[ProspectRef]) -> tuple[dict[str, Prospect], set[str]]:
@@ -146,3 +155,20 @@ def build_spec(
         in_reply_to=reply.get("message_id"),
         references=reply.get("references") or reply.get("message_id"),
     )
+
+
+def _preview(planned: PlannedTouch, item: Materialisation) -> dict[str, Any]:
+    """One touch the day's materialisation would write (or cancel, and why)."""
+    touch = planned.touch
+    return {
+        "prospect": planned.prospect_key,
+        "plan_id": planned.plan_id,
+        "seq": touch.seq,
+        "kind": touch.kind.value,
+        "write": touch.write.value,
+        "due": touch.due.isoformat(),
+        "rule": touch.rule_id,
+        "sink": item.sink_shard,
+        "key": item.key,
+        "cancelled": item.cancel_note,
+    }

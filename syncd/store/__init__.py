@@ -10,12 +10,16 @@ from syncd.store.gateway import (
     Store,
     StoredHistory,
 )
+from syncd.store.pauses import SCOPES, Pause, Paused
 
 __all__ = [
+    "SCOPES",
     "LeaseLost",
     "Materialisation",
     "OutboxItem",
     "Outcome",
+    "Pause",
+    "Paused",
     "PlannedTouch",
     "Store",
     "StoredHistory",

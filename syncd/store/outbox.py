@@ -229,7 +229,7 @@ class OutboxOps:
             ).scalar()
         return None if oldest is None else max(0.0, self.clock() - float(oldest))
 
-    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+    def dead_letters(self, limit: int | None = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(t.dead_letters)
