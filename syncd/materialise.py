@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from syncd.logging import LEVELS
 from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
 from syncd.policy import recheck
 from syncd.store import Materialisation, PlannedTouch, StoredHistory
@@ -57,7 +58,8 @@ class Materialiser:
             items.append(item)
             if item.cancel_note:
                 summary.cancelled += 1
-                log.info(
+                log.log(
+                    LEVELS["debug" if self.engine.dry_run else "info"],
                     "touch.cancelled",
                     shard=self.shard,
                     prospect=planned.prospect_key,
