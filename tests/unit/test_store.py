@@ -133,11 +133,32 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2]
+    assert migrate(engine) == [2, 3]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
     assert tuple(row) == ("p#1", None)
     engine.dispose()
+
+
+def test_a_version_2_database_gains_pauses_and_shard_errors(store_url: str) -> None:
+    """Migration 3 adds the pauses table and each shard's last error, keeping shard rows."""
+    engine = create_db_engine(store_url)
+    migrate(engine)
+    with engine.begin() as conn:  # turn it back into what version 2 had
+        conn.execute(sa.text("DROP TABLE pauses"))
+        for column in ("last_error", "last_error_at", "failed_at"):
+            conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
+        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 3"))
+        conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
+    assert migrate(engine) == [3]
+    engine.dispose()
+    store = Store.open(store_url)
+    store.record_error("crm", "RetriableError: 503", failed=False)
+    assert store.pause("shard", "crm")
+    row = store.shard_row("crm")
+    assert row is not None and row["epoch"] == 4 and row["last_error"] == "RetriableError: 503"
+    assert [p.ref for p in store.pauses()] == ["crm"]
+    store.close()
 
 
 def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> None:
