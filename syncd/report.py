@@ -56,6 +56,11 @@ def plan(summaries: Mapping[str, CycleSummary], day: date) -> str:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
             )
+            if item.get("owner"):
+                lines.append(
+                    f"    owner {item['owner']} ({item['owner_timezone']}, "
+                    f"{str(item['owner_via']).replace('_', ' ')})"
+                )
             for it in item["touches"]:
                 flag = "write now" if it["now"] else "planned"
                 lines.append(

@@ -2,8 +2,9 @@
 
 Per shard: when it last read successfully and how old the newest record it has read is
 (two different things: a quiet CRM has old records and a healthy reader), the last error
-and whether the shard is stopped, the lease, the outbox and the next touches; then what is
-paused and the dead letters. Every time is ISO 8601 UTC; ages are seconds.
+and whether the shard is stopped, the lease, the outbox, lost deals that named no contact
+and the next touches; then what is paused and the dead letters. Every time is ISO 8601
+UTC; ages are seconds.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def collect(config: LoadedConfig, store: Store, clock: Clock) -> dict[str, Any]:
             "failed_at": iso(row.get("failed_at")),
             "lease": {"owner": row.get("owner"), "until": iso(row.get("lease_until"))},
             "outbox": store.outbox_counts(name),
+            # lost deals that named no contact, by the fallback that found someone
+            "losses_without_contacts": store.contactless_counts(name),
             "next_due": [
                 {"due": due, "prospect": prospect, "kind": kind}
                 for due, prospect, kind in store.next_due(name)
@@ -126,6 +129,13 @@ def render(data: dict[str, Any]) -> str:
                 for k in ("pending", "inflight", "in_doubt", "done", "dead", "cancelled")
             )
         )
+        contactless = s["losses_without_contacts"]
+        if contactless:
+            lines.append(
+                f"  lost deals without contacts: {sum(contactless.values())} ("
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
+                + ")"
+            )
         for item in s["next_due"]:
             lines.append(f"  next: {item['due']} {item['kind']} {item['prospect']}")
         lines.append("")

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from syncd.model import (
+    ACCOUNT_KIND,
     Channel,
     Priority,
     ProspectRef,
@@ -186,11 +187,12 @@ class SalesforceSink:
             "ActivityDate": spec.due.isoformat(),
             "Priority": PRIORITIES[spec.priority],
             "Status": self._settings.task_status,
-            "WhoId": spec.prospect.id,
             "Description": description[:DESCRIPTION_MAX],
             "TaskSubtype": SUBTYPES[spec.channel],
         }
-        if spec.prospect.kind == "contact":
+        if not spec.prospect.is_account:  # an account-level plan's task is about nobody yet
+            fields["WhoId"] = spec.prospect.id
+        if spec.prospect.kind in ("contact", ACCOUNT_KIND):
             what = spec.opportunity_id or spec.account_id
             if what:
                 fields["WhatId"] = what

@@ -28,7 +28,7 @@ shards = sa.Table(
     sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),  # fencing token
     sa.Column("last_cycle_at", sa.Float),
     sa.Column("last_success_at", sa.Float),
-    # migration 3: the last error a cycle ended with, and when the shard was stopped by one
+    # migration 4: the last error a cycle ended with, and when the shard was stopped by one
     sa.Column("last_error", sa.String(500)),
     sa.Column("last_error_at", sa.Float),
     sa.Column("failed_at", sa.Float),  # set while the shard is stopped; cleared by a success
@@ -43,11 +43,13 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+# An event id is unique only within its shard (two mailboxes or two portals hand out the
+# same ids), so the shard is part of the key (migration 3).
 events = sa.Table(
     "events",
     metadata,
+    sa.Column("shard", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(300), primary_key=True),
-    sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
@@ -152,7 +154,7 @@ dead_letters = sa.Table(
     sa.Column("replayed_at", sa.Float),
 )
 
-# migration 3: prospects, accounts and shards an admin paused (`syncd pause`)
+# migration 4: prospects, accounts and shards an admin paused (`syncd pause`)
 pauses = sa.Table(
     "pauses",
     metadata,

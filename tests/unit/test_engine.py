@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from syncd.engine import Engine
 from syncd.model import (
     Channel,
     Intent,
+    Owner,
     Prospect,
     ProspectRef,
     ReasonKind,
@@ -251,7 +253,7 @@ def test_dry_run_decides_but_changes_nothing(world: World) -> None:
     assert {p["outcome"] for p in summary.planned} == {"nurture"}
     assert world.sink.writes == []
     assert world.store.cursor("crm") is None
-    assert world.store.seen(e.event_id for e in world.source.events) == set()
+    assert world.store.seen("crm", (e.event_id for e in world.source.events)) == set()
 
 
 def test_a_stale_lease_cannot_commit(world: World) -> None:
@@ -353,3 +355,16 @@ def test_touches_for_a_sender_the_crm_does_not_know_are_not_written(world: World
     assert summary.decisions == Counter(nurture=1)
     assert world.sink.writes == [] and summary.writes["dead"] == 0
     assert summary.cancelled >= 1
+
+
+def test_writes_go_to_the_plan_owner_not_the_contacts_current_owner(world: World) -> None:
+    """The deal owner decided the plan's calendar; the write assigns them, although the
+    directory now names the contact's owner (an integration user)."""
+    event = rejection(1)
+    world.add(event)
+    integration = Owner("005INTEGRATION", "UTC")
+    world.directory.people[event.prospect.ref] = dataclasses.replace(
+        event.prospect, owner=integration
+    )
+    world.engine().cycle("crm")
+    assert world.sink.writes and {w.owner_id for w in world.sink.writes} == {"005U1"}

@@ -71,7 +71,7 @@ def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
     decision = decide(event, History(), PolicyConfig(), NOW)
     store.commit_page("crm", epoch, Cursor(event.position), [(event, decision, {"x": 1})])
     hist = store.history([event.prospect.ref.key])[event.prospect.ref.key]
-    assert hist.rejections == (event,)
+    assert hist.rejections == (dataclasses.replace(event, shard="crm"),)  # read by "crm"
     assert hist.plan is not None and hist.plan.generation == 1
     assert hist.suppressed == frozenset({Channel.PHONE})
     assert hist.plan_context == {"x": 1}
@@ -133,24 +133,24 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3]
+    assert migrate(engine) == [2, 3, 4]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
     assert tuple(row) == ("p#1", None)
     engine.dispose()
 
 
-def test_a_version_2_database_gains_pauses_and_shard_errors(store_url: str) -> None:
-    """Migration 3 adds the pauses table and each shard's last error, keeping shard rows."""
+def test_a_version_3_database_gains_pauses_and_shard_errors(store_url: str) -> None:
+    """Migration 4 adds the pauses table and each shard's last error, keeping shard rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
-    with engine.begin() as conn:  # turn it back into what version 2 had
+    with engine.begin() as conn:  # turn it back into what version 3 had
         conn.execute(sa.text("DROP TABLE pauses"))
         for column in ("last_error", "last_error_at", "failed_at"):
             conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
-        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 3"))
+        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 4"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [3]
+    assert migrate(engine) == [4]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
