@@ -45,15 +45,17 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
-def open_store(config: LoadedConfig, *, read_only: bool = False) -> Store:
-    """The configured state store; `read_only` neither creates nor migrates it."""
+def open_store(
+    config: LoadedConfig, *, read_only: bool = False, clock: Clock = system_clock
+) -> Store:
+    """The configured state store, on `clock`; `read_only` neither creates nor migrates it."""
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
         parsed = make_url(normalise_url(url))
         url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
             hide_password=False
         )
-    return Store.open(url, read_only=read_only)
+    return Store.open(url, lambda: clock().timestamp(), read_only=read_only)
 
 
 def shard_order(config: LoadedConfig) -> list[str]:
@@ -178,7 +180,7 @@ class Runtime:
 def runtime(
     config: LoadedConfig, *, dry_run: bool = False, clock: Clock = system_clock
 ) -> Iterator[Runtime]:
-    store = open_store(config)
+    store = open_store(config, clock=clock)  # the store's times follow the engine's clock
     try:
         connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
     except BaseException:
