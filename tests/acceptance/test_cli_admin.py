@@ -335,14 +335,14 @@ def test_status_shows_the_last_error_and_failed_shards(
 
 
 def test_demo_runs_on_the_same_clock(capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo --as-of` a day four months ahead runs the sandbox cycle as on that day: the
-    call-backs and nurture touches due by then are written too, so more than today."""
+    """`demo --as-of` a day four months ahead decides the sandbox's rejections as on that day:
+    they are old by then, so nobody is thanked and past call-backs are moved on."""
     code, out, _ = _run(capsys, "demo", "--json")
     assert code == 0
-    today = sum(s["materialised"] for s in json.loads(out)["shards"].values())
+    today = json.loads(out)["shards"]["salesforce"]["rules"]
     ahead = (date.today() + timedelta(days=120)).isoformat()
     code, out, _ = _run(capsys, "demo", "--as-of", ahead, "--json")
     assert code == 0
-    shards = json.loads(out)["shards"]
-    assert sum(s["materialised"] for s in shards.values()) > today
-    assert sum(s["writes"]["ok"] for s in shards.values()) > 0
+    later = json.loads(out)["shards"]["salesforce"]["rules"]
+    assert today.get("ack.task", 0) > 0 and later.get("ack.task", 0) == 0
+    assert later.get("callback.rebased", 0) > today.get("callback.rebased", 0)
