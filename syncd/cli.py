@@ -107,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(
         command(
             "status",
-            "per shard: last successful read, newest record, last error, lease, outbox, next "
-            "touches; then paused prospects, accounts and shards, and dead letters",
+            "per shard: last successful read, newest record, last error, lease, outbox, held "
+            "for review, next touches; then paused prospects, accounts and shards, and dead "
+            "letters",
         ),
         "the status (ISO 8601 times, ages in seconds)",
     )

@@ -52,6 +52,7 @@ def plan(summaries: Mapping[str, CycleSummary], day: date) -> str:
             )
         if s.planned:
             lines.append(f"  new rejections decided: {len(s.planned)}")
+        lines.append(held(s.held_for_review))
         for item in s.planned:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
@@ -75,7 +76,27 @@ def plan_json(summaries: Mapping[str, CycleSummary], day: date) -> dict[str, Any
     return {
         "as_of": day.isoformat(),
         "shards": {
-            name: {**s.as_dict(), "due": s.due, "prospects": s.planned}
+            name: {
+                **s.as_dict(),
+                "held_for_review": {
+                    "count": len(s.held_for_review),
+                    "prospects": s.held_for_review,
+                },
+                "due": s.due,
+                "prospects": s.planned,
+            }
             for name, s in summaries.items()
         },
     }
+
+
+HELD_SHOWN = 20
+
+
+def held(keys: list[str]) -> str:
+    """The people held until a rep has read their reply: count and ids (never names)."""
+    if not keys:
+        return "  held for review: 0"
+    shown = ", ".join(keys[:HELD_SHOWN])
+    more = f" … and {len(keys) - HELD_SHOWN} more" if len(keys) > HELD_SHOWN else ""
+    return f"  held for review: {len(keys)}: {shown}{more}"

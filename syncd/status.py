@@ -2,9 +2,9 @@
 
 Per shard: when it last read successfully and how old the newest record it has read is
 (two different things: a quiet CRM has old records and a healthy reader), the last error
-and whether the shard is stopped, the lease, the outbox, lost deals that named no contact
-and the next touches; then what is paused and the dead letters. Every time is ISO 8601
-UTC; ages are seconds.
+and whether the shard is stopped, the lease, the outbox, lost deals that named no contact,
+the people held until a rep has read their reply, and the next touches; then what is paused
+and the dead letters. Every time is ISO 8601 UTC; ages are seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from syncd import report
 from syncd.clock import Clock, iso
 from syncd.config import LoadedConfig
 from syncd.store import Store
@@ -23,6 +24,7 @@ def collect(config: LoadedConfig, store: Store, clock: Clock) -> dict[str, Any]:
     for name, shard_cfg in config.shards.items():
         row = store.shard_row(name) or {}
         cursor = store.cursor(name)
+        held = store.held_for_review(name)  # people whose reply a rep must read first
         newest = _timestamp(cursor.value) if cursor else None
         shards[name] = {
             "enabled": shard_cfg.core.enabled,
@@ -43,6 +45,7 @@ def collect(config: LoadedConfig, store: Store, clock: Clock) -> dict[str, Any]:
             "outbox": store.outbox_counts(name),
             # lost deals that named no contact, by the fallback that found someone
             "losses_without_contacts": store.contactless_counts(name),
+            "held_for_review": {"count": len(held), "prospects": held},
             "next_due": [
                 {"due": due, "prospect": prospect, "kind": kind}
                 for due, prospect, kind in store.next_due(name)
@@ -136,6 +139,7 @@ def render(data: dict[str, Any]) -> str:
                 + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
                 + ")"
             )
+        lines.append(report.held(s["held_for_review"]["prospects"]))
         for item in s["next_due"]:
             lines.append(f"  next: {item['due']} {item['kind']} {item['prospect']}")
         lines.append("")

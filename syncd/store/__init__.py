@@ -11,11 +11,13 @@ from syncd.store.gateway import (
     StoredHistory,
 )
 from syncd.store.pauses import SCOPES, Pause, Paused
+from syncd.store.reviews import OpenReview
 
 __all__ = [
     "SCOPES",
     "LeaseLost",
     "Materialisation",
+    "OpenReview",
     "OutboxItem",
     "Outcome",
     "Pause",

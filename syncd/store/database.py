@@ -139,6 +139,12 @@ def _v3(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
+    """reviews: replies held until a rep has read them."""
+    if not sa.inspect(conn).has_table("reviews"):  # a fresh database got it in step 1
+        schema.reviews.create(conn)
+
+
+def _v5(conn: Connection) -> None:
     """pauses (`syncd pause`), and each shard's last error and failure (`syncd status`)."""
     inspector = sa.inspect(conn)
     if not inspector.has_table("pauses"):  # a fresh database got it from create_all in step 1
@@ -159,6 +165,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from syncd.model import Cursor, Decision, Outcome
 from syncd.store import Store
-from syncd.store.database import create_db_engine, migrate
+from syncd.store.database import LATEST, create_db_engine, migrate
 from tests.conftest import rejection
 from tests.unit.test_engine import Clock, World
 
@@ -65,7 +65,7 @@ def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: st
     world.store.close()
 
     engine = create_db_engine(store_url)
-    assert migrate(engine) == [3, 4]  # 4 (pauses, shard errors) applies on top
+    assert migrate(engine) == [3, 4, LATEST] == [3, 4, 5]  # 4 (review holds), 5 (pauses)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM cursors"))  # read every record again from the start
     engine.dispose()

@@ -121,11 +121,13 @@ def test_field_types_read_from_the_source_are_the_annotations() -> None:
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
-    """A database from before plan reviews gains the column, keeping its rows."""
+    """A database from before plan reviews gains the column and the review holds, keeping its
+    rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("DROP TABLE reviews"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
         conn.execute(
             sa.text(
@@ -133,24 +135,26 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4]
+    assert migrate(engine) == [2, 3, 4, 5]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
+        holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
     assert tuple(row) == ("p#1", None)
+    assert holds == 0
     engine.dispose()
 
 
-def test_a_version_3_database_gains_pauses_and_shard_errors(store_url: str) -> None:
-    """Migration 4 adds the pauses table and each shard's last error, keeping shard rows."""
+def test_a_version_4_database_gains_pauses_and_shard_errors(store_url: str) -> None:
+    """Migration 5 adds the pauses table and each shard's last error, keeping shard rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
-    with engine.begin() as conn:  # turn it back into what version 3 had
+    with engine.begin() as conn:  # turn it back into what version 4 had
         conn.execute(sa.text("DROP TABLE pauses"))
         for column in ("last_error", "last_error_at", "failed_at"):
             conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
-        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 4"))
+        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 5"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [4]
+    assert migrate(engine) == [5]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
