@@ -39,6 +39,7 @@ def plan(summaries: Mapping[str, CycleSummary], day: date) -> str:
             f"shard {name}: {s.events} new rejection(s); decisions: "
             + (", ".join(f"{k} {v}" for k, v in sorted(s.decisions.items())) or "none")
         )
+        lines.append(held(s.held_for_review))
         if s.due or s.paused:
             lines.append(
                 f"  already planned, written by this day's cycle: {len(s.due)}"
@@ -52,7 +53,6 @@ def plan(summaries: Mapping[str, CycleSummary], day: date) -> str:
             )
         if s.planned:
             lines.append(f"  new rejections decided: {len(s.planned)}")
-        lines.append(held(s.held_for_review))
         for item in s.planned:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
