@@ -20,6 +20,7 @@ MAX_INPUT = 60  # characters of one rule input shown in the text report
 def explain(store: Store, term: str) -> list[dict[str, Any]]:
     """One record per matching prospect (several when an id exists in more than one shard)."""
     paused = store.paused()
+    held = set(store.held_for_review())  # a reply a rep must read before any touch
     out = []
     for key in store.find_prospects(term):
         raw = store.prospect_record(key)
@@ -33,6 +34,7 @@ def explain(store: Store, term: str) -> list[dict[str, Any]]:
                 "account": account,
                 "latest_outcome": prospect.get("outcome"),
                 "paused": _paused_by(paused, key, account, shard),
+                "held_for_review": key in held,
                 "suppressed": sorted(r["channel"] for r in raw["suppressions"]),
                 "events": [_event(e) for e in raw["events"]],
                 "decisions": [_audit(a) for a in raw["audit"] if a["kind"] == "decision"],
@@ -134,6 +136,8 @@ def render(records: list[dict[str, Any]]) -> str:
         lines.append(f"  latest outcome: {r['latest_outcome']}")
         if r["paused"]:
             lines.append(f"  PAUSED by {', '.join(r['paused'])}: no touch is written")
+        if r["held_for_review"]:
+            lines.append("  HELD FOR REVIEW: a rep must read their reply before any touch")
         if r["suppressed"]:
             lines.append(f"  opted out of: {', '.join(r['suppressed'])}")
         lines.append("  events:")
