@@ -237,8 +237,8 @@ def test_paused_account_gets_no_touches_until_resumed(
 
 
 def test_pause_a_prospect_and_a_shard(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A prospect is paused by CRM id; a paused shard writes nothing at all; both are
-    audited and listed; an unknown shard is refused."""
+    """A prospect is paused by CRM id and resumed by e-mail address; a paused shard writes
+    nothing at all; both are audited and listed; an unknown shard is refused."""
     _run(capsys, "plan", "--config", str(config))
     assert _run(capsys, "pause", "--shard", "crm", "--config", str(config))[0] == 0
     _run(capsys, "once", "--config", str(config))
@@ -249,6 +249,10 @@ def test_pause_a_prospect_and_a_shard(config: Path, capsys: pytest.CaptureFixtur
     _run(capsys, "resume", "--shard", "crm", "--config", str(config))
     _run(capsys, "once", "--config", str(config))
     assert _remote_writes(config) == 2  # C0001, C0002; C0000 is still paused
+    code, out, _ = _run(capsys, "resume", "p0@example.com", "--config", str(config))
+    assert code == 0 and "resumed prospect crm:contact:C0000" in out
+    _run(capsys, "once", "--config", str(config))
+    assert _remote_writes(config) == 3
     code, _, err = _run(capsys, "pause", "--shard", "nope", "--config", str(config))
     assert code == 1 and "no shard 'nope'" in err
     engine = sa.create_engine(f"sqlite:///{config.parent / 'state.db'}")
@@ -257,7 +261,7 @@ def test_pause_a_prospect_and_a_shard(config: Path, capsys: pytest.CaptureFixtur
             sa.text("SELECT kind FROM audit WHERE kind IN ('pause', 'resume') ORDER BY id")
         ).all()
     engine.dispose()
-    assert [k for (k,) in kinds] == ["pause", "pause", "resume"]
+    assert [k for (k,) in kinds] == ["pause", "pause", "resume", "resume"]
 
 
 # --- plan --as-of -------------------------------------------------------------------------
