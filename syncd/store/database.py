@@ -145,6 +145,14 @@ def _v4(conn: Connection) -> None:
 
 
 def _v5(conn: Connection) -> None:
+    """outbox.attempted_at: when the write was last sent, so the in-doubt grace period counts
+    from the attempt whatever restarted since."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("outbox")}
+    if "attempted_at" not in columns:
+        conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN attempted_at FLOAT"))
+
+
+def _v6(conn: Connection) -> None:
     """pauses (`syncd pause`), and each shard's last error and failure (`syncd status`)."""
     inspector = sa.inspect(conn)
     if not inspector.has_table("pauses"):  # a fresh database got it from create_all in step 1
@@ -166,6 +174,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (3, _v3),
     (4, _v4),
     (5, _v5),
+    (6, _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -28,7 +28,7 @@ shards = sa.Table(
     sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),  # fencing token
     sa.Column("last_cycle_at", sa.Float),
     sa.Column("last_success_at", sa.Float),
-    # migration 5: the last error a cycle ended with, and when the shard was stopped by one
+    # migration 6: the last error a cycle ended with, and when the shard was stopped by one
     sa.Column("last_error", sa.String(500)),
     sa.Column("last_error_at", sa.Float),
     sa.Column("failed_at", sa.Float),  # set while the shard is stopped; cleared by a success
@@ -118,6 +118,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("attempted_at", sa.Float),  # migration 5: when the last write call was started
     sa.Index("ix_outbox_work", "sink_shard", "status", "next_attempt_at"),
 )
 
@@ -174,7 +175,7 @@ reviews = sa.Table(
     sa.Index("ix_reviews_prospect", "prospect_key", "status"),
 )
 
-# migration 5: prospects, accounts and shards an admin paused (`syncd pause`)
+# migration 6: prospects, accounts and shards an admin paused (`syncd pause`)
 pauses = sa.Table(
     "pauses",
     metadata,
