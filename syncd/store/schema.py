@@ -28,6 +28,10 @@ shards = sa.Table(
     sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),  # fencing token
     sa.Column("last_cycle_at", sa.Float),
     sa.Column("last_success_at", sa.Float),
+    # migration 7: the last error a cycle ended with, and when the shard was stopped by one
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_error_at", sa.Float),
+    sa.Column("failed_at", sa.Float),  # set while the shard is stopped; cleared by a success
 )
 
 cursors = sa.Table(
@@ -95,7 +99,7 @@ touches = sa.Table(
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
-    sa.Column("owner_id", sa.String(200)),  # migration 7: the plan's assignee, for daily load
+    sa.Column("owner_id", sa.String(200)),  # migration 8: the plan's assignee, for daily load
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
@@ -177,7 +181,17 @@ reviews = sa.Table(
     sa.Index("ix_reviews_prospect", "prospect_key", "status"),
 )
 
-# Migration 7: a nurtured prospect who came back, with the evidence of what brought them.
+# migration 7: prospects, accounts and shards an admin paused (`syncd pause`)
+pauses = sa.Table(
+    "pauses",
+    metadata,
+    sa.Column("scope", sa.String(20), primary_key=True),  # prospect | account | shard
+    sa.Column("ref", sa.String(300), primary_key=True),  # prospect/account key or shard name
+    sa.Column("paused_at", sa.Float, nullable=False),
+    sa.Column("reason", sa.String(500)),
+)
+
+# Migration 8: a nurtured prospect who came back, with the evidence of what brought them.
 # One row per (prospect, what happened): re-reading the same opportunity or reply records
 # nothing new.
 outcomes = sa.Table(
