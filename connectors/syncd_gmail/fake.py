@@ -286,7 +286,7 @@ class FakeGmail(FakeHTTPServer):
             resp = self._inner(inner)
             with self.lock:
                 self.inner_requests.append(
-                    LoggedRequest(inner.method, inner.path, resp.status, time.time())
+                    LoggedRequest(inner.method, inner.path, resp.status, self.request_clock())
                 )
             answers.append((part.content_id, resp))
         return render_batch(answers)

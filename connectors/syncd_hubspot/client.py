@@ -39,8 +39,19 @@ from syncd_hubspot.settings import HubSpotSettings
 log = structlog.get_logger(__name__)
 
 # Connection set-up failures only: a request that never left is safe to repeat, any other
-# failure is classified by `translate` (a POST may have been applied).
-_CONNECT_ONLY = Retry(total=2, connect=2, read=False, redirect=False, status=False, other=0)
+# failure is classified by `translate` (a POST may have been applied). urllib3 would also
+# "retry" a 429 or 503 carrying Retry-After on its own (and, with no status retries allowed,
+# turn it into MaxRetryError, losing the header): the answer must reach `translate` instead.
+_CONNECT_ONLY = Retry(
+    total=2,
+    connect=2,
+    read=False,
+    redirect=False,
+    status=False,
+    other=0,
+    status_forcelist=(),
+    respect_retry_after_header=False,
+)
 _GOVERNOR_MAX_WAIT_S = 15.0
 _MAX_IN_CALL_WAIT_S = 60.0
 T = TypeVar("T")

@@ -94,7 +94,9 @@ class HubSpotFake(FakeHTTPServer):
         # its answer always finds its call in `served`.
         with self.lock:
             self.served.append(
-                LoggedRequest(req.method, req.path, resp.status if resp else 0, time.time())
+                LoggedRequest(
+                    req.method, req.path, resp.status if resp else 0, self.request_clock()
+                )
             )
         return resp
 
@@ -154,9 +156,17 @@ class HubSpotFake(FakeHTTPServer):
 
     # --- switches --------------------------------------------------------------------------
 
-    def storm(self, times: int, policy: str = TEN_SECONDLY, path: str | None = None) -> None:
-        """The next `times` matching calls answer 429 with `policy`."""
+    def storm(
+        self,
+        times: int,
+        policy: str = TEN_SECONDLY,
+        path: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        """The next `times` matching calls answer 429 with `policy` (and `Retry-After`)."""
         headers = {"X-HubSpot-RateLimit-Remaining": "0"} if policy == TEN_SECONDLY else {}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
         self.inject(
             Fault(
                 FaultKind.STATUS,

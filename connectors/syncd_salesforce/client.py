@@ -121,12 +121,20 @@ class SalesforceClient:
 
         def attempt() -> T:
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
+            self.usage.take_retry_after()
             try:
                 return fn(self.sf)
             except Exception as exc:
-                raise translate(exc, write=write) from exc
+                raise self._honour_retry_after(translate(exc, write=write)) from exc
 
         return self._with_retries(attempt, what=what, allow_in_doubt=resend_safe)
+
+    def _honour_retry_after(self, error: SyncError) -> SyncError:
+        """Never retry sooner than the answer's own Retry-After asked."""
+        asked = self.usage.take_retry_after()
+        if isinstance(error, RetriableError) and asked is not None:
+            error.retry_after_s = max(error.retry_after_s or 0.0, asked)
+        return error
 
     def _with_retries(self, attempt: Callable[[], T], *, what: str, allow_in_doubt: bool) -> T:
         def guarded() -> T:

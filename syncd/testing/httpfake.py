@@ -137,6 +137,9 @@ class FakeHTTPServer:
         self.rate_limits: list[RateLimit] = []
         self.faults: deque[Fault] = deque()
         self.requests: list[LoggedRequest] = []
+        # What stamps `LoggedRequest.at`: a test that drives the client on a controlled clock
+        # sets the same clock here, so request spacing is measured on the server's side.
+        self.request_clock: Callable[[], float] = time.time
         self._routes: list[_Route] = []
         self._host = host
         self._port = port
@@ -279,7 +282,9 @@ def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
                 resp = Response(500, {"message": f"fake server error: {exc!r}"})
             status = 0 if resp is None else resp.status
             with fake.lock:  # logged before answering: a client never sees an unlogged reply
-                fake.requests.append(LoggedRequest(req.method, req.path, status, time.time()))
+                fake.requests.append(
+                    LoggedRequest(req.method, req.path, status, fake.request_clock())
+                )
             if resp is None:
                 self.close_connection = True
                 return
