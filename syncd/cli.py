@@ -21,7 +21,7 @@ import structlog
 
 from syncd import __version__, build, report
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
-from syncd.connectors import ConfigError, FatalSyncError, load_plugin
+from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_plugin
 from syncd.logging import configure
 from syncd.runtime import open_store, runtime, summary_json
 
@@ -100,9 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_once(args: argparse.Namespace) -> int:
     with runtime(_load(args)) as rt:
         summaries = rt.once()
+        not_started = dict(rt.start_failed)
     _emit(args, summary_json(summaries), report.cycles(summaries, "syncd once"))
+    for shard, why in sorted(not_started.items()):
+        print(f"syncd: shard {shard} did not start: {why}", file=sys.stderr)
     dead = sum(s.writes.get("dead", 0) for s in summaries.values())
-    return EXIT_FAILURE if dead else EXIT_OK
+    return EXIT_FAILURE if dead or not_started else EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -278,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except FatalSyncError as exc:
         print(f"syncd: stopped: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except RetriableError as exc:
+        print(f"syncd: temporary failure, try again later: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE

@@ -45,6 +45,11 @@ class StateConfig(Frozen):
 class DaemonConfig(Frozen):
     poll_interval_s: float = Field(default=300.0, gt=0)
     watchdog: bool = True
+    # A shard whose start-up checks meet a transient error (429, 5xx, timeout) is tried this
+    # many times in all, backing off from startup_retry_base_s up to startup_retry_max_s.
+    startup_attempts: int = Field(default=5, ge=1, le=20)
+    startup_retry_base_s: float = Field(default=2.0, gt=0)
+    startup_retry_max_s: float = Field(default=30.0, gt=0)
 
 
 class EngineConfig(Frozen):

@@ -92,6 +92,7 @@ class Daemon:
                     rt.engine.stop_requested = lambda: self._stop
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
+                    self.failed.update(rt.start_failed)
                     held = rt.acquire()
                     for shard in held:
                         self.metrics.add_shard(shard)

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import make_url
 
 from syncd.config import LoadedConfig
-from syncd.connectors import Connector, ShardContext, load_plugin
+from syncd.connectors import (
+    Connector,
+    ConnectorPlugin,
+    RetriableError,
+    ShardContext,
+    load_plugin,
+)
 from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.retry import call_with_retry
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
 
@@ -54,25 +63,69 @@ def shard_order(config: LoadedConfig) -> list[str]:
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
 
 
-def open_connectors(config: LoadedConfig) -> dict[str, Connector]:
+def _open_one(plugin: ConnectorPlugin, ctx: ShardContext) -> Connector:
+    """Open one shard and run its start-up checks; a failed check closes what it opened."""
+    conn = plugin.open(ctx)
+    try:
+        for check in conn.checks:
+            check()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_connectors(
+    config: LoadedConfig, *, sleep: Callable[[float], None] = time.sleep
+) -> tuple[dict[str, Connector], dict[str, str]]:
+    """Open every enabled shard: (opened connectors, failed shard -> why).
+
+    A transient failure at start-up (429, 5xx, a timeout) is retried with back-off
+    (`[daemon] startup_attempts`); a shard that still cannot start is left out with a
+    `shard.start_failed` event, and so is a mailbox shard whose CRM shard failed, while the
+    other shards run. A configuration or credential problem still stops the command.
+    """
     opened: dict[str, Connector] = {}
+    failed: dict[str, str] = {}
     directory = state_dir(config)
+    daemon = config.core.daemon
     try:
         for name in shard_order(config):
             shard = config.shards[name]
+            if shard.core.crm and shard.core.crm in failed:
+                failed[name] = f"its CRM shard {shard.core.crm!r} did not start"
+                log.error("shard.start_failed", shard=name, crm=shard.core.crm, reason=failed[name])
+                continue
             peers = dict(opened)
             if shard.core.crm and shard.core.crm in opened:
                 peers["crm"] = opened[shard.core.crm]
             plugin = load_plugin(shard.core.type)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
-            opened[name] = plugin.open(ctx)
-            for check in opened[name].checks:
-                check()
+            try:
+                opened[name] = call_with_retry(
+                    partial(_open_one, plugin, ctx),
+                    attempts=daemon.startup_attempts,
+                    base_s=daemon.startup_retry_base_s,
+                    max_s=daemon.startup_retry_max_s,
+                    allow_in_doubt=True,  # start-up checks only read (or create idempotently)
+                    sleep=sleep,
+                    what=f"start {name}",
+                )
+            except RetriableError as exc:
+                failed[name] = str(exc)
+                log.error(
+                    "shard.start_failed",
+                    shard=name,
+                    error=str(exc),
+                    attempts=daemon.startup_attempts,
+                    action="the other shards run; this one starts again on the next reload "
+                    "(systemctl reload syncd) or restart",
+                )
     except BaseException:
         for conn in opened.values():
             conn.close()
         raise
-    return opened
+    return opened, failed
 
 
 @dataclass
@@ -82,6 +135,7 @@ class Runtime:
     connectors: dict[str, Connector]
     engine: Engine
     owner: str = field(default_factory=instance_id)
+    start_failed: dict[str, str] = field(default_factory=dict)  # shard -> why it did not start
 
     def acquire(self) -> list[str]:
         """Take the leases of every shard we can; recover their interrupted writes."""
@@ -120,16 +174,20 @@ class Runtime:
 
 @contextmanager
 def runtime(
-    config: LoadedConfig, *, dry_run: bool = False, clock: Callable[[], datetime] = _utcnow
+    config: LoadedConfig,
+    *,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = _utcnow,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Runtime]:
     store = open_store(config)
     try:
-        connectors = open_connectors(config)
+        connectors, start_failed = open_connectors(config, sleep=sleep)
     except BaseException:
         store.close()
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
-    rt = Runtime(config, store, connectors, engine)
+    rt = Runtime(config, store, connectors, engine, start_failed=start_failed)
     try:
         yield rt
     finally:
