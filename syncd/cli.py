@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE
+    except Exception as exc:  # a bug: its traceback goes through the redacting logger
+        log.exception("command.crashed", command=args.command, error=type(exc).__name__)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -198,6 +198,7 @@ class SandboxShard:
     base_url: str
     section: dict[str, Any]  # [shards.NAME] keys, `type` included; secrets as file: refs
     stop: Any  # Callable[[], None]
+    fake: Any = None  # the running fake server, for tests that drive its switches
 
 
 class SandboxPart(Protocol):

@@ -14,9 +14,8 @@ from typing import Any, TextIO
 
 import structlog
 
-from syncd.secrets import revealed_values
+from syncd.secrets import MASK, revealed_values, scrub
 
-MASK = "[redacted]"
 SENSITIVE_KEYS = frozenset(
     {
         "password",
@@ -42,10 +41,7 @@ LEVELS = {
 
 def _scrub(value: Any, secrets: frozenset[str]) -> Any:
     if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
+        return scrub(value, secrets)
     if isinstance(value, dict):
         return {
             k: MASK if str(k).lower() in SENSITIVE_KEYS else _scrub(v, secrets)
@@ -94,3 +90,18 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     # Libraries that log through the standard library (urllib3, google-auth) go to stderr,
     # at warning and above, so they never interleave with the JSON stream on stdout.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _ScrubRecords) for f in handler.filters):
+            handler.addFilter(_ScrubRecords())
+
+
+class _ScrubRecords(logging.Filter):
+    """The same redaction for what libraries log through the standard library."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = ()
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

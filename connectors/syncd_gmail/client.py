@@ -24,6 +24,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from syncd.connectors import RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
+from syncd.secrets import register
 from syncd_gmail.errors import VENDOR_ERRORS, NotFoundError, translate
 from syncd_gmail.settings import GmailSettings
 from syncd_gmail.transport import build_http, no_replay
@@ -64,6 +65,16 @@ def _in_call(error: SyncError) -> Exception:
     return error
 
 
+class _RegisteringHttp(AuthorizedHttp):  # type: ignore[misc]
+    """Registers each access token google-auth obtains for redaction, as soon as it is used."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            register(getattr(self.credentials, "token", None))
+
+
 class QuotaMeter:
     """Units spent in the last minute, reported to the governor before each call."""
 
@@ -100,7 +111,7 @@ class GmailClient:
         self.settings = settings
         ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
         self.http = build_http(settings.timeout_s, ca_bundle)
-        authed = AuthorizedHttp(credentials, http=self.http)
+        authed = _RegisteringHttp(credentials, http=self.http)
         options = {"api_endpoint": settings.base_url} if settings.base_url else None
         service = build(
             "gmail",

@@ -31,6 +31,7 @@ from urllib3.util.retry import Retry
 
 from syncd.connectors import RetriableError
 from syncd.retry import RateGovernor, call_with_retry
+from syncd.secrets import register
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
 from syncd_hubspot.errors import TEN_SECONDLY, api_failure, rate_limit_wait_s, translate
 from syncd_hubspot.limits import SearchLimiter, observe_usage, spent
@@ -279,8 +280,14 @@ class HubSpotApi:
             if err is None:
                 raise
             raise err from exc
+        if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
+            raise RetriableError("oauth.refresh: HubSpot's token answer has no access_token")
+        refresh = answer.get("refresh_token")
+        expires = answer.get("expires_in")
+        lifetime = float(expires) if isinstance(expires, int | float) and expires > 0 else 1800.0
+        register(answer["access_token"], refresh if isinstance(refresh, str) else None)
         return Grant(
-            access_token=str(answer["access_token"]),
-            expires_in_s=float(answer.get("expires_in") or 1800),
-            refresh_token=str(answer["refresh_token"]) if answer.get("refresh_token") else None,
+            access_token=answer["access_token"],
+            expires_in_s=lifetime,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         )

@@ -85,6 +85,7 @@ class HubSpotFake(FakeHTTPServer):
         self.access_tokens: dict[str, datetime] = {}  # oauth access token -> expiry
         self._search_cache = fake_crm.SearchCache()
         self.served: list[LoggedRequest] = []
+        self.canary = ""  # planted in every OAuth access token issued (tests search for it)
         self._routes_crm()
         self.add_pipeline("default", "Sales Pipeline", default_pipeline())
 
@@ -316,7 +317,7 @@ class HubSpotFake(FakeHTTPServer):
                         "correlationId": str(uuid.uuid4()),
                     },
                 )
-            access = f"CJ{secrets.token_urlsafe(24)}"
+            access = f"CJ{self.canary}{secrets.token_urlsafe(24)}"
             self.access_tokens[access] = self.clock() + timedelta(seconds=self.token_lifetime_s)
         return Response(
             200,

@@ -241,4 +241,6 @@ class HubSpotSandbox:
             self._running.pop(fake.base_url, None)
             fake.stop()
 
-        return SandboxShard(name=SHARD, base_url=fake.base_url, section=section, stop=stop)
+        return SandboxShard(
+            name=SHARD, base_url=fake.base_url, section=section, stop=stop, fake=fake
+        )

@@ -22,7 +22,7 @@ from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from syncd.connectors import ConfigError, RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
-from syncd.secrets import SecretError
+from syncd.secrets import SecretError, register
 from syncd_salesforce.errors import QueryLocatorExpired, translate
 from syncd_salesforce.settings import SalesforceSettings
 from syncd_salesforce.transport import UsageWatcher, build_session
@@ -92,6 +92,7 @@ class SalesforceClient:
             raise ConfigError(f"salesforce: {exc}") from exc
         except Exception as exc:
             raise translate(exc) from exc
+        register(sf.session_id)  # a run-time credential: never in a log line
         log.info("salesforce.login", auth=s.auth)
         return sf
 
@@ -101,6 +102,7 @@ class SalesforceClient:
             self.sf._refresh_session()
         except Exception as exc:
             raise translate(exc) from exc
+        register(self.sf.session_id)
         log.info("salesforce.relogin", auth=self.settings.auth)
 
     # --- calls --------------------------------------------------------------------------------
@@ -122,10 +124,13 @@ class SalesforceClient:
         def attempt() -> T:
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
             self.usage.take_retry_after()
+            sf = self.sf
             try:
-                return fn(self.sf)
+                return fn(sf)
             except Exception as exc:
                 raise self._honour_retry_after(translate(exc, write=write)) from exc
+            finally:
+                register(sf.session_id)  # the library may have logged in again by itself
 
         return self._with_retries(attempt, what=what, allow_in_doubt=resend_safe)
 

@@ -285,5 +285,5 @@ class SalesforceSandbox:
             "bulk_poll_s": 0.1,
         }
         return SandboxShard(
-            name="salesforce", base_url=fake.base_url, section=section, stop=fake.stop
+            name="salesforce", base_url=fake.base_url, section=section, stop=fake.stop, fake=fake
         )

@@ -28,6 +28,7 @@ from syncd.model import (
     RejectionEvent,
     Touch,
 )
+from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
@@ -507,6 +508,6 @@ class Store(OutboxOps, PlanOps):
                     "shard": shard,
                     "kind": "record",
                     "ref": record_id,
-                    "error": error[:500],
+                    "error": scrub(error)[:500],
                 },
             )

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Touch
+from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.codec import decode
 
@@ -178,6 +179,7 @@ class OutboxOps:
         with self.engine.begin() as conn:
             self._fence(conn, sink_shard, epoch)
             for o in outcomes:
+                error = scrub(o.error)[:500] if o.error else None
                 conn.execute(
                     t.outbox.update()
                     .where(t.outbox.c.key == o.key)
@@ -185,7 +187,7 @@ class OutboxOps:
                         status=o.status,
                         next_attempt_at=o.next_attempt_at or now,
                         remote_id=o.remote_id,
-                        last_error=(o.error or None) and o.error[:500],
+                        last_error=error,
                         updated_at=now,
                     )
                 )
@@ -196,7 +198,7 @@ class OutboxOps:
                         "shard": sink_shard,
                         "kind": "write",
                         "subject": o.key,
-                        "data": {"status": o.status, "remote_id": o.remote_id, "error": o.error},
+                        "data": {"status": o.status, "remote_id": o.remote_id, "error": error},
                     },
                 )
                 if o.status == "dead":
@@ -207,7 +209,7 @@ class OutboxOps:
                             "shard": sink_shard,
                             "kind": "write",
                             "ref": o.key,
-                            "error": (o.error or "unknown")[:500],
+                            "error": error or "unknown",
                         },
                     )
 

@@ -78,6 +78,9 @@ class Fault:
     method: str | None = None  # only requests with this method
     path: str | None = None  # only paths matching this regex
     times: int = 1
+    # STATUS only: the body also echoes the request's Authorization header, as some gateways
+    # and error pages do (the run-time token must then be scrubbed before any log or store).
+    echo_auth: bool = False
 
     def matches(self, req: Request) -> bool:
         if self.method and req.method != self.method:
@@ -245,7 +248,8 @@ class FakeHTTPServer:
         fault = self._next_fault(req)
         if fault is not None:
             if fault.kind is FaultKind.STATUS:
-                return fault.response or Response(503, {"message": "unavailable"})
+                resp = fault.response or Response(503, {"message": "unavailable"})
+                return _echo_auth(resp, req) if fault.echo_auth else resp
             if fault.kind is FaultKind.TIMEOUT:
                 time.sleep(fault.hold_s)
                 return None
@@ -259,6 +263,20 @@ class FakeHTTPServer:
         if not admitted:
             return self.rate_limited(req)
         return self._apply(req)
+
+
+def _echo_auth(resp: Response, req: Request) -> Response:
+    echoed = {"Authorization": req.headers.get("Authorization", "")}
+    if isinstance(resp.body, dict):
+        body: Any = {**resp.body, "request": {"headers": echoed}}
+    elif isinstance(resp.body, list):
+        body = [
+            {**item, "request": {"headers": echoed}} if isinstance(item, dict) else item
+            for item in resp.body
+        ]
+    else:
+        body = f"{resp.body or ''} (request headers: {echoed})"
+    return Response(resp.status, body, dict(resp.headers), resp.content_type)
 
 
 def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
