@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -46,6 +47,7 @@ class Daemon:
         self._stop = False
         self._reload = False
         self._rt: Runtime | None = None
+        self._previous: LoadedConfig | None = None  # the config before the last reload
         self.failed: dict[str, str] = {}  # shard -> why it was stopped
 
     def _on_term(self, signum: int, _frame: FrameType | None) -> None:
@@ -87,7 +89,8 @@ class Daemon:
         self._start_listener()
         try:
             while True:
-                with runtime(self.config) as rt:
+                with ExitStack() as stack:
+                    rt = self._open_runtime(stack)
                     self._rt = rt
                     rt.engine.stop_requested = lambda: self._stop
                     if self.config.core.daemon.watchdog:
@@ -107,6 +110,20 @@ class Daemon:
         finally:
             if self.server is not None:
                 self.server.stop()
+
+    def _open_runtime(self, stack: ExitStack) -> Runtime:
+        """The runtime of the current config. When a reloaded config cannot open (its
+        database unreachable), the previous one is restored: a reload never stops the daemon."""
+        try:
+            rt = stack.enter_context(runtime(self.config))
+        except ConfigError as exc:
+            if self._previous is None:
+                raise
+            log.error("config.reload_failed", problems=[str(exc)], kept="previous config")
+            self.config, self._previous = self._previous, None
+            return stack.enter_context(runtime(self.config))
+        self._previous = None
+        return rt
 
     def _heartbeat(self) -> None:
         self.notifier.watchdog()
@@ -218,9 +235,26 @@ class Daemon:
             log.error("config.reload_failed", problems=problems, kept="previous config")
             self.notifier.ready("reload failed; previous config kept")
             return False
+        except Exception as exc:  # whatever the file holds, a reload never stops the daemon
+            log.error("config.reload_failed", problems=[type(exc).__name__], kept="previous config")
+            self.notifier.ready("reload failed; previous config kept")
+            return False
+        if _enabled(self.config) and not _enabled(new):
+            log.warning(
+                "config.reload_refused",
+                reason="the new config has no enabled shard, so all writing would stop",
+                kept="previous config",
+                action="fix the file (an empty or truncated file?), then reload again",
+            )
+            self.notifier.ready("reload refused; previous config kept")
+            return False
         for shard in set(self.config.shards) - set(new.shards):
             self.metrics.retire_shard(shard)
-        self.config = new
+        self._previous, self.config = self.config, new
         self.failed.clear()
         log.info("config.reloaded", shards=sorted(new.shards))
         return True  # the caller rebuilds the runtime, then sends READY=1
+
+
+def _enabled(config: LoadedConfig) -> list[str]:
+    return [name for name, shard in config.shards.items() if shard.core.enabled]

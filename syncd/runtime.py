@@ -17,10 +17,12 @@ from functools import partial
 from pathlib import Path
 
 import structlog
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from syncd.config import LoadedConfig
 from syncd.connectors import (
+    ConfigError,
     Connector,
     ConnectorPlugin,
     RetriableError,
@@ -29,8 +31,9 @@ from syncd.connectors import (
 )
 from syncd.engine import CycleSummary, Engine, _utcnow
 from syncd.retry import call_with_retry
+from syncd.secrets import SecretError, scrub
 from syncd.store import Store, default_state_dir, default_url
-from syncd.store.database import normalise_url
+from syncd.store.database import SchemaTooNew, normalise_url
 
 log = structlog.get_logger(__name__)
 
@@ -48,13 +51,26 @@ def state_dir(config: LoadedConfig) -> Path:
 
 
 def open_store(config: LoadedConfig) -> Store:
+    """The state store; a database that cannot be used is a ConfigError with one line."""
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
+        try:
+            password = config.core.state.password.reveal()
+        except SecretError as exc:
+            raise ConfigError(f"state.password: {exc}") from None
         parsed = make_url(normalise_url(url))
-        url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
-            hide_password=False
-        )
-    return Store.open(url)
+        url = parsed.set(password=password).render_as_string(hide_password=False)
+    try:
+        return Store.open(url)
+    except SchemaTooNew as exc:
+        raise ConfigError(f"state.url: {exc}") from None
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
+        where = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        raise ConfigError(
+            f"state.url: cannot open the state database {where} ({scrub(reason)}); check that "
+            "it is running and reachable, and the user, password and database name"
+        ) from None
 
 
 def shard_order(config: LoadedConfig) -> list[str]:

@@ -16,7 +16,7 @@ ALL_LANGUAGES: tuple[Language, ...] = ("en", "de", "fr", "es")
 
 
 class RepliesConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # Languages whose phrases are used. Opt-out phrases of every supported language are
     # always applied, whatever this says: a missed opt-out is a legal problem.
@@ -29,7 +29,7 @@ class RepliesConfig(BaseModel):
     # ("let's talk in March"); a nearer one ("next Tuesday") is just the meeting date.
     deferral_min_days: int = Field(default=30, ge=0, le=365)
     # Only this many characters of a body are read (a pasted log file must not stall a cycle).
-    max_body_chars: int = Field(default=100_000, ge=1_000)
+    max_body_chars: int = Field(default=100_000, ge=1_000, le=10_000_000)
 
     @field_validator("languages")
     @classmethod

@@ -87,6 +87,10 @@ def current_version(conn: Connection) -> int:
     return int(version or 0)
 
 
+class SchemaTooNew(RuntimeError):
+    """The state database was migrated by a newer syncd than this one."""
+
+
 def migrate(engine: Engine) -> list[int]:
     """Apply pending migrations; returns the versions applied."""
     applied: list[int] = []
@@ -95,7 +99,7 @@ def migrate(engine: Engine) -> list[int]:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_ID})
         version = current_version(conn)
         if version > LATEST:
-            raise RuntimeError(
+            raise SchemaTooNew(
                 f"state database is at schema version {version}, newer than this syncd "
                 f"({LATEST}); upgrade syncd or restore a matching backup"
             )
