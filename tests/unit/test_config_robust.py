@@ -127,7 +127,13 @@ def daemon(tmp_path: Path) -> Daemon:
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"\xff\xfe\x00garbage", b"[shards.crm\n", b"a = " + b"[" * 5000, b"[engine]\nlag_s = inf"],
+    [
+        b"",
+        b"\xff\xfe\x00garbage",
+        b"[shards.crm\n",
+        b"a = " + b"[" * 5000,
+        b"[engine]\nlag_s = inf",
+    ],
 )
 def test_a_bad_or_empty_file_on_reload_keeps_the_running_config(
     daemon: Daemon, content: bytes
