@@ -201,6 +201,10 @@ class Engine:
     def _page(
         self, shard: str, epoch: int, page: Page, summary: CycleSummary, overlay: dict[str, History]
     ) -> None:
+        for record_id, why in page.unreadable:
+            log.warning("record.unreadable", shard=shard, record_id=record_id, error=why)
+            if not self.dry_run:
+                self.store.dead_letter_record(shard, record_id, why)
         seen = self.store.seen(e.event_id for e in page.events)
         events = [e for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)

@@ -28,6 +28,7 @@ from syncd.testing.httpfake import (
     LoggedRequest,
     Request,
     Response,
+    garble,
 )
 from syncd_gmail.fake_batch import MAX_CALLS, BatchFormatError, parse_batch, render_batch
 from syncd_gmail.fake_oauth import OAuthError, OAuthServer
@@ -297,6 +298,8 @@ class FakeGmail(FakeHTTPServer):
         if fault is not None and fault.kind is FaultKind.STATUS and fault.response is not None:
             return fault.response
         try:
+            if fault is not None and fault.kind is FaultKind.MALFORMED:
+                return garble(self._apply(req), fault.malformed, fault.key)
             return self._apply(req)
         except Exception as exc:  # a bug in the fake shows as a 500 part, not a dead batch
             return google_error(500, f"fake server error: {exc!r}", "backendError")

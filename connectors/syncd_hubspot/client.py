@@ -29,7 +29,7 @@ import structlog
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from syncd.connectors import RetriableError
+from syncd.connectors import MalformedAnswer, RetriableError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd.secrets import register
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
@@ -69,14 +69,25 @@ class _WaitTooLong(Exception):
 Invoke = Callable[[Any, tuple[float, float]], Any]
 
 
-def _decoded(response: Any) -> tuple[Any, int, dict[str, str]]:
-    """(JSON body, status, lower-cased headers) of a raw urllib3 response, released to the pool."""
+def _decoded(response: Any, what: str, write: bool) -> tuple[Any, int, dict[str, str]]:
+    """(JSON body, status, lower-cased headers) of a raw urllib3 response, released to the pool.
+
+    A body that is not JSON (truncated, a proxy's HTML page) is a MalformedAnswer: retried,
+    and in doubt for a write, which HubSpot may have applied before the answer was garbled."""
     try:
         payload = response.data
     finally:
         response.release_conn()
     headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
-    return (json.loads(payload) if payload else None), int(response.status), headers
+    try:
+        body = json.loads(payload) if payload else None
+    except (ValueError, RecursionError):
+        kind = headers.get("content-type", "?").split(";")[0]
+        raise MalformedAnswer(
+            f"{what}: HubSpot answered {response.status} with a body that is not JSON ({kind})",
+            in_doubt=write,
+        ) from None
+    return body, int(response.status), headers
 
 
 class HubSpotApi:
@@ -136,13 +147,42 @@ class HubSpotApi:
 
     # --- calls ---------------------------------------------------------------------------
 
-    def read(self, what: str, api: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """A read (GET or a read-only POST such as batch read), retried on transient errors."""
-        return self._retried(what, lambda: self.call(what, api, method, *args, **kwargs)[0])
+    def read(
+        self,
+        what: str,
+        api: str,
+        method: str,
+        *args: Any,
+        validate: Callable[[Any], object] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A read (GET or a read-only POST such as batch read), retried on transient errors;
+        `validate` raises MalformedAnswer on an answer of the wrong shape, retried too."""
 
-    def search(self, what: str, api: str, body: dict[str, Any]) -> Any:
+        def attempt() -> Any:
+            data = self.call(what, api, method, *args, **kwargs)[0]
+            if validate is not None:
+                validate(data)
+            return data
+
+        return self._retried(what, attempt)
+
+    def search(
+        self,
+        what: str,
+        api: str,
+        body: dict[str, Any],
+        validate: Callable[[Any], object] | None = None,
+    ) -> Any:
         """A CRM search: spaced by the search limiter, retried on transient errors."""
-        return self._retried(what, lambda: self.call(what, api, "do_search", body, search=True)[0])
+
+        def attempt() -> Any:
+            data = self.call(what, api, "do_search", body, search=True)[0]
+            if validate is not None:
+                validate(data)
+            return data
+
+        return self._retried(what, attempt)
 
     def _retried(self, what: str, attempt: Callable[[], T]) -> T:
         """Retry short waits in-call; a longer one (the daily budget) goes to the engine, so
@@ -235,7 +275,7 @@ class HubSpotApi:
             else:
                 self.governor.acquire(max_wait_s=_GOVERNOR_MAX_WAIT_S)
             try:
-                data, status, headers = _decoded(invoke(target, self._timeout))
+                data, status, headers = _decoded(invoke(target, self._timeout), what, write)
             except Exception as exc:
                 failure = api_failure(exc)
                 if failure is not None:
@@ -273,7 +313,9 @@ class HubSpotApi:
                     refresh_token=refresh_token,
                     _request_timeout=self._timeout,
                     _preload_content=False,
-                )
+                ),
+                "oauth.refresh",
+                False,
             )
         except Exception as exc:
             err = translate(exc, what="oauth.refresh", write=False, refresh=True)
