@@ -20,7 +20,7 @@ import structlog
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from syncd.connectors import ConfigError, RetriableError, SyncError
+from syncd.connectors import ConfigError, MalformedAnswer, RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd.secrets import SecretError, register
 from syncd_salesforce.errors import QueryLocatorExpired, translate
@@ -39,6 +39,21 @@ class _GiveUp(Exception):
     def __init__(self, error: SyncError):
         super().__init__(str(error))
         self.error = error
+
+
+def query_page(answer: Any, what: str) -> dict[str, Any]:
+    """A query answer checked for the shape read (inside the retried call): a list of record
+    objects, `done`, and `nextRecordsUrl` when not done. Otherwise a MalformedAnswer."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("records"), list):
+        raise MalformedAnswer(f"salesforce: {what}: the query answer has no records list")
+    if not all(isinstance(r, dict) for r in answer["records"]):
+        raise MalformedAnswer(f"salesforce: {what}: a query record is not an object")
+    done = answer.get("done", True)
+    if not isinstance(done, bool):
+        raise MalformedAnswer(f"salesforce: {what}: the query answer's done is not a boolean")
+    if not done and not isinstance(answer.get("nextRecordsUrl"), str):
+        raise MalformedAnswer(f"salesforce: {what}: a query answer not done has no next URL")
+    return {**answer, "done": done}
 
 
 class SalesforceClient:
@@ -180,17 +195,20 @@ class SalesforceClient:
     def query_pages(self, soql: str, *, what: str) -> Iterator[list[Record]]:
         """The pages of a REST query, following nextRecordsUrl; one API call per page."""
         headers = {"Sforce-Query-Options": f"batchSize={self.settings.page_size}"}
-        result = self.call(lambda sf: sf.query(soql, headers=headers), what=what)
+        result = self.call(lambda sf: query_page(sf.query(soql, headers=headers), what), what=what)
         while True:
             yield result["records"]
-            if result.get("done", True):
+            if result["done"]:
                 return
             result = self.query_more(result["nextRecordsUrl"], what=what, headers=headers)
 
     def query_more(self, url: str, *, what: str, headers: dict[str, str] | None = None) -> Any:
         """The next page of a query (`nextRecordsUrl`)."""
         return self.call(
-            lambda sf: sf.query_more(url, identifier_is_url=True, headers=headers or {}), what=what
+            lambda sf: query_page(
+                sf.query_more(url, identifier_is_url=True, headers=headers or {}), what
+            ),
+            what=what,
         )
 
     def query_all(self, soql: str, *, what: str) -> list[Record]:

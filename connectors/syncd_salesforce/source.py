@@ -12,7 +12,7 @@ pages that each carry the cursor to resume after them. The first read of a large
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +67,9 @@ class SalesforceSource:
         self._settings = settings
         self._shard = shard
         self._backfill = Backfill(client, spill_dir)
+        # Records that can never be read (fields of the wrong shape): (ref, why), carried on
+        # the next page for the engine to dead-letter.
+        self._unreadable: list[tuple[str, str]] = []
 
     def close(self) -> None:
         """Closes the HTTP session the shard's roles share (Connector.close calls it)."""
@@ -135,10 +138,26 @@ class SalesforceSource:
                 events.append(row.event)
             count += 1
             if count >= self._settings.page_size:
-                yield Page(events, Cursor(row.position, frozenset(at_last)))
+                yield Page(events, Cursor(row.position, frozenset(at_last)), self._drain())
                 events, count = [], 0
-        if count and last is not None:
-            yield Page(events, Cursor(last, frozenset(at_last)))
+        if (count or self._unreadable) and last is not None:
+            yield Page(events, Cursor(last, frozenset(at_last)), self._drain())
+
+    def _drain(self) -> tuple[tuple[str, str], ...]:
+        items, self._unreadable = tuple(self._unreadable), []
+        return items
+
+    def _converted(
+        self, convert: Callable[[Record], Row], records: Iterable[Record], what: str
+    ) -> Iterator[Row]:
+        """Rows of the records that can be read; the others are noted as unreadable."""
+        for record in records:
+            try:
+                yield convert(record)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                ref = record.get("Id") if isinstance(record, dict) else None
+                why = f"{what}: record of the wrong shape ({type(exc).__name__})"
+                self._unreadable.append((f"sf:{ref if isinstance(ref, str) else '?'}", why))
 
     # --- opportunities --------------------------------------------------------------------------
 
@@ -167,7 +186,7 @@ class SalesforceSource:
                 fields.history(),
                 [*where, f"SystemModstamp <= {upper}"],
             )
-            yield from (convert(r) for r in records)
+            yield from self._converted(convert, records, "backfill.opportunities")
             return
         roles = select(
             fields.role(), "OpportunityContactRoles", order="IsPrimary DESC, CreatedDate, Id"
@@ -208,7 +227,7 @@ class SalesforceSource:
             records = self._backfill.records(
                 "Lead", fields.lead(), [*where, f"SystemModstamp <= {upper}"]
             )
-            yield from (convert(r) for r in records)
+            yield from self._converted(convert, records, "backfill.leads")
             return
 
         def soql(low: str | None) -> str:
@@ -235,8 +254,7 @@ class SalesforceSource:
         while True:
             try:
                 for page in self._client.query_pages(soql(low), what=what):
-                    for record in page:
-                        row = convert(record)
+                    for row in self._converted(convert, page, what):
                         if row.position == low and row.id in seen:
                             continue
                         if row.position != low:
