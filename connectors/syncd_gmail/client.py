@@ -22,9 +22,10 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from syncd.connectors import RetriableError, SyncError
+from syncd.connectors import MalformedAnswer, RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd.secrets import register
+from syncd_gmail import shapes
 from syncd_gmail.errors import VENDOR_ERRORS, NotFoundError, translate
 from syncd_gmail.settings import GmailSettings
 from syncd_gmail.transport import build_http, no_replay
@@ -141,15 +142,23 @@ class GmailClient:
 
     # --- single calls --------------------------------------------------------------------------
 
-    def read(self, request: Any, what: str) -> Any:
-        """A read, retried in the call on quota errors, 5xx and timeouts."""
+    def read(self, request: Any, what: str, validate: Callable[[Any], object] | None = None) -> Any:
+        """A read, retried in the call on quota errors, 5xx, timeouts and answers of the
+        wrong shape (`validate` raises MalformedAnswer)."""
 
         def attempt() -> Any:
             self._meter.spend(UNITS.get(what, 5))
             try:
-                return request.execute(num_retries=0)
+                answer = request.execute(num_retries=0)
             except VENDOR_ERRORS as exc:
                 raise _in_call(translate(exc, what)) from exc
+            except ValueError as exc:  # a 2xx body that is not JSON: truncated, an HTML page
+                raise MalformedAnswer(
+                    f"Gmail answered {what} with a body that is not JSON"
+                ) from exc
+            if validate is not None:
+                validate(answer)
+            return answer
 
         return self._retrying(attempt, what)
 
@@ -177,13 +186,19 @@ class GmailClient:
                     return request.execute(num_retries=0)
             except VENDOR_ERRORS as exc:
                 raise _in_call(translate(exc, what, write=True)) from exc
+            except ValueError as exc:  # applied, perhaps, but the answer is unreadable
+                raise MalformedAnswer(
+                    f"Gmail answered {what} with a body that is not JSON", in_doubt=True
+                ) from exc
 
         if not idempotent:
             return attempt()
         return self._retrying(attempt, what, in_doubt=True)
 
     def profile(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.read(self.users.getProfile(userId="me"), "users.getProfile")
+        result: dict[str, Any] = self.read(
+            self.users.getProfile(userId="me"), "users.getProfile", shapes.profile
+        )
         return result
 
     # --- batches -------------------------------------------------------------------------------
@@ -215,6 +230,10 @@ class GmailClient:
                 request.execute()
         except VENDOR_ERRORS as exc:
             raise translate(exc, f"batch {what}", write=write) from exc
+        except ValueError as exc:  # a part (or the whole answer) that is not JSON
+            raise MalformedAnswer(
+                f"Gmail answered batch {what} with a body that is not JSON", in_doubt=write
+            ) from exc
         return results
 
     def fetch(self, calls: Sequence[tuple[str, Any]], what: str) -> dict[str, Any]:
