@@ -36,14 +36,6 @@ def pytest_report_header() -> str:
     return f"syncd build: {build()} ({syncd.__file__})"
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" and build() != "compiled":
-        raise pytest.UsageError(
-            "SYNCD_EXPECT_COMPILED=1 but the tests import the source tree: put the compiled "
-            "build (make native) first on PYTHONPATH"
-        )
-
-
 def _pg_admin() -> sa.Engine | str:
     """An engine on the test database, or the reason PostgreSQL can't be used."""
     try:
