@@ -23,7 +23,7 @@ from syncd import __version__, build, report
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_plugin
 from syncd.logging import configure
-from syncd.runtime import open_store, runtime, summary_json
+from syncd.runtime import check_store, open_store, runtime, summary_json
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG = 0, 1, 64, 78
 log = structlog.get_logger(__name__)
@@ -84,7 +84,7 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     path = resolve_path(args.config)
-    load_config(path, check_secrets=True)
+    check_store(load_config(path, check_secrets=True))
     print(f"{path}: OK")
     return EXIT_OK
 

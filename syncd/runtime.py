@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -33,7 +34,7 @@ from syncd.engine import CycleSummary, Engine, _utcnow
 from syncd.retry import call_with_retry
 from syncd.secrets import SecretError, scrub
 from syncd.store import Store, default_state_dir, default_url
-from syncd.store.database import SchemaTooNew, normalise_url
+from syncd.store.database import SchemaTooNew, check_version, current_version, normalise_url
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +51,7 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
-def open_store(config: LoadedConfig) -> Store:
-    """The state store; a database that cannot be used is a ConfigError with one line."""
+def _state_url(config: LoadedConfig) -> str:
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
         try:
@@ -60,17 +60,46 @@ def open_store(config: LoadedConfig) -> Store:
             raise ConfigError(f"state.password: {exc}") from None
         parsed = make_url(normalise_url(url))
         url = parsed.set(password=password).render_as_string(hide_password=False)
+    return url
+
+
+def _unusable(url: str, exc: BaseException) -> ConfigError:
+    if isinstance(exc, SchemaTooNew):
+        return ConfigError(f"state.url: {exc}")
+    where = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    return ConfigError(
+        f"state.url: cannot open the state database {where} ({scrub(reason)}); check that "
+        "it is running and reachable, and the user, password and database name"
+    )
+
+
+_UNUSABLE = (SchemaTooNew, sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
+
+
+def open_store(config: LoadedConfig) -> Store:
+    """The state store; a database that cannot be used is a ConfigError with one line."""
+    url = _state_url(config)
     try:
         return Store.open(url)
-    except SchemaTooNew as exc:
-        raise ConfigError(f"state.url: {exc}") from None
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
-        where = make_url(normalise_url(url)).render_as_string(hide_password=True)
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-        raise ConfigError(
-            f"state.url: cannot open the state database {where} ({scrub(reason)}); check that "
-            "it is running and reachable, and the user, password and database name"
-        ) from None
+    except _UNUSABLE as exc:
+        raise _unusable(url, exc) from None
+
+
+def check_store(config: LoadedConfig) -> None:
+    """For check-config: the state database answers and its schema is not newer than this
+    syncd. Reads only: a SQLite file that does not exist yet is fine (the first run makes it)."""
+    url = _state_url(config)
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        return
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            check_version(current_version(conn))
+    except _UNUSABLE as exc:
+        raise _unusable(url, exc) from None
+    finally:
+        engine.dispose()
 
 
 def shard_order(config: LoadedConfig) -> list[str]:

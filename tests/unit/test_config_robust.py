@@ -99,6 +99,19 @@ def test_an_unreachable_database_is_one_line_and_exit_78(
     assert err.strip().count("\n") == 0 and "state.url: cannot open the state database" in err
 
 
+def test_check_config_tries_the_database_without_creating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check-config reports an unreachable PostgreSQL in one line (exit 78), and accepts a
+    SQLite file that the first run will create, without creating it."""
+    path = fake_config(tmp_path, [rejection(1)], state_url="postgresql://syncd@127.0.0.1:9/x")
+    assert main(["--config", str(path), "check-config"]) == 78
+    assert "state.url: cannot open the state database" in capsys.readouterr().err
+    path = fake_config(tmp_path, [rejection(1)], state_url=f"sqlite:///{tmp_path / 'new.db'}")
+    assert main(["--config", str(path), "check-config"]) == 0
+    assert not (tmp_path / "new.db").exists()
+
+
 def test_a_schema_newer_than_the_code_is_one_line_and_exit_78(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -110,10 +123,11 @@ def test_a_schema_newer_than_the_code_is_one_line_and_exit_78(
         conn.execute(sa.text("INSERT INTO schema_version VALUES (:v, 0)"), {"v": LATEST + 1})
     engine.dispose()
     path = fake_config(tmp_path, [rejection(1)], state_url=f"sqlite:///{db}")
-    code = main(["--config", str(path), "once"])
-    err = capsys.readouterr().err
-    assert code == 78
-    assert err.strip().count("\n") == 0 and "newer than this syncd" in err
+    for command in ("check-config", "once"):
+        code = main(["--config", str(path), command])
+        err = capsys.readouterr().err
+        assert code == 78
+        assert err.strip().count("\n") == 0 and "newer than this syncd" in err
 
 
 # --- SIGHUP ---------------------------------------------------------------------------------
