@@ -30,6 +30,7 @@ from typing import Any
 
 from benchmarks.common import connector_main
 from syncd.model import ProspectRef, TaskChannel, TouchSpec, WriteKind, WriteStatus
+from syncd_hubspot import plugin
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
 from syncd_hubspot.settings import HubSpotSettings
@@ -88,12 +89,11 @@ def run(records: int, latency_ms: float) -> dict[str, Any]:
     try:
         base_url, token = parent.recv()
         os.environ[TOKEN_ENV] = token
-        settings = HubSpotSettings(
-            access_token=f"env:{TOKEN_ENV}", base_url=base_url, create_properties=True
-        )
+        settings = HubSpotSettings(access_token=f"env:{TOKEN_ENV}", base_url=base_url)
         conn = open_connector("hubspot", settings)
         assert conn.source is not None and conn.sink is not None
-        for check in conn.checks:  # creates syncd_key: set-up, not counted
+        plugin.doctor(settings, fix=True)  # creates syncd_key: set-up, not counted
+        for check in conn.checks:
             check()
         parent.send("count")
         before = int(parent.recv())

@@ -11,7 +11,7 @@ import json
 import signal
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,9 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="one real cycle against the seeded sandbox, summarised")
     demo.add_argument("--json", action="store_true")
     doctor = sub.add_parser(
-        "doctor", help="check a connector's remote set-up and say how to fix it"
+        "doctor",
+        help="check what a shard's reads and writes need (auth, key field, picklist values, "
+        "owners); list each check with ok/FAIL and the fix; exit 1 when any fails",
     )
-    doctor.add_argument("shard", help="shard name (or connector type) to check")
+    doctor.add_argument(
+        "shard", nargs="?", help="shard name or connector type to check (default: every shard)"
+    )
+    doctor.add_argument(
+        "--fix",
+        action="store_true",
+        help="create the idempotency key field/property when it is missing (the only write)",
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object with every check")
     auth = sub.add_parser("auth", help="set up credentials interactively (e.g. auth gmail)")
     auth.add_argument("shard", help="shard name (or connector type)")
     auth.add_argument("rest", nargs=argparse.REMAINDER)
@@ -100,19 +110,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_once(args: argparse.Namespace) -> int:
     with runtime(_load(args)) as rt:
         summaries = rt.once()
+        incomplete = dict(rt.incomplete)
         not_started = dict(rt.start_failed)
-    _emit(args, summary_json(summaries), report.cycles(summaries, "syncd once"))
+    data = summary_json(summaries) | {"setup_incomplete": incomplete, "not_started": not_started}
+    _emit(args, data, report.cycles(summaries, "syncd once") + _setup_text(incomplete, {}))
     for shard, why in sorted(not_started.items()):
         print(f"syncd: shard {shard} did not start: {why}", file=sys.stderr)
     dead = sum(s.writes.get("dead", 0) for s in summaries.values())
-    return EXIT_FAILURE if dead or not_started else EXIT_OK
+    return EXIT_FAILURE if dead or incomplete or not_started else EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     with runtime(_load(args), dry_run=True) as rt:
         summaries = {name: rt.engine.cycle(name) for name in rt.connectors}
-    _emit(args, report.plan_json(summaries), report.plan(summaries))
+        incomplete, notices = dict(rt.incomplete), dict(rt.notices)
+    data = report.plan_json(summaries) | {"setup_incomplete": incomplete, "setup_notices": notices}
+    _emit(args, data, report.plan(summaries) + _setup_text(incomplete, notices))
     return EXIT_OK
+
+
+def _setup_text(incomplete: dict[str, str], notices: dict[str, list[str]]) -> str:
+    """What the remote set-up lacks, after the report, so it is the last thing read."""
+    lines = [
+        f"\n{shard}: NOT SET UP, no task can be written: {why}" for shard, why in incomplete.items()
+    ]
+    lines += [f"\n{shard}: note: {n}" for shard, ns in notices.items() for n in ns]
+    return "".join(lines)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from syncd import doctor
+
+    return doctor.run(_load(args), args.shard, fix=args.fix, as_json=args.json, out=sys.stdout)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -177,27 +206,17 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from syncd.sandbox import sandbox, to_toml
+    from syncd.sandbox import serve
 
-    workdir = Path(tempfile.mkdtemp(prefix="syncd-sandbox-"))
-    with sandbox(workdir, seed=args.seed, port_base=args.port_base) as box:
-        text = to_toml(box.config)
-        if args.write_config:
-            Path(args.write_config).write_text(text, encoding="utf-8")
-        print(
-            json.dumps({"urls": box.urls(), "config": args.write_config, "workdir": str(workdir)}),
-            flush=True,
-        )
-        stop = False
+    stop = threading.Event()
 
-        def on_signal(_signum: int, _frame: Any) -> None:
-            nonlocal stop
-            stop = True
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        while not stop:
-            time.sleep(0.2)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    config = Path(args.write_config) if args.write_config else None
+    serve(seed=args.seed, port_base=args.port_base, write_config=config, stop=stop)
     return EXIT_OK
 
 
@@ -233,13 +252,7 @@ def _plugin_command(hook: str) -> Callable[[argparse.Namespace], int]:
         if func is None:
             print(f"connector {shard.core.type!r} has no `{hook}` command", file=sys.stderr)
             return EXIT_USAGE
-        if hook == "auth":
-            return int(func(shard.settings, args.rest))
-        problems = list(func(shard.settings))
-        for problem in problems:
-            print(f"- {problem}")
-        print(f"{shard.name}: " + ("OK" if not problems else f"{len(problems)} problem(s)"))
-        return EXIT_OK if not problems else EXIT_FAILURE
+        return int(func(shard.settings, args.rest))
 
     return run
 
@@ -254,7 +267,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "classify": cmd_classify,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
-    "doctor": _plugin_command("doctor"),
+    "doctor": cmd_doctor,
     "auth": _plugin_command("auth"),
 }
 

@@ -45,6 +45,14 @@ class ConfigError(SyncError):
     """The configuration cannot work (bad key, missing field in the org): exit 78."""
 
 
+class SetupIncomplete(SyncError):
+    """The remote set-up lacks something writes need (the idempotency key field or property).
+
+    Reads still work, so `plan` shows what would happen and says what is missing; `run` and
+    `once` leave the shard alone until `syncd doctor SHARD --fix` (or the admin) adds it.
+    """
+
+
 class FatalSyncError(SyncError):
     """Auth revoked or the account disabled: stop this shard and alert, don't retry."""
 
@@ -157,7 +165,8 @@ class Connector:
     source: Source | None = None
     directory: Directory | None = None
     sink: Sink | None = None
-    # Checks run before READY: raise ConfigError / FatalSyncError when the shard cannot work.
+    # Checks run before READY, read-only: raise ConfigError / FatalSyncError when the shard
+    # cannot work, SetupIncomplete when it can read but must not write yet.
     checks: list[Any] = field(default_factory=list)
     # Quota headroom 0..1 (remaining share of the vendor's budget), for metrics; None = unknown.
     quota_remaining: Any = None
@@ -190,7 +199,8 @@ class ConnectorPlugin(Protocol):
 
 
 # Optional plugin hooks, found with getattr on the plugin object:
-#   doctor(settings: BaseModel) -> list[str]   problems found in the org, each saying what to do
+#   doctor(settings: BaseModel, fix: bool = False) -> list[syncd.doctor.Check]
+#       every check of the remote set-up, each with the fix; `fix` may create the key field
 #   sandbox: SandboxPart                        a seeded local fake for `syncd sandbox` / `demo`
 #   auth(settings: BaseModel, argv: list[str]) -> int   interactive credential set-up
 
@@ -203,7 +213,7 @@ class SandboxShard:
     base_url: str
     section: dict[str, Any]  # [shards.NAME] keys, `type` included; secrets as file: refs
     stop: Any  # Callable[[], None]
-    fake: Any = None  # the running fake server, for tests that drive its switches
+    fake: Any = None  # the running fake server (tests switch it read-only, inspect it)
 
 
 class SandboxPart(Protocol):

@@ -19,15 +19,16 @@ from typing import Any
 
 import structlog
 
+from syncd import httpstats
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
 from syncd.runtime import Runtime, runtime
-from syncd.sdnotify import Notifier
+from syncd.sdnotify import Notifier, WatchdogPacer
 from syncd.store import LeaseLost
 
 log = structlog.get_logger(__name__)
-TICK_S = 0.5  # how often the loop wakes to ping the watchdog and look at signals
+TICK_S = 0.5  # how often the loop wakes to look at signals (the watchdog is paced apart)
 
 
 class Daemon:
@@ -42,6 +43,7 @@ class Daemon:
         self.config_path = config_path
         self.config = config
         self.notifier = notifier or Notifier()
+        self.watchdog = WatchdogPacer(self.notifier)
         self.metrics = metrics or Metrics()
         self.server: HealthServer | None = None
         self._stop = False
@@ -87,11 +89,13 @@ class Daemon:
     def run(self) -> int:
         self.install_signals()
         self._start_listener()
+        unsubscribe = httpstats.subscribe(self.metrics.record_http)
         try:
             while True:
                 with ExitStack() as stack:
                     rt = self._open_runtime(stack)
                     self._rt = rt
+                    self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
                     rt.engine.stop_requested = lambda: self._stop
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
@@ -108,6 +112,7 @@ class Daemon:
                     return 0
                 # leaving the `with` closed everything; start again on the reloaded config
         finally:
+            unsubscribe()
             if self.server is not None:
                 self.server.stop()
 
@@ -126,7 +131,7 @@ class Daemon:
         return rt
 
     def _heartbeat(self) -> None:
-        self.notifier.watchdog()
+        self.watchdog.pet()
         if self.server is not None:
             self.server.tick()
 
@@ -141,7 +146,7 @@ class Daemon:
         watchdog = self.config.core.daemon.watchdog
         while not self._stop:
             if watchdog:
-                self.notifier.watchdog()
+                self.watchdog.pet()
             if self.server is not None:
                 self.server.tick()
             if self._reload:

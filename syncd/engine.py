@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
 from syncd import policy
 from syncd.config import LoadedConfig
@@ -122,6 +123,11 @@ class Engine:
     # --- the cycle ---------------------------------------------------------------------------
 
     def cycle(self, shard: str) -> CycleSummary:
+        """One cycle; every event logged during it (connectors' too) carries `shard`."""
+        with bound_contextvars(shard=shard):
+            return self._cycle(shard)
+
+    def _cycle(self, shard: str) -> CycleSummary:
         summary = CycleSummary(shard)
         conn = self.connectors[shard]
         epoch = self.epochs.get(shard, 0)
@@ -145,7 +151,12 @@ class Engine:
         conn = self.connectors.get(shard)
         if conn is None or conn.sink is None or self.dry_run:
             return
-        Dispatcher(
+        with bound_contextvars(shard=shard):
+            self._dispatcher(shard, conn).run(summary.writes)
+
+    def _dispatcher(self, shard: str, conn: Connector) -> Dispatcher:
+        assert conn.sink is not None
+        return Dispatcher(
             self.store,
             shard,
             self.epochs.get(shard, 0),
@@ -154,7 +165,7 @@ class Engine:
             self.clock,
             stop_requested=self.stop_requested,
             heartbeat=self.heartbeat,
-        ).run(summary.writes)
+        )
 
     def _lag_until(self, shard: str) -> datetime:
         lag = self.config.shards[shard].core.lag_s

@@ -28,7 +28,15 @@ from socket import AF_INET6
 from typing import Protocol
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import choose_encoder
 
 from syncd import __version__, build
@@ -36,6 +44,8 @@ from syncd.connectors import ConfigError
 from syncd.model import Outcome
 
 log = structlog.get_logger()
+# A `_created` twin of every counter doubles the series and means nothing to an alert.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the library leaves it unannotated
 
 WRITE_RESULTS = ("ok", "in_doubt", "retry", "dead", "cancelled")
 OUTBOX_STATES = ("pending", "inflight", "in_doubt", "dead")
@@ -94,8 +104,8 @@ class Metrics:
         )
         self._http = Counter(
             "syncd_http_responses",
-            f"Vendor API responses by HTTP status ({NO_RESPONSE!r}: no answer).",
-            [*shard, "code"],
+            f"Vendor API responses by status class (2xx..5xx; {NO_RESPONSE!r}: no answer).",
+            [*shard, "vendor", "status_class"],
             registry=reg,
         )
         self._last_cycle = Gauge(
@@ -113,11 +123,13 @@ class Metrics:
         self._decisions = Counter(
             "syncd_decisions", "Policy decisions by outcome.", [*shard, "outcome"], registry=reg
         )
+        ProcessCollector(registry=reg)  # process_* (CPU, memory, open fds, start time)
+        PlatformCollector(registry=reg)  # python_info
         info = Info("syncd_build", "The running syncd build.", registry=reg)
         info.info({"version": version, "python": sys.version.split()[0], "build": build()})
         self._lock = threading.Lock()
         self._shards: set[str] = set()
-        self._http_codes: dict[str, set[str]] = {}
+        self._http_codes: dict[str, set[tuple[str, str]]] = {}
 
     def add_shard(self, shard: str) -> None:
         """Create the shard's counters at zero, so `rate()` and alerts see them from the start."""
@@ -146,10 +158,11 @@ class Metrics:
             (self._outbox, OUTBOX_STATES),
             (self._decisions, DECISION_OUTCOMES),
             (self._cycles, CYCLE_RESULTS),
-            (self._http, tuple(codes)),
         ):
             for value in values:
                 _remove(metric, shard, value)
+        for vendor, status_class in codes:
+            _remove(self._http, shard, vendor, status_class)
         for single in (
             self._oldest_pending,
             self._cursor_lag,
@@ -232,13 +245,17 @@ class Metrics:
         else:
             self._quota.labels(shard).set(min(1.0, max(0.0, ratio)))
 
-    def record_http(self, shard: str, status: int | None) -> None:
-        """Count one vendor API response by status; None for no response at all."""
+    def record_http(self, shard: str, vendor: str, status: int | None) -> None:
+        """Count one vendor API response by status class; None for no response at all.
+        Calls made outside any shard (none in the daemon) are not counted."""
+        if not shard:
+            return
         self.add_shard(shard)
-        code = str(status) if status is not None and 100 <= status <= 599 else NO_RESPONSE
+        ok = status is not None and 100 <= status <= 599
+        status_class = f"{status // 100}xx" if ok and status is not None else NO_RESPONSE
         with self._lock:
-            self._http_codes.setdefault(shard, set()).add(code)
-        self._http.labels(shard, code).inc()
+            self._http_codes.setdefault(shard, set()).add((vendor, status_class))
+        self._http.labels(shard, vendor, status_class).inc()
 
     def cycle_succeeded(self, shard: str, at: datetime) -> None:
         """A cycle of the shard completed without error at `at` (timezone-aware)."""
@@ -401,6 +418,18 @@ class _IPv6Server(_IPv4Server):
     address_family = AF_INET6
 
 
+def landing_page() -> bytes:
+    """What a browser pointed at the listener sees: the build and the endpoints."""
+    return (
+        "<!doctype html><html><head><title>syncd</title></head><body>"
+        f"<h1>syncd {__version__}</h1><ul>"
+        '<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>'
+        '<li><a href="/healthz">/healthz</a>: liveness (the main loop ticks)</li>'
+        '<li><a href="/readyz">/readyz</a>: readiness (store and shards)</li>'
+        "</ul></body></html>"
+    ).encode()
+
+
 def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "syncd"
@@ -409,7 +438,9 @@ def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            if path == "/":
+                self._reply(HTTPStatus.OK, landing_page(), "text/html; charset=utf-8")
+            elif path == "/metrics":
                 encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
                 self._reply(HTTPStatus.OK, encoder(server.metrics.registry), content_type)
             elif path == "/healthz":

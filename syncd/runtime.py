@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
+from structlog.contextvars import bound_contextvars
 
 from syncd.config import LoadedConfig
 from syncd.connectors import (
@@ -27,6 +28,7 @@ from syncd.connectors import (
     Connector,
     ConnectorPlugin,
     RetriableError,
+    SetupIncomplete,
     ShardContext,
     load_plugin,
 )
@@ -108,47 +110,81 @@ def shard_order(config: LoadedConfig) -> list[str]:
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
 
 
-def _open_one(plugin: ConnectorPlugin, ctx: ShardContext) -> Connector:
-    """Open one shard and run its start-up checks; a failed check closes what it opened."""
+def _open_one(
+    plugin: ConnectorPlugin, ctx: ShardContext, dry_run: bool
+) -> tuple[Connector, list[str], str | None]:
+    """Open one shard and run its start-up checks: (connector, notices, what its set-up
+    lacks when a dry run keeps it anyway). A failing check closes what was opened."""
     conn = plugin.open(ctx)
+    notices: list[str] = []
     try:
-        for check in conn.checks:
-            check()
+        with bound_contextvars(shard=ctx.name):
+            for check in conn.checks:
+                notice = check()
+                if isinstance(notice, str):  # works, but not as well as it could
+                    notices.append(notice)
+    except SetupIncomplete as exc:
+        if dry_run:  # a dry run only reads: keep it, and say what is missing
+            return conn, notices, str(exc)
+        conn.close()
+        raise
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, notices, None
+
+
+@dataclass
+class Opened:
+    """What opening the shards gave: the connectors, and the shards left out and why."""
+
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
+    incomplete: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
+    start_failed: dict[str, str] = field(default_factory=dict)  # transient errors at start-up
 
 
 def open_connectors(
-    config: LoadedConfig, *, sleep: Callable[[float], None] = time.sleep
-) -> tuple[dict[str, Connector], dict[str, str]]:
-    """Open every enabled shard: (opened connectors, failed shard -> why).
+    config: LoadedConfig, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> Opened:
+    """Open every enabled shard.
 
-    A transient failure at start-up (429, 5xx, a timeout) is retried with back-off
-    (`[daemon] startup_attempts`); a shard that still cannot start is left out with a
-    `shard.start_failed` event, and so is a mailbox shard whose CRM shard failed, while the
-    other shards run. A configuration or credential problem still stops the command.
+    A shard whose remote set-up is incomplete is left out (a dry run keeps it: it only
+    reads), with the mailboxes that write through it. A transient failure at start-up (429,
+    5xx, a timeout) is retried with back-off (`[daemon] startup_attempts`); a shard that still
+    cannot start is left out with a `shard.start_failed` event, and so are the mailboxes that
+    write through it, while the other shards run. A configuration or credential problem
+    still stops the command.
     """
-    opened: dict[str, Connector] = {}
-    failed: dict[str, str] = {}
+    result = Opened()
+    opened = result.connectors
     directory = state_dir(config)
     daemon = config.core.daemon
     try:
         for name in shard_order(config):
             shard = config.shards[name]
-            if shard.core.crm and shard.core.crm in failed:
-                failed[name] = f"its CRM shard {shard.core.crm!r} did not start"
-                log.error("shard.start_failed", shard=name, crm=shard.core.crm, reason=failed[name])
+            crm = shard.core.crm
+            if crm in result.incomplete and not dry_run:
+                result.incomplete[name] = (
+                    f"its CRM shard {crm} is not set up: {result.incomplete[crm]}"
+                )
+                _refused(name, result.incomplete[name])
+                continue
+            if crm in result.start_failed:
+                result.start_failed[name] = f"its CRM shard {crm!r} did not start"
+                log.error(
+                    "shard.start_failed", shard=name, crm=crm, error=result.start_failed[name]
+                )
                 continue
             peers = dict(opened)
-            if shard.core.crm and shard.core.crm in opened:
-                peers["crm"] = opened[shard.core.crm]
+            if crm and crm in opened:
+                peers["crm"] = opened[crm]
             plugin = load_plugin(shard.core.type)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
             try:
-                opened[name] = call_with_retry(
-                    partial(_open_one, plugin, ctx),
+                conn, notices, missing = call_with_retry(
+                    partial(_open_one, plugin, ctx, dry_run),
                     attempts=daemon.startup_attempts,
                     base_s=daemon.startup_retry_base_s,
                     max_s=daemon.startup_retry_max_s,
@@ -156,8 +192,12 @@ def open_connectors(
                     sleep=sleep,
                     what=f"start {name}",
                 )
+            except SetupIncomplete as exc:
+                result.incomplete[name] = str(exc)
+                _refused(name, str(exc))
+                continue
             except RetriableError as exc:
-                failed[name] = str(exc)
+                result.start_failed[name] = str(exc)
                 log.error(
                     "shard.start_failed",
                     shard=name,
@@ -166,11 +206,28 @@ def open_connectors(
                     action="the other shards run; this one starts again on the next reload "
                     "(systemctl reload syncd) or restart",
                 )
+                continue
+            opened[name] = conn
+            for notice in notices:
+                result.notices.setdefault(name, []).append(notice)
+                log.warning("shard.setup_notice", shard=name, notice=notice)
+            if missing is not None:
+                result.incomplete[name] = missing
     except BaseException:
         for conn in opened.values():
             conn.close()
         raise
-    return opened, failed
+    return result
+
+
+def _refused(shard: str, why: str) -> None:
+    log.error(
+        "shard.setup_incomplete",
+        shard=shard,
+        problem=why,
+        action=f"run `syncd doctor {shard}` and `syncd doctor {shard} --fix`; nothing is "
+        "read or written for this shard until then",
+    )
 
 
 @dataclass
@@ -180,6 +237,9 @@ class Runtime:
     connectors: dict[str, Connector]
     engine: Engine
     owner: str = field(default_factory=instance_id)
+    # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
+    incomplete: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
     start_failed: dict[str, str] = field(default_factory=dict)  # shard -> why it did not start
 
     def acquire(self) -> list[str]:
@@ -227,12 +287,20 @@ def runtime(
 ) -> Iterator[Runtime]:
     store = open_store(config)
     try:
-        connectors, start_failed = open_connectors(config, sleep=sleep)
+        opened = open_connectors(config, dry_run=dry_run, sleep=sleep)
     except BaseException:
         store.close()
         raise
-    engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
-    rt = Runtime(config, store, connectors, engine, start_failed=start_failed)
+    engine = Engine(config, store, opened.connectors, clock=clock, dry_run=dry_run)
+    rt = Runtime(
+        config,
+        store,
+        opened.connectors,
+        engine,
+        incomplete=opened.incomplete,
+        notices=opened.notices,
+        start_failed=opened.start_failed,
+    )
     try:
         yield rt
     finally:

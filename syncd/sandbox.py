@@ -8,6 +8,11 @@ files under the sandbox's work directory, never in the config text.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +108,40 @@ def sandbox(
     finally:
         for shard in reversed(started):
             shard.stop()
+
+
+def serve(*, seed: str, port_base: int, write_config: Path | None, stop: threading.Event) -> None:
+    """`syncd sandbox`: run the fakes until `stop` is set (Ctrl-C), then delete the work
+    directory with the private keys and state in it. One JSON line on stdout says where
+    everything is (for scripts); stderr says the same for a person."""
+    workdir = Path(tempfile.mkdtemp(prefix="syncd-sandbox-"))  # 0700
+    try:
+        with sandbox(workdir, seed=seed, port_base=port_base) as box:
+            if write_config is not None:
+                _write_private(write_config, to_toml(box.config))
+            urls = box.urls()
+            print(
+                json.dumps(
+                    {"urls": urls, "config": str(write_config or ""), "workdir": str(workdir)}
+                ),
+                flush=True,
+            )
+            lines = [f"syncd sandbox running; work dir {workdir} (deleted on exit)"]
+            lines += [f"  {name:<12} {url}" for name, url in urls.items()]
+            if write_config is not None:
+                lines.append(f"config: {write_config}  (try: syncd --config {write_config} plan)")
+            lines.append("Ctrl-C to stop")
+            print("\n".join(lines), file=sys.stderr, flush=True)
+            stop.wait()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(f"syncd sandbox stopped; removed {workdir}", file=sys.stderr, flush=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def to_toml(config: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 
@@ -85,6 +85,25 @@ class Notifier:
             if not self._warned:
                 log.warning("notify.failed", error=type(exc).__name__, errno=exc.errno)
                 self._warned = True
+
+
+class WatchdogPacer:
+    """Sends WATCHDOG=1 once every half `WatchdogSec=` (systemd's advice), however often
+    the main loop calls `pet()`; nothing without a watchdog interval."""
+
+    def __init__(self, notifier: Notifier, clock: Callable[[], float] = time.monotonic):
+        self._notifier = notifier
+        self._clock = clock
+        self.interval_s = notifier.watchdog_interval_s()
+        self._next = float("-inf")
+
+    def pet(self) -> None:
+        if self.interval_s is None:
+            return
+        now = self._clock()
+        if now >= self._next:
+            self._notifier.watchdog()
+            self._next = now + self.interval_s
 
 
 def _socket_address(value: str) -> str | None:

@@ -131,7 +131,24 @@ class SecretRef:
                 f"credential {self.name!r} needs $CREDENTIALS_DIRECTORY "
                 "(set by systemd's LoadCredential=); use env: or file: outside systemd"
             )
-        return _read_file(Path(directory) / self.name, "credential")
+        path = Path(directory) / self.name
+        if not path.is_file():
+            raise SecretError(missing_credential(self.name, Path(directory)))
+        return _read_file(path, "credential")
+
+
+def missing_credential(name: str, directory: Path) -> str:
+    """What the service was given instead, and the unit line that would load `name`."""
+    try:
+        held = sorted(p.name for p in directory.iterdir())
+    except OSError:
+        held = []
+    return (
+        f"credential {name!r} was not loaded by systemd ($CREDENTIALS_DIRECTORY holds: "
+        f"{', '.join(held) or 'nothing'}); create /etc/credstore/syncd.{name} (mode 0600) for "
+        f"the unit's `LoadCredential={name}:syncd.{name}` line (add that line with "
+        "`systemctl edit syncd` if the unit lacks it), then restart the service"
+    )
 
 
 def _read_file(path: Path, what: str) -> str:

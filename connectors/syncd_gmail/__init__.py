@@ -21,6 +21,7 @@ from syncd.connectors import (
     ShardContext,
     SyncError,
 )
+from syncd.doctor import Check, failed, passed
 from syncd_gmail.auth import load_credentials, run_auth
 from syncd_gmail.client import GmailClient
 from syncd_gmail.drafts import GmailDraftSink
@@ -98,14 +99,25 @@ class GmailPlugin:
     def open(self, ctx: ShardContext) -> Connector:
         return open_connector(ctx)
 
-    def doctor(self, settings: BaseModel) -> list[str]:
+    def doctor(self, settings: BaseModel, fix: bool = False) -> list[Check]:
+        """Auth, the mailbox the credentials open, the scope; reads only (`fix` has nothing
+        to create for a mailbox)."""
         gmail = _settings(settings)
         try:
             client = GmailClient(gmail, load_credentials(gmail))
+        except SyncError as exc:
+            return [failed("auth", str(exc), f"run `syncd auth {gmail.mailbox}` or fix the key")]
+        try:
             check_mailbox(client, gmail)
         except SyncError as exc:
-            return [str(exc)]
-        return []
+            return [
+                passed("auth", f"credentials loaded ({gmail.auth})"),
+                failed("mailbox", str(exc), "fix `mailbox` or the credentials"),
+            ]
+        return [
+            passed("auth", f"credentials loaded ({gmail.auth})"),
+            passed("mailbox", "the credentials open the configured mailbox"),
+        ]
 
     def auth(self, settings: BaseModel, argv: list[str]) -> int:
         return run_auth(_settings(settings), argv)

@@ -147,6 +147,21 @@ class FakeGmail(FakeHTTPServer):
 
     # --- hooks ---------------------------------------------------------------------------------
 
+    def is_write(self, req: Request) -> bool:
+        """Token grants read; a batch writes when any call inside it does."""
+        if req.method == "POST" and req.path == "/token":
+            return False
+        if req.method == "POST" and req.path in ("/batch", "/batch/gmail/v1"):
+            try:
+                parts = parse_batch(req.headers.get("Content-Type", ""), req.body)
+            except BatchFormatError:
+                return False
+            return any(part.request.method != "GET" for part in parts)
+        return super().is_write(req)
+
+    def refuse_write(self, req: Request) -> Response:
+        return google_error(403, "read-only mailbox: this fake refuses writes", "forbidden")
+
     def rate_limited(self, req: Request) -> Response:
         return quota_error("concurrent")
 

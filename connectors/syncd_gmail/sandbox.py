@@ -97,4 +97,4 @@ class GmailSandbox:
         else:
             section["crm"] = crm_shards[crm_type]
         log.info("sandbox.gmail_started", port=fake.port, replies=seeded, crm=crm_type)
-        return SandboxShard("gmail", fake.base_url, section, fake.stop, fake)
+        return SandboxShard("gmail", fake.base_url, section, fake.stop, fake=fake)

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httplib2
 
+from syncd import httpstats
+
 _REPLAY_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "syncd_gmail_replay_allowed", default=True
 )
@@ -66,7 +68,13 @@ class GuardedHttp(httplib2.Http):  # type: ignore[misc]
     ) -> Any:
         if connection_type is None:
             connection_type = _CONNECTIONS.get(urlsplit(uri).scheme)
-        return super().request(uri, method, body, headers, redirections, connection_type)
+        try:
+            answer = super().request(uri, method, body, headers, redirections, connection_type)
+        except Exception:
+            httpstats.response("gmail", None)
+            raise
+        httpstats.response("gmail", int(getattr(answer[0], "status", 0)) or None)
+        return answer
 
     def close_idle(self) -> None:
         for conn in list(self.connections.values()):

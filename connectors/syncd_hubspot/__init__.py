@@ -9,11 +9,12 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from syncd.connectors import Connector, ShardContext
+from syncd.doctor import Check
 from syncd_hubspot.client import HubSpotApi
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.crm import Crm
 from syncd_hubspot.sandbox import HubSpotSandbox
-from syncd_hubspot.schema import problems
+from syncd_hubspot.schema import checks
 from syncd_hubspot.settings import HubSpotSettings
 
 __all__ = ["HubSpotPlugin", "HubSpotSettings", "open_connector", "plugin"]
@@ -29,11 +30,14 @@ class HubSpotPlugin:
         assert isinstance(settings, HubSpotSettings)
         return open_connector(ctx.name, settings)
 
-    def doctor(self, settings: BaseModel) -> list[str]:
-        """Problems in the portal that stop the shard, each saying what to do; creates the
-        syncd_key task property when `create_properties` allows it."""
+    def doctor(self, settings: BaseModel, fix: bool = False) -> list[Check]:
+        """Every check of the portal's set-up; only `fix` writes (the syncd_key property)."""
         assert isinstance(settings, HubSpotSettings)
-        return problems(Crm(HubSpotApi(settings)), settings)
+        api = HubSpotApi(settings)
+        try:
+            return checks(Crm(api), settings, fix=fix)
+        finally:
+            api.close()
 
 
 plugin = HubSpotPlugin()

@@ -29,6 +29,7 @@ import structlog
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
+from syncd import httpstats
 from syncd.connectors import MalformedAnswer, RetriableError
 from syncd.retry import RateGovernor, call_with_retry
 from syncd.secrets import register
@@ -278,6 +279,7 @@ class HubSpotApi:
                 data, status, headers = _decoded(invoke(target, self._timeout), what, write)
             except Exception as exc:
                 failure = api_failure(exc)
+                httpstats.response("hubspot", failure.status or None if failure else None)
                 if failure is not None:
                     observe_usage(self.governor, failure.headers)
                     if failure.status == 429:
@@ -295,6 +297,7 @@ class HubSpotApi:
                 if err is None:
                     raise
                 raise err from exc
+            httpstats.response("hubspot", status)
             observe_usage(self.governor, headers)
             return data, status
         raise AssertionError("unreachable")  # pragma: no cover
@@ -305,7 +308,7 @@ class HubSpotApi:
         """Trade the refresh token for an access token; a refusal is fatal."""
         tokens = self.api("oauth.tokens_api")
         try:
-            answer, _, _ = _decoded(
+            answer, status, _ = _decoded(
                 tokens.create(
                     grant_type="refresh_token",
                     client_id=client_id,
@@ -318,10 +321,13 @@ class HubSpotApi:
                 False,
             )
         except Exception as exc:
+            failure = api_failure(exc)
+            httpstats.response("hubspot", failure.status or None if failure else None)
             err = translate(exc, what="oauth.refresh", write=False, refresh=True)
             if err is None:
                 raise
             raise err from exc
+        httpstats.response("hubspot", status)
         if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
             raise RetriableError("oauth.refresh: HubSpot's token answer has no access_token")
         refresh = answer.get("refresh_token")

@@ -197,6 +197,15 @@ class HubSpotFake(FakeHTTPServer):
     def not_found(self, req: Request) -> Response:
         return fake_crm.error(404, "OBJECT_NOT_FOUND", f"no route for {req.method} {req.path}")
 
+    def is_write(self, req: Request) -> bool:
+        """Searches, batch reads and token grants POST without changing the portal."""
+        if req.method == "POST" and req.path.endswith(("/search", "/batch/read", "/token")):
+            return False
+        return super().is_write(req)
+
+    def refuse_write(self, req: Request) -> Response:
+        return fake_crm.error(403, "MISSING_SCOPES", "read-only portal: this fake refuses writes")
+
     def decorate(self, req: Request, resp: Response) -> None:
         """The usage headers: none on search and OAuth, no daily ones for OAuth apps."""
         if req.path.endswith("/search") or req.path.startswith("/oauth/"):

@@ -23,6 +23,7 @@ from syncd.testing.demo_data import DemoWorld, demo_world
 from syncd_hubspot.fake import HubSpotFake
 from syncd_hubspot.fake_search import format_time
 from syncd_hubspot.fake_store import ASSOCIATION_TYPES, LAST_MODIFIED
+from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
 
 SHARD = "hubspot"
 ENTERPRISE_PIPELINE = "1047362"
@@ -217,8 +218,11 @@ class HubSpotSandbox:
                 "base_url": fake.base_url,
                 "lookback_s": 30.0,
                 "find_grace_s": 3 * INDEX_DELAY_S,
-                "create_properties": True,
             }
+            # the admin's one-time set-up (`syncd doctor hubspot --fix` in a real portal)
+            HubSpot(access_token=token, host=fake.base_url).crm.properties.core_api.create(
+                "tasks", SYNCD_KEY_DEFINITION, _request_timeout=TIMEOUT
+            )
             if seed == "demo":
                 seeded = seed_portal(fake, token, demo_world().for_crm("hubspot"))
                 section |= {

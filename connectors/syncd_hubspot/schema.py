@@ -1,9 +1,10 @@
-"""What a portal must have for a shard to work, checked (and where allowed, fixed) up front.
+"""What a portal must have for a shard to work, checked by `syncd doctor` (which only reads,
+except `--fix`) and, for the task key, before a shard starts.
 
 Tasks carry a custom `syncd_key` property: batch create is not idempotent, so an in-doubt
 write is found again by searching that key. A portal without the property refuses every task
-(400), so it is created when `create_properties` allows it, and otherwise reported with the
-exact steps to create it by hand.
+(400), so the shard does not start without it; `syncd doctor SHARD --fix` creates it (needs
+the crm.schemas.custom.write scope), or an admin creates it by hand.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 import structlog
 
 from syncd.connectors import ConfigError, SyncError
+from syncd.doctor import Check, failed, passed, values_check
+from syncd.model import Priority, TaskChannel
 from syncd_hubspot.crm import Crm
 from syncd_hubspot.errors import status_of
 from syncd_hubspot.settings import HubSpotSettings
@@ -32,11 +35,20 @@ SYNCD_KEY_DEFINITION = {
     "formField": False,
 }
 MISSING_KEY_HELP = (
-    "the task property syncd_key is missing: set create_properties = true for this shard and "
-    "run `syncd doctor` again (needs the crm.schemas.custom.write scope), or create it in "
+    "the task property syncd_key is missing, so tasks cannot be written; run "
+    "`syncd doctor SHARD --fix` (needs the crm.schemas.custom.write scope), or create it in "
     "HubSpot under Settings > Properties > Task properties as a single-line text property "
     "with the internal name syncd_key"
 )
+# The task property values the sink writes: doctor checks the portal has each of them.
+TASK_STATUS = "NOT_STARTED"
+TASK_TYPES = {
+    TaskChannel.CALL: "CALL",
+    TaskChannel.EMAIL: "EMAIL",
+    TaskChannel.LINKEDIN: "TODO",  # HubSpot has no confirmed LinkedIn task type
+    TaskChannel.TODO: "TODO",
+}
+PRIORITIES = {Priority.HIGH: "HIGH", Priority.NORMAL: "MEDIUM", Priority.LOW: "LOW"}
 
 
 def _exists(crm: Crm, object_type: str, name: str) -> bool:
@@ -51,7 +63,7 @@ def _exists(crm: Crm, object_type: str, name: str) -> bool:
     return True
 
 
-def _options(crm: Crm, object_type: str, name: str) -> set[str] | None:
+def _options(crm: Crm, object_type: str, name: str) -> list[str] | None:
     try:
         prop = crm.api.read(
             f"properties.{object_type}", "crm.properties.core_api", "get_by_name", object_type, name
@@ -60,15 +72,15 @@ def _options(crm: Crm, object_type: str, name: str) -> set[str] | None:
         if status_of(exc) == 404:
             return None
         raise
-    return {str(o.get("value")) for o in prop.get("options") or []}
+    return [str(o.get("value")) for o in prop.get("options") or []]
 
 
-def ensure_syncd_key(crm: Crm, *, create: bool) -> bool:
-    """True when the property exists (after creating it if allowed)."""
-    if _exists(crm, "tasks", SYNCD_KEY):
-        return True
-    if not create:
-        return False
+def syncd_key_exists(crm: Crm) -> bool:
+    return _exists(crm, "tasks", SYNCD_KEY)
+
+
+def create_syncd_key(crm: Crm) -> None:
+    """Create the task property (the one change `syncd doctor --fix` makes)."""
     crm.api.call(
         "properties.create",
         "crm.properties.core_api",
@@ -78,43 +90,116 @@ def ensure_syncd_key(crm: Crm, *, create: bool) -> bool:
         write=True,
     )
     log.info("hubspot.property_created", object_type="tasks", name=SYNCD_KEY)
-    return True
 
 
-def problems(crm: Crm, settings: HubSpotSettings) -> list[str]:
-    """Everything in the portal that stops this shard from working, each with the fix."""
-    found: list[str] = []
+def checks(crm: Crm, settings: HubSpotSettings, *, fix: bool = False) -> list[Check]:
+    """Every check of what this shard's reads and writes need, each with its fix."""
     try:
         stages = crm.deal_stages()
     except SyncError as exc:
-        return [f"cannot read the deal pipelines: {exc}"]
+        return [
+            failed(
+                "auth",
+                f"cannot read the deal pipelines: {exc}",
+                "check the token (or the OAuth app's credentials) and that the app has the "
+                "scopes the admin guide lists (HubSpot > Private app), crm.schemas.deals.read "
+                "among them",
+            )
+        ]
+    found = [passed("auth", "the token reads the portal's deal pipelines")]
     if settings.read_deals and not any(s.lost for s in stages):
         found.append(
-            "no deal pipeline has a closed-lost stage (closed, win probability 0): add one in "
-            "Settings > Objects > Deals > Pipelines, or set read_deals = false"
-        )
-    if not ensure_syncd_key(crm, create=settings.create_properties):
-        found.append(MISSING_KEY_HELP)
-    if settings.read_contacts and settings.lead_statuses:
-        options = _options(crm, "contacts", "hs_lead_status") or set()
-        unknown = sorted(set(settings.lead_statuses) - options)
-        if unknown:
-            found.append(
-                f"lead_statuses names values hs_lead_status does not have: {', '.join(unknown)}; "
-                "use the internal values shown under Settings > Properties > Lead Status"
+            failed(
+                "deals.lost_stage",
+                "no deal pipeline has a closed-lost stage (closed, win probability 0)",
+                "add one in Settings > Objects > Deals > Pipelines, or set read_deals = false",
             )
-    if settings.competitor_property and not _exists(crm, "deals", settings.competitor_property):
+        )
+    elif settings.read_deals:
+        found.append(passed("deals.lost_stage", f"{sum(s.lost for s in stages)} lost stage(s)"))
+    found.append(_key_check(crm, fix=fix))
+    found += _task_value_checks(crm)
+    found += _optional_checks(crm, settings)
+    return found
+
+
+def _key_check(crm: Crm, *, fix: bool) -> Check:
+    name = "tasks.syncd_key"
+    if syncd_key_exists(crm):
+        return passed(name, "the task property syncd_key exists")
+    if not fix:
+        return failed(name, "the task property syncd_key is missing", MISSING_KEY_HELP)
+    try:
+        create_syncd_key(crm)
+    except SyncError as exc:
+        return failed(name, f"creating the task property syncd_key failed: {exc}", MISSING_KEY_HELP)
+    return passed(name, "created the task property syncd_key", fixed=True)
+
+
+def _task_value_checks(crm: Crm) -> list[Check]:
+    """The enumeration values task writes use must exist, or every task is refused."""
+    used = {
+        "hs_task_type": set(TASK_TYPES.values()),
+        "hs_task_priority": set(PRIORITIES.values()),
+        "hs_task_status": {TASK_STATUS},
+    }
+    out = []
+    for prop, values in used.items():
+        options = _options(crm, "tasks", prop)
+        if options is None:
+            out.append(
+                failed(f"tasks.{prop}", f"the task property {prop} is missing", "contact HubSpot")
+            )
+        else:
+            out.append(values_check(f"tasks.{prop}", f"task property {prop}", values, options))
+    return out
+
+
+def _optional_checks(crm: Crm, settings: HubSpotSettings) -> list[Check]:
+    found: list[Check] = []
+    if settings.read_contacts and settings.lead_statuses:
+        options = _options(crm, "contacts", "hs_lead_status") or []
+        check = values_check(
+            "contacts.lead_statuses", "hs_lead_status", settings.lead_statuses, options
+        )
+        if not check.ok:
+            check = failed(
+                check.name,
+                check.detail,
+                "set lead_statuses to the internal values shown under Settings > Properties > "
+                "Lead Status",
+            )
+        found.append(check)
+    if settings.competitor_property:
+        prop = settings.competitor_property
         found.append(
-            f"competitor_property {settings.competitor_property!r} is not a deal property; "
-            "fix the name or leave it empty"
+            passed("deals.competitor_property", f"deal property {prop} exists")
+            if _exists(crm, "deals", prop)
+            else failed(
+                "deals.competitor_property",
+                f"competitor_property {prop!r} is not a deal property",
+                "fix the name or leave it empty",
+            )
         )
     for channel, name in settings.channel_optout_properties.items():
-        if not _exists(crm, "contacts", name):
-            found.append(
+        key = f"contacts.optout.{channel.value}"
+        found.append(
+            passed(key, f"contact property {name} exists")
+            if _exists(crm, "contacts", name)
+            else failed(
+                key,
                 f"channel_optout_properties.{channel.value} names {name!r}, which is not a "
-                "contact property; create it as a checkbox or fix the name"
+                "contact property",
+                "create it as a checkbox or fix the name",
             )
-    found += _list_problems(crm, settings)
+        )
+    problems = _list_problems(crm, settings)
+    if settings.nurture_list_id:
+        found.append(
+            failed("lists.nurture", problems[0], "use the id of a static (MANUAL) contact list")
+            if problems
+            else passed("lists.nurture", f"list {settings.nurture_list_id} is a static list")
+        )
     return found
 
 

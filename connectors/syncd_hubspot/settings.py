@@ -62,8 +62,8 @@ class HubSpotSettings(BaseModel):
     channel_optout_properties: dict[Channel, str] = Field(default_factory=dict)
     # Static (MANUAL) contact list nurture enrolments are added to; empty: no enrolment.
     nurture_list_id: str = ""
-    # Create the syncd_key task property at start-up when it is missing (needs the
-    # crm.schemas.custom.write scope); otherwise `syncd doctor` says how to create it.
+    # No longer used: nothing but `syncd doctor SHARD --fix` creates the syncd_key task
+    # property. Still accepted so that older configs load.
     create_properties: bool = False
     # Seconds after an in-doubt write before searching for it can be trusted (index lag).
     find_grace_s: float = Field(default=120.0, ge=0)

@@ -24,9 +24,7 @@ import structlog
 from syncd.connectors import MalformedAnswer, RetriableError, SkippableRecordError, SyncError
 from syncd.model import (
     Channel,
-    Priority,
     ProspectRef,
-    TaskChannel,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -34,7 +32,7 @@ from syncd.model import (
 )
 from syncd_hubspot.crm import OBJECT_BATCH, Crm, chunked, in_filter_chunks, unique
 from syncd_hubspot.errors import code_of
-from syncd_hubspot.schema import SYNCD_KEY
+from syncd_hubspot.schema import PRIORITIES, SYNCD_KEY, TASK_STATUS, TASK_TYPES
 from syncd_hubspot.settings import HubSpotSettings
 from syncd_hubspot.shapes import results
 
@@ -43,13 +41,6 @@ log = structlog.get_logger(__name__)
 TASK_TO_CONTACT = 204
 TASK_TO_COMPANY = 192
 TASK_TO_DEAL = 216
-TASK_TYPES = {
-    TaskChannel.CALL: "CALL",
-    TaskChannel.EMAIL: "EMAIL",
-    TaskChannel.LINKEDIN: "TODO",  # HubSpot has no confirmed LinkedIn task type
-    TaskChannel.TODO: "TODO",
-}
-PRIORITIES = {Priority.HIGH: "HIGH", Priority.NORMAL: "MEDIUM", Priority.LOW: "LOW"}
 # Noon UTC keeps the due date on the same calendar day from UTC-11 to UTC+11.
 DUE_TIME = time(12, 0)
 PERMANENT = WriteStatus.FAILED
@@ -107,7 +98,7 @@ class HubSpotSink:
             "hs_timestamp": str(int(due.timestamp() * 1000)),
             "hs_task_subject": spec.subject,
             "hs_task_body": spec.body,
-            "hs_task_status": "NOT_STARTED",
+            "hs_task_status": TASK_STATUS,
             "hs_task_priority": PRIORITIES[spec.priority],
             "hs_task_type": TASK_TYPES[spec.channel],
             SYNCD_KEY: spec.key,

@@ -35,7 +35,7 @@ from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries
 from syncd_salesforce.fake_collections import Collections
 from syncd_salesforce.fake_org import Org, RecordError
 from syncd_salesforce.fake_query import Compiler, Result, wire_value
-from syncd_salesforce.fake_schema import DEFAULT_STAGES, build_schema, without_field
+from syncd_salesforce.fake_schema import DEFAULT_STAGES, FieldDef, build_schema, without_field
 from syncd_salesforce.soql import SoqlError
 
 V = r"/services/data/v(?P<version>\d+\.\d)"
@@ -153,6 +153,7 @@ class FakeSalesforce(FakeHTTPServer):
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_get)
         r("GET", rf"{V}/jobs/query/(?P<job>\w+)/results/?", self._job_results)
         r("PATCH", rf"{V}/jobs/query/(?P<job>\w+)/?", self._job_abort)
+        r("POST", rf"{V}/tooling/sobjects/CustomField/?", self._create_custom_field)
 
     # --- switches ----------------------------------------------------------------------------
 
@@ -252,6 +253,22 @@ class FakeSalesforce(FakeHTTPServer):
 
     def not_found(self, req: Request) -> Response:
         return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def is_write(self, req: Request) -> bool:
+        """Logins, query jobs and composite batches of GETs read; everything else writes."""
+        path = req.path.rstrip("/")
+        if req.method == "POST" and (
+            path.endswith("/oauth2/token") or path.endswith("/jobs/query")
+        ):
+            return False
+        if req.method == "POST" and path.endswith("/composite/batch"):
+            body = req.json()
+            subs = body.get("batchRequests") if isinstance(body, dict) else None
+            return any(str(s.get("method", "GET")).upper() != "GET" for s in subs or [])
+        return super().is_write(req)
+
+    def refuse_write(self, req: Request) -> Response:
+        return sf_error(403, "INSUFFICIENT_ACCESS", "read-only org: this fake refuses writes")
 
     def decorate(self, req: Request, resp: Response) -> None:
         if req.path.startswith("/services/data/"):
@@ -366,6 +383,34 @@ class FakeSalesforce(FakeHTTPServer):
             if name == "batchSize" and value.isdigit():
                 return max(200, min(2000, int(value)))
         return 2000
+
+    # --- set-up through the Tooling API ---------------------------------------------------------
+
+    def _create_custom_field(self, req: Request, version: str) -> Response:
+        """A custom Text field on Activity (so on Task), as the Tooling API creates it."""
+        body = req.json() or {}
+        owner, _, name = str(body.get("FullName", "")).partition(".")
+        meta = body.get("Metadata") or {}
+        if owner != "Activity" or not name.endswith("__c") or meta.get("type") != "Text":
+            return sf_error(400, "INVALID_INPUT", "only Activity text fields are supported here")
+        with self.lock:
+            task = self.org.schema["Task"]
+            if task.field(name) is not None:
+                return sf_error(400, "DUPLICATE_DEVELOPER_NAME", f"{name} already exists")
+            task.add_field(
+                FieldDef(
+                    name,
+                    "string",
+                    length=int(meta.get("length") or 255),
+                    external_id=bool(meta.get("externalId")),
+                    unique=bool(meta.get("unique")),
+                    custom=True,
+                )
+            )
+        return Response(
+            201,
+            {"id": "00N8d" + str(next(self._serial)).rjust(10, "0"), "success": True, "errors": []},
+        )
 
     # --- single records -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import requests
 import structlog
 from requests.adapters import HTTPAdapter
 
+from syncd import httpstats
 from syncd_salesforce.settings import SalesforceSettings
 
 log = structlog.get_logger(__name__)
@@ -48,14 +49,20 @@ class SalesforceAdapter(HTTPAdapter):
             _scheme, _, rest = request.url.partition("://")
             path = rest.split("/", 1)[1] if "/" in rest else ""
             request.url = f"{self.base_url}/{path}"
-        return super().send(
-            request,
-            stream=stream,
-            timeout=timeout if timeout is not None else self.timeout_s,
-            verify=self.verify,  # never False, whatever the caller or the environment says
-            cert=cert,
-            proxies=proxies,
-        )
+        try:
+            response = super().send(
+                request,
+                stream=stream,
+                timeout=timeout if timeout is not None else self.timeout_s,
+                verify=self.verify,  # never False, whatever the caller or the environment says
+                cert=cert,
+                proxies=proxies,
+            )
+        except Exception:
+            httpstats.response("salesforce", None)
+            raise
+        httpstats.response("salesforce", response.status_code)
+        return response
 
 
 class UsageWatcher:

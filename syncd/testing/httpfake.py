@@ -156,6 +156,10 @@ class FakeHTTPServer:
         # What stamps `LoggedRequest.at`: a test that drives the client on a controlled clock
         # sets the same clock here, so request spacing is measured on the server's side.
         self.request_clock: Callable[[], float] = time.time
+        # Read-only: every request that would change the vendor's data is refused (and kept in
+        # `refused_writes`), so a test proves a command wrote nothing remotely.
+        self.read_only = False
+        self.refused_writes: list[str] = []
         self._routes: list[_Route] = []
         self._host = host
         self._port = port
@@ -200,6 +204,14 @@ class FakeHTTPServer:
 
     def decorate(self, req: Request, resp: Response) -> None:
         """Add headers every response carries (rate-limit and usage headers)."""
+
+    def is_write(self, req: Request) -> bool:
+        """True when the request would change data; vendor fakes name their reads that POST
+        (searches, batch reads, token grants)."""
+        return req.method not in ("GET", "HEAD")
+
+    def refuse_write(self, req: Request) -> Response:
+        return Response(403, {"message": f"read-only fake: {req.method} {req.path} refused"})
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -286,6 +298,10 @@ class FakeHTTPServer:
                 return garble(self._apply(req), fault.malformed, fault.key)
             self._apply(req)  # APPLIED_LOST
             return None
+        if self.read_only and self.is_write(req):
+            with self.lock:
+                self.refused_writes.append(f"{req.method} {req.path}")
+            return self.refuse_write(req)
         now = time.monotonic()
         with self.lock:
             admitted = all(limit.admit(req, now) for limit in self.rate_limits)

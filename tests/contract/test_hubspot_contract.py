@@ -17,6 +17,7 @@ from syncd.testing.contract import ConnectorContract, ContractHarness, FaultName
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
 from syncd_hubspot.fake_store import ASSOCIATION_TYPES
+from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
 from syncd_hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "SYNCD_CONTRACT_HUBSPOT_TOKEN"
@@ -43,7 +44,6 @@ class HubSpotHarness:
             access_token=f"env:{TOKEN_ENV}",
             base_url=fake.base_url,
             timeout_s=5.0,
-            create_properties=True,
             find_grace_s=0.0,
         )
         self.client = HubSpot(access_token=self.token, host=fake.base_url)
@@ -52,6 +52,7 @@ class HubSpotHarness:
         )
         self.company = str(company.id)
         self.waits: list[float] = []
+        self.client.crm.properties.core_api.create("tasks", SYNCD_KEY_DEFINITION)  # set-up
         for check in self.open().checks:
             check()
 

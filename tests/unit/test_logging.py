@@ -91,3 +91,63 @@ def test_the_store_keeps_no_credential_in_dead_letters(store: Store) -> None:
     store.dead_letter_record("crm", "rec-1", "HTTP 400: {'Authorization': 'Bearer sk-live-77aa'}")
     (letter,) = store.dead_letters()
     assert "sk-live-77aa" not in letter["error"] and "HTTP 400" in letter["error"]
+
+
+def test_lines_reach_the_journal_with_their_priority(tmp_path: Path) -> None:
+    """When stdout is the journal stream ($JOURNAL_STREAM names it), each JSON line starts
+    with its syslog priority, so `journalctl -p warning` selects warnings and errors."""
+    out = tmp_path / "journal"
+    script = """
+import os, sys
+st = os.fstat(sys.stdout.fileno())
+os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+from syncd.logging import configure
+import structlog
+configure(fmt="auto", stream=sys.stdout)
+log = structlog.get_logger("probe")
+log.info("cycle.summary", shard="crm")
+log.warning("shard.retry_later", shard="crm")
+log.error("shard.failed", shard="crm")
+"""
+    with out.open("w") as fh:
+        subprocess.run([sys.executable, "-c", script], stdout=fh, timeout=60, check=True)
+    lines = out.read_text().splitlines()
+    assert [line[:3] for line in lines] == ["<6>", "<4>", "<3>"]
+    assert [json.loads(line[3:])["event"] for line in lines] == [
+        "cycle.summary",
+        "shard.retry_later",
+        "shard.failed",
+    ]
+
+
+def test_no_priority_prefix_off_the_journal() -> None:
+    """A pipe or file that is not the journal stream gets the bare JSON (jq reads it)."""
+    out = io.StringIO()
+    configure(fmt="json", stream=out)
+    structlog.get_logger("t").warning("shard.retry_later", shard="crm")
+    assert out.getvalue().startswith("{")
+
+
+def test_library_warnings_on_stderr_reach_the_journal_with_their_priority(tmp_path: Path) -> None:
+    """A warning a library logs through the standard library (to stderr) is prefixed `<4>`
+    when stderr is the journal stream, like syncd's own lines."""
+    err = tmp_path / "stderr"
+    script = """
+import logging, os, sys
+st = os.fstat(sys.stderr.fileno())
+os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+from syncd.logging import configure
+configure(fmt="json", stream=sys.stdout)
+logging.getLogger("urllib3.connectionpool").warning("Retrying after connection broken")
+"""
+    with err.open("w") as fh:
+        subprocess.run(
+            [sys.executable, "-c", script],
+            stderr=fh,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+            check=True,
+        )
+    assert err.read_text().splitlines() == [
+        "<4>WARNING:urllib3.connectionpool:Retrying after connection broken"
+    ]

@@ -154,12 +154,12 @@ def test_a_mailbox_mismatch_fails_the_readiness_check(
 
 def test_doctor_reports_a_withdrawn_delegation(bed: GmailTestbed) -> None:
     """doctor is clean for a working shard and names the fix when delegation is withdrawn."""
-    assert plugin.doctor(bed.settings()) == []
+    assert all(c.ok for c in plugin.doctor(bed.settings()))
     bed.fake.revoke(bed.mailbox)
 
-    problems = plugin.doctor(bed.settings())
+    problems = [c for c in plugin.doctor(bed.settings()) if not c.ok]
 
-    assert len(problems) == 1 and "delegation" in problems[0]
+    assert len(problems) == 1 and "delegation" in problems[0].detail
 
 
 def test_a_mailbox_shard_needs_its_crm() -> None:

@@ -19,6 +19,7 @@ from hubspot import HubSpot
 from syncd.connectors import Connector
 from syncd_hubspot.connector import open_connector
 from syncd_hubspot.fake import HubSpotFake
+from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
 from syncd_hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "SYNCD_TEST_HUBSPOT_TOKEN"
@@ -74,6 +75,10 @@ class Portal:
 
     def client(self) -> Any:
         return HubSpot(access_token=self.token, host=self.fake.base_url)
+
+    def add_syncd_key(self) -> None:
+        """The admin's one-time set-up (what `syncd doctor SHARD --fix` does)."""
+        self.client().crm.properties.core_api.create("tasks", SYNCD_KEY_DEFINITION)
 
     # --- data ------------------------------------------------------------------------------
 

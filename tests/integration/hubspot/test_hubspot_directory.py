@@ -70,7 +70,7 @@ def test_colleagues_are_the_accounts_contacts(portal: Portal) -> None:
 def test_active_means_an_open_deal_or_a_reps_open_task(portal: Portal) -> None:
     """Open deals and open tasks by a rep count; lost deals, completed tasks and syncd's own
     tasks do not."""
-    portal.connect(create_properties=True).checks[0]()
+    portal.add_syncd_key()
     with_deal, with_task, lost_only, done_task, syncd_task = (portal.contact() for _ in range(5))
     portal.lost_deal([with_deal], stage="contractsent")
     portal.lost_deal([lost_only])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from syncd.connectors import ConfigError
+from syncd.connectors import SetupIncomplete
 from syncd.model import (
     Channel,
     Priority,
@@ -53,7 +53,7 @@ def spec(
 @pytest.fixture
 def ready(portal: Portal) -> Portal:
     """A portal with the syncd_key task property in place."""
-    portal.connect(create_properties=True).checks[0]()
+    portal.add_syncd_key()
     return portal
 
 
@@ -128,7 +128,8 @@ def test_in_doubt_writes_are_found_after_the_grace_period(
     portal = make_portal(index_delay_s=20)
     now = [datetime.now(UTC)]
     portal.fake.clock = lambda: now[0]
-    conn = portal.connect(create_properties=True, find_grace_s=30)
+    portal.add_syncd_key()
+    conn = portal.connect(find_grace_s=30)
     conn.checks[0]()
     assert conn.sink is not None and not conn.sink.idempotent
     assert conn.sink.find_grace_s > portal.fake.index_delay_s
@@ -235,14 +236,17 @@ def test_unsupported_kinds_fail_without_a_call(ready: Portal) -> None:
     assert result.status is WriteStatus.FAILED and ready.fake.served == []
 
 
-def test_missing_syncd_key_is_reported_then_created(portal: Portal) -> None:
-    """Without the task property the start-up check and doctor say how to create it; with
-    create_properties the property is created and both are satisfied."""
+def test_missing_syncd_key_is_reported_then_created_only_by_doctor_fix(portal: Portal) -> None:
+    """Without the task property the start-up check and doctor say how to create it and
+    create nothing; `doctor --fix` creates it and both are satisfied."""
     conn = portal.connect()
-    with pytest.raises(ConfigError, match="syncd_key"):
+    with pytest.raises(SetupIncomplete, match="syncd doctor hubspot --fix"):
         conn.checks[0]()
-    assert any("syncd_key" in p for p in plugin.doctor(portal.settings()))
-    assert plugin.doctor(portal.settings(create_properties=True)) == []
+    [key] = [c for c in plugin.doctor(portal.settings()) if c.name == "tasks.syncd_key"]
+    assert not key.ok and "syncd_key" in key.fix
+    assert portal.fake.portal.property("tasks", "syncd_key") is None
+    fixed = plugin.doctor(portal.settings(), fix=True)
+    assert all(c.ok for c in fixed) and any(c.fixed for c in fixed)
     conn.checks[0]()
     assert portal.fake.portal.property("tasks", "syncd_key") is not None
 

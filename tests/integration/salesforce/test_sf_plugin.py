@@ -75,30 +75,33 @@ def test_default_lead_statuses_use_only_those_the_org_has(org: LocalOrg) -> None
 def test_doctor_is_quiet_on_a_well_set_up_org(org: LocalOrg) -> None:
     """No problems when fields, statuses, owner and campaign all check out."""
     campaign = org.fake.add_campaign("Nurture")
-    assert plugin.doctor(org.settings(fallback_owner_id=org.rep, campaign_id=campaign)) == []
+    checks = plugin.doctor(org.settings(fallback_owner_id=org.rep, campaign_id=campaign))
+    assert [c for c in checks if not c.ok] == []
 
 
 def test_doctor_explains_how_to_create_the_external_id_field(tmp_path: Path) -> None:
     """Without Syncd_Key__c the doctor says where to create it and with which options."""
     org = LocalOrg(tmp_path, task_external_id=None)
     try:
-        [problem] = plugin.doctor(org.settings())
+        [check] = [c for c in plugin.doctor(org.settings()) if not c.ok]
     finally:
         org.stop()
-    assert "Object Manager > Activity" in problem and "'External ID'" in problem
-    assert "Field Name 'Syncd_Key'" in problem and "Unique" in problem
+    assert check.name == "task.external_id" and "syncd doctor SHARD --fix" in check.fix
+    assert "Object Manager > Activity" in check.fix and "'External ID'" in check.fix
+    assert "Field Name 'Syncd_Key'" in check.fix and "Unique" in check.fix
 
 
 def test_doctor_reports_wrong_ids_and_unreachable_orgs(org: LocalOrg) -> None:
     """A fallback owner or campaign that does not exist, and a refused login, are reported."""
-    problems = plugin.doctor(
+    checks = plugin.doctor(
         org.settings(fallback_owner_id="005000000000001AAA", campaign_id="701000000000001AAA")
     )
-    assert any(p.startswith("fallback_owner_id") for p in problems)
-    assert any(p.startswith("campaign_id") for p in problems)
+    failed = {c.name: c for c in checks if not c.ok}
+    assert set(failed) == {"owner.fallback", "campaign"}
+    assert failed["owner.fallback"].detail.startswith("fallback_owner_id is no user")
     org.fake.revoke_credentials()
-    [problem] = plugin.doctor(org.settings())
-    assert "login refused" in problem
+    [check] = plugin.doctor(org.settings())
+    assert check.name == "auth" and not check.ok and "login refused" in check.detail
 
 
 @pytest.fixture
@@ -118,7 +121,7 @@ def test_the_demo_sandbox_is_a_working_org(sandbox: tuple[Path, object]) -> None
     key_file = Path(section["private_key"].removeprefix("file:"))
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     settings = SalesforceSettings.model_validate(section)
-    assert plugin.doctor(settings) == []
+    assert all(c.ok for c in plugin.doctor(settings))
     conn = plugin.open(ShardContext("salesforce", settings, workdir))
     events, _ = read_all(conn)
     deals = [e for e in events if e.source is SourceKind.OPPORTUNITY]

@@ -85,8 +85,8 @@ def test_metrics_after_a_cycle_are_scraped_with_their_values(
     metrics.set_outbox(shard, pending=12, inflight=3, in_doubt=1, oldest_pending_age_s=42.5, dead=2)
     metrics.set_cursor_lag(shard, 95.0)
     metrics.set_quota(shard, 0.83)
-    for status in (200, 200, 429, 503, None):
-        metrics.record_http(shard, status)
+    for status in (200, 201, 429, 503, None):
+        metrics.record_http(shard, "salesforce", status)
     metrics.cycle_succeeded(shard, datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
 
     s = scrape(server)
@@ -106,9 +106,11 @@ def test_metrics_after_a_cycle_are_scraped_with_their_values(
     assert s[("syncd_outbox_oldest_pending_age_seconds", lbl)] == 42.5
     assert s[("syncd_cursor_lag_seconds", lbl)] == 95.0
     assert s[("syncd_api_quota_remaining_ratio", lbl)] == 0.83
-    assert s[("syncd_http_responses_total", (("code", "200"), *lbl))] == 2
-    assert s[("syncd_http_responses_total", (("code", "429"), *lbl))] == 1
-    assert s[("syncd_http_responses_total", (("code", "none"), *lbl))] == 1
+    http = (("vendor", "salesforce"),)
+    assert s[("syncd_http_responses_total", (*lbl, ("status_class", "2xx"), *http))] == 2
+    assert s[("syncd_http_responses_total", (*lbl, ("status_class", "4xx"), *http))] == 1
+    assert s[("syncd_http_responses_total", (*lbl, ("status_class", "5xx"), *http))] == 1
+    assert s[("syncd_http_responses_total", (*lbl, ("status_class", "none"), *http))] == 1
     assert s[("syncd_cycles_total", (("result", "ok"), *lbl))] == 1
     assert s[("syncd_last_successful_cycle_timestamp_seconds", lbl)] == 1714564800.0
     info = [k for k in s if k[0] == "syncd_build_info"]
@@ -117,14 +119,17 @@ def test_metrics_after_a_cycle_are_scraped_with_their_values(
 
 
 def test_every_series_is_prefixed_and_bounded(server: HealthServer, metrics: Metrics) -> None:
-    """Only syncd_* series are exposed, and no label value comes from record data."""
+    """syncd's own series are prefixed syncd_ (beside the standard process_* and python_info),
+    none has a `_created` twin, and no label value comes from record data."""
     for i in range(50):
-        metrics.record_http("hs", 200 + (i % 2))
-        metrics.record_http("hs", 1000 + i)  # nonsense statuses collapse to one label value
+        metrics.record_http("hs", "hubspot", 200 + (i % 2))
+        metrics.record_http("hs", "hubspot", 1000 + i)  # nonsense collapses to one value
     names = {name for name, _ in scrape(server)}
-    assert names and all(name.startswith("syncd_") for name in names)
-    codes = {dict(labels).get("code") for name, labels in scrape(server) if "http" in name}
-    assert codes == {"200", "201", "none"}
+    assert names and all(name.startswith(("syncd_", "process_", "python_")) for name in names)
+    assert any(name.startswith("process_") for name in names)
+    assert not any(name.endswith("_created") for name in names)
+    codes = {dict(labels).get("status_class") for name, labels in scrape(server) if "http" in name}
+    assert codes == {"2xx", "none"}
 
 
 def test_unknown_label_values_are_refused(metrics: Metrics) -> None:
@@ -138,7 +143,7 @@ def test_unknown_label_values_are_refused(metrics: Metrics) -> None:
 def test_retired_shard_disappears_from_the_scrape(server: HealthServer, metrics: Metrics) -> None:
     """After a reload drops a shard, none of its series linger to trigger stale alerts."""
     metrics.set_cursor_lag("old", 10)
-    metrics.record_http("old", 500)
+    metrics.record_http("old", "hubspot", 500)
     metrics.set_outbox("old", pending=1, inflight=0, in_doubt=0, oldest_pending_age_s=5)
     metrics.record_write("kept", "ok")
     metrics.retire_shard("old")
@@ -293,3 +298,11 @@ def test_an_unexpected_summary_label_is_skipped_not_raised(metrics: Metrics) -> 
         if sample.name == "syncd_writes_total"
     }
     assert values == {"ok": 1, "in_doubt": 0, "retry": 0, "dead": 0, "cancelled": 0}
+
+
+def test_landing_page_links_every_endpoint(server: HealthServer) -> None:
+    """A browser pointed at the listener sees the version and links to the endpoints."""
+    status, content_type, body = get(server, "/")
+    assert status == 200 and content_type.startswith("text/html")
+    assert __version__ in body
+    assert all(f'href="{p}"' in body for p in ("/metrics", "/healthz", "/readyz"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from syncd.sdnotify import Notifier
+from syncd.sdnotify import Notifier, WatchdogPacer
 
 
 class Listener:
@@ -162,3 +162,27 @@ def test_a_child_process_reaches_the_socket(path_listener: Listener) -> None:
     assert path_listener.receive() == {"READY": "1", "STATUS": "up"}
     assert path_listener.receive() == {"STOPPING": "1"}
     assert path_listener.nothing_pending()
+
+
+def test_watchdog_pings_every_half_watchdog_sec_however_often_the_loop_pets(
+    path_listener: Listener,
+) -> None:
+    """With WatchdogSec=10 the loop may wake every 0.5 s, but WATCHDOG=1 goes out at 0, 5
+    and 10 s only: half the interval, as systemd advises."""
+    now = [0.0]
+    notifier = Notifier({"NOTIFY_SOCKET": path_listener.env_value, "WATCHDOG_USEC": "10000000"})
+    pacer = WatchdogPacer(notifier, clock=lambda: now[0])
+    sent = 0
+    for tick in range(21):  # 0.0 .. 10.0 s in 0.5 s steps
+        now[0] = tick * 0.5
+        pacer.pet()
+        while not path_listener.nothing_pending():
+            sent += 1
+    assert pacer.interval_s == 5.0 and sent == 3
+
+
+def test_without_a_watchdog_interval_nothing_is_sent(path_listener: Listener) -> None:
+    """No WATCHDOG_USEC (no WatchdogSec=): petting never sends a datagram."""
+    pacer = WatchdogPacer(Notifier({"NOTIFY_SOCKET": path_listener.env_value}))
+    pacer.pet()
+    assert pacer.interval_s is None and path_listener.nothing_pending()
