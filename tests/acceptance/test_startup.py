@@ -21,6 +21,8 @@ PROPERTY_CHECK = r"/crm/v3/properties/"
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotFake]:
     fake = HubSpotFake().start()
     monkeypatch.setenv(TOKEN_ENV, fake.add_private_app())
+    # the key property `syncd doctor --fix` creates: the shard's set-up is complete
+    fake.portal.create_property("tasks", {"name": "syncd_key", "type": "string"})
     try:
         yield fake
     finally:
@@ -35,7 +37,7 @@ def _config(tmp_path: Path, portal: HubSpotFake) -> Path:
             "[daemon]\nstartup_attempts = 2\nstartup_retry_base_s = 0.01\n"
             "startup_retry_max_s = 0.02\n"
             f'[shards.hs]\ntype = "hubspot"\naccess_token = "env:{TOKEN_ENV}"\n'
-            f'base_url = "{portal.base_url}"\ntimeout_s = 5\ncreate_properties = true\n'
+            f'base_url = "{portal.base_url}"\ntimeout_s = 5\n'
             "read_contacts = false\nread_deals = false\n"
         ),
     )
