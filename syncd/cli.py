@@ -160,6 +160,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "owner": shard.get("owner"),
                 "outbox": store.outbox_counts(name),
                 "next_due": store.next_due(name),
+                "contactless": store.contactless_counts(name),
             }
         dead = store.dead_letters()
     finally:

@@ -28,7 +28,18 @@ from syncd.secrets import Secret, SecretError, SecretRef
 
 DEFAULT_CONFIG_PATH = Path("/etc/syncd/syncd.toml")
 SHARD_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
-CORE_SHARD_KEYS = frozenset({"type", "enabled", "poll_interval_s", "lag_s", "crm"})
+CORE_SHARD_KEYS = frozenset(
+    {
+        "type",
+        "enabled",
+        "poll_interval_s",
+        "lag_s",
+        "crm",
+        "owner",
+        "owner_fallback",
+        "fallback_owner",
+    }
+)
 
 
 DAY_S = 86_400.0
@@ -122,6 +133,16 @@ class ShardConfig(Frozen):
     poll_interval_s: float | None = Field(default=None, gt=0, le=DAY_S)
     lag_s: float | None = Field(default=None, ge=0, le=7 * DAY_S)
     crm: str | None = None  # for mailbox shards: the CRM shard used as directory and task sink
+    # Who gets the tasks (see docs/admin-guide.md, "Who gets the task"). A mailbox shard's
+    # `owner` is its rep's CRM user id: replies to that mailbox are theirs. A CRM shard's
+    # `owner_fallback` is the order tried when a record's owner is inactive (or a queue):
+    # "account_owner", then "fallback_owner" (a user or queue id set in `fallback_owner`).
+    owner: str | None = None
+    owner_fallback: tuple[Literal["account_owner", "fallback_owner"], ...] = (
+        "account_owner",
+        "fallback_owner",
+    )
+    fallback_owner: str | None = None
 
 
 @dataclass(frozen=True)

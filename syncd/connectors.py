@@ -22,6 +22,7 @@ from syncd.model import (
     AccountRef,
     Channel,
     Cursor,
+    Owner,
     Page,
     Prospect,
     ProspectRef,
@@ -117,6 +118,16 @@ class Directory(Protocol):
 
     def find_by_email(self, emails: Sequence[str]) -> dict[str, Prospect]:
         """Match reply senders to CRM people (keys lower-cased)."""
+        ...
+
+
+class OwnerDirectory(Protocol):
+    """Optional Directory role: who may be given tasks (see syncd/owners.py)."""
+
+    def owners(self, ids: Sequence[str]) -> dict[str, Owner]:
+        """These user or queue ids as the CRM knows them now: time zone, queue, active.
+        Ids it does not know are absent; a deactivated user is present with active=False
+        or absent. One call at most, whatever the number of ids."""
         ...
 
 

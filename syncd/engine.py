@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from syncd.model import (
     TouchRecord,
     WriteKind,
 )
+from syncd.owners import assign_owners, owner_context
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -51,6 +52,7 @@ class CycleSummary:
     decisions: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     reviews: Counter[str] = field(default_factory=Counter)  # plans revised by the daily review
+    contactless: Counter[str] = field(default_factory=Counter)  # lost deals naming no contact
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
@@ -65,6 +67,7 @@ class CycleSummary:
             "decisions": dict(self.decisions),
             "rules": dict(self.rules),
             "reviews": dict(self.reviews),
+            "contactless": dict(self.contactless),
             "writes": {k: self.writes.get(k, 0) for k in ("ok", "in_doubt", "dead")}
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
@@ -216,16 +219,33 @@ class Engine:
             log.warning("record.unreadable", shard=shard, record_id=record_id, error=why)
             if not self.dry_run:
                 self.store.dead_letter_record(shard, record_id, why)
-        seen = self.store.seen(e.event_id for e in page.events)
-        events = [e for e in page.events if e.event_id not in seen]
+        seen = self.store.seen(shard, (e.event_id for e in page.events))
+        events = [replace(e, shard=shard) for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(events)
         summary.events += len(events)
+        core = self.config.shards[shard].core
+        crm = self.config.shards.get(self._crm(shard))
+        assigned = assign_owners(
+            shard, events, self.directory(shard), core, crm.core if crm else core
+        )
+        events = [event for event, _ in assigned]
+        owner_via = {event.event_id: how for event, how in assigned}
         histories = self._histories(shard, events)
         now = self.clock()
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         for event in events:
             key = event.prospect.ref.key
             history = overlay.get(key) or histories[key]
+            if event.contact_fallback is not None:
+                summary.contactless[event.contact_fallback.value] += 1
+                log.warning(
+                    "loss.without_contacts",
+                    shard=shard,
+                    event_id=event.event_id,
+                    opportunity_id=event.opportunity_id,
+                    fallback=event.contact_fallback.value,
+                    prospect=key,
+                )
             try:
                 decision = policy.decide(event, history, self.config.core.policy, now)
             except SkippableRecordError as exc:
@@ -233,7 +253,10 @@ class Engine:
                 if not self.dry_run:
                     self.store.dead_letter_record(shard, event.event_id, str(exc))
                 continue
-            decided.append((event, decision, self._context(shard, event)))
+            context = self._context(shard, event) | owner_context(
+                event.prospect, owner_via[event.event_id]
+            )
+            decided.append((event, decision, context))
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
@@ -247,7 +270,7 @@ class Engine:
                 plan_id=decision.plan.plan_id if decision.plan else None,
             )
             if self.dry_run:
-                summary.planned.append(self._preview(shard, event, decision, now.date()))
+                summary.planned.append(self._preview(shard, event, decision, now.date(), context))
         if not self.dry_run:
             self.store.commit_page(shard, epoch, page.cursor, decided)
 
@@ -310,13 +333,22 @@ class Engine:
         Reviewer(self, shard, epoch).run(summary)
 
     def _preview(
-        self, shard: str, event: RejectionEvent, decision: Decision, today: date
+        self,
+        shard: str,
+        event: RejectionEvent,
+        decision: Decision,
+        today: date,
+        context: dict[str, Any],
     ) -> dict[str, Any]:
         horizon = today + timedelta(days=self.config.core.policy.horizon_days)
         touches = decision.plan.touches if decision.plan else ()
+        owner = context.get("owner") or {}
         return {
             "prospect": decision.prospect.key,
             "event_id": event.event_id,
+            "owner": owner.get("id"),
+            "owner_timezone": owner.get("timezone"),
+            "owner_via": context.get("owner_via"),
             "outcome": decision.outcome.value,
             "rules": [h.rule_id for h in decision.rules],
             "touches": [

@@ -41,7 +41,7 @@ from prometheus_client.exposition import choose_encoder
 
 from syncd import __version__, build
 from syncd.connectors import ConfigError
-from syncd.model import Outcome
+from syncd.model import ContactFallback, Outcome
 
 log = structlog.get_logger()
 # A `_created` twin of every counter doubles the series and means nothing to an alert.
@@ -51,6 +51,7 @@ WRITE_RESULTS = ("ok", "in_doubt", "retry", "dead", "cancelled")
 OUTBOX_STATES = ("pending", "inflight", "in_doubt", "dead")
 CYCLE_RESULTS = ("ok", "failed")
 DECISION_OUTCOMES = tuple(o.value for o in Outcome)
+CONTACT_FALLBACKS = tuple(f.value for f in ContactFallback)
 NO_RESPONSE = "none"  # the HTTP code label of a call that got no answer (timeout, reset)
 # How often the listener thread checks for stop(): bounds the shutdown delay it adds.
 STOP_POLL_S = 0.1
@@ -123,6 +124,13 @@ class Metrics:
         self._decisions = Counter(
             "syncd_decisions", "Policy decisions by outcome.", [*shard, "outcome"], registry=reg
         )
+        self._contactless = Counter(
+            "syncd_losses_without_contacts",
+            "Lost deals that named no contact, by the fallback that found someone (or "
+            "account_plan: nobody, the owner is asked to find the right person).",
+            [*shard, "fallback"],
+            registry=reg,
+        )
         ProcessCollector(registry=reg)  # process_* (CPU, memory, open fds, start time)
         PlatformCollector(registry=reg)  # python_info
         info = Info("syncd_build", "The running syncd build.", registry=reg)
@@ -142,6 +150,8 @@ class Metrics:
             self._writes.labels(shard, result)
         for outcome in DECISION_OUTCOMES:
             self._decisions.labels(shard, outcome)
+        for fallback in CONTACT_FALLBACKS:
+            self._contactless.labels(shard, fallback)
         for result in CYCLE_RESULTS:
             self._cycles.labels(shard, result)
         self._events.labels(shard)
@@ -157,6 +167,7 @@ class Metrics:
             (self._writes, WRITE_RESULTS),
             (self._outbox, OUTBOX_STATES),
             (self._decisions, DECISION_OUTCOMES),
+            (self._contactless, CONTACT_FALLBACKS),
             (self._cycles, CYCLE_RESULTS),
         ):
             for value in values:
@@ -184,6 +195,11 @@ class Metrics:
                 self._decisions.labels(shard, outcome).inc(n)
             else:
                 log.warning("metrics.unknown_label", metric="decisions", value=outcome)
+        for fallback, n in getattr(summary, "contactless", {}).items():
+            if fallback in CONTACT_FALLBACKS:
+                self._contactless.labels(shard, fallback).inc(n)
+            else:
+                log.warning("metrics.unknown_label", metric="contactless", value=fallback)
         for result, n in summary.writes.items():
             if result in WRITE_RESULTS:
                 self._writes.labels(shard, result).inc(n)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
+from syncd.owners import with_plan_owner
 from syncd.policy import recheck
 from syncd.store import Materialisation, PlannedTouch, StoredHistory
 from syncd.store.codec import encode
@@ -80,7 +81,8 @@ class Materialiser:
     ) -> Materialisation:
         touch = planned.touch
         key = planned.prospect_key
-        person = fresh.get(key) or planned.prospect
+        # The plan's assignee, not the fresh record's owner: dates were placed in their calendar.
+        person = with_plan_owner(fresh.get(key) or planned.prospect, planned.context)
         target_key = touch.target.key if touch.target else key
         target = fresh.get(target_key) or (person if touch.target is None else None)
         known = stored.get(key)

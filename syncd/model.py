@@ -25,6 +25,7 @@ class Channel(StrEnum):
 
 
 ALL_CHANNELS: frozenset[Channel] = frozenset(Channel)
+ACCOUNT_KIND = "account"  # ProspectRef.kind of an account-level plan's subject
 
 
 class SourceKind(StrEnum):
@@ -60,6 +61,16 @@ class Intent(StrEnum):
     OUT_OF_OFFICE = "out_of_office"
     REFERRAL = "referral"
     OTHER = "other"
+
+
+class ContactFallback(StrEnum):
+    """Who a lost deal's follow-up is about when the deal names no contact (the order is
+    configured per CRM shard); none found: an account-level plan for the deal's owner."""
+
+    OPPORTUNITY_CONTACT = "opportunity_contact"  # Salesforce Opportunity.ContactId
+    RECENT_ACTIVITY = "recent_activity"  # the account's most recently active contact
+    PRIMARY_CONTACT = "primary_contact"  # the account's primary contact
+    ACCOUNT_PLAN = "account_plan"  # nobody: "find the right person at <account>"
 
 
 class WriteKind(StrEnum):
@@ -108,6 +119,11 @@ class ProspectRef:
     def key(self) -> str:
         return f"{self.system}:{self.kind}:{self.id}"
 
+    @property
+    def is_account(self) -> bool:
+        """An account standing in for a person nobody named (an account-level plan)."""
+        return self.kind == ACCOUNT_KIND
+
     @staticmethod
     def parse(key: str) -> ProspectRef:
         """Inverse of `key`: shard names and kinds hold no colon, an id may ("new:…")."""
@@ -120,6 +136,7 @@ class Owner:
     id: str
     timezone: str = "UTC"  # IANA name
     is_queue: bool = False  # Salesforce queues cannot own tasks
+    active: bool = True  # a deactivated user keeps owning records but must not get tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +149,7 @@ class Account:
     country: str | None = None  # ISO 3166-1 alpha-2 when the CRM gives it, else as stored
     custom: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     products_offered: frozenset[str] = frozenset()
+    owner_id: str | None = None  # the account owner: the first fallback for an inactive owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +191,9 @@ class ReplyInfo:
 class RejectionEvent:
     """One "no": a closed-lost deal, a rejected lead, or a prospect's reply.
 
-    `event_id` is stable for the same occurrence (re-reading it must not count twice);
+    `event_id` is stable for the same occurrence (re-reading it must not count twice) but
+    unique only within the shard that read it: two mailboxes or two portals hand out the same
+    ids, so `(shard, event_id)` is the identity (`shard` is set by the engine on reading);
     `position` is the source's cursor value for this record (e.g. its modstamp).
     """
 
@@ -193,6 +213,13 @@ class RejectionEvent:
     quote: str | None = None  # their words, trimmed; personal data, never logged
     reply: ReplyInfo | None = None
     related: tuple[Prospect, ...] = ()  # other people on the same deal
+    shard: str = ""  # the shard that read it ("" for events the policy makes itself)
+    # Set when the deal named no contact: how its person was found instead (never silent).
+    contact_fallback: ContactFallback | None = None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.shard, self.event_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,11 @@ def plan(summaries: Mapping[str, CycleSummary]) -> str:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
             )
+            if item.get("owner"):
+                lines.append(
+                    f"    owner {item['owner']} ({item['owner_timezone']}, "
+                    f"{str(item['owner_via']).replace('_', ' ')})"
+                )
             for it in item["touches"]:
                 flag = "write now" if it["now"] else "planned"
                 lines.append(
@@ -81,6 +86,13 @@ def status(rows: Mapping[str, Mapping[str, Any]]) -> str:
                 for k in ("pending", "inflight", "in_doubt", "done", "dead", "cancelled")
             )
         )
+        contactless = row.get("contactless") or {}
+        if contactless:
+            lines.append(
+                f"  lost deals without contacts: {sum(contactless.values())} ("
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
+                + ")"
+            )
         for due, prospect, kind in row["next_due"]:
             lines.append(f"  next: {due} {kind} {prospect}")
         lines.append("")

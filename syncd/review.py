@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.model import AccountRef, Decision, History, Prospect, ProspectRef, TouchRecord
+from syncd.owners import with_plan_owner
 from syncd.policy import review
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ class Reviewer:
         revisions: list[tuple[Decision, str | None, dict[str, Any]]] = []
         for key in keys:
             known = stored[key]
-            person = fresh.get(key) or known.prospect
+            # The plan's assignee, whose calendar its dates are in, not the record's owner now.
+            person = with_plan_owner(fresh.get(key) or known.prospect, known.plan_context)
             account = person.account if person else None
             history = History(
                 prospect=person,

@@ -63,8 +63,14 @@ _UPLOAD = r"/upload/gmail/v1/users/(?P<user>[^/]+)"
 class FakeGmail(FakeHTTPServer):
     """Gmail API v1 + Google OAuth, on 127.0.0.1."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(
+        self, port: int = 0, host: str = "127.0.0.1", *, first_message_id: int | None = None
+    ):
         super().__init__(port, host)
+        # Message ids are unique only within a mailbox: every mailbox starts counting at
+        # `first_message_id`, so two mailboxes (on one fake or two) hand out the same ids
+        # unless a test gives them different starts (`mailbox(address, first_message_id=…)`).
+        self.first_message_id = first_message_id
         self.oauth = OAuthServer()
         self.mailboxes: dict[str, Mailbox] = {}
         self.inner_requests: list[LoggedRequest] = []  # calls made inside batch requests
@@ -107,11 +113,14 @@ class FakeGmail(FakeHTTPServer):
 
     # --- seeding -------------------------------------------------------------------------------
 
-    def mailbox(self, address: str) -> Mailbox:
+    def mailbox(self, address: str, *, first_message_id: int | None = None) -> Mailbox:
         with self.lock:
             box = self.mailboxes.get(address.lower())
             if box is None:
                 box = self.mailboxes[address.lower()] = Mailbox(address.lower())
+                start = first_message_id or self.first_message_id
+                if start is not None:
+                    box.first_message_id(start)
             if self.oauth.consent_user is None:
                 self.oauth.consent_user = address.lower()
             return box

@@ -159,6 +159,12 @@ class Mailbox:
         for name in SYSTEM_LABELS:
             self.labels[name] = Label(name, name, type="system")
 
+    def first_message_id(self, value: int) -> None:
+        """Where this mailbox's message ids start (before its first message)."""
+        with self.lock:
+            assert not self.messages, "set the first message id before seeding messages"
+            self._next_message = value
+
     # --- labels ----------------------------------------------------------------------------
 
     def create_label(self, name: str, list_vis: str, message_vis: str) -> Label:

@@ -191,6 +191,20 @@ class Crm:
                 )
         return stages
 
+    def owners(self) -> list[str]:
+        """Ids of the portal's active owners (users who can be given tasks), 500 a call."""
+        out: list[str] = []
+        after: str | None = None
+        while True:
+            page: dict[str, Any] = {"limit": 500, "archived": False}
+            if after is not None:
+                page["after"] = after
+            answer = self.api.read("owners", "crm.owners.owners_api", "get_page", **page)
+            out += [str(o["id"]) for o in answer.get("results") or [] if not o.get("archived")]
+            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if after is None:
+                return out
+
     def search_all(
         self, object_type: str, filters: list[dict[str, Any]], properties: Sequence[str]
     ) -> Iterator[tuple[str, Props]]:

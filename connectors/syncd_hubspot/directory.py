@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from syncd.model import Account, AccountRef, Channel, Prospect, ProspectRef
+from syncd.model import Account, AccountRef, Channel, Owner, Prospect, ProspectRef
 from syncd_hubspot.crm import OBJECT_BATCH, Crm, Props, chunked, in_filter_chunks, unique
 from syncd_hubspot.people import (
     COMPANY_PROPERTIES,
@@ -24,6 +24,8 @@ from syncd_hubspot.settings import HubSpotSettings
 
 SYNCD_KEY = "syncd_key"
 STAGES_TTL_S = 3600.0
+OWNERS_TTL_S = 3600.0
+OWNERS_MIN_REFRESH_S = 60.0  # an unknown id re-reads the owners at most this often
 PREFERENCES_API = "communication_preferences.status_api"
 
 
@@ -42,6 +44,8 @@ class HubSpotDirectory:
         self._contact_props = contact_properties(settings.channel_optout_properties)
         self._closed: set[str] = set()
         self._closed_at = float("-inf")
+        self._active_owners: set[str] = set()
+        self._owners_at = float("-inf")
 
     def _ours(self, refs: Iterable[ProspectRef]) -> list[str]:
         return unique(r.id for r in refs if r.system == self._shard and r.kind == "contact")
@@ -152,6 +156,18 @@ class HubSpotDirectory:
                     ):
                         out.add(str(result.get("subscriberIdString", "")).lower())
         return out
+
+    def owners(self, ids: Sequence[str]) -> dict[str, Owner]:
+        """The active owners among these ids (a deactivated user is archived: absent), with
+        the time zone `owner_timezones` gives them. The list is read at most every
+        OWNERS_TTL_S, and again at once when an id is not in it (a new rep)."""
+        age = self._clock() - self._owners_at
+        missing = not set(ids) <= self._active_owners
+        if ids and (age > OWNERS_TTL_S or (missing and age > OWNERS_MIN_REFRESH_S)):
+            self._active_owners = set(self._crm.owners())
+            self._owners_at = self._clock()
+        zones = self._settings.owner_timezones
+        return {i: Owner(i, zones.get(i, "UTC")) for i in ids if i in self._active_owners}
 
     def _closed_stages(self) -> set[str]:
         if self._clock() - self._closed_at > STAGES_TTL_S:

@@ -69,9 +69,10 @@ class HubSpotFake(FakeHTTPServer):
         index_delay_s: float = 0.0,
         token_lifetime_s: int = 1800,
         search_cap: int = fake_crm.SEARCH_CAP,
+        first_id: int = 1001,
     ):
         super().__init__(port)
-        self.portal = Portal(index_delay_s=index_delay_s)
+        self.portal = Portal(index_delay_s=index_delay_s, first_id=first_id)
         self.search_cap = search_cap
         self.token_lifetime_s = token_lifetime_s
         self.daily_limit = daily_limit
@@ -284,6 +285,7 @@ class HubSpotFake(FakeHTTPServer):
         self._crm("POST", r"/crm/v3/properties/(?P<obj>[\w-]+)", a.property_create)
         self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)", a.pipelines_all)
         self._crm("GET", r"/crm/v3/pipelines/(?P<obj>[\w-]+)/(?P<pid>[\w-]+)", a.pipeline_one)
+        self._crm("GET", r"/crm/v3/owners/?", a.owners_page)
         self._crm("POST", r"/crm/v3/lists/?", a.list_create)
         self._crm("GET", r"/crm/v3/lists/(?P<lid>\d+)", a.list_one)
         self._crm("PUT", r"/crm/v3/lists/(?P<lid>\d+)/memberships/add", a.list_add)
@@ -382,6 +384,28 @@ class HubSpotFake(FakeHTTPServer):
         with self.lock:
             prop = self.portal.schema[object_type][name]
             prop.options = (*prop.options, *[o for o in options if o not in prop.options])
+
+    def add_owner(self, email: str, *, archived: bool = False) -> str:
+        """A user who can own records (a sales rep, or the integration's own user);
+        `archived` is a deactivated user: records keep pointing at them."""
+        with self.lock:
+            owner_id = str(70_000_000 + len(self.portal.owners) + 1)
+            stamp = fake_crm.stamp()
+            self.portal.owners[owner_id] = {
+                "id": owner_id,
+                "email": email,
+                "firstName": email.split("@")[0],
+                "lastName": "",
+                "userId": int(owner_id) - 60_000_000,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": archived,
+            }
+            return owner_id
+
+    def archive_owner(self, owner_id: str) -> None:
+        with self.lock:
+            self.portal.owners[owner_id]["archived"] = True
 
     def unsubscribe_all(self, email: str) -> None:
         """A contact clicking "unsubscribe from all" in an e-mail footer."""

@@ -243,3 +243,16 @@ def unsubscribe_all(portal: Portal, req: Request, subscriber: str) -> Response:
         return error(400, "VALIDATION_ERROR", "channel must be EMAIL")
     portal.unsubscribe_all(subscriber)
     return batch_response(_statuses(portal, subscriber), [], 200)
+
+
+def owners_page(portal: Portal, req: Request) -> Response:
+    """GET /crm/v3/owners/: active owners, or only archived ones with archived=true."""
+    archived = (req.arg("archived", "false") or "false").lower() == "true"
+    limit = int(req.arg("limit", "100") or 100)
+    after = int(req.arg("after", "0") or 0)
+    ids = sorted((i for i, o in portal.owners.items() if o["archived"] is archived), key=int)
+    chunk = ids[after : after + limit]
+    body: dict[str, Any] = {"results": [portal.owners[i] for i in chunk]}
+    if after + limit < len(ids):
+        body["paging"] = {"next": {"after": str(after + limit)}}
+    return Response(200, body)

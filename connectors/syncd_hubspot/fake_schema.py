@@ -94,6 +94,7 @@ def default_schema() -> dict[str, dict[str, PropertyDef]]:
             ),
             p("hs_email_optout", "bool", read_only=True),
             p("associatedcompanyid", "number"),
+            p("notes_last_updated", "datetime", read_only=True),  # "Last Activity Date"
             p("createdate", "datetime", read_only=True),
             p("lastmodifieddate", "datetime", read_only=True),
         ],

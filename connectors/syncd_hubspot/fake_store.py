@@ -127,7 +127,12 @@ class StaticList:
 class Portal:
     """All the state of one fake portal; callers hold the server's lock."""
 
-    def __init__(self, clock: Callable[[], datetime] | None = None, index_delay_s: float = 0.0):
+    def __init__(
+        self,
+        clock: Callable[[], datetime] | None = None,
+        index_delay_s: float = 0.0,
+        first_id: int = 1001,
+    ):
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.index_delay_s = index_delay_s
         self.schema = default_schema()
@@ -141,12 +146,15 @@ class Portal:
         # e-mail (lower) -> subscription id -> SUBSCRIBED | NOT_SUBSCRIBED
         self.subscription_status: dict[str, dict[str, str]] = {}
         self.unsubscribed_all: set[str] = set()
+        self.owners: dict[str, dict[str, Any]] = {}  # owner id -> the owners API's JSON
         # per object type, bumps on any change search may see (keys the search cache)
         self.versions = dict.fromkeys(OBJECT_TYPE_IDS, 0)
         # Refuse a whole batch (400) when any input is invalid, as HubSpot does for many
         # validation errors, instead of a 207 naming the refused inputs.
         self.strict_batches = False
-        self._ids = itertools.count(1001)
+        # Record ids are unique only within a portal: two portals given the same `first_id`
+        # hand out the same ids, as two real portals can.
+        self._ids = itertools.count(first_id)
 
     # --- schema --------------------------------------------------------------------------
 

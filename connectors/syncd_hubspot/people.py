@@ -20,7 +20,15 @@ CONTACT_PROPERTIES = (
     "hs_email_optout",
     "associatedcompanyid",
 )
-COMPANY_PROPERTIES = ("name", "domain", "numberofemployees", "annualrevenue", "industry", "country")
+COMPANY_PROPERTIES = (
+    "name",
+    "domain",
+    "numberofemployees",
+    "annualrevenue",
+    "industry",
+    "country",
+    "hubspot_owner_id",
+)
 
 
 def _number(value: str | None) -> float | None:
@@ -50,6 +58,7 @@ def account_from(shard: str, company_id: str, props: Props) -> Account:
         industry=_text(props.get("industry")),
         country=_text(props.get("country")),
         custom={"domain": props["domain"]} if props.get("domain") else {},
+        owner_id=_text(props.get("hubspot_owner_id")),
     )
 
 

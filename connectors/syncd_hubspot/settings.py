@@ -7,7 +7,9 @@ tests can point the shard at a local fake; real portals keep the default and TLS
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +20,10 @@ DEFAULT_LEAD_STATUSES: dict[str, ReasonKind] = {
     "UNQUALIFIED": ReasonKind.NOT_A_FIT,
     "BAD_TIMING": ReasonKind.NOT_NOW,
 }
+
+
+def _contactless_steps() -> list[Literal["recent_activity"]]:
+    return ["recent_activity"]
 
 
 class HubSpotSettings(BaseModel):
@@ -50,6 +56,13 @@ class HubSpotSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_LEAD_STATUSES)
     )
     read_deals: bool = True
+    # A lost deal without associated contacts is followed up with the company's most
+    # recently active contact ("recent_activity": Last Activity Date within
+    # recent_activity_days); nobody, or [] here: an account-level plan for the deal's owner.
+    contactless_fallback: list[Literal["recent_activity"]] = Field(
+        default_factory=_contactless_steps
+    )
+    recent_activity_days: int = Field(default=365, ge=1)
     read_contacts: bool = True
     # Deal property naming the competitor that won (portals add their own); empty: none.
     competitor_property: str = ""
@@ -67,6 +80,21 @@ class HubSpotSettings(BaseModel):
     create_properties: bool = False
     # Seconds after an in-doubt write before searching for it can be trusted (index lag).
     find_grace_s: float = Field(default=120.0, ge=0)
+    # HubSpot does not say which time zone an owner works in: owner id -> IANA zone, used to
+    # place their tasks on their business days (owners not listed: UTC).
+    owner_timezones: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("owner_timezones")
+    @classmethod
+    def _zones(cls, zones: dict[str, str]) -> dict[str, str]:
+        for owner, zone in zones.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"owner {owner}: {zone!r} is not an IANA time zone (e.g. Europe/Berlin)"
+                ) from exc
+        return zones
 
     @field_validator("base_url")
     @classmethod

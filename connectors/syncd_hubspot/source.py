@@ -22,7 +22,18 @@ from itertools import islice
 import structlog
 
 from syncd.connectors import ConfigError
-from syncd.model import Account, Cursor, Page, Prospect, RejectionEvent, SourceKind
+from syncd.model import (
+    ACCOUNT_KIND,
+    Account,
+    ContactFallback,
+    Cursor,
+    Owner,
+    Page,
+    Prospect,
+    ProspectRef,
+    RejectionEvent,
+    SourceKind,
+)
 from syncd_hubspot.crm import Crm, Props
 from syncd_hubspot.people import (
     COMPANY_PROPERTIES,
@@ -93,7 +104,11 @@ class HubSpotSource:
         self._crm = crm
         self._settings = settings
         self._shard = shard
-        self._contact_props = contact_properties(settings.channel_optout_properties)
+        self._contact_props = (
+            *contact_properties(settings.channel_optout_properties),
+            "notes_last_updated",
+        )
+        self._as_of = datetime.now(UTC)  # "recent" is measured back from the read's end
 
     # --- reading -------------------------------------------------------------------------
 
@@ -101,6 +116,7 @@ class HubSpotSource:
         lookback = timedelta(seconds=self._settings.lookback_s)
         since = parse_instant(cursor.value) - lookback if cursor and cursor.value else EPOCH
         boundary = _Boundary(cursor, lookback)
+        self._as_of = until
         merged = heapq.merge(*self._streams(since, until), key=lambda k: (k.hit.position, k.key))
         last_value = boundary.value
         while True:
@@ -167,8 +183,16 @@ class HubSpotSource:
         deal_ids = [i.hit.id for i in deals]
         deal_contacts = self._crm.associations("deals", "contacts", deal_ids) if deals else {}
         deal_company = self._crm.associations("deals", "companies", deal_ids) if deals else {}
+        # Deals naming nobody: their company's contacts, read in the same batches.
+        lonely = [d for d in deal_ids if not deal_contacts.get(d) and deal_company.get(d)]
+        company_contacts: dict[str, list[str]] = {}
+        if lonely and "recent_activity" in self._settings.contactless_fallback:
+            company_contacts = self._crm.associations(
+                "companies", "contacts", [deal_company[d][0] for d in lonely]
+            )
         contacts: dict[str, Props] = {i.hit.id: i.hit.props for i in leads}
         wanted = [c for ids in deal_contacts.values() for c in ids if c not in contacts]
+        wanted += [c for ids in company_contacts.values() for c in ids if c not in contacts]
         contacts.update(self._crm.batch_read("contacts", wanted, self._contact_props))
         company_ids = [ids[0] for ids in deal_company.values() if ids]
         company_ids += [str(p.get("associatedcompanyid") or "") for p in contacts.values()]
@@ -178,12 +202,14 @@ class HubSpotSource:
         events = []
         for item in items:
             if item.kind == "deal":
+                company = next(iter(deal_company.get(item.hit.id, [])), None)
                 event = self._deal_event(
                     item,
                     [c for c in deal_contacts.get(item.hit.id, []) if c in contacts],
                     contacts,
                     accounts,
-                    next(iter(deal_company.get(item.hit.id, [])), None),
+                    company,
+                    [c for c in company_contacts.get(company or "", []) if c in contacts],
                 )
             else:
                 event = self._lead_event(item, accounts)
@@ -218,13 +244,23 @@ class HubSpotSource:
         contacts: dict[str, Props],
         accounts: dict[str, Account],
         company: str | None,
-    ) -> RejectionEvent | None:
+        colleagues: list[str],
+    ) -> RejectionEvent:
         deal = item.hit.props
-        if not contact_ids:
-            log.info("hubspot.deal_without_contact", deal_id=item.hit.id)
-            return None
         owner = _text(deal.get("hubspot_owner_id"))
         people = [self._person(c, contacts[c], accounts, company, owner) for c in contact_ids]
+        fallback = None
+        if not people:  # never dropped: the company's active contact, else the company
+            active = self._recently_active(colleagues, contacts)
+            if active is not None:
+                people = [self._person(active, contacts[active], accounts, company, owner)]
+                fallback = ContactFallback.RECENT_ACTIVITY
+            else:
+                account = accounts.get(company or "")
+                ref = ProspectRef(self._shard, ACCOUNT_KIND, company or item.hit.id)
+                name = account.name if account else None
+                people = [Prospect(ref, account, Owner(owner) if owner else None, name=name)]
+                fallback = ContactFallback.ACCOUNT_PLAN
         amount = _number(deal.get("amount"))
         competitor = (
             deal.get(self._settings.competitor_property)
@@ -243,7 +279,22 @@ class HubSpotSource:
             currency=_text(deal.get("deal_currency_code")),
             opportunity_id=item.hit.id,
             related=tuple(people[1:]),
+            contact_fallback=fallback,
         )
+
+    def _recently_active(self, ids: list[str], contacts: dict[str, Props]) -> str | None:
+        """The contact with the latest Last Activity Date within recent_activity_days."""
+        floor = self._as_of - timedelta(days=self._settings.recent_activity_days)
+        best: tuple[datetime, str] | None = None
+        for cid in ids:
+            raw = contacts[cid].get("notes_last_updated")
+            try:
+                at = parse_instant(str(raw)) if raw else None
+            except ValueError:
+                at = None
+            if at is not None and at >= floor and (best is None or at > best[0]):
+                best = (at, cid)
+        return best[1] if best else None
 
     def _lead_event(self, item: _Keyed, accounts: dict[str, Account]) -> RejectionEvent:
         props = item.hit.props

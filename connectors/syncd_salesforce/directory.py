@@ -7,14 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from syncd.model import AccountRef, Prospect, ProspectRef
+from syncd.model import AccountRef, Owner, Prospect, ProspectRef
 from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.profile import OrgFacts
-from syncd_salesforce.records import Fields, Mapper, Record, nested, select, soql_in, text
+from syncd_salesforce.records import (
+    QUEUE_PREFIX,
+    Fields,
+    Mapper,
+    Record,
+    flag,
+    nested,
+    select,
+    soql_in,
+    text,
+)
 from syncd_salesforce.settings import SalesforceSettings
 
 ID_CHUNK = 200  # 18-character ids: about 6 KB of query string per chunk
 EMAIL_CHUNK = 100
+USER_PREFIX = "005"
 TASK_MARKER = "[syncd:"  # the subject marker of tasks syncd created without an external id
 
 
@@ -36,6 +47,7 @@ class SalesforceDirectory:
         self._facts = facts
         self._settings = settings
         self._shard = shard
+        self._users: dict[str, Owner] = {}  # users outside the profile's active set, as read
 
     def _tools(self) -> tuple[Mapper, Fields]:
         profile = self._facts.profile()
@@ -60,6 +72,34 @@ class SalesforceDirectory:
             for record in self._query(soql, "directory.prospects"):
                 prospect = mapper.lead_prospect(record)
                 found[prospect.ref] = prospect
+        return found
+
+    def owners(self, ids: Sequence[str]) -> dict[str, Owner]:
+        """Active users come from the org profile (no call); users it does not list (hired
+        or deactivated since it was loaded) are read in one query and remembered; queues
+        (00G) are taken as they are (a task for one goes to `fallback_owner_id`)."""
+        timezones = self._facts.profile().timezones
+        found: dict[str, Owner] = {}
+        unknown = []
+        for uid in ids:
+            if uid.startswith(QUEUE_PREFIX):
+                found[uid] = Owner(uid, "UTC", is_queue=True)
+            elif uid in timezones:
+                found[uid] = Owner(uid, timezones[uid])
+            elif uid in self._users:
+                found[uid] = self._users[uid]
+            elif uid.startswith(USER_PREFIX):
+                unknown.append(uid)
+        for chunk in chunks(unknown, ID_CHUNK):
+            soql = select(["Id", "TimeZoneSidKey", "IsActive"], "User", [f"Id IN {soql_in(chunk)}"])
+            for record in self._query(soql, "directory.owners"):
+                uid = str(record["Id"])
+                owner = Owner(
+                    uid,
+                    text(record.get("TimeZoneSidKey")) or "UTC",
+                    active=flag(record.get("IsActive")),
+                )
+                self._users[uid] = found[uid] = owner
         return found
 
     def colleagues(self, accounts: Sequence[AccountRef]) -> dict[AccountRef, list[Prospect]]:

@@ -20,6 +20,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -197,6 +198,16 @@ class FakeSalesforce(FakeHTTPServer):
         return self.org.setup_insert(
             "User", {"Name": name, "Email": email, "TimeZoneSidKey": timezone, "IsActive": active}
         )
+
+    def log_activity(self, contact_id: str, day: str) -> None:
+        """A logged call or e-mail with this contact: what sets Contact.LastActivityDate."""
+        with self.org.lock:
+            self.org.records["Contact"][contact_id]["LastActivityDate"] = date.fromisoformat(day)
+
+    def deactivate_user(self, user_id: str) -> None:
+        """An admin deactivating a user who left: their records keep them as owner."""
+        with self.org.lock:
+            self.org.records["User"][user_id]["IsActive"] = False
 
     def add_queue(self, name: str) -> str:
         return self.org.setup_insert("Group", {"Name": name, "Type": "Queue"})

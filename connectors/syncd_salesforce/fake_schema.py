@@ -264,6 +264,7 @@ def build_schema(
         _b("DoNotCall"),
         _b("HasOptedOutOfFax"),
         _ref("OwnerId", "User", rel="Owner", nillable=False, default="(current user)"),
+        _ro("LastActivityDate", "date"),  # set by activities; `FakeSalesforce.log_activity`
     ]
     lead = [
         _s("FirstName", 40),
@@ -296,6 +297,7 @@ def build_schema(
         _ro("ForecastCategory", "picklist"),
         FieldDef("Description", "textarea", length=32000, filterable=False),
         _ref("OwnerId", "User", rel="Owner", nillable=False, default="(current user)"),
+        _ref("ContactId", "Contact", rel="Contact"),  # set by the UI when a deal starts on one
     ]
     if loss_reason_field:
         opportunity.append(
@@ -318,6 +320,12 @@ def build_schema(
         opportunity.append(_s(competitor_field, 120, custom=True))
     ocr = [
         _ref("OpportunityId", "Opportunity", rel="Opportunity", nillable=False, updateable=False),
+        _ref("ContactId", "Contact", rel="Contact", nillable=False),
+        _pick("Role", ROLES),
+        _b("IsPrimary"),
+    ]
+    acr = [
+        _ref("AccountId", "Account", rel="Account", nillable=False, updateable=False),
         _ref("ContactId", "Contact", rel="Contact", nillable=False),
         _pick("Role", ROLES),
         _b("IsPrimary"),
@@ -415,6 +423,7 @@ def build_schema(
             },
         ),
         _obj("OpportunityContactRole", "00K", ocr),
+        _obj("AccountContactRole", "02Z", acr),
         _obj("OpportunityHistory", "008", history, createable=False),
         _obj("Task", "00T", task),
         _obj(

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from syncd.model import (
+    ACCOUNT_KIND,
     Account,
     AccountRef,
     Channel,
+    ContactFallback,
     Owner,
     Prospect,
     ProspectRef,
@@ -28,7 +30,14 @@ from syncd_salesforce.settings import SalesforceSettings
 
 Record = dict[str, Any]
 QUEUE_PREFIX = "00G"
-ACCOUNT_FIELDS = ("Name", "NumberOfEmployees", "AnnualRevenue", "Industry", "BillingCountry")
+ACCOUNT_FIELDS = (
+    "Name",
+    "NumberOfEmployees",
+    "AnnualRevenue",
+    "Industry",
+    "BillingCountry",
+    "OwnerId",
+)
 PERSON_FIELDS = ("FirstName", "LastName", "Email", "Title", "HasOptedOutOfEmail", "DoNotCall")
 
 
@@ -152,6 +161,10 @@ class Fields:
         names += ["SystemModstamp", "LastModifiedDate"]
         names += self.profile.optional("Opportunity", "CurrencyIsoCode")
         names += [f for f in (s.loss_reason_field, s.competitor_field) if f]
+        if "opportunity_contact" in s.contactless_fallback and self.profile.has(
+            "Opportunity", "ContactId"
+        ):  # the deal's own contact, read with it: the first fallback costs no call
+            names += ["ContactId", *(f"Contact.{n}" for n in (*PERSON_FIELDS, "Department"))]
         return names + self.account("Account.")
 
     def role(self) -> list[str]:
@@ -202,6 +215,7 @@ class Mapper:
             annual_revenue=number(record.get("AnnualRevenue")),
             industry=text(record.get("Industry")),
             country=text(record.get("BillingCountryCode")) or text(record.get("BillingCountry")),
+            owner_id=text(record.get("OwnerId")),
         )
 
     @staticmethod
@@ -256,17 +270,26 @@ class Mapper:
             opted_out=self.opted_out(record),
         )
 
-    def opportunity(self, record: Record) -> RejectionEvent | None:
-        """One event per closed-lost opportunity; None when no contact role names a person."""
+    def opportunity(self, record: Record) -> RejectionEvent:
+        """One event per closed-lost opportunity, about its primary contact role. Without
+        contact roles: the opportunity's own contact, else the account itself, marked for
+        the source to look for a person at the account (`contactless.py`)."""
         roles = children(record, "OpportunityContactRoles")
-        if not roles:
-            return None
         account = self.account(record.get("AccountId"), nested(record, "Account"))
         owner = self.owner(record.get("OwnerId"))
         people = [
             self.contact(r["ContactId"], nested(r, "Contact") or {}, account, owner)
             for r in sorted(roles, key=lambda r: not flag(r.get("IsPrimary")))
         ]
+        fallback = None
+        if not people:
+            own = nested(record, "Contact")
+            if own is not None and text(record.get("ContactId")):
+                people = [self.contact(record["ContactId"], own, account, owner)]
+                fallback = ContactFallback.OPPORTUNITY_CONTACT
+            else:
+                people = [self.account_subject(str(record["Id"]), account, owner)]
+                fallback = ContactFallback.ACCOUNT_PLAN
         stage = text(record.get("StageName"))
         stage_before, lost_at = infer_loss(children(record, "OpportunityHistories"), stage)
         reason_raw = text(record.get(self.settings.loss_reason_field or "")) or None
@@ -285,6 +308,16 @@ class Mapper:
             stage=stage_before or stage,
             opportunity_id=str(record["Id"]),
             related=tuple(people[1:]),
+            contact_fallback=fallback,
+        )
+
+    def account_subject(
+        self, opp_id: str, account: Account | None, owner: Owner | None
+    ) -> Prospect:
+        """The account standing in for a person (an opportunity without one: the deal)."""
+        ref = ProspectRef(self.shard, ACCOUNT_KIND, account.ref.id if account else opp_id)
+        return Prospect(
+            ref=ref, account=account, owner=owner, name=account.name if account else None
         )
 
     def lead(self, record: Record) -> RejectionEvent | None:

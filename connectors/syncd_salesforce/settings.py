@@ -22,6 +22,13 @@ DEFAULT_LEAD_STATUSES: dict[str, ReasonKind] = {
 }
 
 
+ContactlessStep = Literal["opportunity_contact", "recent_activity", "primary_contact"]
+
+
+def _contactless_steps() -> list[ContactlessStep]:
+    return ["opportunity_contact", "recent_activity", "primary_contact"]
+
+
 class SalesforceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,6 +60,11 @@ class SalesforceSettings(BaseModel):
     bulk_threshold: int = Field(default=10_000, ge=0)
     bulk_page_size: int = Field(default=10_000, ge=1000, le=100_000)
     bulk_poll_s: float = Field(default=2.0, ge=0)
+    # A lost opportunity without contact roles is followed up with the first person these
+    # find (the opportunity's own contact first, when listed: it is read with the
+    # opportunity), the others in order; nobody: an account-level plan for its owner.
+    contactless_fallback: list[ContactlessStep] = Field(default_factory=_contactless_steps)
+    recent_activity_days: int = Field(default=365, ge=1)  # what "recent" means for the above
 
     # --- sink ------------------------------------------------------------------------------
     external_id_field: str = Field(default="Syncd_Key__c", pattern=r"^\w+__c$")

@@ -18,6 +18,7 @@ import structlog
 
 from syncd.connectors import MalformedAnswer
 from syncd.model import (
+    ACCOUNT_KIND,
     Channel,
     Priority,
     ProspectRef,
@@ -207,11 +208,12 @@ class SalesforceSink:
             "ActivityDate": spec.due.isoformat(),
             "Priority": PRIORITIES[spec.priority],
             "Status": self._settings.task_status,
-            "WhoId": spec.prospect.id,
             "Description": description[:DESCRIPTION_MAX],
             "TaskSubtype": SUBTYPES[spec.channel],
         }
-        if spec.prospect.kind == "contact":
+        if not spec.prospect.is_account:  # an account-level plan's task is about nobody yet
+            fields["WhoId"] = spec.prospect.id
+        if spec.prospect.kind in ("contact", ACCOUNT_KIND):
             what = spec.opportunity_id or spec.account_id
             if what:
                 fields["WhatId"] = what

@@ -22,6 +22,7 @@ import structlog
 from syncd.model import Cursor, Page, RejectionEvent
 from syncd_salesforce.backfill import Backfill
 from syncd_salesforce.client import SalesforceClient
+from syncd_salesforce.contactless import ContactlessResolver
 from syncd_salesforce.errors import QueryLocatorExpired
 from syncd_salesforce.profile import OrgFacts, OrgProfile
 from syncd_salesforce.records import (
@@ -111,7 +112,9 @@ class SalesforceSource:
                 )
             )
         merged = heapq.merge(*streams, key=lambda row: (row.position, row.id))
-        yield from self._pages(merged, start, skip)
+        contactless = ContactlessResolver(self._client, mapper, fields, self._settings, until)
+        for page in self._pages(merged, start, skip):
+            yield Page(contactless.resolve(page.events), page.cursor)
 
     @staticmethod
     def _lead_where(statuses: list[str]) -> list[str]:
@@ -173,10 +176,9 @@ class SalesforceSource:
         bulk: int,
     ) -> Iterator[Row]:
         def convert(record: Record) -> Row:
-            event = mapper.opportunity(record)
-            if event is None:
-                log.debug("salesforce.opportunity_without_contacts", opportunity=record["Id"])
-            return Row(position(record["SystemModstamp"]), str(record["Id"]), event)
+            return Row(
+                position(record["SystemModstamp"]), str(record["Id"]), mapper.opportunity(record)
+            )
 
         if bulk > self._settings.bulk_threshold:
             log.info("salesforce.backfill", sobject="Opportunity", records=bulk)

@@ -151,8 +151,10 @@ class LocalOrg:
         amount: float | None = 12_000.0,
         primary: int = 0,
         account: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> str:
-        """An opportunity that reached `stage`, then was lost; returns its id."""
+        """An opportunity that reached `stage`, then was lost; returns its id. Its contacts
+        are owned by the integration user (as records an import created are)."""
         account_id = self.account(**(account or {}))
         people = self.contacts(account_id, contacts)
         opp = create_all(
@@ -165,7 +167,7 @@ class LocalOrg:
                     "StageName": stage,
                     "CloseDate": "2030-01-31",
                     "Amount": amount,
-                    "OwnerId": self.rep,
+                    "OwnerId": owner or self.rep,
                 }
             ],
         )[0]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from syncd.config_checks import check_country, check_timezone
-from syncd.model import ReasonKind, TouchKind
+from syncd.model import Channel, ReasonKind, TouchKind
 from syncd.policy.defaults import (
     DEFAULT_COUNTRY_ALIASES,
     DEFAULT_DRAFT,
@@ -196,6 +196,26 @@ class CadenceConfig(_Frozen):
         return steps
 
 
+class SuppressConfig(_Frozen):
+    """`[policy.suppress]`: what a full opt-out means.
+
+    Someone who opted out of every channel in `full_opt_out` (default e-mail and phone) asked
+    to be left alone: with `all` on (the default) they get no LinkedIn or postal touch either,
+    since reaching around their wish would read as evasion. With `all` off, only the channels
+    they opted out of are closed. Either way colleagues at the account may still be suggested.
+    """
+
+    all: bool = True
+    full_opt_out: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.PHONE})
+
+    @field_validator("full_opt_out")
+    @classmethod
+    def _some(cls, channels: frozenset[Channel]) -> frozenset[Channel]:
+        if not channels:
+            raise ValueError('name at least one channel, e.g. ["email", "phone"]')
+        return channels
+
+
 class EntryPointConfig(_Frozen):
     """Other ways into an account: colleagues, the top of a small company, the gatekeeper."""
 
@@ -326,6 +346,7 @@ class PolicyConfig(_Frozen):
     callback: CallbackConfig = CallbackConfig()
     cadence: CadenceConfig = CadenceConfig()
     entry_points: EntryPointConfig = EntryPointConfig()
+    suppress: SuppressConfig = SuppressConfig()
     calendar: CalendarConfig = CalendarConfig()
     brief: BriefConfig = BriefConfig()
     product_lines: list[ProductLine] = Field(default_factory=list)

@@ -25,13 +25,12 @@ from syncd.policy.prepared import PreparedRelease, normalise_country
 from syncd.policy.reasons import resolve_reason
 from syncd.policy.touches import KnownTouches
 
-# Both direct channels gone means they asked to be left alone: LinkedIn and postal notes alone
-# would read as evading their wish, so the prospect counts as fully opted out.
-FULL_OPT_OUT: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.PHONE})
 
-
-def fully_suppressed(channels: frozenset[Channel]) -> bool:
-    return channels >= FULL_OPT_OUT
+def fully_suppressed(channels: frozenset[Channel], cfg: PolicyConfig) -> bool:
+    """Opted out of every direct channel (`[policy.suppress] full_opt_out`, default e-mail and
+    phone) means they asked to be left alone: with `suppress.all` on, LinkedIn and postal
+    notes alone would read as evading their wish, so no touch reaches them at all."""
+    return cfg.suppress.all and channels >= cfg.suppress.full_opt_out
 
 
 def merge_prospect(fresh: Prospect, known: Prospect | None) -> Prospect:

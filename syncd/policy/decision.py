@@ -32,6 +32,7 @@ from syncd.model import (
 )
 from syncd.policy import brief as briefs
 from syncd.policy.absence import out_of_office
+from syncd.policy.account_plan import account_plan
 from syncd.policy.angles import matching_releases, reason_text
 from syncd.policy.builder import PlanRequest, opt_out_touch
 from syncd.policy.calendar import Calendar, as_utc
@@ -48,6 +49,7 @@ from syncd.policy.context import (
 )
 from syncd.policy.entry_points import is_gatekeeper, referral_target
 from syncd.policy.fit import evaluate_fit
+from syncd.policy.opted_out import colleague_touches
 from syncd.policy.planner import build_plan
 from syncd.policy.reasons import resolve_reason
 from syncd.policy.timing import callback_timing
@@ -140,8 +142,8 @@ def decide_event(
     who = briefs.display_name(prospect)
 
     earlier = history.rejections
-    seen = any(r.event_id == event.event_id for r in earlier)
-    replay = seen and earlier[-1].event_id == event.event_id
+    seen = any(r.identity == event.identity for r in earlier)
+    replay = seen and earlier[-1].identity == event.identity
     if replay:
         earlier = earlier[:-1]  # decided before: decide it again, identically
     previous = history.plan.generation if history.plan else 0
@@ -158,9 +160,30 @@ def decide_event(
     if seen and not replay:
         rules.append(RuleHit("event.duplicate", {"event_id": event.event_id}))
         return ends.end(Outcome.IGNORED, cancel=False)
-    if fully_suppressed(suppressed):
+    if fully_suppressed(suppressed, cfg):
         rules.append(RuleHit("suppress.all", {"channels": sorted(suppressed)}))
-        return ends.end(Outcome.OPTED_OUT)
+        fit = evaluate_fit(prospect.account, cfg, resolve_reason(event, cfg)[0])
+        colleagues: list[Touch] = []
+        if fit.fits and not (
+            earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at)
+        ):
+            seq = seq_base + (1 if opt_out is not None else 0)
+            colleagues, hits = colleague_touches(
+                event,
+                prospect,
+                history,
+                calendar,
+                today,
+                replay=replay,
+                suppressed=suppressed,
+                seq=seq,
+                cfg=cfg,
+            )
+            rules += hits
+        return ends.end(Outcome.OPTED_OUT, *colleagues)
+    if not cfg.suppress.all and suppressed >= cfg.suppress.full_opt_out:
+        # The admin chose to keep LinkedIn and postal touches after a full opt-out: say so.
+        rules.append(RuleHit("suppress.all_off", {"channels": sorted(suppressed)}))
     if earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at):
         rules.append(
             RuleHit("event.out_of_order", {"latest_known": earlier[-1].occurred_at.isoformat()})
@@ -176,6 +199,8 @@ def decide_event(
             rules.append(reason_hit)  # the CRM's reason took part in the verdict
         return ends.end(Outcome.NOT_A_FIT)
     rules += (RuleHit("fit.ok", fit_inputs), reason_hit)
+    if ref.is_account:  # a lost deal that named nobody: the owner finds the right person
+        return account_plan(event, prospect, calendar, today, generation, reason, rules, cfg)
 
     # Replies that are not a "no": an absence moves the plan, the rest leaves it as it is.
     if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:

@@ -71,8 +71,8 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     """
     prospect, plan = history.prospect, history.plan
     latest = history.rejections[-1] if history.rejections else None
-    if prospect is None or latest is None:
-        return None
+    if prospect is None or latest is None or prospect.ref.is_account:
+        return None  # an account-level plan stands until the owner names a person
     calendar, rules = calendar_for(prospect, cfg)
     today = calendar.local_date(now)
     ref = prospect.ref
@@ -84,8 +84,8 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
             event_id, ref, outcome, None, (*rules, *hits), suppress=suppressed, cancel_plan=True
         )
 
-    if fully_suppressed(suppressed):
-        if plan is None:
+    if fully_suppressed(suppressed, cfg):
+        if plan is None or _colleagues_only(plan):
             return None
         return end(Outcome.OPTED_OUT, RuleHit("suppress.all", {"channels": sorted(suppressed)}))
     reason, reason_hit = resolve_reason(latest, cfg)
@@ -345,6 +345,13 @@ def _next_cycle(
     )
 
 
+def _colleagues_only(plan: Plan) -> bool:
+    """A full opt-out's plan: only tasks about colleagues (and the opt-out write) are left."""
+    return plan.callback_on is None and all(
+        t.target is not None or t.write is WriteKind.OPT_OUT for t in plan.touches
+    )
+
+
 def recheck(touch: Touch, history: History, cfg: PolicyConfig, now: datetime) -> str | None:
     """Why this touch must not be written now (a dotted reason), or None to write it.
 
@@ -356,14 +363,14 @@ def recheck(touch: Touch, history: History, cfg: PolicyConfig, now: datetime) ->
         return None
     prospect = history.prospect
     suppressed = history.suppressed | (prospect.opted_out if prospect else frozenset())
-    if fully_suppressed(suppressed):
-        return "suppressed.all"
+    if fully_suppressed(suppressed, cfg) and touch.target is None:
+        return "suppressed.all"  # a touch about a colleague does not reach them
     if touch.suppress_channel is not None and touch.suppress_channel in suppressed:
         return f"suppressed.{touch.suppress_channel.value}"
     if touch.target is not None:
         target = next((c for c in history.colleagues if c.ref == touch.target), None)
         if target is not None and (
-            fully_suppressed(target.opted_out) or touch.suppress_channel in target.opted_out
+            fully_suppressed(target.opted_out, cfg) or touch.suppress_channel in target.opted_out
         ):
             return "target_suppressed"
     if prospect is not None:

@@ -85,8 +85,37 @@ def _v2(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE plans ADD COLUMN reviewed_on VARCHAR(10)"))
 
 
+_EVENT_COLUMNS = "shard, event_id, prospect_key, occurred_at, processed_at, payload"
+
+
+def _v3(conn: Connection) -> None:
+    """events keyed by (shard, event_id): ids are unique only within one mailbox or portal.
+
+    The stored ids stay as they are, so nothing already decided is read as new: no
+    re-processing, no duplicate writes. Payloads written before keep no shard of their own;
+    the store fills it in from the row when it reads them (`Store.history`).
+    """
+    pk = sa.inspect(conn).get_pk_constraint("events")["constrained_columns"]
+    if pk != ["shard", "event_id"]:  # a fresh database got the new key from create_all
+        if conn.dialect.name == "postgresql":
+            name = sa.inspect(conn).get_pk_constraint("events")["name"] or "events_pkey"
+            conn.execute(sa.text(f'ALTER TABLE events DROP CONSTRAINT "{name}"'))
+            conn.execute(sa.text("ALTER TABLE events ADD PRIMARY KEY (shard, event_id)"))
+        else:  # SQLite cannot change a primary key in place: rebuild the table
+            conn.execute(sa.text("DROP INDEX IF EXISTS ix_events_prospect_key"))
+            conn.execute(sa.text("ALTER TABLE events RENAME TO events_v2"))
+            schema.events.create(conn)
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) "  # noqa: S608  (fixed names)
+                    f"SELECT {_EVENT_COLUMNS} FROM events_v2"
+                )
+            )
+            conn.execute(sa.text("DROP TABLE events_v2"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 

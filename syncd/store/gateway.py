@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ from syncd.store.codec import decode, encode
 from syncd.store.database import create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
+
+CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
 
 class LeaseLost(RuntimeError):
@@ -179,12 +181,17 @@ class Store(OutboxOps, PlanOps):
             row = conn.execute(sa.select(t.cursors).where(t.cursors.c.shard == shard)).first()
         return Cursor(row.value, frozenset(row.boundary_ids)) if row else None
 
-    def seen(self, event_ids: Iterable[str]) -> set[str]:
+    def seen(self, shard: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of these ids this shard has decided (another shard's equal ids don't count)."""
         ids = list(event_ids)
         if not ids:
             return set()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.events.c.event_id).where(t.events.c.event_id.in_(ids)))
+            rows = conn.execute(
+                sa.select(t.events.c.event_id).where(
+                    (t.events.c.shard == shard) & t.events.c.event_id.in_(ids)
+                )
+            )
             return {r.event_id for r in rows}
 
     def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:
@@ -203,11 +210,14 @@ class Store(OutboxOps, PlanOps):
             }
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in conn.execute(
-                sa.select(t.events.c.prospect_key, t.events.c.payload)
+                sa.select(t.events.c.prospect_key, t.events.c.shard, t.events.c.payload)
                 .where(t.events.c.prospect_key.in_(keys))
                 .order_by(t.events.c.occurred_at)
             ):
-                rejections[r.prospect_key].append(decode(RejectionEvent, r.payload))
+                event = decode(RejectionEvent, r.payload)
+                if not event.shard:  # stored before schema 3: the row knows its shard
+                    event = replace(event, shard=r.shard)
+                rejections[r.prospect_key].append(event)
             plans = {
                 r.prospect_key: r
                 for r in conn.execute(
@@ -341,7 +351,7 @@ class Store(OutboxOps, PlanOps):
                 "prospect_key": key,
                 "occurred_at": event.occurred_at.timestamp(),
                 "processed_at": now,
-                "payload": encode(event),
+                "payload": encode(event if event.shard else replace(event, shard=shard)),
             },
         )
         snapshot = {
@@ -359,6 +369,33 @@ class Store(OutboxOps, PlanOps):
         ):
             conn.execute(t.prospects.insert(), {"key": key, **snapshot})
         self._apply_change(conn, shard, key, account_key, decision, context, event.event_id, now)
+        if event.contact_fallback is not None:  # never silent: `syncd status` counts these
+            conn.execute(
+                t.audit.insert(),
+                {
+                    "at": now,
+                    "shard": shard,
+                    "kind": CONTACTLESS,
+                    "subject": key,
+                    "data": {
+                        "fallback": event.contact_fallback.value,
+                        "event_id": event.event_id,
+                        "opportunity_id": event.opportunity_id,
+                    },
+                },
+            )
+
+    def contactless_counts(self, shard: str) -> dict[str, int]:
+        """Lost deals of this shard that named no contact, by the fallback used."""
+        counts: dict[str, int] = defaultdict(int)
+        with self.engine.connect() as conn:
+            for (data,) in conn.execute(
+                sa.select(t.audit.c.data).where(
+                    (t.audit.c.shard == shard) & (t.audit.c.kind == CONTACTLESS)
+                )
+            ):
+                counts[str(data.get("fallback"))] += 1
+        return dict(counts)
 
     def _apply_change(
         self,

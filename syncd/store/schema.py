@@ -39,11 +39,13 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+# An event id is unique only within its shard (two mailboxes or two portals hand out the
+# same ids), so the shard is part of the key (migration 3).
 events = sa.Table(
     "events",
     metadata,
+    sa.Column("shard", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(300), primary_key=True),
-    sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from syncd import __version__
 from syncd.cli import main
+from syncd.model import ContactFallback
 from tests.conftest import fake_config, rejection
 
 
@@ -124,3 +126,17 @@ def test_secret_in_config_and_environment_reaches_no_log_line(tmp_path: Path, co
     assert run.returncode == 0, run.stderr[-2000:]
     assert "fake.authenticated" in run.stderr  # the credential was really used and logged
     assert secret not in run.stdout + run.stderr
+
+
+def test_losses_without_contacts_show_in_status_and_plan_names_the_owner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan` names each prospect's task owner and how it was chosen; after a cycle,
+    `status` has a line counting lost deals that named no contact, by fallback."""
+    found = dataclasses.replace(rejection(1), contact_fallback=ContactFallback.RECENT_ACTIVITY)
+    config = fake_config(tmp_path, [found, rejection(2)])
+    code, out = _run(capsys, "--config", str(config), "plan")
+    assert code == 0 and "owner 005U1 (America/New_York, record owner)" in out
+    _run(capsys, "--config", str(config), "once")
+    code, out = _run(capsys, "--config", str(config), "status")
+    assert code == 0 and "lost deals without contacts: 1 (recent activity 1)" in out

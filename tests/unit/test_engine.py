@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from syncd.model import (
     Channel,
     Cursor,
     Intent,
+    Owner,
     Page,
     Prospect,
     ProspectRef,
@@ -253,7 +255,7 @@ def test_dry_run_decides_but_changes_nothing(world: World) -> None:
     assert {p["outcome"] for p in summary.planned} == {"nurture"}
     assert world.sink.writes == []
     assert world.store.cursor("crm") is None
-    assert world.store.seen(e.event_id for e in world.source.events) == set()
+    assert world.store.seen("crm", (e.event_id for e in world.source.events)) == set()
 
 
 def test_a_stale_lease_cannot_commit(world: World) -> None:
@@ -377,3 +379,16 @@ def test_an_unreadable_record_is_dead_lettered_with_its_page(world: World) -> No
     assert summary.writes["ok"] == 3
     (letter,) = world.store.dead_letters()
     assert letter["ref"] == "crm:opp:0068X" and "wrong shape" in letter["error"]
+
+
+def test_writes_go_to_the_plan_owner_not_the_contacts_current_owner(world: World) -> None:
+    """The deal owner decided the plan's calendar; the write assigns them, although the
+    directory now names the contact's owner (an integration user)."""
+    event = rejection(1)
+    world.add(event)
+    integration = Owner("005INTEGRATION", "UTC")
+    world.directory.people[event.prospect.ref] = dataclasses.replace(
+        event.prospect, owner=integration
+    )
+    world.engine().cycle("crm")
+    assert world.sink.writes and {w.owner_id for w in world.sink.writes} == {"005U1"}

@@ -68,9 +68,9 @@ class Portal:
         }
         return HubSpotSettings(**(values | overrides))
 
-    def connect(self, **overrides: Any) -> Connector:
+    def connect(self, shard: str = "hubspot", **overrides: Any) -> Connector:
         return open_connector(
-            "hubspot", self.settings(**overrides), sleep=self.time.sleep, clock=self.time
+            shard, self.settings(**overrides), sleep=self.time.sleep, clock=self.time
         )
 
     def client(self) -> Any:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from syncd.model import Cursor, ReasonKind, RejectionEvent, SourceKind
+from syncd.model import ContactFallback, Cursor, ReasonKind, RejectionEvent, SourceKind
 from syncd_hubspot.client import HubSpotApi
 from syncd_hubspot.crm import Crm
 from syncd_hubspot.scan import ScanSpec, scan
@@ -195,9 +195,9 @@ def test_boundary_ids_stay_within_the_look_back_window(portal: Portal) -> None:
     assert not cursor.boundary_ids & {f"hs:deal:{d}" for d in old}
 
 
-def test_nothing_after_until_and_deals_without_contacts_are_passed(portal: Portal) -> None:
+def test_nothing_after_until_and_deals_without_contacts_are_kept(portal: Portal) -> None:
     """Records positioned after `until` wait for a later read; a deal nobody is associated
-    with yields no event, but the cursor still moves past it."""
+    with (and no company) becomes an account-level event, and the cursor moves past it."""
     now = datetime.now(UTC)
     contact = portal.contact()
     orphan = portal.lost_deal([], modified_at=now - timedelta(minutes=3))
@@ -206,5 +206,7 @@ def test_nothing_after_until_and_deals_without_contacts_are_passed(portal: Porta
 
     events, cursor = read_all(portal, until=now - timedelta(minutes=1), read_contacts=False)
 
-    assert [e.opportunity_id for e in events] == [kept]
+    assert [e.opportunity_id for e in events] == [orphan, kept]
+    assert events[0].prospect.ref.is_account
+    assert events[0].contact_fallback is ContactFallback.ACCOUNT_PLAN
     assert cursor is not None and f"hs:deal:{orphan}" in cursor.boundary_ids

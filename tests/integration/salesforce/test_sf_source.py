@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd.model import Channel, Cursor, ReasonKind, SourceKind
+from syncd.model import Channel, ContactFallback, Cursor, ReasonKind, SourceKind
 from syncd_salesforce.testkit import LocalOrg, read_all
 
 
@@ -206,11 +206,14 @@ def test_without_country_picklists_the_country_name_is_used(tmp_path) -> None:  
         org.stop()
 
 
-def test_deals_without_contact_roles_advance_the_cursor_without_events(org: LocalOrg) -> None:
-    """A lost deal naming nobody produces no event, and is not read again."""
-    org.closed_lost(contacts=0)
+def test_deals_naming_nobody_become_account_level_events_read_once(org: LocalOrg) -> None:
+    """A lost deal naming nobody at an account without contacts is not dropped: one event
+    about the account (an account-level plan for the owner), not read again."""
+    opp = org.closed_lost(contacts=0)
     events, cursor = read_all(org.connector())
-    assert events == [] and cursor is not None
+    (event,) = events
+    assert event.opportunity_id == opp and event.prospect.ref.is_account
+    assert event.contact_fallback is ContactFallback.ACCOUNT_PLAN and cursor is not None
     assert read_all(org.connector(), cursor)[0] == []
 
 

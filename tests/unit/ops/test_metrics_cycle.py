@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import urllib.error
@@ -9,10 +10,12 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from syncd.config import load_config
 from syncd.health import HealthServer, Metrics, all_ready
+from syncd.model import ContactFallback
 from syncd.runtime import runtime
 from syncd.store import Store
 from tests.conftest import fake_config, rejection
@@ -90,3 +93,29 @@ def test_readyz_fails_once_the_state_database_is_unreachable(tmp_path: Path) -> 
         store.close()
     assert status == 503
     assert json.loads(body) == {"status": "not_ready", "reason": "store: OperationalError"}
+
+
+def test_losses_without_contacts_are_counted_on_metrics(tmp_path: Path) -> None:
+    """A lost deal that named no contact is counted by the fallback that found someone."""
+    (tmp_path / "state").mkdir()
+    events = [
+        dataclasses.replace(rejection(1), contact_fallback=ContactFallback.PRIMARY_CONTACT),
+        rejection(2),
+    ]
+    config = load_config(
+        fake_config(tmp_path, events, state_url=f"sqlite:///{tmp_path / 'state' / 'syncd.db'}")
+    )
+    metrics = Metrics()
+    metrics.add_shard("crm")
+    with runtime(config) as rt:
+        for shard, summary in rt.once().items():
+            metrics.record_cycle(shard, summary, at=datetime.now(UTC))
+    text = generate_latest(metrics.registry).decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    name = "syncd_losses_without_contacts_total"
+    assert samples[(name, (("fallback", "primary_contact"), ("shard", "crm")))] == 1
+    assert samples[(name, (("fallback", "account_plan"), ("shard", "crm")))] == 0

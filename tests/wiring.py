@@ -1,0 +1,73 @@
+"""An engine over several real connectors and a SQLite store, for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
+from syncd.connectors import Connector
+from syncd.engine import CycleSummary, Engine
+from syncd.policy.calendar import calendar_of
+from syncd.policy.config import PolicyConfig
+from syncd.store import Store
+
+
+@dataclass
+class Wired:
+    engine: Engine
+    store: Store
+
+    def cycle(self, *shards: str) -> list[CycleSummary]:
+        return [self.engine.cycle(shard) for shard in shards]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def wire(
+    tmp_path: Path,
+    shards: Mapping[str, tuple[ShardConfig, Any, Connector]],
+    *,
+    policy: PolicyConfig | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Wired:
+    """One engine owning every shard (core config, connector settings, open connector)."""
+    config = LoadedConfig(
+        tmp_path / "syncd.toml",
+        SyncdConfig(
+            shards={name: core for name, (core, _, _) in shards.items()},
+            policy=policy or PolicyConfig(),
+        ),
+        {name: Shard(name, core, settings) for name, (core, settings, _) in shards.items()},
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    connectors = {name: conn for name, (_, _, conn) in shards.items()}
+    engine = Engine(config, store, connectors, **({"clock": clock} if clock else {}))
+    for name in shards:
+        epoch = store.acquire_shard(name, "test", 60)
+        assert epoch is not None
+        engine.epochs[name] = epoch
+    return Wired(engine, store)
+
+
+def moment_where_calendars_differ(tz: str, country: str | None) -> tuple[datetime, date]:
+    """A fixed moment after now at which a thank-you placed in `tz`'s calendar lands on
+    another day than one placed in UTC's, and that day: so a test can tell whose calendar
+    placed it."""
+    prep = PolicyConfig().prepared
+
+    def ack_day(zone_name: str, moment: datetime) -> date:
+        cal = calendar_of(zone_name, country, prep.weekend, prep.extra_holidays)
+        assert cal is not None
+        return cal.add_business_days(cal.local_date(moment), 1)
+
+    moment = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+    for _ in range(14):
+        moment += timedelta(days=1)
+        if ack_day(tz, moment) != ack_day("UTC", moment):
+            return moment, ack_day(tz, moment)
+    raise AssertionError(f"{tz} never differs from UTC")
