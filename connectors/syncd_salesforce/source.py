@@ -114,7 +114,7 @@ class SalesforceSource:
         merged = heapq.merge(*streams, key=lambda row: (row.position, row.id))
         contactless = ContactlessResolver(self._client, mapper, fields, self._settings, until)
         for page in self._pages(merged, start, skip):
-            yield Page(contactless.resolve(page.events), page.cursor)
+            yield Page(contactless.resolve(page.events), page.cursor, page.unreadable)
 
     @staticmethod
     def _lead_where(statuses: list[str]) -> list[str]:

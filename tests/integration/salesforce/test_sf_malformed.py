@@ -55,7 +55,7 @@ def test_one_unreadable_record_is_dead_lettered_with_its_page(org: LocalOrg) -> 
     engine dead-letters it); the others are read."""
     ids = org.closed_lost_many(3)
     org.fake.malform(Malformed.BAD_RECORD, path=r"/query/?$")
-    conn = org.connector()
+    conn = org.connector(lead_statuses={})  # the opportunity query is the first
     assert conn.source is not None
     pages = list(conn.source.read(None, org_until()))
     unreadable = [ref for page in pages for ref, _ in page.unreadable]
