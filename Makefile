@@ -18,7 +18,7 @@ demo: install
 	$(BIN)/syncd demo
 
 lint: install
-	$(BIN)/ruff check syncd connectors tests benchmarks
+	$(BIN)/ruff check syncd connectors tests benchmarks training
 	$(BIN)/ruff format --check syncd connectors
 
 typecheck: install
