@@ -9,6 +9,7 @@ dropped connection, or a write that is applied but whose response is lost) and a
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -94,6 +95,10 @@ class Fault:
     echo_auth: bool = False
     malformed: Malformed = Malformed.MISSING_KEY  # MALFORMED only: how
     key: str | None = None  # MALFORMED only: the key to drop or garble
+    # the share of matching requests hit (0.5: a 50 % storm), drawn from a seeded generator
+    # so a run is repeatable
+    chance: float = 1.0
+    rng: random.Random = field(default_factory=lambda: random.Random(13))
 
     def matches(self, req: Request) -> bool:
         if self.method and req.method != self.method:
@@ -265,6 +270,8 @@ class FakeHTTPServer:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(req):
+                    if fault.chance < 1.0 and fault.rng.random() >= fault.chance:
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
