@@ -367,8 +367,9 @@ class FakeGraph(FakeHTTPServer):
                 return graph_error(410, "syncStateNotFound", "The sync state is no longer valid.")
             if state is None or "upto" not in state:  # a fresh round
                 since = int(state["since"]) if state else 0
+                select = (state or {}).get("select") or req.arg("$select") or ""
                 state = {"since": since, "upto": box.seq, "after": [0, ""],
-                         "epoch": box.epoch, "select": req.arg("$select") or ""}
+                         "epoch": box.epoch, "select": select}
             since, upto = int(state["since"]), int(state["upto"])
             after = (int(state["after"][0]), str(state["after"][1]))
             changed = sorted(
@@ -472,7 +473,7 @@ class FakeGraph(FakeHTTPServer):
             new = StoredMessage(
                 id=box.new_id(), folder="drafts", conversation_id=parent.conversation_id,
                 sender_name="", sender=box.address, to=parent.sender,
-                subject="RE: " + parent.subject, text=str(content), html=None,
+                subject=_reply_subject(parent.subject), text=str(content), html=None,
                 received=datetime.now(UTC), internet_message_id="",
                 headers=[{"name": str(h["name"]), "value": str(h["value"])} for h in headers],
                 is_draft=True,
@@ -520,6 +521,10 @@ class FakeGraph(FakeHTTPServer):
                         "color": str(body.get("color", "preset0"))}
             box.categories.append(category)
         return Response(201, category)
+
+
+def _reply_subject(subject: str) -> str:
+    return subject if re.match(r"^\s*re:", subject, re.IGNORECASE) else "RE: " + subject
 
 
 def _mailbox_of(path: str) -> str | None:
