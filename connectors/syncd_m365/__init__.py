@@ -98,7 +98,10 @@ class M365Plugin:
                 checks.append(passed("category", f"category {m365.category!r} exists"))
             elif fix:
                 client.request(
-                    "POST", path, "masterCategories.create", write=True,
+                    "POST",
+                    path,
+                    "masterCategories.create",
+                    write=True,
                     body={"displayName": m365.category, "color": "preset7"},
                 )
                 checks.append(passed("category", f"category {m365.category!r} created", fixed=True))

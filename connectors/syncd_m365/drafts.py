@@ -48,7 +48,9 @@ class M365DraftSink:
         drafts: list[tuple[int, TouchSpec]] = []
         for index, spec in enumerate(batch):
             if spec.write is not WriteKind.DRAFT:
-                results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="unsupported_write")
+                results[index] = WriteResult(
+                    spec.key, WriteStatus.FAILED, error="unsupported_write"
+                )
             elif not spec.to_email:
                 results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="no_recipient")
             else:
@@ -100,7 +102,9 @@ class M365DraftSink:
             log.warning("m365.drafts_unanswered", drafts=len(calls), status=status.value)
             for key, _ in calls:
                 results[int(key)] = WriteResult(
-                    by_index[int(key)].key, status, error=type(exc).__name__,
+                    by_index[int(key)].key,
+                    status,
+                    error=type(exc).__name__,
                     retry_after_s=exc.retry_after_s,
                 )
             return results
@@ -139,10 +143,15 @@ class M365DraftSink:
             messages = listed.get(str(spec.thread_id)) or []
             if not messages:
                 continue
-            exact = [m for m in messages if spec.in_reply_to
-                     and m.get("internetMessageId") == spec.in_reply_to]
-            chosen = exact[0] if exact else max(
-                messages, key=lambda m: str(m.get("receivedDateTime") or "")
+            exact = [
+                m
+                for m in messages
+                if spec.in_reply_to and m.get("internetMessageId") == spec.in_reply_to
+            ]
+            chosen = (
+                exact[0]
+                if exact
+                else max(messages, key=lambda m: str(m.get("receivedDateTime") or ""))
             )
             parents[spec.key] = str(chosen["id"])
         return parents

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from syncd.testing.httpfake import Fault, FaultKind, FakeHTTPServer, Request, Response
+from syncd.testing.httpfake import FakeHTTPServer, Fault, FaultKind, Request, Response
 from syncd_m365.fake_store import FOLDERS, Mailbox, StoredMessage
 
 BATCH_MAX = 20
@@ -90,8 +90,9 @@ class FakeGraph(FakeHTTPServer):
         self._register_routes()
 
     def _register_routes(self) -> None:
-        self.route("GET", r"/login/(?P<tenant>[^/]+)/v2.0/.well-known/openid-configuration",
-                   self._openid)
+        self.route(
+            "GET", r"/login/(?P<tenant>[^/]+)/v2.0/.well-known/openid-configuration", self._openid
+        )
         self.route("POST", r"/login/(?P<tenant>[^/]+)/oauth2/v2.0/token", self._token)
         self.route("POST", r"/graph/v1.0/\$batch", self._batch)
         self.route("GET", _USER + r"/mailFolders/(?P<folder>\w+)", self._folder)
@@ -119,7 +120,9 @@ class FakeGraph(FakeHTTPServer):
     ) -> str:
         client_id = f"app-{secrets.token_hex(6)}"
         with self.lock:
-            self.apps[client_id] = App(client_id, secret, public_key, {m.lower() for m in mailboxes})
+            self.apps[client_id] = App(
+                client_id, secret, public_key, {m.lower() for m in mailboxes}
+            )
         return client_id
 
     def seed_message(
@@ -157,6 +160,10 @@ class FakeGraph(FakeHTTPServer):
                 )
             )
 
+    def start(self) -> FakeGraph:
+        super().start()
+        return self
+
     # --- switches ----------------------------------------------------------------------------
 
     def expire_delta(self, mailbox: str) -> None:
@@ -167,9 +174,7 @@ class FakeGraph(FakeHTTPServer):
     def revoke(self, client_id: str) -> None:
         with self.lock:
             self.apps[client_id].revoked = True
-            self.tokens.issued = {
-                t: v for t, v in self.tokens.issued.items() if v[0] != client_id
-            }
+            self.tokens.issued = {t: v for t, v in self.tokens.issued.items() if v[0] != client_id}
 
     def restore(self, client_id: str) -> None:
         with self.lock:
@@ -187,7 +192,9 @@ class FakeGraph(FakeHTTPServer):
 
     def _throttled(self, retry_after: int) -> Response:
         return graph_error(
-            429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
+            429,
+            "ApplicationThrottled",
+            "Application is over its MailboxConcurrency limit.",
             **{"Retry-After": str(retry_after)},
         )
 
@@ -207,12 +214,15 @@ class FakeGraph(FakeHTTPServer):
 
     def _openid(self, req: Request, tenant: str) -> Response:
         root = f"https://login.microsoftonline.com/{tenant}"
-        return Response(200, {
-            "token_endpoint": f"{root}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
-            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-        })
+        return Response(
+            200,
+            {
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+            },
+        )
 
     def _token(self, req: Request, tenant: str) -> Response:
         form = req.form()
@@ -227,20 +237,29 @@ class FakeGraph(FakeHTTPServer):
         token = secrets.token_urlsafe(24)
         with self.lock:
             self.tokens.issued[token] = (app.client_id, time.time() + TOKEN_LIFETIME_S)
-        return Response(200, {
-            "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S, "access_token": token,
-        })
+        return Response(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": TOKEN_LIFETIME_S,
+                "access_token": token,
+            },
+        )
 
     @staticmethod
     def _authenticated(app: App, form: dict[str, str]) -> bool:
         if "client_secret" in form:
-            return app.secret is not None and secrets.compare_digest(form["client_secret"], app.secret)
+            return app.secret is not None and secrets.compare_digest(
+                form["client_secret"], app.secret
+            )
         assertion = form.get("client_assertion")
         if not assertion or app.public_key is None:
             return False
         try:
             claims = jwt.decode(
-                assertion, app.public_key, algorithms=["RS256", "PS256"],
+                assertion,
+                app.public_key,
+                algorithms=["RS256", "PS256"],
                 options={"verify_aud": False},
             )
         except jwt.PyJWTError:
@@ -290,9 +309,9 @@ class FakeGraph(FakeHTTPServer):
                 if len(hits) + cost > limit:
                     return self._throttled(int(600 - (now - hits[0])) + 1 if hits else 1)
                 hits.extend([now] * cost)
-            if self.mailbox_concurrency is not None:
-                if self._in_flight.get(mailbox, 0) >= self.mailbox_concurrency:
-                    return self._throttled(1)
+            busy = self._in_flight.get(mailbox, 0)
+            if self.mailbox_concurrency is not None and busy >= self.mailbox_concurrency:
+                return self._throttled(1)
             self._in_flight[mailbox] = self._in_flight.get(mailbox, 0) + 1
         return None
 
@@ -331,8 +350,12 @@ class FakeGraph(FakeHTTPServer):
             with self.lock:
                 self.inner_requests.append((sub.method, sub.path, resp.status))
             responses.append(
-                {"id": item.get("id"), "status": resp.status, "headers": resp.headers,
-                 "body": resp.body}
+                {
+                    "id": item.get("id"),
+                    "status": resp.status,
+                    "headers": resp.headers,
+                    "body": resp.body,
+                }
             )
         return Response(200, {"responses": responses})
 
@@ -368,20 +391,30 @@ class FakeGraph(FakeHTTPServer):
             if state is None or "upto" not in state:  # a fresh round
                 since = int(state["since"]) if state else 0
                 select = (state or {}).get("select") or req.arg("$select") or ""
-                state = {"since": since, "upto": box.seq, "after": [0, ""],
-                         "epoch": box.epoch, "select": select}
+                state = {
+                    "since": since,
+                    "upto": box.seq,
+                    "after": [0, ""],
+                    "epoch": box.epoch,
+                    "select": select,
+                }
             since, upto = int(state["since"]), int(state["upto"])
             after = (int(state["after"][0]), str(state["after"][1]))
             changed = sorted(
-                (m for m in box.messages.values()
-                 if since < m.seq <= upto and (m.seq, m.id) > after
-                 and (m.folder == "inbox" or since > 0)),
+                (
+                    m
+                    for m in box.messages.values()
+                    if since < m.seq <= upto
+                    and (m.seq, m.id) > after
+                    and (m.folder == "inbox" or since > 0)
+                ),
                 key=lambda m: (m.seq, m.id),
             )
             chunk = changed[:size]
             prefer_text = _prefer_text(req)
             items = [
-                _select(m.resource(prefer_text), state["select"]) if m.folder == "inbox"
+                _select(m.resource(prefer_text), state["select"])
+                if m.folder == "inbox"
                 else {"id": m.id, "@removed": {"reason": "deleted"}}
                 for m in chunk
             ]
@@ -392,9 +425,8 @@ class FakeGraph(FakeHTTPServer):
                 nxt = {**state, "after": [last.seq, last.id]}
                 answer["@odata.nextLink"] = f"{link}?$skiptoken={_encode(nxt)}"
             else:
-                answer["@odata.deltaLink"] = (
-                    f"{link}?$deltatoken={_encode({'since': upto, 'epoch': box.epoch, 'select': state['select']})}"
-                )
+                token = _encode({"since": upto, "epoch": box.epoch, "select": state["select"]})
+                answer["@odata.deltaLink"] = f"{link}?$deltatoken={token}"
         return Response(200, answer)
 
     def _list(self, req: Request, user: str, folder: str) -> Response:
@@ -409,17 +441,18 @@ class FakeGraph(FakeHTTPServer):
         skip = int(req.arg("$skip") or 0)
         with box.lock:
             found = [
-                m for m in sorted(box.messages.values(), key=lambda m: m.id)
+                m
+                for m in sorted(box.messages.values(), key=lambda m: m.id)
                 if m.folder == folder.lower()
                 and all(str(getattr(m, attr)).lower() == value.lower() for attr, value in wanted)
             ]
             page_ = found[skip : skip + top]
-            items = [_select(m.resource(_prefer_text(req)), req.arg("$select") or "") for m in page_]
+            items = [
+                _select(m.resource(_prefer_text(req)), req.arg("$select") or "") for m in page_
+            ]
         answer: dict[str, Any] = {"value": items}
         if skip + top < len(found):
-            query = "&".join(
-                f"{k}={v[0]}" for k, v in req.query.items() if k != "$skip"
-            )
+            query = "&".join(f"{k}={v[0]}" for k, v in req.query.items() if k != "$skip")
             answer["@odata.nextLink"] = (
                 f"{self.base_url}{req.path}?{query}&$skip={skip + top}".replace("?&", "?")
             )
@@ -465,16 +498,24 @@ class FakeGraph(FakeHTTPServer):
         for header in headers:
             if not str(header.get("name", "")).lower().startswith("x-"):
                 return graph_error(
-                    400, "InvalidInternetMessageHeader",
+                    400,
+                    "InvalidInternetMessageHeader",
                     "The internet message header name should start with 'x-' or 'X-'.",
                 )
         content = (draft.get("body") or {}).get("content") or body.get("comment") or ""
         with box.lock:
             new = StoredMessage(
-                id=box.new_id(), folder="drafts", conversation_id=parent.conversation_id,
-                sender_name="", sender=box.address, to=parent.sender,
-                subject=_reply_subject(parent.subject), text=str(content), html=None,
-                received=datetime.now(UTC), internet_message_id="",
+                id=box.new_id(),
+                folder="drafts",
+                conversation_id=parent.conversation_id,
+                sender_name="",
+                sender=box.address,
+                to=parent.sender,
+                subject=_reply_subject(parent.subject),
+                text=str(content),
+                html=None,
+                received=datetime.now(UTC),
+                internet_message_id="",
                 headers=[{"name": str(h["name"]), "value": str(h["value"])} for h in headers],
                 is_draft=True,
             )
@@ -489,13 +530,21 @@ class FakeGraph(FakeHTTPServer):
         to = ((body.get("toRecipients") or [{}])[0].get("emailAddress") or {}).get("address", "")
         with box.lock:
             new = StoredMessage(
-                id=box.new_id(), folder="drafts", conversation_id=f"conv-{box.new_id()}",
-                sender_name="", sender=box.address, to=str(to),
+                id=box.new_id(),
+                folder="drafts",
+                conversation_id=f"conv-{box.new_id()}",
+                sender_name="",
+                sender=box.address,
+                to=str(to),
                 subject=str(body.get("subject", "")),
-                text=str((body.get("body") or {}).get("content", "")), html=None,
-                received=datetime.now(UTC), internet_message_id="",
-                headers=[{"name": str(h["name"]), "value": str(h["value"])}
-                         for h in body.get("internetMessageHeaders") or []],
+                text=str((body.get("body") or {}).get("content", "")),
+                html=None,
+                received=datetime.now(UTC),
+                internet_message_id="",
+                headers=[
+                    {"name": str(h["name"]), "value": str(h["value"])}
+                    for h in body.get("internetMessageHeaders") or []
+                ],
                 is_draft=True,
             )
             box.add(new)
@@ -517,8 +566,11 @@ class FakeGraph(FakeHTTPServer):
         with box.lock:
             if any(c["displayName"].lower() == name.lower() for c in box.categories):
                 return graph_error(409, "ErrorDuplicateCategory", "already exists")
-            category = {"id": secrets.token_hex(8), "displayName": name,
-                        "color": str(body.get("color", "preset0"))}
+            category = {
+                "id": secrets.token_hex(8),
+                "displayName": name,
+                "color": str(body.get("color", "preset0")),
+            }
             box.categories.append(category)
         return Response(201, category)
 

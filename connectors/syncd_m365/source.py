@@ -19,6 +19,7 @@ nothing back here: a message in a page is complete when it is listed.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -37,9 +38,7 @@ log = structlog.get_logger(__name__)
 
 EVENT_PREFIX = "ms:msg:"
 SKIP, DELTA = "skip:", "delta:"
-SELECT = (
-    "id,conversationId,subject,from,receivedDateTime,internetMessageId,body,categories,isDraft"
-)
+SELECT = "id,conversationId,subject,from,receivedDateTime,internetMessageId,body,categories,isDraft"
 _MEMO_MAX = 10_000
 
 
@@ -86,7 +85,7 @@ class M365Source:
     @property
     def _headers(self) -> dict[str, str]:
         return {
-            "Prefer": f'odata.maxpagesize={self._settings.page_size}, '
+            "Prefer": f"odata.maxpagesize={self._settings.page_size}, "
             'outlook.body-content-type="text"'
         }
 
@@ -104,7 +103,10 @@ class M365Source:
         position = value or "start"
         while True:
             answer = self._client.request(
-                "GET", self._delta_path, "messages.delta", params=self._params(value),
+                "GET",
+                self._delta_path,
+                "messages.delta",
+                params=self._params(value),
                 headers=self._headers,
             )
             replies = self._replies(answer.get("value") or [], position)
@@ -136,7 +138,7 @@ class M365Source:
             categories = [str(c) for c in item.get("categories") or []]
             if self._settings.category in categories:
                 continue  # handled in an earlier round
-            sender = ((item.get("from") or {}).get("emailAddress") or {})
+            sender = (item.get("from") or {}).get("emailAddress") or {}
             address = str(sender.get("address") or "").strip().lower()
             if not address or address == self._settings.mailbox:
                 continue
@@ -215,13 +217,14 @@ class M365Source:
         found = self._client.request("GET", path, "masterCategories.list")
         names = {str(c.get("displayName", "")).lower() for c in (found or {}).get("value") or []}
         if self._settings.category.lower() not in names:
-            try:
+            with contextlib.suppress(SkippableRecordError):  # created meanwhile (409)
                 self._client.request(
-                    "POST", path, "masterCategories.create", write=True,
+                    "POST",
+                    path,
+                    "masterCategories.create",
+                    write=True,
                     body={"displayName": self._settings.category, "color": "preset7"},
                 )
-            except SkippableRecordError:
-                pass  # created meanwhile (409)
         self._category_ready = True
 
 
@@ -258,8 +261,10 @@ def _inbox_reply(item: dict[str, Any], name: str, address: str, position: str) -
         subject=str(item.get("subject") or ""),
         date=received,
         received=received,
-        headers={"From": f"{name} <{address}>" if name else address,
-                 "Subject": str(item.get("subject") or "")},
+        headers={
+            "From": f"{name} <{address}>" if name else address,
+            "Subject": str(item.get("subject") or ""),
+        },
         text="" if html is not None else content,
         html=html,
         position=position,

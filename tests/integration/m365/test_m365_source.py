@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from syncd.connectors import Connector
 from syncd.model import Cursor, RejectionEvent
 from syncd_m365.client import MailboxLimiter
+from syncd_m365.source import M365Source
 from syncd_m365.testing import M365Testbed
 
 
@@ -20,8 +21,8 @@ def _read(conn: Connector, cursor: Cursor | None) -> tuple[list[RejectionEvent],
 
 
 def _ack(conn: Connector, events: list[RejectionEvent]) -> None:
-    acknowledge = getattr(conn.source, "acknowledge")
-    acknowledge(events)
+    assert isinstance(conn.source, M365Source)
+    conn.source.acknowledge(events)
 
 
 def test_an_expired_delta_token_resyncs_without_deciding_anything_twice(
