@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
 
 from pydantic import BaseModel
 
-from syncd.connectors import ConfigError, Connector, ShardContext, SyncError
+from syncd.connectors import (
+    ENTRY_POINT_GROUP,
+    ConfigError,
+    Connector,
+    ShardContext,
+    SyncError,
+)
 from syncd.doctor import Check, failed, passed
 from syncd_m365.client import GraphClient
 from syncd_m365.drafts import M365DraftSink
+from syncd_m365.sandbox import M365Sandbox
 from syncd_m365.settings import PERMISSION, M365Settings
 from syncd_m365.source import M365Source
 
@@ -65,9 +73,28 @@ def open_connector(
     )
 
 
+def _crm_sandbox_installed() -> bool:
+    """Whether another installed connector contributes a CRM (order 0) to the sandbox."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == M365Plugin.type_name:
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError:
+            continue
+        if part is not None and getattr(part, "order", None) == 0:
+            return True
+    return False
+
+
 class M365Plugin:
     type_name = "m365"
     settings_model = M365Settings
+
+    @property
+    def sandbox(self) -> M365Sandbox | None:
+        """The seeded mailbox, offered only when a CRM sandbox runs to wire it to."""
+        return M365Sandbox() if _crm_sandbox_installed() else None
 
     def open(self, ctx: ShardContext) -> Connector:
         return open_connector(ctx)

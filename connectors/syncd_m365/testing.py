@@ -7,7 +7,6 @@ only who replied, what they wrote, and what syncd must do with it.
 from __future__ import annotations
 
 import itertools
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_m365 import open_connector
 from syncd_m365.fake import FakeGraph
 from syncd_m365.fake_store import StoredMessage
+from syncd_m365.sandbox import write_secret
 from syncd_m365.settings import M365Settings
 
 CRM_SHARD = "hubspot"
@@ -53,14 +53,6 @@ class Sleeps:
 
     def clock(self) -> float:
         return self.now
-
-
-def write_secret(path: Path, content: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.chmod(path, 0o600)
-    return path
 
 
 @dataclass
