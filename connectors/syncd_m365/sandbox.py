@@ -20,12 +20,14 @@ import structlog
 from syncd.connectors import SandboxShard
 from syncd.testing.demo_data import DemoWorld, demo_world
 from syncd_m365.fake import FakeGraph
+from syncd_m365.settings import M365Settings
 
 log = structlog.get_logger(__name__)
 
 REP_NAME = "Robin Vale"
 REP_ADDRESS = "robin@harborlight.example"
 TENANT = "harborlight.example"
+CATEGORY = M365Settings.model_fields["category"].default
 
 
 def write_secret(path: Path, content: str) -> Path:
@@ -75,7 +77,9 @@ class M365Sandbox:
     ) -> SandboxShard:
         crm_type = next((t for t in ("hubspot", "salesforce") if t in crm_shards), None)
         fake = FakeGraph(port=port).start()
-        fake.mailbox(REP_ADDRESS)
+        box = fake.mailbox(REP_ADDRESS)
+        with box.lock:  # set up as `syncd doctor m365 --fix` would
+            box.categories.append({"id": "c1", "displayName": CATEGORY, "color": "preset7"})
         seeded = 0
         if seed == "demo" and crm_type is not None:
             seeded = seed_replies(fake, REP_ADDRESS, demo_world().for_crm(crm_type))

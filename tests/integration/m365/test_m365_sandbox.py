@@ -45,6 +45,10 @@ def test_demo_mailbox_is_wired_to_hubspot_and_every_reply_matches(tmp_path: Path
         for page in conn.source.read(cursor, datetime.now(UTC) + timedelta(minutes=1)):
             events.extend(page.events)
         checks = plugin.doctor(settings)
+        box = shard.fake.mailbox(settings.mailbox)
+        with box.lock:
+            box.categories.clear()
+        missing = plugin.doctor(settings)
         fixed = plugin.doctor(settings, fix=True)
         after = plugin.doctor(settings)
     finally:
@@ -53,7 +57,8 @@ def test_demo_mailbox_is_wired_to_hubspot_and_every_reply_matches(tmp_path: Path
     replies = demo_world().for_crm("hubspot").replies
     assert len(events) == len(replies) > 10
     assert {e.prospect.ref.system for e in events} == {"hubspot"}
-    assert [(c.name, c.ok) for c in checks] == [("mailbox", True), ("category", False)]
+    assert [(c.name, c.ok) for c in checks] == [("mailbox", True), ("category", True)]
+    assert [(c.name, c.ok) for c in missing] == [("mailbox", True), ("category", False)]
     assert [(c.name, c.ok) for c in fixed] == [("mailbox", True), ("category", True)]
     assert all(c.ok for c in after)
 
