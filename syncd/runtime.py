@@ -20,7 +20,9 @@ from structlog.contextvars import bound_contextvars
 
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
+from syncd.dispatch import call_bound_s
 from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
 
@@ -120,24 +122,48 @@ class Runtime:
     # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
     incomplete: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
+    leases: LeaseKeeper = field(init=False)
+
+    def __post_init__(self) -> None:
+        lease_s = self.config.core.state.lease_s
+        self.leases = LeaseKeeper(self.store, self.owner, lease_s)
+        for name, conn in self.connectors.items():
+            # renewed every lease_s / 3, a lease has at least 2/3 of it left when a write
+            # starts; a call bound above that would keep the shard's writes fenced
+            if conn.sink is not None and call_bound_s(conn.sink) > lease_s * 2 / 3:
+                log.warning(
+                    "lease.shorter_than_calls",
+                    shard=name,
+                    lease_s=lease_s,
+                    timeout_s=call_bound_s(conn.sink),
+                    action="set [state] lease_s to at least 1.5 times the shard's timeout_s",
+                )
 
     def acquire(self) -> list[str]:
-        """Take the leases of every shard we can; recover their interrupted writes."""
-        got = []
+        """Take the lease of every shard we don't hold yet; recover the interrupted writes of
+        those we take. Returns every shard we hold (the keeper renews the ones we had)."""
+        held = self.leases.held()
         for name in self.connectors:
+            if name in held:
+                continue
             epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
             if epoch is None:
                 log.info("shard.leased_elsewhere", shard=name)
                 continue
             self.engine.epochs[name] = epoch
-            recovered = self.store.recover_inflight(name)
+            self.leases.hold(name, epoch)
+            sink = self.connectors[name].sink
+            # a previous holder's unanswered writes: look them up once the index caught up
+            grace = 0.0 if sink is None or sink.idempotent else sink.find_grace_s
+            recovered = self.store.recover_inflight(name, grace)
             if recovered:
                 log.warning("write.recovered_in_doubt", shard=name, count=recovered)
-            got.append(name)
-        return got
+            held[name] = epoch
+        return [name for name in self.connectors if name in held]
 
     def release(self) -> None:
-        for name in self.engine.epochs:
+        self.leases.stop()
+        for name in self.leases.held():
             self.store.release_shard(name, self.owner)
 
     def once(self) -> dict[str, CycleSummary]:
@@ -168,6 +194,8 @@ def runtime(
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
     rt = Runtime(config, store, connectors, engine, incomplete=incomplete, notices=notices)
+    if not dry_run:
+        rt.leases.start()
     try:
         yield rt
     finally:
