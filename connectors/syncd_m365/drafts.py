@@ -38,6 +38,7 @@ class M365DraftSink:
         self._client = client
         self._settings = settings
         self.batch_size = settings.batch_size
+        self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     @property
     def _user(self) -> str:
