@@ -27,13 +27,13 @@ from typing import Any
 import structlog
 
 from syncd.connectors import Directory, SkippableRecordError
-from syncd.model import Cursor, Page, Prospect, RejectionEvent, id_hash
-from syncd.replies import Classification, classify
+from syncd.inbox import ReplyEvents
+from syncd.model import Cursor, Page, RejectionEvent
 from syncd.replies.config import RepliesConfig
 from syncd_gmail import shapes
 from syncd_gmail.client import GmailClient
 from syncd_gmail.errors import NotFoundError
-from syncd_gmail.events import message_id_of, new_lead, rejection_event, reply_message
+from syncd_gmail.events import inbox_reply, message_id_of
 from syncd_gmail.mime import GmailMessage, parse_message
 from syncd_gmail.settings import GmailSettings
 
@@ -81,9 +81,9 @@ class GmailSource:
     ):
         self._client = client
         self._settings = settings
-        self._directory = directory
-        self._crm_shard = crm_shard
-        self._replies = replies
+        self._events_of = ReplyEvents(
+            directory, crm_shard, replies, settings.unknown_senders, settings.quote_chars, "gmail"
+        )
         self._rep_started: dict[str, bool] = {}  # thread id -> first message sent by the rep
         self._label_id: str | None = None
 
@@ -291,42 +291,7 @@ class GmailSource:
         return [(c, m) for c, m in replies if self._rep_started.get(m.thread_id, False)]
 
     def _events(self, replies: list[tuple[Candidate, GmailMessage]]) -> list[RejectionEvent]:
-        if not replies:
-            return []
-        senders = sorted({m.sender[1] for _, m in replies})
-        known = {k.lower(): p for k, p in self._directory.find_by_email(senders).items()}
-        events: list[RejectionEvent] = []
-        for candidate, message in replies:
-            prospect = known.get(message.sender[1]) or self._unknown(message)
-            if prospect is None:
-                continue
-            classification = self._classify(message)
-            if classification is None:
-                continue
-            events.append(
-                rejection_event(
-                    message,
-                    classification,
-                    prospect,
-                    position=candidate.position,
-                    quote_chars=self._settings.quote_chars,
-                )
-            )
-        log.info("gmail.page", replies=len(replies), events=len(events))
-        return events
-
-    def _unknown(self, message: GmailMessage) -> Prospect | None:
-        if self._settings.unknown_senders == "create_lead":
-            return new_lead(self._crm_shard, message)
-        log.info("gmail.unknown_sender", message_id=message.id, sender=id_hash(message.sender[1]))
-        return None
-
-    def _classify(self, message: GmailMessage) -> Classification | None:
-        try:
-            return classify(reply_message(message), self._replies)
-        except Exception as exc:  # one unreadable message must not stall the mailbox
-            log.error("gmail.classify_failed", message_id=message.id, error=type(exc).__name__)
-            return None
+        return self._events_of.events([inbox_reply(m, c.position) for c, m in replies])
 
     # --- acknowledge -----------------------------------------------------------------------------
 
