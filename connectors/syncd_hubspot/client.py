@@ -193,7 +193,7 @@ class HubSpotApi:
             try:
                 return attempt()
             except RetriableError as exc:
-                if (exc.retry_after_s or 0.0) > _MAX_IN_CALL_WAIT_S:
+                if (exc.retry_after_s or 0.0) >= _MAX_IN_CALL_WAIT_S:
                     raise _WaitTooLong(exc) from exc
                 raise
 

@@ -84,6 +84,16 @@ def test_a_daily_limit_is_not_slept_out_in_the_call(portal: Portal, fake_time: F
     assert (daily.value.retry_after_s or 0) >= 60 and fake_time.sleeps == []
 
 
+def test_a_daily_limit_a_minute_before_midnight_still_goes_to_the_engine(
+    portal: Portal, fake_time: FakeTime
+) -> None:
+    """Just before midnight the daily wait is its one-minute floor: still no in-call sleep."""
+    portal.fake.storm(1, policy=DAILY, retry_after="60")
+    with pytest.raises(RetriableError) as daily:
+        api(portal).read(*PIPELINES)
+    assert daily.value.retry_after_s == 60 and fake_time.sleeps == []
+
+
 def test_search_limiter_spaces_calls_under_five_a_second(fake_time: FakeTime) -> None:
     """Twenty back-to-back searches never put more than four in any rolling second."""
     limiter = SearchLimiter(4.0, sleep=fake_time.sleep, clock=fake_time)
