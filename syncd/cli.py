@@ -22,6 +22,7 @@ import structlog
 from syncd import __version__, build, report
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, load_plugin
+from syncd.gctuning import tune_for_throughput
 from syncd.logging import configure
 from syncd.runtime import open_store, runtime, summary_json
 
@@ -272,6 +273,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# Commands that may handle many records in one process: see syncd.gctuning.
+THROUGHPUT_COMMANDS = frozenset({"run", "once", "replay"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # `run` logs to stdout for journald; every other command keeps stdout for its output.
@@ -285,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                 configure(level=logging_cfg.level, fmt=logging_cfg.format, stream=stream)
             except (ConfigError, OSError):
                 pass  # reported properly by the command itself
+        if args.command in THROUGHPUT_COMMANDS:
+            tune_for_throughput()
         return COMMANDS[args.command](args)
     except ConfigInvalid as exc:
         print(f"syncd: configuration error in {exc}", file=sys.stderr)
