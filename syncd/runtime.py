@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import make_url
 from structlog.contextvars import bound_contextvars
 
+from syncd.clock import Clock, system_clock
 from syncd.config import LoadedConfig
-from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
+from syncd.connectors import (
+    Connector,
+    FatalSyncError,
+    SetupIncomplete,
+    ShardContext,
+    load_plugin,
+)
 from syncd.dispatch import call_bound_s
-from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.engine import CycleSummary, Engine
 from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
@@ -41,14 +47,17 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
-def open_store(config: LoadedConfig) -> Store:
+def open_store(
+    config: LoadedConfig, *, read_only: bool = False, clock: Clock = system_clock
+) -> Store:
+    """The configured state store, on `clock`; `read_only` neither creates nor migrates it."""
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
         parsed = make_url(normalise_url(url))
         url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
             hide_password=False
         )
-    return Store.open(url)
+    return Store.open(url, lambda: clock().timestamp(), read_only=read_only)
 
 
 def shard_order(config: LoadedConfig) -> list[str]:
@@ -169,7 +178,18 @@ class Runtime:
     def once(self) -> dict[str, CycleSummary]:
         """One cycle of every shard we hold, then a last dispatch pass so that writes
         routed to another shard (a mailbox's tasks go to its CRM) go out in the same run."""
-        summaries = {name: self.engine.cycle(name) for name in self.acquire()}
+        if not self.engine.dry_run:
+            for name, why in self.incomplete.items():
+                self.store.record_error(name, f"not set up: {why}", failed=True)
+        summaries = {}
+        for name in self.acquire():
+            try:
+                summaries[name] = self.engine.cycle(name)
+            except Exception as exc:
+                if not self.engine.dry_run:  # `syncd status` shows it, like the daemon's
+                    fatal = isinstance(exc, FatalSyncError)
+                    self.store.record_error(name, error_text(exc), failed=fatal)
+                raise
         if not self.engine.dry_run:
             for name, summary in summaries.items():
                 self.engine.dispatch(name, summary)
@@ -184,9 +204,9 @@ class Runtime:
 
 @contextmanager
 def runtime(
-    config: LoadedConfig, *, dry_run: bool = False, clock: Callable[[], datetime] = _utcnow
+    config: LoadedConfig, *, dry_run: bool = False, clock: Clock = system_clock
 ) -> Iterator[Runtime]:
-    store = open_store(config)
+    store = open_store(config, clock=clock)  # the store's times follow the engine's clock
     try:
         connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
     except BaseException:
@@ -202,6 +222,15 @@ def runtime(
         if not dry_run:
             rt.release()
         rt.close()
+
+
+def error_text(exc: BaseException) -> str:
+    """What `syncd status` shows of a cycle's error: the class, and the message of syncd's
+    own errors (they carry codes and ids, never record contents)."""
+    from syncd.connectors import SyncError
+
+    name = type(exc).__name__
+    return f"{name}: {exc}" if isinstance(exc, SyncError) else name
 
 
 def summary_json(summaries: dict[str, CycleSummary]) -> dict[str, object]:
