@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: install
+DEMO_STAMP := $(VENV)/.demo-installed
+
+# the demo runs the sandbox's local fakes, which need the [sandbox] extra
+demo: install $(DEMO_STAMP)
 	$(BIN)/syncd demo
+
+$(DEMO_STAMP): pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[sandbox]"
+	touch $(DEMO_STAMP)
 
 lint: install
 	$(BIN)/ruff check syncd connectors tests benchmarks
@@ -29,12 +36,14 @@ unit: install
 
 test: lint typecheck unit
 
-# One pure-Python wheel in dist/.
+# One pure-Python wheel (py3-none-any) in dist/: the package and its connectors, no
+# dependencies bundled. The container image builds the same wheel in its first stage.
 dist: install
-	@echo "building the syncd wheel into dist/"
+	@echo "dist: removing old build/ and dist/"
 	rm -rf build dist
+	@echo "dist: building the pure-Python syncd wheel (no dependencies bundled) into dist/"
 	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
-	@ls dist/*.whl
+	@echo "dist: built"; ls -l dist/*.whl
 
 bench: install
 	$(BIN)/python -m benchmarks.policy

@@ -8,6 +8,7 @@ instances starting at once migrate exactly once.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from syncd.connectors import ConfigError
 from syncd.store import schema
 
 MIGRATION_LOCK_ID = 7_301_551  # arbitrary, fixed: pg_advisory_xact_lock key for migrations
@@ -37,7 +39,7 @@ def default_url() -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Plain postgresql:// URLs use psycopg 3, the driver syncd ships with."""
+    """Plain postgresql:// URLs use psycopg 3 (the `postgres` extra)."""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
@@ -70,6 +72,11 @@ def create_db_engine(url: str) -> Engine:
         engine = sa.create_engine(url)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if url.startswith("postgresql+psycopg") and importlib.util.find_spec("psycopg") is None:
+        raise ConfigError(
+            "state.url: PostgreSQL needs the driver: pip install 'syncd[postgres]' "
+            "(or 'syncd[postgres-binary]' where no system libpq is installed)"
+        )
     return sa.create_engine(url, pool_pre_ping=True)
 
 
