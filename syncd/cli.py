@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import signal
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 
 import structlog
 
-from syncd import __version__, build, report
+from syncd import __version__, report
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, load_plugin
 from syncd.logging import configure
@@ -38,7 +39,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="syncd", description="Follow-up engine for sales rejections.")
-    parser.add_argument("--version", action="version", version=f"syncd {__version__} ({build()})")
+    python = platform.python_version()
+    parser.add_argument(
+        "--version", action="version", version=f"syncd {__version__} (Python {python})"
+    )
     parser.add_argument(
         "--config", help="config file (default: $SYNCD_CONFIG, else /etc/syncd/syncd.toml)"
     )

@@ -98,7 +98,7 @@ class Daemon:
                         rt.engine.heartbeat = self._heartbeat
                     held = rt.acquire()
                     for shard in held:
-                        self.metrics.add_shard(shard)
+                        self.metrics.lease_held(shard, True)
                     self.notifier.ready(f"{len(held)} shard(s)")
                     log.info("daemon.ready", shards=held, config=str(self.config_path))
                     self._loop(rt, held)
@@ -156,10 +156,11 @@ class Daemon:
         held = set(rt.acquire())
         for shard in held - next_run.keys() - self.failed.keys():
             log.info("shard.acquired", shard=shard)
-            self.metrics.add_shard(shard)
+            self.metrics.lease_held(shard, True)
             next_run[shard] = 0.0
         for shard in next_run.keys() - held:
             log.warning("shard.lease_lost", shard=shard)
+            self.metrics.lease_held(shard, False)
             del next_run[shard]
 
     def _cycle(self, rt: Runtime, shard: str) -> None:
@@ -179,6 +180,7 @@ class Daemon:
             return
         except LeaseLost:
             self.failed[shard] = "lease lost"
+            self.metrics.lease_held(shard, False)
             log.warning("shard.lease_lost", shard=shard)
             return
         except RetriableError as exc:

@@ -39,7 +39,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from syncd import __version__, build
+from syncd import __version__
 from syncd.connectors import ConfigError
 from syncd.model import ContactFallback, Outcome
 
@@ -131,12 +131,25 @@ class Metrics:
             [*shard, "fallback"],
             registry=reg,
         )
+        self._lease_held = Gauge(
+            "syncd_shard_lease_held",
+            "1 while this instance holds the shard's lease (and works it), else 0.",
+            shard,
+            registry=reg,
+        )
+        self._lease_losses = Counter(
+            "syncd_lease_losses",
+            "Times this instance lost a shard's lease it held (another instance took it over).",
+            shard,
+            registry=reg,
+        )
         ProcessCollector(registry=reg)  # process_* (CPU, memory, open fds, start time)
         PlatformCollector(registry=reg)  # python_info
         info = Info("syncd_build", "The running syncd build.", registry=reg)
-        info.info({"version": version, "python": sys.version.split()[0], "build": build()})
+        info.info({"version": version, "python": sys.version.split()[0]})
         self._lock = threading.Lock()
         self._shards: set[str] = set()
+        self._held: set[str] = set()  # shards whose lease this instance holds
         self._http_codes: dict[str, set[tuple[str, str]]] = {}
 
     def add_shard(self, shard: str) -> None:
@@ -155,6 +168,17 @@ class Metrics:
         for result in CYCLE_RESULTS:
             self._cycles.labels(shard, result)
         self._events.labels(shard)
+        self._lease_losses.labels(shard)
+
+    def lease_held(self, shard: str, held: bool) -> None:
+        """Whether this instance holds the shard's lease; a loss of a held one is counted."""
+        self.add_shard(shard)
+        with self._lock:
+            lost = not held and shard in self._held
+            (self._held.add if held else self._held.discard)(shard)
+        if lost:
+            self._lease_losses.labels(shard).inc()
+        self._lease_held.labels(shard).set(1 if held else 0)
 
     def retire_shard(self, shard: str) -> None:
         """Drop every series of a shard removed from the config (after a reload)."""
@@ -162,6 +186,7 @@ class Metrics:
             if shard not in self._shards:
                 return
             self._shards.discard(shard)
+            self._held.discard(shard)
             codes = self._http_codes.pop(shard, set())
         for metric, values in (
             (self._writes, WRITE_RESULTS),
@@ -180,6 +205,8 @@ class Metrics:
             self._quota,
             self._last_cycle,
             self._events,
+            self._lease_held,
+            self._lease_losses,
         ):
             _remove(single, shard)
 

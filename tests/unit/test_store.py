@@ -108,10 +108,8 @@ def test_events_survive_the_store_codec(
 
 
 def test_field_types_read_from_the_source_are_the_annotations() -> None:
-    """The compiled build takes the codec's field types from the model's source: those must be
-    exactly what the annotations say, or stored plans and events would decode wrongly."""
-    if syncd.build() == "compiled":
-        pytest.skip("compiled classes keep no full annotations to compare with")
+    """The codec's field types read from the model's source must be exactly what the
+    annotations say, or stored plans and events would decode wrongly."""
     path = syncd.model.__file__
     assert path is not None
     classes = [c for c in vars(syncd.model).values() if dataclasses.is_dataclass(c)]
