@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml docker/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c docker/requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
 DEMO_STAMP := $(VENV)/.demo-installed
@@ -21,7 +21,7 @@ demo: install $(DEMO_STAMP)
 	$(BIN)/syncd demo
 
 $(DEMO_STAMP): pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[sandbox]"
+	$(BIN)/python -m pip install --quiet -c docker/requirements.lock -e ".[sandbox]"
 	touch $(DEMO_STAMP)
 
 lint: install
