@@ -85,12 +85,12 @@ def test_the_lock_pins_what_the_tests_ran_on() -> None:
         name = req.name.lower().replace("_", "-")
         assert name in pins, f"{name} missing from {LOCK.name}"
         assert req.specifier.contains(pins[name]), (name, pins[name], str(req.specifier))
-        assert pins[name] == version(req.name), f"{name}: lock {pins[name]}, tested {version(req.name)}"
+        assert pins[name] == version(req.name), (
+            f"{name}: lock {pins[name]}, tested {version(req.name)}"
+        )
 
 
-def _entrypoint(
-    *args: str, env: dict[str, str], **kw: Any
-) -> subprocess.CompletedProcess[str]:
+def _entrypoint(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sh", str(ENTRYPOINT), *args],
         env=env,
@@ -254,9 +254,12 @@ def test_compose_runs_two_instances_on_one_postgres_beside_the_sandbox() -> None
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     """Where the compose plugin is installed, it parses the file as the README runs it."""
     docker = shutil.which("docker")
-    if docker is None or subprocess.run(
-        [docker, "compose", "version"], capture_output=True, check=False
-    ).returncode:
+    if (
+        docker is None
+        or subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False
+        ).returncode
+    ):
         pytest.skip("docker compose is not installed here")
     secrets = ROOT / "secrets"
     made = not secrets.exists()

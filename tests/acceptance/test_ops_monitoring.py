@@ -181,11 +181,11 @@ def _scenarios(base: dict[str, float], shard: str) -> dict[str, dict[str, str]]:
         "SyncdShardNotReading": override(
             **{pick("syncd_last_successful_cycle_timestamp_seconds"): f"0x{EVAL_MIN}"}
         ),
-        "SyncdDeadLettersGrowing": override(**{pick("syncd_writes_total", result="dead"): "0+1x60"}),
-        "SyncdWritesInDoubt": override(**{pick("syncd_outbox_items", state="in_doubt"): "3x60"}),
-        "SyncdRateLimitThrottling": override(
-            **{_quota(base, shard): f"0.05x{EVAL_MIN}"}
+        "SyncdDeadLettersGrowing": override(
+            **{pick("syncd_writes_total", result="dead"): "0+1x60"}
         ),
+        "SyncdWritesInDoubt": override(**{pick("syncd_outbox_items", state="in_doubt"): "3x60"}),
+        "SyncdRateLimitThrottling": override(**{_quota(base, shard): f"0.05x{EVAL_MIN}"}),
         "SyncdShardUnowned": override(**{pick("syncd_shard_lease_held"): f"0x{EVAL_MIN}"}),
         "SyncdLeaseFlapping": override(**{pick("syncd_lease_losses_total"): "0+1x60"}),
     }
