@@ -22,7 +22,7 @@ from syncd import httpstats
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
-from syncd.runtime import Runtime, runtime
+from syncd.runtime import Runtime, instance_id, runtime
 from syncd.sdnotify import Notifier, WatchdogPacer
 from syncd.store import LeaseLost
 
@@ -90,7 +90,7 @@ class Daemon:
         unsubscribe = httpstats.subscribe(self.metrics.record_http)
         try:
             while True:
-                with runtime(self.config) as rt:
+                with runtime(self.config, instance=instance_id()) as rt:
                     self._rt = rt
                     self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
                     rt.engine.stop_requested = lambda: self._stop
@@ -159,9 +159,12 @@ class Daemon:
             self.metrics.lease_held(shard, True)
             next_run[shard] = 0.0
         for shard in next_run.keys() - held:
+            del next_run[shard]
+            if shard in rt.handed_over:  # our share shrank: another instance takes it
+                self.metrics.lease_held(shard, False, lost=False)
+                continue
             log.warning("shard.lease_lost", shard=shard)
             self.metrics.lease_held(shard, False)
-            del next_run[shard]
 
     def _cycle(self, rt: Runtime, shard: str) -> None:
         try:

@@ -170,11 +170,12 @@ class Metrics:
         self._events.labels(shard)
         self._lease_losses.labels(shard)
 
-    def lease_held(self, shard: str, held: bool) -> None:
-        """Whether this instance holds the shard's lease; a loss of a held one is counted."""
+    def lease_held(self, shard: str, held: bool, *, lost: bool = True) -> None:
+        """Whether this instance holds the shard's lease; losing a held one is counted,
+        handing it over (`lost=False`: the fair share shrank) is not."""
         self.add_shard(shard)
         with self._lock:
-            lost = not held and shard in self._held
+            lost = lost and not held and shard in self._held
             (self._held.add if held else self._held.discard)(shard)
         if lost:
             self._lease_losses.labels(shard).inc()

@@ -39,14 +39,14 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
-def open_store(config: LoadedConfig) -> Store:
+def open_store(config: LoadedConfig, *, instance: str | None = None) -> Store:
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
         parsed = make_url(normalise_url(url))
         url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
             hide_password=False
         )
-    return Store.open(url)
+    return Store.open(url, instance=instance)
 
 
 def shard_order(config: LoadedConfig) -> list[str]:
@@ -120,11 +120,25 @@ class Runtime:
     # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
     incomplete: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
+    fair_share: bool = False  # a daemon: split the shards with the other live daemons
+    held: set[str] = field(default_factory=set)
+    handed_over: list[str] = field(default_factory=list)  # released by the last acquire()
 
     def acquire(self) -> list[str]:
-        """Take the leases of every shard we can; recover their interrupted writes."""
-        got = []
-        for name in self.connectors:
+        """Take the leases of the shards we can, up to our fair share when several daemons
+        share the store; recover their interrupted writes. A shard held beyond the share is
+        handed over (released between cycles), so instances started later get their part."""
+        live = self.store.live_instances() if self.fair_share else None
+        limit = -(-len(self.connectors) // live) if live else len(self.connectors)
+        got: list[str] = []
+        self.handed_over = []
+        for name in sorted(self.connectors, key=lambda n: n not in self.held):  # stable
+            if len(got) >= limit:
+                if name in self.held:
+                    self.store.release_shard(name, self.owner)
+                    self.handed_over.append(name)
+                    log.info("shard.handed_over", shard=name, instances=live, share=limit)
+                continue
             epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
             if epoch is None:
                 log.info("shard.leased_elsewhere", shard=name)
@@ -134,6 +148,7 @@ class Runtime:
             if recovered:
                 log.warning("write.recovered_in_doubt", shard=name, count=recovered)
             got.append(name)
+        self.held = set(got)
         return got
 
     def release(self) -> None:
@@ -158,9 +173,15 @@ class Runtime:
 
 @contextmanager
 def runtime(
-    config: LoadedConfig, *, dry_run: bool = False, clock: Callable[[], datetime] = _utcnow
+    config: LoadedConfig,
+    *,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = _utcnow,
+    instance: str | None = None,
 ) -> Iterator[Runtime]:
-    store = open_store(config)
+    """The opened store, connectors and engine. `instance` (a daemon's owner id) makes it
+    one of possibly several daemons that split the shards fairly (`Runtime.acquire`)."""
+    store = open_store(config, instance=instance)
     try:
         connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
     except BaseException:
@@ -168,6 +189,8 @@ def runtime(
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
     rt = Runtime(config, store, connectors, engine, incomplete=incomplete, notices=notices)
+    if instance is not None:
+        rt.owner, rt.fair_share = instance, True
     try:
         yield rt
     finally:

@@ -62,7 +62,13 @@ def _private_file(path: Path) -> None:
         return
 
 
-def create_db_engine(url: str) -> Engine:
+# Daemons on PostgreSQL name their connections so; counting the names counts the instances.
+DAEMON_APP_PREFIX = "syncd-daemon:"
+
+
+def create_db_engine(url: str, *, instance: str | None = None) -> Engine:
+    """The engine for `url`; `instance` (a daemon's owner id) names its PostgreSQL sessions
+    so other instances can count the live daemons (see `Store.live_instances`)."""
     url = normalise_url(url or default_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -77,7 +83,8 @@ def create_db_engine(url: str) -> Engine:
             "state.url: PostgreSQL needs the driver: pip install 'syncd[postgres]' "
             "(or 'syncd[postgres-binary]' where no system libpq is installed)"
         )
-    return sa.create_engine(url, pool_pre_ping=True)
+    connect_args = {"application_name": (DAEMON_APP_PREFIX + instance)[:63]} if instance else {}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _v1(conn: Connection) -> None:

@@ -30,7 +30,7 @@ from syncd.model import (
 )
 from syncd.store import schema as t
 from syncd.store.codec import decode, encode
-from syncd.store.database import create_db_engine, migrate
+from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
 
@@ -104,8 +104,10 @@ class Store(OutboxOps, PlanOps):
         self.clock = clock
 
     @classmethod
-    def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:
-        engine = create_db_engine(url)
+    def open(
+        cls, url: str, clock: Callable[[], float] = time.time, *, instance: str | None = None
+    ) -> Store:
+        engine = create_db_engine(url, instance=instance)
         migrate(engine)
         return cls(engine, clock)
 
@@ -147,6 +149,21 @@ class Store(OutboxOps, PlanOps):
                 .values(owner=owner, lease_until=now + ttl_s, epoch=epoch)
             )
             return epoch
+
+    def live_instances(self) -> int | None:
+        """How many daemons (this one included) are connected to the PostgreSQL state store;
+        None on SQLite, where one host runs one daemon."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.text(
+                    "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name LIKE :prefix"
+                ),
+                {"prefix": DAEMON_APP_PREFIX + "%"},
+            ).scalar_one()
+        return int(count) or None
 
     def release_shard(self, shard: str, owner: str) -> None:
         with self.engine.begin() as conn:

@@ -1,0 +1,48 @@
+"""Several daemons on one PostgreSQL store split the shards between them: one started later
+gets its share from the one that took everything, and a survivor takes all back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncd.config import load_config
+from syncd.runtime import runtime
+from syncd.testing.plugin import write_events
+from tests.conftest import _reset_pg
+
+pytestmark = pytest.mark.postgres
+SHARDS = ["crm1", "crm2", "crm3", "crm4"]
+
+
+def _config(tmp_path: Path, url: str) -> Path:
+    events = tmp_path / "events.jsonl"
+    write_events(events, [])
+    sections = "".join(
+        f'[shards.{name}]\ntype = "fake"\nevents_file = "{events}"\n'
+        f'remote_db = "{tmp_path / name}.db"\n'
+        for name in SHARDS
+    )
+    path = tmp_path / "syncd.toml"
+    path.write_text(f'[state]\nurl = "{url}"\n[engine]\nlag_s = 0\n{sections}')
+    return path
+
+
+def test_a_later_daemon_gets_its_share_and_a_survivor_takes_all(
+    tmp_path: Path, pg_database_url: str
+) -> None:
+    """A alone holds all four shards; with B connected, A hands two over at its next renewal
+    and B takes them; once B has gone, A takes them back."""
+    _reset_pg(pg_database_url)
+    config = load_config(_config(tmp_path, pg_database_url), check_secrets=True)
+    with runtime(config, instance="host-a:1") as a:
+        assert sorted(a.acquire()) == SHARDS
+        with runtime(config, instance="host-b:2") as b:
+            assert b.acquire() == []  # all held: nothing to take yet
+            kept = a.acquire()
+            assert len(kept) == 2 and sorted(a.handed_over) == sorted(set(SHARDS) - set(kept))
+            taken = b.acquire()
+            assert sorted(taken) == sorted(a.handed_over)
+            assert a.acquire() == kept and b.acquire() == taken  # stable once split
+        assert sorted(a.acquire()) == SHARDS  # B released its leases when it stopped
