@@ -25,7 +25,7 @@ $(DEMO_STAMP): pyproject.toml
 	touch $(DEMO_STAMP)
 
 lint: install
-	$(BIN)/ruff check syncd connectors tests benchmarks
+	$(BIN)/ruff check syncd connectors tests benchmarks training
 	$(BIN)/ruff format --check syncd connectors
 
 typecheck: install

@@ -1,18 +1,19 @@
-"""Reply intent classification: phrase cues in four languages, resolved by a fixed precedence.
+"""Reply intent classification: phrase cues in four languages, weighed, with a second opinion.
 
-Precedence follows the policy: an opt-out wins over everything (suppression first, and a
-missed opt-out is a legal problem); machine-sent replies can only be out-of-office notices,
-referrals ("no longer with the company") or nothing; among a person's words a named referral
-beats a competitor, which beats a hostile no, a "not now" (or any timing further out than
-`deferral_min_days`), a plain no, and interest, in that order. Every decision carries the
-phrases that made it, quoted as written.
+An opt-out wins over everything (suppression first, and a missed opt-out is a legal problem).
+Machine-sent replies are out-of-office notices unless they say the person left (a referral).
+Among a person's words, every cue adds its weight to the intent it speaks for
+(`syncd.replies.weighing`), and the strongest intent wins. A learned model
+(`syncd.replies.learned`) reads the same text; the confidence blends both. A reply goes to a
+person (`review`) when the confidence is low, the cues conflict, nothing matched, the model
+disagrees, or the opt-out safety net (`syncd.replies.optout_net`) fires without a decisive
+opt-out. Every decision carries the phrases that made it, quoted as written.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -22,15 +23,37 @@ from syncd.replies.autoreply import auto_reply_evidence, strip_reply_prefixes
 from syncd.replies.config import RepliesConfig
 from syncd.replies.dates import DateFinder, Timing
 from syncd.replies.extract import extract_new_text
+from syncd.replies.fields import (
+    ADDRESS,
+    HTML_FACTOR,
+    bounded,
+    clean_address,
+    sender_address,
+    vendor_name,
+)
+from syncd.replies.learned import IntentModel, shipped_model
 from syncd.replies.lexicon import Cue
 from syncd.replies.lexicon.registry import LEXICONS
 from syncd.replies.matcher import OPT_OUT_CUES, Hit, Matcher
 from syncd.replies.message import Classification, ReplyMessage
+from syncd.replies.optout_net import net_hits, subject_is_request
 from syncd.replies.text import Folded, folded
+from syncd.replies.weighing import (
+    CUE_WEIGHTS,
+    DATED_TIMING,
+    LATER_INTEREST,
+    REFERRED_ADDRESS,
+    REPEAT,
+    RETURN_DATE,
+    VAGUE_TIMING,
+    WEAK_YES,
+    Tally,
+    blend,
+    rules_confidence,
+    weak_yes,
+)
 
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _WORD = re.compile(r"[a-z']+")
-_TRAILING = ",.;:!?)]}\"'"
 # Shared mailboxes answered by whoever is at the front desk.
 _FRONT_DESK_MAILBOXES = frozenset(
     {
@@ -38,22 +61,9 @@ _FRONT_DESK_MAILBOXES = frozenset(
         *("sekretariat", "accueil", "standard", "recepcion", "secretaria", "assistant"),
     }
 )
-# Capitalised words that follow "went with" / "nutzen" without naming a vendor.
-_NOT_NAMES = frozenset(
-    {
-        *("i", "we", "you", "he", "she", "it", "they", "this", "that", "these", "those"),
-        *("the", "a", "an", "our", "your", "their", "my", "his", "her", "another", "some"),
-        *("one", "any", "someone", "somebody", "nobody", "none", "other", "others", "them"),
-        *("us", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-        *("january", "february", "march", "april", "may", "june", "july", "august"),
-        *("september", "october", "november", "december", "software", "lösung", "losung"),
-        *("system", "systeme", "tool", "tools", "anbieter", "dienstleister", "partner"),
-        *("firma", "unternehmen", "kunden", "produkt", "plattform", "programm", "lösungen"),
-        *("ihnen", "ihrem", "ihrer", "einem", "einer", "einen", "dem", "der", "die", "das"),
-        *("wir", "sie"),
-    }
-)
+_MAX_SUBJECT = 1_000  # characters of a subject read: a real one is a line
 _OPT_OUT_DECISIVE = (Cue.OPT_OUT, Cue.OPT_OUT_FIRM, Cue.ERASURE)
+_MAX_OPT_OUT_HITS = 16  # their channels and quotes; a reply repeating "stop" 500 times says it
 
 
 @dataclass(slots=True)
@@ -67,6 +77,8 @@ class _Reading:
     hits: dict[Cue, list[Hit]]
     subject_opt_outs: list[tuple[Hit, Folded]] = field(default_factory=list)
     sender: str = ""
+    net: list[str] = field(default_factory=list)  # what the opt-out safety net caught
+    truncated: str | None = None  # evidence that only the opening was read
 
     def has(self, *cues: Cue) -> bool:
         return any(self.hits.get(c) for c in cues)
@@ -76,31 +88,55 @@ class _Reading:
         return [self.text.quote(h.start, h.end) for h in found]
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """The rules' choice, before confidence and review are added."""
+
+    intent: Intent
+    evidence: list[str]
+    tally: Tally
+    channels: frozenset[Channel] = frozenset()
+    return_date: Timing | None = None
+    followup: date | None = None
+    referral: str | None = None
+    competitor: str | None = None
+    decisive: bool = False  # an opt-out in so many words, or a machine's notice
+
+
 class Classifier:
     """Compiled phrase tables for one configuration; `classify` is safe to call concurrently."""
 
-    def __init__(self, config: RepliesConfig | None = None) -> None:
+    def __init__(self, config: RepliesConfig | None = None, model: IntentModel | None = None):
         self.config = config or RepliesConfig()
         enabled = [LEXICONS[code] for code in self.config.languages]
         self._matcher = Matcher(enabled, list(LEXICONS.values()), self.config.phrases)
         self._dates = DateFinder(enabled)
         self._stopwords = {lx.code: lx.stopwords for lx in enabled}
+        self._model = model if model is not None else shipped_model()
 
     def classify(self, message: ReplyMessage) -> Classification:
-        """Classify one reply (see the module docstring for the precedence)."""
+        """Classify one reply (see the module docstring)."""
         reading = self._read(message)
-        if reading.auto is not None:
-            return self._machine(reading)
-        return self._person(reading)
+        verdict = self._machine(reading) if reading.auto is not None else self._person(reading)
+        return self._reviewed(reading, verdict)
 
     # ---- reading ------------------------------------------------------------------------
 
     def _read(self, message: ReplyMessage) -> _Reading:
         limit = self.config.max_body_chars
-        html = message.html[:limit] if message.html else None
-        text = folded(extract_new_text(message.body[:limit], html))
+        body, cut = bounded(message.body, limit)
+        html = None
+        if message.html:
+            html, html_cut = bounded(message.html, HTML_FACTOR * limit)
+            cut = cut or html_cut
+        new_text = extract_new_text(body, html)
+        truncated = None
+        if cut or len(new_text) > self.config.max_text_chars:
+            new_text = new_text[: self.config.max_text_chars]
+            truncated = "(only the opening of a very long reply was read)"
+        text = folded(new_text)
         auto = auto_reply_evidence(
-            message.headers, message.subject, self.config.auto_reply_subjects
+            message.headers, message.subject[:_MAX_SUBJECT], self.config.auto_reply_subjects
         )
         hits: dict[Cue, list[Hit]] = {}
         for hit in self._matcher.scan(text):
@@ -109,26 +145,33 @@ class Classifier:
             hits.pop(Cue.OPT_OUT_BARE, None)
         # undated input (a hand-written JSON line) is read as written today
         sent = message.date.date() if message.date else datetime.now(UTC).date()
+        subject = strip_reply_prefixes(message.subject[:_MAX_SUBJECT])
         reading = _Reading(
             text=text,
             sent=sent,
             language=self._language(text, hits),
             auto=auto,
             hits=hits,
-            sender=_sender_address(message.sender),
+            sender=sender_address(message.sender[:_MAX_SUBJECT]),
+            truncated=truncated,
         )
         if auto is None:
-            subject = folded(strip_reply_prefixes(message.subject))
+            folded_subject = folded(subject)
+            # a bare "opt-out" in "Re: Opt-out rates" is the pitch's subject, not a request
+            bare_counts = subject_is_request(subject)
             reading.subject_opt_outs = [
-                (h, subject)
-                for h in self._matcher.scan(subject, OPT_OUT_CUES)
-                if h.cue is not Cue.NOT_A_REQUEST
+                (h, folded_subject)
+                for h in self._matcher.scan(folded_subject, OPT_OUT_CUES)
+                if h.cue is not Cue.NOT_A_REQUEST and (bare_counts or h.cue is not Cue.OPT_OUT_BARE)
             ]
+            reading.net = net_hits(text, subject)
+        else:  # a machine does not object; its disclaimer footer mentions data protection
+            reading.net = net_hits(folded(""), subject)
         return reading
 
     def _language(self, text: Folded, hits: dict[Cue, list[Hit]]) -> str | None:
         votes: Counter[str] = Counter()
-        for word in _WORD.findall(text.text):
+        for word in _WORD.findall(text.text[:2_000]):
             for code, stopwords in self._stopwords.items():
                 if word in stopwords:
                     votes[code] += 1
@@ -143,70 +186,132 @@ class Classifier:
 
     # ---- deciding -----------------------------------------------------------------------
 
-    def _machine(self, r: _Reading) -> Classification:
+    def _machine(self, r: _Reading) -> _Verdict:
+        """An automatic reply: an out-of-office notice unless it says the person left."""
         opt_outs = self._opt_outs(r)
         if opt_outs is not None:
             return opt_outs
+        tally = Tally()
         evidence = [r.auto or ""]
         back = self._dates.return_date(r.text, r.sent, r.language)
-        if r.has(Cue.ABSENCE) or back is not None:
-            evidence += r.quotes(Cue.ABSENCE) + _timing_quote(r.text, back)
-            return self._result(r, Intent.OUT_OF_OFFICE, evidence, return_date=back)
-        if r.has(Cue.REFERRAL):
-            return self._result(
-                r, Intent.REFERRAL, evidence + r.quotes(Cue.REFERRAL), referral=self._referral(r)
+        # "wenden Sie sich an die Zentrale" in an absence notice is no referral
+        if r.has(Cue.REFERRAL) and back is None and not r.has(Cue.ABSENCE):
+            tally.add(Intent.REFERRAL, 3.0)
+            return _Verdict(
+                Intent.REFERRAL,
+                evidence + r.quotes(Cue.REFERRAL),
+                tally,
+                referral=self._referral(r),
+                decisive=True,
             )
-        return self._result(r, Intent.OTHER, evidence)
+        tally.add(Intent.OUT_OF_OFFICE, 2.0 + (RETURN_DATE if back or r.has(Cue.ABSENCE) else 0))
+        evidence += r.quotes(Cue.ABSENCE) + _timing_quote(r.text, back)
+        return _Verdict(Intent.OUT_OF_OFFICE, evidence, tally, return_date=back, decisive=True)
 
-    def _person(self, r: _Reading) -> Classification:
+    def _person(self, r: _Reading) -> _Verdict:
         opt_outs = self._opt_outs(r)
         if opt_outs is not None:
             return opt_outs
-        verdict = (Cue.INTERESTED, Cue.NOT_NOW, Cue.NOT_INTERESTED, Cue.COMPETITOR, Cue.HOSTILE)
-        if r.has(Cue.ABSENCE) and not r.has(*verdict):
-            back = self._dates.return_date(r.text, r.sent, r.language)
-            if back is not None:
-                evidence = r.quotes(Cue.ABSENCE) + _timing_quote(r.text, back)
-                return self._result(r, Intent.OUT_OF_OFFICE, evidence, return_date=back)
-        referral = self._referral(r)
-        if r.has(Cue.REFERRAL):
-            return self._result(r, Intent.REFERRAL, r.quotes(Cue.REFERRAL), referral=referral)
+        tally = Tally()
+        named = self._competitor(r)
+        absent = r.has(Cue.ABSENCE)
+        for cue, (intent, weight) in CUE_WEIGHTS.items():
+            if cue is Cue.COMPETITOR_NAMED and named is None:
+                continue
+            for n, hit in enumerate(_outermost(r.hits.get(cue, []))[:2]):
+                quote = r.text.quote(hit.start, hit.end)
+                w = WEAK_YES if cue is Cue.INTERESTED and weak_yes(quote) else weight
+                if intent is Intent.REFERRAL and absent:  # "for urgent matters contact …"
+                    w = REFERRED_ADDRESS
+                tally.add(intent, w * (REPEAT if n else 1.0), quote)
         timings = self._dates.timings(r.text, r.sent, r.language)
         followup = max((t.day for t in timings if t.day is not None), default=None)
-        named = self._competitor(r)
-        if named is not None or r.has(Cue.COMPETITOR):
-            evidence = r.quotes(Cue.COMPETITOR, Cue.COMPETITOR_NAMED)
-            return self._result(r, Intent.COMPETITOR, evidence, followup=followup, competitor=named)
-        if r.has(Cue.HOSTILE):
-            return self._result(r, Intent.NOT_INTERESTED, r.quotes(Cue.HOSTILE))
-        # a stated timing is a deferral; next to interest only when it is far enough out
-        deferrals = [t for t in timings if self._defers(t, r.sent) or not r.has(Cue.INTERESTED)]
-        if r.has(Cue.NOT_NOW) or deferrals:
-            evidence = r.quotes(Cue.NOT_NOW) + [r.text.quote(t.start, t.end) for t in timings]
-            return self._result(r, Intent.NOT_NOW, evidence, followup=followup)
-        if r.has(Cue.NOT_INTERESTED):
-            return self._result(r, Intent.NOT_INTERESTED, r.quotes(Cue.NOT_INTERESTED))
-        if r.has(Cue.INTERESTED):
-            evidence = r.quotes(Cue.INTERESTED) + [r.text.quote(t.start, t.end) for t in timings]
-            return self._result(r, Intent.INTERESTED, evidence, followup=followup)
-        if r.has(Cue.GATEKEEPER) or referral is not None:
-            evidence = r.quotes(Cue.GATEKEEPER) + ([referral] if referral else [])
-            return self._result(r, Intent.REFERRAL, evidence, referral=referral)
+        interested = r.has(Cue.INTERESTED)
+        for t in timings:
+            quote = r.text.quote(t.start, t.end)
+            if interested and self._defers(t, r.sent):
+                tally.add(Intent.NOT_NOW, LATER_INTEREST, quote)
+            elif not interested:
+                tally.add(Intent.NOT_NOW, DATED_TIMING if t.day else VAGUE_TIMING, quote)
+            else:  # a nearer date is the meeting's
+                tally.evidence.setdefault(Intent.INTERESTED, []).append(quote)
+        back = None
         if r.has(Cue.ABSENCE):
             back = self._dates.return_date(r.text, r.sent, r.language)
-            evidence = r.quotes(Cue.ABSENCE) + _timing_quote(r.text, back)
-            return self._result(r, Intent.OUT_OF_OFFICE, evidence, return_date=back)
-        return self._result(r, Intent.OTHER, [])
+            if back is not None:
+                tally.add(Intent.OUT_OF_OFFICE, RETURN_DATE, r.text.quote(back.start, back.end))
+        referral = self._referral(r)
+        if referral is not None and not absent:
+            tally.add(Intent.REFERRAL, REFERRED_ADDRESS, referral)
+        ranked = tally.ranked()
+        intent = ranked[0][0] if ranked else Intent.OTHER
+        return _Verdict(
+            intent,
+            tally.evidence.get(intent, []),
+            tally,
+            return_date=back if intent is Intent.OUT_OF_OFFICE else None,
+            followup=followup if intent in _DATED_INTENTS else None,
+            referral=referral if intent is Intent.REFERRAL else None,
+            competitor=named if intent is Intent.COMPETITOR else None,
+        )
+
+    def _reviewed(self, r: _Reading, v: _Verdict) -> Classification:
+        """The verdict with its confidence and, when a person must read it, the reasons."""
+        cfg = self.config
+        reasons: list[str] = []
+        if v.decisive:  # an opt-out in so many words, a machine's notice: no second opinion
+            confidence = round(min(1.0, v.tally.ranked()[0][1] / 3.0), 3)
+        else:
+            probabilities = self._model.probabilities(r.text.original) if r.text.text else {}
+            guess = max(probabilities, key=probabilities.__getitem__, default=Intent.OTHER)
+            agreement = probabilities.get(v.intent, 0.0)
+            confidence = blend(rules_confidence(v.tally), agreement, cfg.model_share)
+            if not v.tally.ranked():
+                reasons.append("no_cue")
+            elif v.tally.conflicting():
+                reasons.append("conflicting_cues")
+            if confidence < cfg.review_below and v.tally.ranked():
+                reasons.append("low_confidence")
+            # an opt-out the model half believes in is worth a person's look
+            opt_out = probabilities.get(Intent.OPT_OUT, 0.0) >= cfg.model_disagrees / 2
+            if (guess is not v.intent and probabilities.get(guess, 0.0) >= cfg.model_disagrees) or (
+                opt_out and v.intent is not Intent.OPT_OUT
+            ):
+                reasons.append("model_disagrees")
+        evidence = list(v.evidence)
+        if r.net and v.intent is not Intent.OPT_OUT:
+            reasons.append("opt_out_net")
+            evidence += r.net
+        if r.truncated:
+            evidence.append(r.truncated)
+        local = r.sender.split("@")[0]
+        return Classification(
+            intent=v.intent,
+            channels=v.channels,
+            return_date=v.return_date.day if v.return_date else None,
+            followup_after=v.followup,
+            referral_email=v.referral,
+            competitor=v.competitor,
+            evidence=tuple(dict.fromkeys(e for e in evidence if e)),
+            auto_reply=r.auto is not None,
+            gatekeeper=r.has(Cue.GATEKEEPER) or local in _FRONT_DESK_MAILBOXES,
+            hostile=r.auto is None and r.has(Cue.HOSTILE),
+            language=r.language,
+            text=r.text.original,
+            confidence=confidence,
+            review=bool(reasons),
+            review_reasons=tuple(reasons),
+        )
 
     def _defers(self, timing: Timing, sent: date) -> bool:
         if timing.day is None:
             return True
         return (timing.day - sent).days > self.config.deferral_min_days
 
-    def _opt_outs(self, r: _Reading) -> Classification | None:
+    def _opt_outs(self, r: _Reading) -> _Verdict | None:
         cues = (*_OPT_OUT_DECISIVE, Cue.OPT_OUT_BARE)
         found = [(h, r.text) for h in _outermost([h for c in cues for h in r.hits.get(c, ())])]
-        found += r.subject_opt_outs
+        found = found[:_MAX_OPT_OUT_HITS] + r.subject_opt_outs[:_MAX_OPT_OUT_HITS]
         if not found:
             return None
         channels: frozenset[Channel] = frozenset()
@@ -217,96 +322,53 @@ class Classifier:
             evidence.append(quote if text is r.text else f"subject: {quote}")
         if r.auto:
             evidence.insert(0, r.auto)
-        return self._result(
-            r, Intent.OPT_OUT, evidence, channels=channels, referral=self._referral(r)
+        tally = Tally()
+        tally.add(Intent.OPT_OUT, 4.0)
+        return _Verdict(
+            Intent.OPT_OUT,
+            evidence,
+            tally,
+            channels=channels,
+            referral=self._referral(r),
+            decisive=True,
         )
 
     # ---- extracted fields ---------------------------------------------------------------
 
     def _referral(self, r: _Reading) -> str | None:
-        for match in _ADDRESS.finditer(r.text.original):
-            address = match.group().rstrip(".").lower()
-            if address != r.sender:
-                return address
+        for match in ADDRESS.finditer(r.text.original):
+            found = clean_address(match.group())
+            if found is not None and found != r.sender:
+                return found
         return None
 
     def _competitor(self, r: _Reading) -> str | None:
         for hit in r.hits.get(Cue.COMPETITOR_NAMED, ()):
             if hit.name is not None:
-                name = _vendor_name(r.text.quote(*hit.name))
+                name = vendor_name(r.text.quote(*hit.name))
                 if name is not None:
                     return name
         return None
 
-    def _result(
-        self,
-        r: _Reading,
-        intent: Intent,
-        evidence: Sequence[str],
-        *,
-        channels: frozenset[Channel] = frozenset(),
-        return_date: Timing | None = None,
-        followup: date | None = None,
-        referral: str | None = None,
-        competitor: str | None = None,
-    ) -> Classification:
-        local = r.sender.split("@")[0]
-        return Classification(
-            intent=intent,
-            channels=channels,
-            return_date=return_date.day if return_date else None,
-            followup_after=followup,
-            referral_email=referral,
-            competitor=competitor,
-            evidence=tuple(dict.fromkeys(e for e in evidence if e)),
-            auto_reply=r.auto is not None,
-            gatekeeper=r.has(Cue.GATEKEEPER) or local in _FRONT_DESK_MAILBOXES,
-            hostile=r.auto is None and r.has(Cue.HOSTILE),
-            language=r.language,
-            text=r.text.original,
-        )
+
+_DATED_INTENTS = frozenset(
+    {Intent.NOT_NOW, Intent.INTERESTED, Intent.COMPETITOR, Intent.NOT_INTERESTED}
+)
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
     """Hits in text order, without those inside another ("Désabonnez" in "Désabonnez-moi")."""
-    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
     kept: list[Hit] = []
-    for hit in ordered:
-        if not any(k.start <= hit.start and hit.end <= k.end for k in kept):
+    reach = -1  # the furthest end of a kept hit: all of them start at or before this one
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.end > reach:
             kept.append(hit)
+            reach = hit.end
     return kept
-
-
-def _sender_address(sender: str) -> str:
-    match = _ADDRESS.search(sender)
-    return match.group().lower() if match else ""
 
 
 def _timing_quote(text: Folded, timing: Timing | None) -> list[str]:
     return [text.quote(timing.start, timing.end)] if timing else []
-
-
-def _vendor_name(raw: str) -> str | None:
-    """The capitalised words a vendor's name is made of ("StockPilot", "Acme Corp")."""
-    words: list[str] = []
-    for token in raw.split():
-        word = token.rstrip(_TRAILING)
-        if not word:
-            break
-        if not (word[0].isupper() or word[0].isdigit() or _is_domain(word) or word in ("&", "+")):
-            break
-        words.append(word)
-        if word != token:  # "Acme," / "Acme." ends the name
-            break
-    while words and words[-1] in ("&", "+"):
-        words.pop()
-    if not words or words[0].lower() in _NOT_NAMES:
-        return None
-    return " ".join(words)
-
-
-def _is_domain(word: str) -> bool:
-    return "." in word[1:-1] and word.replace(".", "").replace("-", "").isalnum()
 
 
 def classify(message: ReplyMessage, config: RepliesConfig | None = None) -> Classification:

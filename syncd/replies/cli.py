@@ -52,6 +52,9 @@ def output_record(message_id: str, c: Classification) -> dict[str, Any]:
         "referral_email": c.referral_email,
         "competitor": c.competitor,
         "evidence": list(c.evidence),
+        "confidence": c.confidence,
+        "review": c.review,
+        "review_reasons": list(c.review_reasons),
     }
 
 

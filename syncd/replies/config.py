@@ -28,8 +28,19 @@ class RepliesConfig(BaseModel):
     # A stated timing further out than this many days turns a positive reply into not_now
     # ("let's talk in March"); a nearer one ("next Tuesday") is just the meeting date.
     deferral_min_days: int = Field(default=30, ge=0, le=365)
-    # Only this many characters of a body are read (a pasted log file must not stall a cycle).
-    max_body_chars: int = Field(default=100_000, ge=1_000)
+    # Only this many characters of a text/plain body are read (an HTML-only body: twice as
+    # many, markup included). A reply's new text sits at the top; a pasted log file or a
+    # thread quoted a hundred times must not stall a cycle. A cut is noted in the evidence.
+    max_body_chars: int = Field(default=10_000, ge=1_000, le=10_000_000)
+    # Of the prospect's new text, only this many characters are classified (cut noted too).
+    max_text_chars: int = Field(default=4_000, ge=500, le=1_000_000)
+    # A confidence (0..1) below this sends the reply to a person.
+    review_below: float = Field(default=0.6, ge=0.0, le=1.0)
+    # The learned model's share of the confidence (the rules have the rest).
+    model_share: float = Field(default=0.4, ge=0.0, le=1.0)
+    # The learned model disagrees when it gives another intent at least this probability
+    # (opt_out: half of it).
+    model_disagrees: float = Field(default=0.75, ge=0.0, le=1.0)
 
     @field_validator("languages")
     @classmethod

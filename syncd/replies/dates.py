@@ -153,7 +153,10 @@ class DateFinder:
             [p.pattern.replace("(?P=dx_sep)", "[./]") for p in self._timing]
         )
         cues = "|".join(fold_pattern(c) for lx in lexicons for c in lx.return_cues)
-        fillers = r"(?:(?:on|the|le|la|el|am|zum|dem|den|del|de|next|nachsten|prochain)\s+)*"
+        fillers = (
+            r"(?:(?:on|the|le|la|el|am|zum|dem|den|del|de|dia|next|nachsten|prochain|"
+            r"einschliesslich|inklusive)\s+){0,4}"
+        )
         self._return = re.compile(rf"\b(?:{cues})\s+{fillers}{self._rdate}")
         opens = "|".join(fold_pattern(c) for lx in lexicons for c in lx.range_cues)
         first = (
@@ -161,6 +164,10 @@ class DateFinder:
             rf"(?:\s+(?:of\s+|de\s+)?{months}\.?)?(?:,?\s*20\d\d)?"
         )
         self._range = re.compile(rf"\b(?:{opens})\s+{first}{_RANGE_LINK}{fillers}{self._rdate}")
+        backs = "|".join(fold_pattern(c) for lx in lexicons for c in lx.back_after)
+        self._back_after = (
+            re.compile(rf"{self._date}\.?\s+(?:[\w'-]+\s+){{0,3}}?(?:{backs})\b") if backs else None
+        )
         self._negated = re.compile(r"\b(?:not|nicht|pas|no|nunca|never|jamais)\s+$")
         self._until = re.compile(r"(?:until|till|before|bis|vor|avant|jusqu|hasta|antes)\b")
         pasts = "|".join(fold_pattern(p) for lx in lexicons for p in lx.past_markers)
@@ -169,13 +176,20 @@ class DateFinder:
     # ---- return dates -------------------------------------------------------------------
 
     def return_date(self, text: Folded, sent: date, language: str | None) -> Timing | None:
-        """The date an out-of-office notice says the person is back, if it states one."""
-        for pattern in (self._range, self._return):
+        """The date an out-of-office notice says the person is back, if it states one.
+
+        Of several ("from 3 to 14 August, back on 17 August") the latest is the return.
+        """
+        found: list[Timing] = []
+        patterns = [(self._range, True), (self._return, True)]
+        if self._back_after is not None:
+            patterns.append((self._back_after, False))
+        for pattern, relative in patterns:
             for match in pattern.finditer(text.text):
-                day = self._explicit(match, sent, language, relative=True)
+                day = self._explicit(match, sent, language, relative=relative)
                 if day is not None and sent <= day <= sent + _RETURN_AHEAD:
-                    return Timing(day, match.start(), match.end())
-        return None
+                    found.append(Timing(day, match.start(), match.end()))
+        return max(found, key=lambda t: (t.day, -t.start), default=None)
 
     # ---- stated timing ------------------------------------------------------------------
 

@@ -39,22 +39,54 @@ class IntentScore:
 class Report:
     total: int = 0
     correct: int = 0
+    reviewed: int = 0  # routed to a person
+    auto_correct: int = 0  # right among those not routed to a person
+    opt_outs: int = 0  # labelled opt_out
+    opt_outs_safe: int = 0  # ... and classified opt_out or routed to a person
+    opt_outs_chosen: int = 0  # classified opt_out
+    opt_outs_right: int = 0  # ... and labelled opt_out
     per_intent: dict[Intent, IntentScore] = field(default_factory=dict)
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)  # correct, labelled
-    mistakes: list[tuple[str, str, str]] = field(default_factory=list)  # id, expected, got
+    # id, expected, got (with " (review)" when a person reads it first)
+    mistakes: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
+    @property
+    def review_rate(self) -> float:
+        return self.reviewed / self.total if self.total else 0.0
 
-def load(path: Path) -> list[Labelled]:
-    """The labelled replies in a JSON-lines file."""
+    @property
+    def auto_accuracy(self) -> float:
+        """Accuracy on the replies syncd handles without a person."""
+        handled = self.total - self.reviewed
+        return self.auto_correct / handled if handled else 1.0
+
+    @property
+    def opt_out_safety(self) -> float:
+        """Share of opt-outs that are acted on as opt-outs or read by a person first."""
+        return self.opt_outs_safe / self.opt_outs if self.opt_outs else 1.0
+
+    @property
+    def opt_out_precision(self) -> float:
+        return self.opt_outs_right / self.opt_outs_chosen if self.opt_outs_chosen else 1.0
+
+    def field_accuracy(self, name: str) -> float | None:
+        good, seen = self.fields.get(name, (0, 0))
+        return good / seen if seen else None
+
+
+def load(path: Path, split: str | None = None) -> list[Labelled]:
+    """The labelled replies in a JSON-lines file (only those of `split` when given)."""
     samples = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         record = json.loads(line)
+        if split is not None and record.get("split") != split:
+            continue
         expected = {k: record[k] for k in FIELDS if record.get(k) is not None}
         if "channels" in expected:
             expected["channels"] = sorted(expected["channels"])
@@ -70,10 +102,20 @@ def evaluate(samples: Iterable[Labelled], classifier: Classifier) -> Report:
         result = classifier.classify(sample.message)
         predicted.append((sample.intent, result.intent))
         report.total += 1
-        if result.intent is sample.intent:
+        right = result.intent is sample.intent
+        report.reviewed += result.review
+        report.auto_correct += right and not result.review
+        if sample.intent is Intent.OPT_OUT:
+            report.opt_outs += 1
+            report.opt_outs_safe += result.intent is Intent.OPT_OUT or result.review
+        if result.intent is Intent.OPT_OUT:
+            report.opt_outs_chosen += 1
+            report.opt_outs_right += right
+        if right:
             report.correct += 1
         else:
-            report.mistakes.append((sample.message.id, sample.intent.value, result.intent.value))
+            got = result.intent.value + (" (review)" if result.review else "")
+            report.mistakes.append((sample.message.id, sample.intent.value, got))
         produced = output_record(sample.message.id, result)
         for name, value in sample.expected.items():
             good, seen = report.fields.get(name, (0, 0))

@@ -36,6 +36,7 @@ _SPECIFIC = {
     ChannelWord.LINKEDIN: Channel.LINKEDIN,
 }
 _NEGATION_REACH = 80  # characters: comfortably more than four words
+_CHANNEL_REACH = 200  # characters: an opt-out's clause; bounded so many hits stay linear
 # Where an opt-out's channel words stop: "don't call me, e-mail is fine" is about the phone.
 _CHANNEL_SCOPE_END = re.compile(
     r"[.!?;:,()\n]|\s-+\s|\b(?:but|however|instead|aber|sondern|stattdessen|mais|plutot|pero|"
@@ -141,8 +142,9 @@ class Matcher:
         """The channels an opt-out is about: its words and the rest of its clause."""
         if hit.cue is Cue.ERASURE:
             return ALL_CHANNELS
-        scope_end = _CHANNEL_SCOPE_END.search(text.text, hit.end)
-        window = text.text[hit.start : scope_end.start() if scope_end else len(text.text)]
+        limit = min(len(text.text), hit.end + _CHANNEL_REACH)
+        scope_end = _CHANNEL_SCOPE_END.search(text.text, hit.end, limit)
+        window = text.text[hit.start : scope_end.start() if scope_end else limit]
         found = {w for w, rx in self._channel_words.items() if rx is not None and rx.search(window)}
         specific = frozenset(_SPECIFIC[w] for w in found if w in _SPECIFIC)
         if specific:

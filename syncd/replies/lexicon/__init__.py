@@ -110,6 +110,7 @@ class Lexicon:
     timing: tuple[str, ...] = ()  # stated-timing templates, see syncd.replies.dates
     return_cues: tuple[str, ...] = ()  # words an out-of-office return date follows
     range_cues: tuple[str, ...] = ()  # "from X to": the date after the cue is the return
+    back_after: tuple[str, ...] = ()  # "am 14. September wieder im Büro": after the date
     past_markers: tuple[str, ...] = ()  # words before a timing that put it in the past
 
 

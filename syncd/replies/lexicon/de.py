@@ -14,6 +14,7 @@ _ME = r"(?:mich|uns|meine (?:e-?mail(?:-?adresse)?|adresse|nummer|telefonnummer|
 
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
+        r"\b(?:aus|von) (?:ihrer|eurer|der|ihrem|eurem|dem) (?:datenbank|liste|kartei|verteiler|adressliste|mailingliste|newsletter)\w* (?:gelöscht|entfernt|gestrichen|ausgetragen|genommen)\b",
         rf"\b(?:nehmen|streichen|entfernen|löschen|tragen|werfen) sie {_ME} (?:bitte |umgehend |sofort |doch |endlich )*(?:aus|von)\b",
         rf"\b{_ME} (?:bitte |umgehend |sofort )*(?:aus|von) (?:ihrem|ihrer|dem|der|allen|ihren|eurem|eurer|diesem|dieser) (?:\w+ )?{_LIST}",
         r"\b(?:melden|tragen) sie (?:mich|uns) (?:bitte |umgehend |sofort |doch )*(?:\w+ )?(?:ab|aus)\b",
@@ -80,6 +81,18 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsparen sie sich\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:nicht|kein) (?:wahrnehmen|in anspruch nehmen)\b",
+        r"\bdagegen entschieden\b",
+        r"\buninteressant\b",
+        r"\bwir sind (?:gut )?versorgt\b",
+        r"\b(?:haben|nutzen) (?:dafür |hierfür )?(?:schon|bereits) eine lösung\b",
+        r"\bkeine priorität\b",
+        r"\b(?:brauche|brauchen) (?:ich|wir) (?:nicht|so etwas nicht|sowas nicht|das nicht)\b",
+        r"\b(?:machen|erledigen|lösen) (?:wir )?(?:das|dies) (?:intern|selbst|inhouse)\b",
+        r"\bwir machen das (?:intern|selbst|inhouse)\b",
+        r"\b(?:das )?thema ist (?:für uns )?(?:erledigt|abgeschlossen|durch)\b",
+        r"\b(?:sehr )?zufrieden und (?:wollen|möchten) nicht wechseln\b",
+        r"\bkein(?:en)? bedarf\b",
         r"\bkein(?:erlei)? interesse\b",
         r"\bnicht (?:\w+ )?interessiert\b",
         r"\binteressiert (?:uns|mich) (?:\w+ )?nicht\b",
@@ -116,6 +129,13 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:würde|möchte|werde) (?:ich|wir) (?:mir|uns) (?:das |es )?(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen|anhören)\b",
+        r"\b(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen)\b",
+        r"\b(?:ich habe|wir haben|ich hätte|wir hätten) (?:am |nächste woche |diese woche |morgen |übermorgen )?(?:<<weekday_de>> )?(?:vormittag |nachmittag |abend )?zeit\b",
+        r"\b(?:können|könnten) (?:sie|wir) (?:mir |uns )?(?:eine demo|einen termin|ein gespräch|ein angebot)\b",
+        r"\btermin vereinbaren\b",
+        r"\b(?:das )?thema ist (?:bei uns )?(?:gerade )?(?:aktuell|spannend)\b",
+        r"\bmelden sie sich (?:gern|gerne)\b",
         r"(?:\A|[.!?,\n]\s*)(?:ja|gerne|gern|klar|sehr gerne|natürlich|selbstverständlich)\b(?!,? (?:nicht|aber))",
         r"\bklingt (?:sehr |wirklich |durchaus )?(?:gut|interessant|spannend|vielversprechend)\b",
         r"\b(?:bin|sind|wären|wäre) (?:sehr |durchaus |grundsätzlich )?interessiert\b",
@@ -134,6 +154,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"(?:\A|[.!?\n]\s*)(?:sehr |durchaus )?interessant\b",
     ),
     Cue.COMPETITOR: (
+        r"\b(?:wir )?(?:arbeiten|sind) (?:schon |bereits )?(?:mit|an) (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) (?:und sind zufrieden|vertraglich gebunden)\b",
+        r"\bmachen wir (?:schon|bereits) mit\b",
+        r"\bhaben (?:kürzlich|gerade|bereits|schon) [\w.&+'/-]+(?: [\w.&+'/-]+){0,2} eingeführt\b",
+        r"\bfür jemand(?:en)? anderen? entschieden\b",
+        r"\bvertraglich gebunden\b",
         r"\b(?:anderen|andere|alternativen|bestehenden|aktuellen|jetzigen|derzeitigen|bisherigen) (?:anbieter|dienstleister|lieferanten|partner)\b",
         r"\b(?:wettbewerber|konkurrenz|konkurrenten|mitbewerber)\w*",
         r"\bvertraglich gebunden\b",
@@ -152,6 +177,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bbleiben (?:bei|mit) <<name>>",
     ),
     Cue.REFERRAL: (
+        r"\b(?:ich bin|er ist|sie ist) nicht mehr (?:im unternehmen|in der firma|bei \w+|hier) (?:tätig|beschäftigt)\b",
+        r"\b(?:habe|hat) (?:das unternehmen|die firma) verlassen\b",
         r"\bnicht (?:der|die) (?:richtige[nr]?|zuständige[nr]?) (?:ansprechpartner(?:in)?|person|kontakt)\b",
         r"\bnicht zuständig\b",
         r"\b(?:zuständig|verantwortlich) (?:ist|sind|wäre)\b",
@@ -372,6 +399,7 @@ LEXICON = Lexicon(
         r"ab dem",
         r"ab",
     ),
+    back_after=(r"wieder", r"zurück", r"bin ich wieder"),
     range_cues=(r"vom", r"von"),
     past_markers=(r"letzten|vergangenen|seit",),
 )

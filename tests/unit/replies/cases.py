@@ -262,7 +262,6 @@ NOT_NOW: list[Case] = [
     ("en", "Could you get back to me in January?", {"followup_after": "2027-01-01"}),
     ("en", "Not at the moment, but keep in touch.", {}),
     ("en", "January.", {"followup_after": "2027-01-01"}),
-    ("en", "Not interested right now.", {}),
     ("en", "Let's talk again in the new year.", {"followup_after": "2027-01-01"}),
     ("en", "Reach out in 3 months.", {"followup_after": "2027-01-08"}),
     ("en", "No budget until next year.", {"followup_after": "2027-01-01"}),
@@ -297,9 +296,7 @@ NOT_NOW: list[Case] = [
         {"followup_after": "2027-01-08"},
     ),
     ("fr", "Peut-être l'année prochaine.", {"followup_after": "2027-01-01"}),
-    ("fr", "Nous n'avons pas de budget cette année.", {}),
     ("fr", "Relancez-moi après l'été.", {"followup_after": "2027-09-01"}),
-    ("fr", "Merci, mais nous ne sommes pas intéressés pour le moment.", {}),
     ("es", "Ahora no es buen momento, escríbame en enero.", {"followup_after": "2027-01-01"}),
     ("es", "De momento no, quizás el año que viene.", {"followup_after": "2027-01-01"}),
     ("es", "Contácteme dentro de tres meses.", {"followup_after": "2027-01-08"}),
@@ -325,7 +322,6 @@ NOT_NOW: list[Case] = [
     ),
     ("fr", "Ce n'est pas notre priorité actuellement.", {}),
     ("es", "No es el momento.", {}),
-    ("es", "Ahora mismo no, gracias.", {}),
     ("en", "We have other priorities right now.", {}),
     ("en", "It's not in our budget.", {}),
     ("en", "Send me an email in six months.", {"followup_after": "2027-04-08"}),
@@ -530,12 +526,12 @@ OTHER: list[Case] = [
 TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "I'm not asking you to remove me, just send fewer emails.", "other", {}),
     ("en", "Please don't unsubscribe me, I read these.", "other", {}),
-    ("en", "No need to remove me, but not interested right now.", "not_now", {}),
+    ("en", "No need to remove me, but not interested right now.", "not_interested", {}),
     ("en", "Don't call me before 10am, I'm in meetings. Happy to talk after.", "interested", {}),
     ("en", "This isn't spam to me - I'm interested, send pricing.", "interested", {}),
     ("en", "Stop wasting my time.", "not_interested", {"hostile": True}),
     ("en", "Don't worry about it, we're good.", "not_interested", {}),
-    ("en", "You can keep me on your list, but we're not buying this year.", "not_now", {}),
+    ("en", "You can keep me on your list, but we're not buying this year.", "not_interested", {}),
     ("en", "Don't remove me from the list!", "other", {}),
     ("en", "Please keep me on your mailing list.", "other", {}),
     ("en", "Can you stop by our booth at the fair?", "other", {}),
@@ -563,4 +559,16 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "Our ERP handles this automatically.", "other", {}),
     ("en", "We'll go with Tuesday then.", "interested", {}),
     ("en", "Let me think about it.", "other", {}),
+]
+
+# A clear refusal with a vague time word stays a refusal ("not at this time", "pas de budget").
+REFUSALS_WITH_TIME_WORDS: list[Case] = [
+    ("en", "Not interested right now.", {}),
+    ("fr", "Nous n'avons pas de budget cette année.", {}),
+    ("fr", "Merci, mais nous ne sommes pas intéressés pour le moment.", {}),
+    ("es", "Ahora mismo no, gracias.", {}),
+    ("en", "Not at this time, thank you. We're not in the market for this.", {}),
+    ("en", "Maybe in the future, but we are not interested.", {}),
+    ("de", "Leider keine Zeit und auch kein Bedarf.", {}),
+    ("fr", "Pas de budget pour ce genre d'outil, désolé.", {}),
 ]

@@ -53,6 +53,7 @@ def test_json_lines_give_one_output_line_each(tmp_path: Path) -> None:
     )
     code, records = run(str(source))
     assert code == 0
+    assert all(0.0 <= r.pop("confidence") <= 1.0 for r in records)
     assert records[0] == {
         "id": "r1",
         "intent": "opt_out",
@@ -62,6 +63,8 @@ def test_json_lines_give_one_output_line_each(tmp_path: Path) -> None:
         "referral_email": None,
         "competitor": None,
         "evidence": ["Don't call me again"],
+        "review": False,
+        "review_reasons": [],
     }
     assert (records[1]["intent"], records[1]["return_date"]) == ("out_of_office", "2026-10-19")
     assert (records[2]["intent"], records[2]["followup_after"]) == ("not_now", "2027-04-01")
@@ -134,6 +137,9 @@ def test_eml_file_is_read(tmp_path: Path) -> None:
             "referral_email": None,
             "competitor": None,
             "evidence": records[0]["evidence"],
+            "confidence": records[0]["confidence"],
+            "review": False,
+            "review_reasons": [],
         }
     ]
     assert "in sechs Monaten" in records[0]["evidence"]

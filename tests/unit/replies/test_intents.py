@@ -238,8 +238,8 @@ def test_absence_notices_are_out_of_office_with_return_date(
     )
 
 
-def test_other_auto_replies_are_other_not_a_person_s_intent() -> None:
-    """A ticket confirmation saying "we're interested in your feedback" is just other."""
+def test_other_auto_replies_are_out_of_office_not_a_person_s_intent() -> None:
+    """A ticket confirmation saying "interested in helping" is machine-sent: out-of-office."""
     result = classify(
         reply(
             "We have received your request and are interested in helping. Unsubscribe here.",
@@ -248,7 +248,7 @@ def test_other_auto_replies_are_other_not_a_person_s_intent() -> None:
             quoted=False,
         )
     )
-    assert (result.intent, result.auto_reply) == (Intent.OTHER, True)
+    assert (result.intent, result.auto_reply) == (Intent.OUT_OF_OFFICE, True)
 
 
 def test_auto_reply_from_someone_who_left_is_a_referral() -> None:
