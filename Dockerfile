@@ -18,11 +18,14 @@ RUN apt-get update \
     && groupadd --system --gid 10001 syncd \
     && useradd --system --uid 10001 --gid syncd --home-dir /var/lib/syncd --shell /usr/sbin/nologin syncd \
     && install -d -o syncd -g syncd -m 0700 /var/lib/syncd
+# The Google client ships ~600 API descriptions (110 MB); the Gmail connector reads only one.
 COPY docker/requirements.lock /tmp/requirements.lock
 COPY --from=build /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock \
     && pip install --no-cache-dir --no-deps /tmp/wheels/syncd-*.whl \
     && pip check \
+    && find /usr/local/lib/python3.11/site-packages/googleapiclient/discovery_cache/documents \
+        -type f ! -name gmail.v1.json -delete \
     && rm -rf /tmp/requirements.lock /tmp/wheels
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/syncd-entrypoint
 

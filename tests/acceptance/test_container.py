@@ -65,6 +65,7 @@ def test_the_image_builds_the_wheel_first_and_runs_unprivileged() -> None:
     runs = " ".join(c.original for c in by_cmd["RUN"])
     assert "-r /tmp/requirements.lock" in runs and "--no-cache-dir" in runs
     assert "rm -rf /var/lib/apt/lists/*" in runs
+    assert "! -name gmail.v1.json -delete" in runs  # the one API description syncd reads
     env = " ".join(c.original for c in by_cmd["ENV"])
     assert not re.search(r"(PASSWORD|TOKEN|SECRET|KEY)\w*=", env)
     assert by_cmd["STOPSIGNAL"][0].value == ("SIGTERM",)
