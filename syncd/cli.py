@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("once", "one cycle of every shard, then exit"),
         ("plan", "dry run: decide and print every write; nothing is written"),
-        ("status", "per shard: cursor, last cycle, outbox, dead letters"),
+        ("status", "per shard: cursor, last cycle, outbox, held for review, dead letters"),
     ):
         sub.add_parser(name, help=text).add_argument("--json", action="store_true")
     replay = sub.add_parser("replay", help="re-queue dead-lettered writes")
@@ -153,6 +153,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for name in config.shards:
             cursor = store.cursor(name)
             shard = store.shard_row(name) or {}
+            held = store.held_for_review(name)
             rows[name] = {
                 "cursor": cursor.value if cursor else None,
                 "cursor_lag_s": _lag(cursor.value) if cursor else None,
@@ -162,6 +163,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "outbox": store.outbox_counts(name),
                 "next_due": store.next_due(name),
                 "contactless": store.contactless_counts(name),
+                "held_for_review": {"count": len(held), "prospects": held},
             }
         dead = store.dead_letters()
     finally:

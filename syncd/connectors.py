@@ -26,6 +26,7 @@ from syncd.model import (
     Page,
     Prospect,
     ProspectRef,
+    TaskStatus,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -161,6 +162,19 @@ class Sink(Protocol):
 
     def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:
         """Set the CRM's opt-out flags for these channels (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class TaskTracker(Protocol):
+    """A sink that can report on the tasks it wrote: how a rep resolves a review in the CRM.
+
+    Optional: a sink without it (a mailbox) leaves review holds to the other signals (an
+    opt-out flag, open work, a new status). Looked up in batches, never one call per task.
+    """
+
+    def task_status(self, keys: Sequence[str]) -> dict[str, TaskStatus]:
+        """The state of each task written under these keys; keys not found are absent."""
         ...
 
 

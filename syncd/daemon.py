@@ -204,6 +204,7 @@ class Daemon:
         self.metrics.record_outbox(
             shard, rt.store.outbox_counts(shard), rt.store.oldest_pending_age_s(shard)
         )
+        self.metrics.set_reviews_open(shard, len(rt.store.held_for_review(shard)))
         cursor = rt.store.cursor(shard)
         if cursor is not None:
             try:

@@ -23,12 +23,14 @@ from syncd import policy
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
+from syncd.holds import HoldCheck
 from syncd.materialise import Materialiser
 from syncd.model import (
     AccountRef,
     Cursor,
     Decision,
     History,
+    Outcome,
     Page,
     Prospect,
     ProspectRef,
@@ -56,9 +58,12 @@ class CycleSummary:
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
+    holds_resolved: int = 0  # review holds a rep resolved in the CRM
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
+    # prospect keys held for a rep's review after the cycle (a dry run: as it would leave them)
+    held_for_review: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +77,7 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "holds_resolved": self.holds_resolved,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
@@ -140,14 +146,26 @@ class Engine:
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
         if not self.dry_run and not self.stop_requested():
+            HoldCheck(self, shard, epoch).run(summary)
             self.review(shard, epoch, summary)
             self.materialise(shard, epoch, summary)
             summary.durations["materialise"] = time.monotonic() - mark
             mark = time.monotonic()
             self.dispatch(shard, summary)
             summary.durations["dispatch"] = time.monotonic() - mark
+        held = set(self.store.held_for_review(shard))
+        if self.dry_run:  # as the decisions of this run would leave them
+            held |= {p["prospect"] for p in summary.planned if p["outcome"] == Outcome.REVIEW}
+            held -= {p["prospect"] for p in summary.planned if p.get("resolves_review")}
+        summary.held_for_review = sorted(held)
         summary.durations["total"] = time.monotonic() - started
-        log.info("cycle.summary", shard=shard, dry_run=self.dry_run, **summary.as_dict())
+        log.info(
+            "cycle.summary",
+            shard=shard,
+            dry_run=self.dry_run,
+            held_for_review=len(held),
+            **summary.as_dict(),
+        )
         return summary
 
     def dispatch(self, shard: str, summary: CycleSummary) -> None:
@@ -347,6 +365,7 @@ class Engine:
             "owner_via": context.get("owner_via"),
             "outcome": decision.outcome.value,
             "rules": [h.rule_id for h in decision.rules],
+            "resolves_review": decision.resolved is not None,
             "touches": [
                 {
                     "seq": t.seq,
@@ -386,6 +405,7 @@ def _history(
         suppressed=stored.suppressed if stored else frozenset(),
         active=active,
         colleagues=tuple(c for c in colleagues if me is None or c.ref != me),
+        review=stored.review if stored else None,
     )
 
 
@@ -409,6 +429,7 @@ def _advance(history: History, event: RejectionEvent, decision: Decision) -> His
         suppressed=history.suppressed | decision.suppress,
         active=history.active,
         colleagues=history.colleagues,
+        review=decision.hold or (None if decision.resolved else history.review),
     )
 
 

@@ -91,6 +91,12 @@ class Metrics:
             shard,
             registry=reg,
         )
+        self._reviews_open = Gauge(
+            "syncd_reviews_open",
+            "People held until a rep has read their reply (open review holds).",
+            shard,
+            registry=reg,
+        )
         self._cursor_lag = Gauge(
             "syncd_cursor_lag_seconds",
             "How far the committed read cursor trails the present.",
@@ -201,6 +207,7 @@ class Metrics:
         for vendor, status_class in codes:
             _remove(self._http, shard, vendor, status_class)
         for single in (
+            self._reviews_open,
             self._oldest_pending,
             self._cursor_lag,
             self._quota,
@@ -272,6 +279,11 @@ class Metrics:
             if count is not None:
                 self._outbox.labels(shard, state).set(count)
         self._oldest_pending.labels(shard).set(max(0.0, oldest_pending_age_s))
+
+    def set_reviews_open(self, shard: str, count: int) -> None:
+        """How many people the shard holds for a rep's review (`Store.held_for_review`)."""
+        self.add_shard(shard)
+        self._reviews_open.labels(shard).set(count)
 
     def set_cursor_lag(self, shard: str, seconds: float | None) -> None:
         """How old the newest committed record is; None (no cursor yet) removes the series."""

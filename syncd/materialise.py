@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from syncd.model import Channel, History, Prospect, ProspectRef, TouchSpec, touch_key
+from syncd.model import (
+    Channel,
+    History,
+    Prospect,
+    ProspectRef,
+    TouchKind,
+    TouchSpec,
+    touch_key,
+)
 from syncd.owners import with_plan_owner
 from syncd.policy import recheck
 from syncd.store import Materialisation, PlannedTouch, StoredHistory
@@ -50,6 +58,14 @@ class Materialiser:
         for planned in due:
             item = self._one(planned, fresh, active, stored, suppressed, now)
             items.append(item)
+            if item.cancel_note and planned.touch.kind is TouchKind.REVIEW:
+                # Nobody can be asked to read the reply: the person stays held and listed.
+                log.warning(
+                    "review.task_unwritable",
+                    shard=self.shard,
+                    prospect=planned.prospect_key,
+                    reason=item.cancel_note,
+                )
             if item.cancel_note:
                 summary.cancelled += 1
                 log.info(
@@ -93,6 +109,7 @@ class Materialiser:
             suppressed=known.suppressed if known else frozenset(),
             active=key in active,
             colleagues=(target,) if touch.target is not None and target is not None else (),
+            review=known.review if known else None,
         )
         cancel = recheck(touch, history, self.engine.config.core.policy, now)
         if cancel is None and ProspectRef.parse(target_key).id.startswith(NEW_RECORD_PREFIX):
@@ -103,6 +120,9 @@ class Materialiser:
             and touch.suppress_channel in suppressed.get(target_key, frozenset())
         ):
             cancel = "target_suppressed"
+        target_known = stored.get(target_key)
+        if cancel is None and touch.target is not None and target_known and target_known.review:
+            cancel = "target_held_for_review"  # a colleague's plan never reaches past it either
         source_shard = str(planned.context.get("source_shard", self.shard))
         sink_shard = self.engine.sink_for(source_shard, touch.write)
         if cancel is None and sink_shard is None:

@@ -185,6 +185,7 @@ class ReplyInfo:
     confidence: float = 1.0
     review: bool = False  # a rep must read it before any automated touch to this person
     review_reasons: tuple[str, ...] = ()
+    text: str = ""  # the reply's extracted new text: personal data, for the review task only
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +254,7 @@ class TouchKind(StrEnum):
     URGENT = "urgent"  # interested reply / re-engaged: tell the owner now
     OPT_OUT = "opt_out"  # write the opt-out flag back
     ENROL = "enrol"  # nurture enrolment
+    REVIEW = "review"  # a reply syncd cannot read with confidence: a rep reads it and decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +294,30 @@ class Outcome(StrEnum):
     ACTIVE = "active"  # re-engaged or already being worked: stop nurturing, tell the owner
     AUTO_REPLY = "auto_reply"
     IGNORED = "ignored"
+    REVIEW = "review"  # held until a rep has read a reply syncd could not read with confidence
+
+
+class TaskStatus(StrEnum):
+    """The state of a task syncd wrote, as the CRM reports it now."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewHold:
+    """An open review: a reply nobody has read yet holds every automated touch to the person.
+
+    `resolution` is None while the rep has not acted; the engine sets it from what the CRM
+    shows ("task_completed", "opt_out_flag") before asking the policy to resume or end.
+    """
+
+    event_id: str  # the reply under review
+    opened_on: date
+    reasons: tuple[str, ...] = ()
+    email_held: bool = False  # the opt-out safety net fired: no e-mail until resolved
+    opted_out: frozenset[Channel] = frozenset()  # the CRM's flags when it opened
+    resolution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +337,8 @@ class Decision:
     rules: tuple[RuleHit, ...]
     suppress: frozenset[Channel] = frozenset()
     cancel_plan: bool = False  # drop the prospect's live plan (not a fit / re-engaged)
+    hold: ReviewHold | None = None  # open (or replace) the person's review hold
+    resolved: str | None = None  # close the person's open review hold: how it was resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +364,7 @@ class History:
     suppressed: frozenset[Channel] = frozenset()
     active: bool = False  # open opportunity or open rep task (from the Directory)
     colleagues: tuple[Prospect, ...] = ()
+    review: ReviewHold | None = None  # an open review holds every touch but its task
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ def plan(summaries: Mapping[str, CycleSummary]) -> str:
             f"shard {name}: {s.events} rejection(s); decisions "
             + ", ".join(f"{k} {v}" for k, v in sorted(s.decisions.items()))
         )
+        lines.append(_held(s.held_for_review))
         for item in s.planned:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
@@ -61,7 +62,17 @@ def plan(summaries: Mapping[str, CycleSummary]) -> str:
 
 def plan_json(summaries: Mapping[str, CycleSummary]) -> dict[str, Any]:
     return {
-        "shards": {name: {**s.as_dict(), "prospects": s.planned} for name, s in summaries.items()}
+        "shards": {
+            name: {
+                **s.as_dict(),
+                "held_for_review": {
+                    "count": len(s.held_for_review),
+                    "prospects": s.held_for_review,
+                },
+                "prospects": s.planned,
+            }
+            for name, s in summaries.items()
+        }
     }
 
 
@@ -93,10 +104,23 @@ def status(rows: Mapping[str, Mapping[str, Any]]) -> str:
                 + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
                 + ")"
             )
+        lines.append(_held(row.get("held_for_review", {}).get("prospects", [])))
         for due, prospect, kind in row["next_due"]:
             lines.append(f"  next: {due} {kind} {prospect}")
         lines.append("")
     return "\n".join(lines)
+
+
+HELD_SHOWN = 20
+
+
+def _held(keys: list[str]) -> str:
+    """The people held until a rep has read their reply: count and ids (never names)."""
+    if not keys:
+        return "  held for review: 0"
+    shown = ", ".join(keys[:HELD_SHOWN])
+    more = f" … and {len(keys) - HELD_SHOWN} more" if len(keys) > HELD_SHOWN else ""
+    return f"  held for review: {len(keys)}: {shown}{more}"
 
 
 def _ago(ts: float | None) -> str:

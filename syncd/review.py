@@ -8,6 +8,7 @@ plan. Plans are reviewed in bounded batches so a large book never stalls a cycle
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -39,7 +40,19 @@ class Reviewer:
             self._batch([key for _, key in due], [plan_id for plan_id, _ in due], summary)
             self.engine.heartbeat()
 
-    def _batch(self, keys: list[str], plan_ids: list[str], summary: CycleSummary) -> None:
+    def resolve(self, resolutions: dict[str, str], summary: CycleSummary) -> None:
+        """Review these held people now, their holds resolved as given (see syncd.holds)."""
+        keys = sorted(resolutions)
+        for start in range(0, len(keys), BATCH):
+            self._batch(keys[start : start + BATCH], [], summary, resolutions)
+
+    def _batch(
+        self,
+        keys: list[str],
+        plan_ids: list[str],
+        summary: CycleSummary,
+        resolutions: dict[str, str] | None = None,
+    ) -> None:
         now = self.engine.clock()
         stored = self.engine.store.history(keys)
         refs = [ProspectRef.parse(k) for k in keys]
@@ -49,6 +62,9 @@ class Reviewer:
             known = stored[key]
             # The plan's assignee, whose calendar its dates are in, not the record's owner now.
             person = with_plan_owner(fresh.get(key) or known.prospect, known.plan_context)
+            hold = known.review
+            if hold is not None and resolutions and key in resolutions:
+                hold = replace(hold, resolution=resolutions[key])
             account = person.account if person else None
             history = History(
                 prospect=person,
@@ -62,6 +78,7 @@ class Reviewer:
                 colleagues=tuple(c for c in colleagues.get(account.ref, []) if c.ref.key != key)
                 if account
                 else (),
+                review=hold,
             )
             decision = review(history, self.engine.config.core.policy, now)
             if decision is None:

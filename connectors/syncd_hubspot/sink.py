@@ -25,6 +25,7 @@ from syncd.connectors import RetriableError, SkippableRecordError, SyncError
 from syncd.model import (
     Channel,
     ProspectRef,
+    TaskStatus,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -182,6 +183,25 @@ class HubSpotSink:
                 if key is not None and (key not in found or int(task_id) < int(found[key])):
                     found[key] = task_id
         return found
+
+    def task_status(self, keys: Sequence[str]) -> dict[str, TaskStatus]:
+        """Whether a rep completed the tasks written under these keys (hs_task_status).
+
+        Search lags behind writes, so a task written moments ago may be absent: it counts as
+        not completed yet, which only keeps a review hold open a little longer.
+        """
+        by_lower = {k.lower(): k for k in keys}
+        found: dict[str, tuple[str, TaskStatus]] = {}
+        for chunk in in_filter_chunks(by_lower):
+            flt = {"propertyName": SYNCD_KEY, "operator": "IN", "values": chunk}
+            props_wanted = [SYNCD_KEY, "hs_task_status"]
+            for task_id, props in self._crm.search_all("tasks", [flt], props_wanted):
+                key = by_lower.get(str(props.get(SYNCD_KEY) or "").lower())
+                if key is None or (key in found and int(found[key][0]) < int(task_id)):
+                    continue  # the oldest task of a key is the one syncd reports on
+                done = props.get("hs_task_status") == "COMPLETED"
+                found[key] = (task_id, TaskStatus.COMPLETED if done else TaskStatus.OPEN)
+        return {key: state for key, (_, state) in found.items()}
 
     # --- opt-outs ------------------------------------------------------------------------
 

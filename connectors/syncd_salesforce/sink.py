@@ -22,6 +22,7 @@ from syncd.model import (
     Priority,
     ProspectRef,
     TaskChannel,
+    TaskStatus,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -316,24 +317,36 @@ class SalesforceSink:
 
     def find(self, keys: Sequence[str]) -> dict[str, str]:
         """Remote task ids of the keys that exist (in-doubt reconciliation)."""
-        found: dict[str, str] = {}
+        return {key: str(row["Id"]) for key, row in self._tasks_by_key(keys, [], "write.find")}
+
+    def task_status(self, keys: Sequence[str]) -> dict[str, TaskStatus]:
+        """Whether a rep completed the tasks written under these keys (Task.IsClosed)."""
+        return {
+            key: TaskStatus.COMPLETED if row.get("IsClosed") else TaskStatus.OPEN
+            for key, row in self._tasks_by_key(keys, ["IsClosed"], "review.task_status")
+        }
+
+    def _tasks_by_key(
+        self, keys: Sequence[str], fields: list[str], what: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(key, task row) of the tasks written under these keys, a few queries per 200."""
+        found: list[tuple[str, dict[str, Any]]] = []
         if self.idempotent:
             field = self._facts.profile().task_key.name
             for chunk in chunks(keys, ID_CHUNK):
-                soql = select(["Id", field], "Task", [f"{field} IN {soql_in(chunk)}"])
-                for row in self._client.query_all(soql, what="write.find"):
-                    found[str(row[field])] = str(row["Id"])
+                soql = select(["Id", field, *fields], "Task", [f"{field} IN {soql_in(chunk)}"])
+                found += [(str(row[field]), row) for row in self._client.query_all(soql, what=what)]
             return found
         for chunk in chunks(keys, FIND_CHUNK):
             markers = " OR ".join(
                 f"Subject LIKE {soql_string('%' + subject_marker(k).strip())}" for k in chunk
             )
-            soql = select(["Id", "Description"], "Task", [f"({markers})"])
-            for row in self._client.query_all(soql, what="write.find"):
+            soql = select(["Id", "Description", *fields], "Task", [f"({markers})"])
+            for row in self._client.query_all(soql, what=what):
                 description = str(row.get("Description") or "")
                 for key in chunk:  # the marker is a prefix: the full key line settles it
                     if description.endswith(key_line(key)):
-                        found[key] = str(row["Id"])
+                        found.append((key, row))
         return found
 
     def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:

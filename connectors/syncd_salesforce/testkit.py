@@ -262,6 +262,10 @@ class LocalOrg:
         self.api.restful(f"sobjects/Lead/{lead}", method="PATCH", json={"Status": status})
         return lead
 
+    def complete_task(self, task_id: str) -> None:
+        """What a rep does in Salesforce: mark the task completed (through simple-salesforce)."""
+        self.api.restful(f"sobjects/Task/{task_id}", method="PATCH", json={"Status": "Completed"})
+
     def tasks(self) -> list[dict[str, Any]]:
         """Every live Task in the org (read directly, not through the API)."""
         with self.fake.org.lock:

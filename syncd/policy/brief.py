@@ -49,6 +49,7 @@ SUBJECTS: dict[TouchKind, str] = {
     TouchKind.URGENT: "{who} re-engaged: follow up now",
     TouchKind.OPT_OUT: "Opt-out recorded for {who}",
     TouchKind.ENROL: "Add {who} to the nurture list",
+    TouchKind.REVIEW: "Read this reply from {who} and decide",
 }
 
 

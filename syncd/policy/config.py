@@ -279,6 +279,8 @@ class BriefConfig(_Frozen):
     max_chars: int = Field(default=32_000, ge=500, le=65_000)  # Salesforce Description
     subject_max_chars: int = Field(default=255, ge=20, le=255)
     quote_max_chars: int = Field(default=600, ge=0, le=5_000)
+    # A review task quotes the reply's new text up to this length: the rep decides on it.
+    review_quote_max_chars: int = Field(default=2_000, ge=200, le=10_000)
     max_colleagues: int = Field(default=5, ge=0)
     # {first_name_sp} is " Jane" or "" so "Hi{first_name_sp}," reads well either way.
     draft_template: str = DEFAULT_DRAFT

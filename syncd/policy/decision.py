@@ -49,6 +49,7 @@ from syncd.policy.context import (
 )
 from syncd.policy.entry_points import is_gatekeeper, referral_target
 from syncd.policy.fit import evaluate_fit
+from syncd.policy.held import open_review, while_held
 from syncd.policy.opted_out import colleague_touches
 from syncd.policy.planner import build_plan
 from syncd.policy.reasons import resolve_reason
@@ -73,7 +74,7 @@ def _suppression(
         hits.append(RuleHit("suppress.crm_flags", {"channels": sorted(prospect.opted_out)}))
     write: frozenset[Channel] = frozenset()
     reply = event.reply
-    if reply is not None and reply.intent is Intent.OPT_OUT:
+    if reply is not None and reply.intent is Intent.OPT_OUT and not reply.review:
         asked = reply.opt_out_channels or ALL_CHANNELS
         write = asked - prospect.opted_out
         suppressed |= asked
@@ -128,12 +129,42 @@ def decide_event(
     *,
     generation: int | None = None,
     seq_base: int = 0,
+    acknowledge: bool = True,
 ) -> Decision:
     """`decide`; `review` passes the generation and seqs when it re-plans a dropped prospect.
 
     Generations count the prospect's rejections (the n-th no makes generation n), so they
-    only ever grow, even after a plan was dropped and the store no longer shows it.
+    only ever grow, even after a plan was dropped and the store no longer shows it. While a
+    review holds the person, the decision is adjusted so nothing nurtures past the unread
+    reply (see `syncd.policy.held`). `acknowledge=False` skips the thank-you (a rep already
+    answered the reply they reviewed).
     """
+    decision = _decide(
+        event,
+        history,
+        cfg,
+        now,
+        generation=generation,
+        seq_base=seq_base,
+        acknowledge=acknowledge,
+    )
+    if history.review is not None and decision.hold is None:
+        prospect = merge_prospect(event.prospect, history.prospect)
+        today = calendar_for(prospect, cfg)[0].local_date(now)
+        return while_held(decision, event, history, today)
+    return decision
+
+
+def _decide(
+    event: RejectionEvent,
+    history: History,
+    cfg: PolicyConfig,
+    now: datetime,
+    *,
+    generation: int | None,
+    seq_base: int,
+    acknowledge: bool,
+) -> Decision:
     prospect = merge_prospect(event.prospect, history.prospect)
     ref = prospect.ref
     calendar, rules = calendar_for(prospect, cfg)
@@ -189,6 +220,11 @@ def decide_event(
             RuleHit("event.out_of_order", {"latest_known": earlier[-1].occurred_at.isoformat()})
         )
         return ends.end(Outcome.IGNORED, cancel=False)
+    # A reply nobody can read with confidence: a person reads it before anything else happens.
+    if reply is not None and reply.review:
+        return open_review(
+            event, prospect, history, calendar, today, generation, seq_base, suppressed, rules, cfg
+        )
 
     reason, reason_hit = resolve_reason(event, cfg)
     fit = evaluate_fit(prospect.account, cfg, reason)
@@ -272,6 +308,7 @@ def decide_event(
         reason=reason,
         rules=rules,
         seq_base=seq_base,
+        acknowledge=acknowledge,
     )
 
 
@@ -297,6 +334,7 @@ def _nurture(
     reason: ReasonKind,
     rules: list[RuleHit],
     seq_base: int,
+    acknowledge: bool,
 ) -> Decision:
     reply = event.reply
     made_until = today + timedelta(days=cfg.horizon_days + 1)
@@ -305,9 +343,10 @@ def _nurture(
     competitor = event.competitor or (reply.competitor if reply else None)
     amount = amount_of(event, earlier)
 
-    acknowledge = True
     skip: str | None = None
-    if reply is not None and reply.intent is Intent.OPT_OUT:
+    if not acknowledge:
+        skip = "reviewed"
+    elif reply is not None and reply.intent is Intent.OPT_OUT:
         skip = "opt_out"
     elif (today - rejected_on).days > cfg.ack_max_age_days:
         skip = "stale_rejection"

@@ -16,9 +16,9 @@ TASK_CHANNEL = {
     Channel.MAIL: TaskChannel.TODO,
 }
 # Touch kinds that are not contact with a person, so they don't count against the caps: a
-# CRM flag, an alert for the owner, a campaign membership.
+# CRM flag, an alert for the owner, a campaign membership, a reply for the owner to read.
 NOT_CONTACT: frozenset[TouchKind] = frozenset(
-    {TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL}
+    {TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL, TouchKind.REVIEW}
 )
 
 _PREFERENCE: dict[TouchKind, tuple[Channel, ...]] = {
@@ -72,19 +72,29 @@ def pick_channel(kind: TouchKind, available: frozenset[Channel]) -> Channel | No
 def contact_days(records: Iterable[TouchRecord]) -> list[date]:
     """Due dates of the records that reached a person (identity checks: enum hashing is slow)."""
     opt_out, urgent, enrol = TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL
+    review = TouchKind.REVIEW
     return [
         r.due
         for r in records
-        if r.kind is not opt_out and r.kind is not urgent and r.kind is not enrol
+        if r.kind is not opt_out
+        and r.kind is not urgent
+        and r.kind is not enrol
+        and r.kind is not review
     ]
 
 
 def contact_days_by_person(records: Iterable[TouchRecord]) -> dict[str, list[date]]:
     """`contact_days` per prospect key, in one pass (colleagues are looked up one by one)."""
     opt_out, urgent, enrol = TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL
+    review = TouchKind.REVIEW
     days: dict[str, list[date]] = {}
     for r in records:
-        if r.kind is not opt_out and r.kind is not urgent and r.kind is not enrol:
+        if (
+            r.kind is not opt_out
+            and r.kind is not urgent
+            and r.kind is not enrol
+            and r.kind is not review
+        ):
             found = days.get(r.prospect_key)
             if found is None:
                 days[r.prospect_key] = [r.due]

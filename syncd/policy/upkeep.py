@@ -9,6 +9,7 @@ becomes a task or a draft.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -21,6 +22,7 @@ from syncd.model import (
     Priority,
     ReasonKind,
     RejectionEvent,
+    ReviewHold,
     RuleHit,
     Touch,
     TouchKind,
@@ -45,6 +47,7 @@ from syncd.policy.context import (
 )
 from syncd.policy.decision import decide_event
 from syncd.policy.fit import evaluate_fit
+from syncd.policy.held import plain_no
 from syncd.policy.planner import build_plan
 from syncd.policy.reasons import resolve_reason
 from syncd.policy.timing import next_cycle_timing
@@ -79,15 +82,31 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     event_id = f"review:{ref.key}:{today.isoformat()}"
     suppressed = history.suppressed | prospect.opted_out
 
+    hold = history.review
+    resolved = None if hold is None else hold.resolution or "opt_out_flag"
+
     def end(outcome: Outcome, *hits: RuleHit) -> Decision:
+        if resolved is not None:
+            hits = (*hits, RuleHit("review.resolved", {"by": resolved}))
         return Decision(
-            event_id, ref, outcome, None, (*rules, *hits), suppress=suppressed, cancel_plan=True
+            event_id,
+            ref,
+            outcome,
+            None,
+            (*rules, *hits),
+            suppress=suppressed,
+            cancel_plan=True,
+            resolved=resolved,
         )
 
     if fully_suppressed(suppressed, cfg):
         if plan is None or _colleagues_only(plan):
             return None
         return end(Outcome.OPTED_OUT, RuleHit("suppress.all", {"channels": sorted(suppressed)}))
+    if hold is not None:
+        if hold.resolution is None:
+            return None  # held: nothing moves until a rep has read the reply
+        return _resume(history, hold, latest, today, now, cfg, end)
     reason, reason_hit = resolve_reason(latest, cfg)
     fit = evaluate_fit(prospect.account, cfg, reason)
     fit_inputs = {"failing": list(fit.failing), "unknown": list(fit.unknown), **fit.inputs}
@@ -146,6 +165,40 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
         Plan(ref, plan.generation, callback, ordered),
         tuple(rules),
         suppress=suppressed,
+    )
+
+
+def _resume(
+    history: History,
+    hold: ReviewHold,
+    latest: RejectionEvent,
+    today: date,
+    now: datetime,
+    cfg: PolicyConfig,
+    end: Callable[..., Decision],
+) -> Decision:
+    """A rep resolved the review: end on open work, else plan again from today."""
+    prospect = history.prospect
+    assert prospect is not None and hold.resolution is not None
+    if history.active:
+        return end(Outcome.ACTIVE, RuleHit("review.active", {"open_work": True}))
+    # The reviewed reply (if it is the latest no) counts as a plain no: its guess is not used.
+    fresh = decide_event(
+        plain_no(latest, prospect),
+        replace(history, rejections=history.rejections[:-1], review=None),
+        cfg,
+        now,
+        generation=max(len(history.rejections), history.plan.generation if history.plan else 0),
+        seq_base=revision_seq(history.plan, today),
+        acknowledge=False,
+    )
+    hit = RuleHit("review.resolved", {"by": hold.resolution, "event_id": hold.event_id})
+    return replace(
+        fresh,
+        event_id=f"review:{prospect.ref.key}:{today.isoformat()}",
+        rules=(hit, *fresh.rules),
+        resolved=hold.resolution,
+        cancel_plan=True,
     )
 
 
@@ -365,6 +418,10 @@ def recheck(touch: Touch, history: History, cfg: PolicyConfig, now: datetime) ->
     suppressed = history.suppressed | (prospect.opted_out if prospect else frozenset())
     if fully_suppressed(suppressed, cfg) and touch.target is None:
         return "suppressed.all"  # a touch about a colleague does not reach them
+    if touch.kind is TouchKind.REVIEW:
+        return None  # the rep must read the reply whatever else is true
+    if history.review is not None:
+        return "held_for_review"
     if touch.suppress_channel is not None and touch.suppress_channel in suppressed:
         return f"suppressed.{touch.suppress_channel.value}"
     if touch.target is not None:

@@ -419,4 +419,5 @@ def to_reply_info(
         confidence=c.confidence,
         review=c.review,
         review_reasons=c.review_reasons,
+        text=c.text,
     )

@@ -10,10 +10,12 @@ from syncd.store.gateway import (
     Store,
     StoredHistory,
 )
+from syncd.store.reviews import OpenReview
 
 __all__ = [
     "LeaseLost",
     "Materialisation",
+    "OpenReview",
     "OutboxItem",
     "Outcome",
     "PlannedTouch",

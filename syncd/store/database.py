@@ -128,8 +128,19 @@ def _v3(conn: Connection) -> None:
             conn.execute(sa.text("DROP TABLE events_v2"))
 
 
+def _v4(conn: Connection) -> None:
+    """reviews: replies held until a rep has read them."""
+    if not sa.inspect(conn).has_table("reviews"):  # a fresh database got it in step 1
+        schema.reviews.create(conn)
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -26,6 +26,7 @@ from syncd.model import (
     Prospect,
     ProspectRef,
     RejectionEvent,
+    ReviewHold,
     Touch,
 )
 from syncd.store import schema as t
@@ -33,6 +34,7 @@ from syncd.store.codec import decode, encode
 from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
 from syncd.store.plans import PlanOps
+from syncd.store.reviews import ReviewOps
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -49,6 +51,7 @@ class StoredHistory:
     plan: Plan | None
     plan_context: dict[str, Any]
     suppressed: frozenset[Channel]
+    review: ReviewHold | None = None  # an open review hold
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class Outcome:
     error: str | None = None
 
 
-class Store(OutboxOps, PlanOps):
+class Store(OutboxOps, PlanOps, ReviewOps):
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
@@ -211,7 +214,7 @@ class Store(OutboxOps, PlanOps):
             return {r.event_id for r in rows}
 
     def history(self, keys: Sequence[str]) -> dict[str, StoredHistory]:
-        """Everything known about these prospects, in five queries whatever their number."""
+        """Everything known about these prospects, in seven queries whatever their number."""
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
@@ -262,6 +265,7 @@ class Store(OutboxOps, PlanOps):
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))
             ):
                 suppressed[r.prospect_key].add(Channel(r.channel))
+            holds = self.open_holds(conn, keys)
         out: dict[str, StoredHistory] = {}
         for key in keys:
             plan_row = plans.get(key)
@@ -280,6 +284,7 @@ class Store(OutboxOps, PlanOps):
                 plan=plan,
                 plan_context=dict(plan_row.context) if plan_row is not None else {},
                 suppressed=frozenset(suppressed[key]),
+                review=holds.get(key),
             )
         return out
 
@@ -458,6 +463,8 @@ class Store(OutboxOps, PlanOps):
             )
         if decision.plan is not None:
             self._insert_plan(conn, shard, decision, account_key, context, now)
+        if decision.hold is not None or decision.resolved is not None:
+            self._settle_reviews(conn, shard, key, decision, source, now)
         conn.execute(
             t.audit.insert(),
             {

@@ -149,3 +149,23 @@ dead_letters = sa.Table(
     sa.Column("error", sa.String(500), nullable=False),
     sa.Column("replayed_at", sa.Float),
 )
+
+# migration 4: replies held for a rep's review, one open row per person at most
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("shard", sa.String(200), nullable=False),  # the shard whose plan holds the task
+    sa.Column("prospect_key", sa.String(300), nullable=False),
+    sa.Column("event_id", sa.String(300), nullable=False),  # the reply under review
+    sa.Column("plan_id", sa.String(320), nullable=False),  # the plan holding the review task
+    sa.Column("task_seq", sa.Integer, nullable=False),
+    sa.Column("hold", sa.JSON, nullable=False),  # the ReviewHold
+    sa.Column("status", sa.String(20), nullable=False),  # open | resolved | replaced
+    sa.Column("resolution", sa.String(40)),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("checked_at", sa.Float),  # when the CRM was last asked about it
+    sa.Index("ix_reviews_open", "shard", "status", "checked_at"),
+    sa.Index("ix_reviews_prospect", "prospect_key", "status"),
+)

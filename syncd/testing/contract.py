@@ -17,8 +17,8 @@ from typing import Protocol
 
 import pytest
 
-from syncd.connectors import Connector, FatalSyncError, RetriableError, SyncError
-from syncd.model import Cursor, RejectionEvent, TouchSpec, WriteResult, WriteStatus
+from syncd.connectors import Connector, FatalSyncError, RetriableError, SyncError, TaskTracker
+from syncd.model import Cursor, RejectionEvent, TaskStatus, TouchSpec, WriteResult, WriteStatus
 
 
 class FaultName(StrEnum):
@@ -50,6 +50,11 @@ class ContractHarness(Protocol):
 
     def fail(self, fault: FaultName) -> None:
         """Make the fake misbehave this way until `heal()`."""
+        ...
+
+    def complete_task(self, key: str) -> None:
+        """Complete the task written under `key` the way a rep would, through the vendor's own
+        client (only called for sinks that report task states)."""
         ...
 
     def heal(self) -> None: ...
@@ -151,6 +156,22 @@ class ConnectorContract:
             found = conn.sink.find([s.key for s in specs])
             assert set(found) == {s.key for s in specs}
         assert Counter(harness.remote_keys()) == Counter(s.key for s in specs)
+
+    def test_task_status_reports_what_a_rep_completed(self, harness: ContractHarness) -> None:
+        """A task a rep completes is reported completed, the others open, unknown keys absent:
+        how a review hold learns that the rep has read the reply."""
+        conn = harness.open()
+        if not isinstance(conn.sink, TaskTracker):
+            pytest.skip("sink reports no task state")
+        specs = harness.touch_specs(3)
+        self._write(conn, specs)
+        harness.complete_task(specs[0].key)
+        states = conn.sink.task_status([s.key for s in specs] + ["never-written-key"])
+        assert states == {
+            specs[0].key: TaskStatus.COMPLETED,
+            specs[1].key: TaskStatus.OPEN,
+            specs[2].key: TaskStatus.OPEN,
+        }
 
     def test_lost_response_is_in_doubt_and_reconcilable(self, harness: ContractHarness) -> None:
         """A write applied without an answer is reported in doubt, never as failed or ok."""

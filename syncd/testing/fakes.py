@@ -22,6 +22,7 @@ from syncd.model import (
     Prospect,
     ProspectRef,
     RejectionEvent,
+    TaskStatus,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -115,6 +116,7 @@ class FakeSink:
     suppressed: list[tuple[ProspectRef, frozenset[Channel]]] = field(default_factory=list)
     faults: list[SinkFault] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    completed: set[str] = field(default_factory=set)  # keys of tasks a rep completed
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _remote: dict[str, str] = field(default_factory=dict)
 
@@ -165,6 +167,20 @@ class FakeSink:
 
     def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:
         self.suppressed.append((ref, channels))
+
+    def task_status(self, keys: Sequence[str]) -> dict[str, TaskStatus]:
+        self.calls["task_status"] += 1
+        return {
+            k: TaskStatus.COMPLETED if k in self.completed else TaskStatus.OPEN
+            for k in keys
+            if k in self._remote
+        }
+
+    def complete(self, key: str) -> None:
+        """What a rep does in the CRM: mark the task written under `key` done."""
+        if key not in self._remote:
+            raise KeyError(f"no task was written under {key}")
+        self.completed.add(key)
 
     def keys(self) -> list[str]:
         return [w.key for w in self.writes]

@@ -31,6 +31,7 @@ from syncd.model import (
     ReasonKind,
     RejectionEvent,
     SourceKind,
+    TaskStatus,
     TouchSpec,
     WriteKind,
     WriteResult,
@@ -94,6 +95,7 @@ class FileSink:
                 "AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL, "
                 "prospect TEXT NOT NULL, due TEXT NOT NULL)"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS completed (key TEXT PRIMARY KEY)")
 
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -131,6 +133,25 @@ class FileSink:
 
     def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:
         return None
+
+    def task_status(self, keys: Sequence[str]) -> dict[str, TaskStatus]:
+        written = self.find(keys)
+        with self._db() as db:
+            marks = ",".join("?" * len(keys))
+            done = {
+                k
+                for (k,) in db.execute(
+                    f"SELECT key FROM completed WHERE key IN ({marks})",  # noqa: S608 - placeholders only
+                    list(keys),
+                )
+            }
+        return {k: TaskStatus.COMPLETED if k in done else TaskStatus.OPEN for k in written}
+
+
+def complete_task(remote_db: Path, key: str) -> None:
+    """What a rep does in the remote system: mark the task written under `key` done."""
+    with sqlite3.connect(remote_db, timeout=30, isolation_level=None) as db:
+        db.execute("INSERT OR IGNORE INTO completed (key) VALUES (?)", (key,))
 
 
 class FakePlugin:

@@ -56,6 +56,9 @@ class InProcessHarness:
     def remote_keys(self) -> list[str]:
         return self.sink.keys()
 
+    def complete_task(self, key: str) -> None:
+        self.sink.complete(key)
+
     def fail(self, fault: FaultName) -> None:
         if fault is FaultName.AUTH_REVOKED:
             self.revoked = True

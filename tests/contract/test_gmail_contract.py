@@ -53,6 +53,9 @@ class GmailHarness:
     def remote_keys(self) -> list[str]:
         return self.bed.draft_keys()
 
+    def complete_task(self, key: str) -> None:
+        raise NotImplementedError("a mailbox writes drafts, not tasks")
+
     def fail(self, fault: FaultName) -> None:
         fake = self.bed.fake
         if fault is FaultName.RATE_LIMIT:

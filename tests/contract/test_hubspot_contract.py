@@ -105,6 +105,14 @@ class HubSpotHarness:
             tasks = self.fake.portal.records["tasks"].values()
             return [t.props["syncd_key"] for t in tasks if t.props.get("syncd_key")]
 
+    def complete_task(self, key: str) -> None:
+        with self.fake.lock:
+            tasks = self.fake.portal.records["tasks"].items()
+            task_id = next(rid for rid, t in tasks if t.props.get("syncd_key") == key)
+        self.client.crm.objects.tasks.basic_api.update(
+            str(task_id), {"properties": {"hs_task_status": "COMPLETED"}}, _request_timeout=TIMEOUT
+        )
+
     def fail(self, fault: FaultName) -> None:
         if fault is FaultName.RATE_LIMIT:
             self.fake.storm(1000)

@@ -65,6 +65,15 @@ class SalesforceHarness:
             if line.startswith(prefix)
         ]
 
+    def complete_task(self, key: str) -> None:
+        line = key_line(key)
+        task = next(
+            t
+            for t in self.org.tasks()
+            if t.get("Syncd_Key__c") == key or (t["Description"] or "").endswith(line)
+        )
+        self.org.complete_task(task["Id"])
+
     def fail(self, fault: FaultName) -> None:
         fake = self.org.fake
         if fault is FaultName.RATE_LIMIT:

@@ -119,11 +119,13 @@ def test_field_types_read_from_the_source_are_the_annotations() -> None:
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
-    """A database from before plan reviews gains the column, keeping its rows."""
+    """A database from before plan reviews gains the column and the review holds, keeping its
+    rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("DROP TABLE reviews"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
         conn.execute(
             sa.text(
@@ -131,10 +133,12 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3]
+    assert migrate(engine) == [2, 3, 4]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
+        holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
     assert tuple(row) == ("p#1", None)
+    assert holds == 0
     engine.dispose()
 
 

@@ -19,12 +19,14 @@ from syncd.model import (
     ProspectRef,
     RejectionEvent,
     ReplyInfo,
+    ReviewHold,
     SourceKind,
     Touch,
     TouchKind,
     TouchRecord,
     WriteKind,
 )
+from syncd.policy import PolicyConfig, recheck
 
 NOW = datetime(2024, 3, 12, 15, 30, tzinfo=UTC)  # a Tuesday afternoon in Berlin
 TODAY = NOW.date()
@@ -109,7 +111,7 @@ def reply(
 
 
 # A CRM flag, an owner alert, a campaign membership: not contact with a person.
-NOT_A_TOUCH = (TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL)
+NOT_A_TOUCH = (TouchKind.OPT_OUT, TouchKind.URGENT, TouchKind.ENROL, TouchKind.REVIEW)
 
 
 def of_kind(decision: Decision, kind: TouchKind) -> list[Touch]:
@@ -137,6 +139,8 @@ class Person:
     materialised: set[int] = field(default_factory=set)  # seqs of the live plan's made touches
     suppressed: frozenset[Channel] = frozenset()
     active: bool = False
+    review: ReviewHold | None = None  # an open review hold
+    made_while_held: list[Touch] = field(default_factory=list)
 
 
 class Engine:
@@ -184,6 +188,7 @@ class Engine:
             plan=who.plan,
             suppressed=who.suppressed,
             active=who.active,
+            review=who.review,
             colleagues=tuple(
                 p.prospect
                 for p in self.people.values()
@@ -191,20 +196,36 @@ class Engine:
             ),
         )
 
-    def materialise(self, today: date) -> None:
+    def materialise(
+        self, today: date, cfg: PolicyConfig | None = None, now: datetime | None = None
+    ) -> None:
+        """Due touches are made; with `cfg`, only those the policy's `recheck` lets through
+        (the others are cancelled, as the engine does)."""
         horizon = today + timedelta(days=self.horizon)
         for who in self.people.values():
             key, account = who.prospect.ref.key, self.account_key(who)
             for touch in self.planned(who):
-                if touch.due <= horizon:
-                    who.materialised.add(touch.seq)
-                    if touch.write is not WriteKind.OPT_OUT:
-                        who.made.append(record(touch, key, account))
+                if touch.due > horizon:
+                    continue
+                if cfg is not None and recheck(touch, self.history(who), cfg, now or NOW):
+                    assert who.plan is not None
+                    kept = tuple(t for t in who.plan.touches if t.seq != touch.seq)
+                    who.plan = replace(who.plan, touches=kept)
+                    continue
+                who.materialised.add(touch.seq)
+                if who.review is not None:
+                    who.made_while_held.append(touch)
+                if touch.write is not WriteKind.OPT_OUT:
+                    who.made.append(record(touch, key, account))
 
     def apply(self, event: RejectionEvent | None, who: Person, decision: Decision) -> None:
         if event is not None and event.event_id not in {r.event_id for r in who.rejections}:
             who.rejections.append(event)
         who.suppressed |= decision.suppress
+        if decision.hold is not None:
+            who.review = decision.hold
+        elif decision.resolved is not None:
+            who.review = None
         old = who.plan
         if old is not None and decision.suppress:
             kept = tuple(

@@ -103,7 +103,26 @@ def replies(draw: st.DrawFn, intents: list[Intent] | None = None) -> ReplyInfo:
         auto_reply=intent is Intent.OUT_OF_OFFICE or draw(st.sampled_from([False, False, True])),
         gatekeeper=draw(st.sampled_from([False, False, True])),
         hostile=intent is Intent.NOT_INTERESTED and draw(st.booleans()),
+        **draw(reviews(intent)),
     )
+
+
+REVIEW_REASONS = ("low_confidence", "conflicting_cues", "no_cue", "opt_out_net", "model_disagrees")
+
+
+@st.composite
+def reviews(draw: st.DrawFn, intent: Intent) -> dict[str, Any]:
+    """Sometimes the classifier is unsure: the reply goes to a person (about one in four)."""
+    if not draw(st.sampled_from([False, False, False, True])):
+        return {}
+    reasons = draw(st.lists(st.sampled_from(REVIEW_REASONS), min_size=1, max_size=2, unique=True))
+    return {
+        "review": True,
+        "review_reasons": tuple(reasons),
+        "confidence": draw(st.sampled_from([0.2, 0.45, 0.6])),
+        "text": draw(st.sampled_from(["", "Hm. Not sure. Remove? Maybe later.", "Ja, nein."])),
+        "evidence": ("maybe later",) if intent is not Intent.OTHER else (),
+    }
 
 
 @st.composite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,12 @@ from syncd.model import (
     History,
     Intent,
     Outcome,
+    Priority,
+    Prospect,
     RejectionEvent,
+    ReplyInfo,
+    ReviewHold,
+    SourceKind,
     TaskChannel,
     Touch,
     TouchKind,
@@ -35,6 +41,7 @@ from tests.unit.policy.strategies import (
     events,
     histories,
     prospects,
+    replies,
 )
 
 PROPERTY = settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,7 +96,8 @@ def has_unknowns(account: Account | None, cfg: PolicyConfig) -> bool:
 
 def suppressed_before(event: RejectionEvent, history: History) -> frozenset[Channel]:
     asked: frozenset[Channel] = frozenset()
-    if event.reply is not None and event.reply.intent is Intent.OPT_OUT:
+    reply = event.reply
+    if reply is not None and reply.intent is Intent.OPT_OUT and not reply.review:
         asked = event.reply.opt_out_channels or ALL_CHANNELS
     return history.suppressed | event.prospect.opted_out | asked
 
@@ -171,16 +179,18 @@ def test_an_opt_out_arriving_before_the_write_cancels_the_touch(
 def test_no_touch_is_scheduled_for_a_prospect_failing_the_profile(
     case: tuple[RejectionEvent, History, PolicyConfig],
 ) -> None:
-    """Failing the ICP on known data leaves nothing but the opt-out write, and drops the plan."""
+    """Failing the ICP on known data leaves nothing but the opt-out write (or, for a reply
+    nobody could read, the owner's review task: it may be an opt-out), and drops the plan."""
     event, history, cfg = case
     if not fails_on_known_data(event.prospect.account, cfg):
         return
     decision = decide(event, history, cfg, NOW)
     assert contact_touches(decision.plan) == []
     assert all(
-        t.write is WriteKind.OPT_OUT for t in (decision.plan.touches if decision.plan else ())
+        t.write is WriteKind.OPT_OUT or t.kind is TouchKind.REVIEW
+        for t in (decision.plan.touches if decision.plan else ())
     )
-    assert decision.outcome in (Outcome.NOT_A_FIT, Outcome.OPTED_OUT)
+    assert decision.outcome in (Outcome.NOT_A_FIT, Outcome.OPTED_OUT, Outcome.REVIEW)
     assert decision.cancel_plan
 
 
@@ -193,7 +203,7 @@ def test_every_fitting_rejected_prospect_gets_one_plan_with_a_future_call_back(
     event, history, cfg = case
     reply = event.reply
     is_a_no = reply is None or (
-        not reply.auto_reply and reply.intent in (*NO_INTENTS, Intent.OPT_OUT)
+        not reply.auto_reply and not reply.review and reply.intent in (*NO_INTENTS, Intent.OPT_OUT)
     )
     blocked = suppressed_before(event, history)
     account = event.prospect.account
@@ -408,3 +418,116 @@ def test_reviewing_a_plan_later_keeps_every_invariant(
         old_seqs = {t.seq for t in who.plan.touches}
         fresh = [t for t in plan.touches if t.due > made_until]
         assert not {t.seq for t in fresh} & old_seqs  # the store never reuses a seq
+
+
+# --- the review route: a reply nobody can read with confidence holds the person ----------------
+
+
+def _held_case_events(data: st.DataObject, who: Prospect, steps: int) -> list[RejectionEvent]:
+    """A run of nos for one person, review replies among them (some replies forced so)."""
+    out = []
+    at = NOW
+    for step in range(steps):
+        at += timedelta(days=data.draw(st.integers(0, 25)), hours=data.draw(st.integers(1, 23)))
+        event = data.draw(events(who, n=step, at=at - timedelta(minutes=5)))
+        if step == 0 or data.draw(st.booleans()):
+            reply = data.draw(replies())
+            event = replace(
+                event,
+                source=SourceKind.REPLY,
+                reply=replace(reply, review=True, review_reasons=("conflicting_cues",)),
+            )
+        out.append(event)
+    return out
+
+
+@SEQUENCE
+@given(st.data())
+def test_nothing_but_the_review_task_is_made_while_a_review_is_open(data: st.DataObject) -> None:
+    """Over weeks of events, cycles and daily reviews, a person with an open review gets no
+    touch but the review task (and opt-out writes) until a rep resolves it."""
+    cfg = data.draw(configs())
+    who_prospect = data.draw(prospects())
+    engine = Engine(cfg.horizon_days)
+    who = engine.add(who_prospect)
+    for event in _held_case_events(data, who_prospect, data.draw(st.integers(1, 5))):
+        now = event.occurred_at + timedelta(minutes=5)
+        engine.materialise(now.date(), cfg, now)
+        engine.apply(event, who, decide(event, engine.history(who), cfg, now))
+        engine.materialise(now.date(), cfg, now)
+        for day in range(1, data.draw(st.integers(1, 30)), 3):
+            later = now + timedelta(days=day)
+            revised = review(engine.history(who), cfg, later)
+            if revised is not None:
+                engine.apply(None, who, revised)
+            engine.materialise(later.date(), cfg, later)
+        assert all(
+            t.kind is TouchKind.REVIEW or t.write is WriteKind.OPT_OUT for t in who.made_while_held
+        ), who.made_while_held
+        if who.review is not None and data.draw(st.booleans()):  # the rep completes the task
+            later = now + timedelta(days=31)
+            resolved = replace(engine.history(who), review=replace(who.review, resolution="x"))
+            decision = review(resolved, cfg, later)
+            assert decision is not None and decision.resolved == "x"
+            engine.apply(None, who, decision)
+            assert who.review is None
+
+
+@PROPERTY
+@given(cases())
+def test_a_reply_under_review_is_never_acted_on_as_its_guess(
+    case: tuple[RejectionEvent, History, PolicyConfig],
+) -> None:
+    """A reply routed to review writes no opt-out flag, suppresses nothing new, alerts nobody
+    as re-engaged and moves no plan: one high-priority task asks the owner to decide."""
+    event, history, cfg = case
+    if event.reply is None or not event.reply.review:
+        return
+    decision = decide(event, history, cfg, NOW)
+    assert decision.suppress == history.suppressed | event.prospect.opted_out
+    if decision.outcome is not Outcome.REVIEW:  # already fully opted out: nothing to hold
+        assert decision.outcome is Outcome.OPTED_OUT and decision.plan is None
+        return
+    assert decision.plan is not None and decision.hold is not None
+    (task,) = decision.plan.touches
+    assert task.kind is TouchKind.REVIEW and task.priority is Priority.HIGH
+    assert task.write is WriteKind.TASK and task.suppress_channel is None
+    assert decision.plan.callback_on is None and decision.cancel_plan
+    assert decision.hold.email_held == ("opt_out_net" in event.reply.review_reasons)
+    assert recheck(task, replace(history, review=decision.hold), cfg, NOW) is None
+
+
+@PROPERTY
+@given(cases(), st.sampled_from([None, *Channel]))
+def test_a_decisive_opt_out_suppresses_at_once_even_while_held(
+    case: tuple[RejectionEvent, History, PolicyConfig], channel: Channel | None
+) -> None:
+    """An unmistakable opt-out is honoured the moment it arrives, whether or not a review
+    holds the person: its channels are suppressed and the CRM flag write is planned."""
+    event, history, cfg = case
+    asked = frozenset({channel}) if channel else frozenset()
+    reply = ReplyInfo(Intent.OPT_OUT, "<m9@example.com>", "T9", opt_out_channels=asked)
+    opt_out = replace(event, source=SourceKind.REPLY, reply=reply, event_id="ev:opt-out")
+    hold = ReviewHold("gm:msg:earlier", NOW.date() - timedelta(days=2), ("no_cue",))
+    for held in (history, replace(history, review=hold)):
+        decision = decide(opt_out, held, cfg, NOW)
+        wanted = asked or ALL_CHANNELS
+        assert wanted <= decision.suppress
+        flagged = event.prospect.opted_out
+        writes = [
+            t
+            for t in (decision.plan.touches if decision.plan else ())
+            if t.kind is TouchKind.OPT_OUT
+        ]
+        if wanted - flagged:
+            assert [t.opt_out_channels for t in writes] == [wanted - flagged]
+        if held.review is not None and decision.plan is not None:
+            assert all(
+                recheck(t, replace(held, review=hold), cfg, NOW) is None
+                for t in decision.plan.touches
+                if t.kind in (TouchKind.OPT_OUT, TouchKind.REVIEW)
+            )
+            if decision.resolved is None:  # still held: nothing but the flag goes out
+                assert all(
+                    t.kind in (TouchKind.OPT_OUT, TouchKind.REVIEW) for t in decision.plan.touches
+                )
