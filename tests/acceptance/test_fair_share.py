@@ -3,9 +3,11 @@ gets its share from the one that took everything, and a survivor takes all back.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from syncd.config import load_config
 from syncd.runtime import runtime
@@ -29,12 +31,32 @@ def _config(tmp_path: Path, url: str) -> Path:
     return path
 
 
+def _no_other_daemons(url: str) -> None:
+    """End the sessions daemons of earlier tests left in the shared test database (a killed
+    process's session lingers until the server notices), and wait until they are gone."""
+    engine = sa.create_engine(url)
+    others = (
+        "FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name LIKE 'syncd-daemon:%'"
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) {others}"))
+            deadline = time.monotonic() + 30
+            while conn.execute(sa.text(f"SELECT count(*) {others}")).scalar_one():
+                assert time.monotonic() < deadline, "sessions of earlier daemons stay"
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def test_a_later_daemon_gets_its_share_and_a_survivor_takes_all(
     tmp_path: Path, pg_database_url: str
 ) -> None:
     """A alone holds all four shards; with B connected, A hands two over at its next renewal
     and B takes them; once B has gone, A takes them back."""
     _reset_pg(pg_database_url)
+    _no_other_daemons(pg_database_url)
     config = load_config(_config(tmp_path, pg_database_url), check_secrets=True)
     with runtime(config, instance="host-a:1") as a:
         assert sorted(a.acquire()) == SHARDS
