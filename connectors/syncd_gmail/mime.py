@@ -2,8 +2,9 @@
 
 The payload is a MIME tree whose leaf bodies are base64url after transfer decoding; the
 text is the first text/plain leaf that is not an attachment, the HTML the first text/html
-one (HTML-only replies are common from Outlook). Header values may still carry RFC 2047
-encoded words, so they are decoded here once.
+one (HTML-only replies are common from Outlook). The HTML is kept as it is: the reply's new
+text is taken out of it, quotes and all, by `syncd.replies` (see `htmltext`). Header values
+may still carry RFC 2047 encoded words, so they are decoded here once.
 """
 
 from __future__ import annotations
@@ -112,12 +113,15 @@ def _leaf_text(part: Mapping[str, Any]) -> str:
 
 
 def _first_leaf(part: Mapping[str, Any], mime_type: str) -> Mapping[str, Any] | None:
-    if part.get("mimeType") == mime_type and not part.get("filename"):
-        return part
-    for child in part.get("parts") or []:
-        found = _first_leaf(child, mime_type)
-        if found is not None:
-            return found
+    """The first `mime_type` leaf that is not an attachment, depth first, without recursion
+    (a message nested a thousand parts deep must not raise RecursionError)."""
+    stack: list[Mapping[str, Any]] = [part]
+    while stack:
+        current = stack.pop()
+        if current.get("mimeType") == mime_type and not current.get("filename"):
+            return current
+        children = current.get("parts") or []
+        stack.extend(child for child in reversed(children) if isinstance(child, Mapping))
     return None
 
 

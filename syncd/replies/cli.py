@@ -13,6 +13,7 @@ from syncd.replies.inputs import BadRecord, read_messages
 from syncd.replies.message import Classification
 
 EX_OK = 0
+EX_FAILURE = 1  # a reply could not be classified (a fault in syncd, not in the input)
 EX_DATAERR = 65  # sysexits.h: some input records were malformed
 EX_NOINPUT = 66  # sysexits.h: the input file could not be read
 
@@ -29,15 +30,28 @@ def run_classify(path: str | None, config: RepliesConfig, out: TextIO) -> int:
         print(f"syncd classify: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EX_NOINPUT
     classifier = Classifier(config)
-    bad = 0
-    for item in read_messages(data, name):
+    source = name or "<stdin>"
+    bad = failed = 0
+    for number, item in enumerate(read_messages(data, name), start=1):
         if isinstance(item, BadRecord):
             bad += 1
-            print(f"syncd classify: {item.where}: {item.reason}", file=sys.stderr)
+            print(f"syncd classify: {source}: {item.where}: {item.reason}", file=sys.stderr)
             continue
-        out.write(json.dumps(output_record(item.id, classifier.classify(item)), ensure_ascii=False))
+        try:
+            record = output_record(item.id, classifier.classify(item))
+        except Exception as exc:  # one reply must not stop the others; the cause is named
+            failed += 1
+            print(
+                f"syncd classify: {source}: record {number} ({item.id[:80]!r}): "
+                f"could not be classified ({type(exc).__name__})",
+                file=sys.stderr,
+            )
+            continue
+        out.write(json.dumps(record, ensure_ascii=False))
         out.write("\n")
     out.flush()
+    if failed:
+        return EX_FAILURE
     return EX_DATAERR if bad else EX_OK
 
 

@@ -7,6 +7,11 @@ pattern starts at a word boundary with a known letter (`\\bnot…`, `\\b(?:stop|
 beginning with it. Patterns whose first letter cannot be read off their text are scanned the
 ordinary way, so nothing is lost, only that part is slower.
 
+Patterns anchored at a sentence start, `(?:\\A|[.!?\\n]\\s*)…`, share that anchor: it is
+matched once per position for all of them, not once per pattern, and patterns anchored with
+`\\A` are tried only at the start. Scanning a long reply with each of them on its own cost
+more than all the rest together.
+
 Named groups are dropped in the compiled groups (a pattern may sit in several of them);
 callers that need them re-match the few hits against the original patterns.
 """
@@ -31,18 +36,32 @@ class WordStartPatterns:
 
     def __init__(self, patterns: Sequence[str]) -> None:
         by_char: dict[str, list[str]] = {}
+        by_mark: dict[str, list[str]] = {}
+        anchored: list[str] = []
         rest: list[str] = []
         for pattern in patterns:
             if "(?P=" in pattern:
                 raise ValueError(f"back-references are not supported here: {pattern!r}")
             plain = _NAMED.sub("(?:", pattern)
             first = first_chars(plain[2:]) if plain.startswith("\\b") else None
-            if first is None:
-                rest.append(plain)
-            else:
+            if first is not None:
                 for char in first:
                     by_char.setdefault(char, []).append(plain)
+                continue
+            body = _unwrapped(plain)
+            sentence = _SENTENCE_START.match(body)
+            if sentence is not None and not _top_alternatives(body):
+                by_mark.setdefault(sentence.group(), []).append(body[sentence.end() :])
+            elif body.startswith("\\A") and not _top_alternatives(body):
+                anchored.append(plain)
+            else:
+                rest.append(plain)
         self._by_char = {char: _alternation(members) for char, members in by_char.items()}
+        self._by_sentence = [
+            re.compile(anchor + "(?:" + "|".join(f"(?:{m})" for m in members) + ")")
+            for anchor, members in by_mark.items()
+        ]
+        self._anchored = _alternation(anchored) if anchored else None
         self._rest = _alternation(rest) if rest else None
 
     def spans(self, text: str, starts: Sequence[tuple[int, str]]) -> Iterator[tuple[int, int]]:
@@ -55,10 +74,33 @@ class WordStartPatterns:
                 if match is not None and match.end() > match.start():
                     reached = match.end()
                     yield match.span()
+        for sentence in self._by_sentence:
+            for match in sentence.finditer(text):
+                if match.end() > match.start():
+                    yield match.span()
+        if self._anchored is not None:
+            match = self._anchored.match(text)
+            if match is not None and match.end() > match.start():
+                yield match.span()
         if self._rest is not None:
             for match in self._rest.finditer(text):
                 if match.end() > match.start():
                     yield match.span()
+
+
+# `(?:\A|[.!?\n]\s*)`: the start of the text or of a sentence
+_SENTENCE_START = re.compile(r"\(\?:\\A\|\[(?:[^\]\\]|\\.)+\]\\s\*\)")
+
+
+def _unwrapped(pattern: str) -> str:
+    """`pattern` without an outer `(?:…)` that encloses all of it."""
+    while pattern.startswith("(?:") and _group_end(pattern, 0) == len(pattern) - 1:
+        pattern = pattern[3:-1]
+    return pattern
+
+
+def _top_alternatives(pattern: str) -> bool:
+    return len(_split_top(pattern)) > 1
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:

@@ -214,6 +214,39 @@ def test_html_only_replies_are_read(bed: GmailTestbed) -> None:
     assert events[0].reply is not None and events[0].reply.intent is Intent.OPT_OUT
 
 
+OUTLOOK_HTML_REPLY = (
+    '<html><body><div dir="ltr"><div>Not for us right now, try again next year.</div>'
+    '<div id="Signature"><p>Pat Smith</p></div></div><div id="appendonsend"></div>'
+    '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr">'
+    "<b>From:</b> Sam &lt;sam@harborlight.example&gt;<br><b>Sent:</b> Wednesday, October 7, "
+    "2026 4:40 PM<br><b>Subject:</b> Following up</div><div>Hi Pat, are you interested?<br>"
+    "To stop receiving these e-mails, unsubscribe here.</div></body></html>"
+)
+
+
+def test_html_only_outlook_reply_is_read_without_its_quoted_pitch(bed: GmailTestbed) -> None:
+    """The quoted pitch below Outlook's rule, with its unsubscribe footer, is not the reply."""
+    person = bed.person()
+    parent = bed.outreach(str(person.email))
+    bed.fake.seed_message(
+        bed.mailbox,
+        sender=str(person.email),
+        to=bed.mailbox,
+        subject="RE: Following up",
+        body=None,
+        html=OUTLOOK_HTML_REPLY,
+        in_reply_to=parent.header("Message-ID"),
+        references=parent.header("Message-ID"),
+        date=datetime.now(UTC) - timedelta(minutes=10),
+    )
+
+    events, _, _ = read_all(bed.open())
+
+    (event,) = events
+    assert event.reply is not None and event.reply.intent is not Intent.OPT_OUT
+    assert event.quote == "Not for us right now, try again next year."
+
+
 def test_quota_errors_are_waited_out_then_the_read_goes_on(bed: GmailTestbed) -> None:
     """429 and 403 userRateLimitExceeded back off (Gmail's Retry after) and the read succeeds."""
     bed.reply(str(bed.person().email), NOT_NOW)

@@ -6,6 +6,7 @@ import pytest
 
 from syncd.replies import extract_new_text
 from syncd.replies.extract import html_to_text
+from tests.unit.replies import mail_cases
 
 GMAIL_EN = (
     "Thanks, but we're all set with our current vendor.\n\n"
@@ -251,3 +252,9 @@ def test_empty_inputs_give_empty_text() -> None:
     """No body and no HTML is an empty reply, not an error."""
     assert extract_new_text("") == ""
     assert extract_new_text("", "   ") == ""
+
+
+@pytest.mark.parametrize("case", mail_cases.ALL, ids=lambda case: case.id)
+def test_real_client_layouts_give_exactly_the_new_text(case: mail_cases.Case) -> None:
+    """Each client's and language's layout yields exactly what the prospect wrote."""
+    assert extract_new_text(case.body, case.html) == case.expected
