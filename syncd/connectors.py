@@ -160,6 +160,10 @@ class Sink(Protocol):
         """Remote ids of the keys that exist remotely (in-doubt reconciliation)."""
         ...
 
+    # A Sink may also define `call_timeout_s: float`, the longest one `write` call can take
+    # (its HTTP timeout). A call is started only while the shard's lease has that much time
+    # left; without it the engine assumes 30 s.
+
     def suppress(self, ref: ProspectRef, channels: frozenset[Channel]) -> None:
         """Set the CRM's opt-out flags for these channels (idempotent)."""
         ...

@@ -4,11 +4,14 @@ Each shard runs a cycle on its own poll interval, all from the main thread, whic
 the watchdog pings: a wedged cycle stops the pings and systemd restarts the service. SIGTERM
 lets the page or batch in hand finish (its writes are recorded), then exits 0; SIGHUP
 reloads the config and keeps the old one when the new one is invalid. Leases are renewed
-between cycles, so on PostgreSQL an instance picks up shards another one gave up.
+from a heartbeat thread (syncd/leases.py) however long a cycle takes; a shard whose lease was
+lost stops at its next page or batch, and the loop tries every lease_s / 3 to take up shards
+it does not hold (on PostgreSQL, those another instance gave up, or lost ones back).
 """
 
 from __future__ import annotations
 
+import functools
 import signal
 import time
 from datetime import UTC, datetime
@@ -49,6 +52,7 @@ class Daemon:
         self._reload = False
         self._rt: Runtime | None = None
         self.failed: dict[str, str] = {}  # shard -> why it was stopped
+        self._current: str | None = None  # the shard whose cycle runs now
 
     def _on_term(self, signum: int, _frame: FrameType | None) -> None:
         self._stop = True
@@ -93,7 +97,7 @@ class Daemon:
                 with runtime(self.config, instance=instance_id()) as rt:
                     self._rt = rt
                     self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
-                    rt.engine.stop_requested = lambda: self._stop
+                    rt.engine.stop_requested = functools.partial(self._stop_requested, rt)
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
                     held = rt.acquire()
@@ -111,6 +115,10 @@ class Daemon:
             unsubscribe()
             if self.server is not None:
                 self.server.stop()
+
+    def _stop_requested(self, rt: Runtime) -> bool:
+        """Stop the cycle in hand on SIGTERM, or when its shard's lease was lost."""
+        return self._stop or (self._current is not None and rt.leases.is_lost(self._current))
 
     def _heartbeat(self) -> None:
         self.watchdog.pet()
@@ -143,7 +151,7 @@ class Daemon:
                 if self._stop:
                     break
                 self._cycle(rt, shard)
-                if shard in self.failed:
+                if shard in self.failed or shard not in rt.leases.held():
                     del next_run[shard]
                 else:
                     next_run[shard] = time.monotonic() + self._interval(shard)
@@ -152,23 +160,24 @@ class Daemon:
         log.info("daemon.stopping")
 
     def _renew(self, rt: Runtime, next_run: dict[str, float]) -> None:
-        """Keep our leases; take up shards whose holder went away (PostgreSQL)."""
+        """Take up shards we don't hold (those whose holder went away, or ours back after a
+        lost lease); stop scheduling those whose lease the keeper found lost."""
         held = set(rt.acquire())
         for shard in held - next_run.keys() - self.failed.keys():
-            log.info("shard.acquired", shard=shard)
+            log.info("shard.acquired", shard=shard, epoch=rt.engine.epochs.get(shard))
             self.metrics.lease_held(shard, True)
             next_run[shard] = 0.0
         for shard in next_run.keys() - held:
             del next_run[shard]
-            if shard in rt.handed_over:  # our share shrank: another instance takes it
-                self.metrics.lease_held(shard, False, lost=False)
-                continue
-            log.warning("shard.lease_lost", shard=shard)
-            self.metrics.lease_held(shard, False)
+            # the keeper logged `shard.lease_lost`; a hand-over (our share shrank) is no loss
+            self.metrics.lease_held(shard, False, lost=shard not in rt.handed_over)
 
     def _cycle(self, rt: Runtime, shard: str) -> None:
+        self._current = shard
         try:
             summary = rt.engine.cycle(shard)
+            if rt.leases.is_lost(shard):
+                raise LeaseLost(f"shard {shard} lease lost during the cycle")
             rt.store.mark_success(shard)
         except FatalSyncError as exc:
             self.failed[shard] = str(exc)
@@ -182,9 +191,10 @@ class Daemon:
             )
             return
         except LeaseLost:
-            self.failed[shard] = "lease lost"
+            # not failed: the loop takes the shard up again once its lease is reacquired
+            rt.leases.drop(shard)
+            log.warning("shard.lease_lost", shard=shard, action="stopped; retaken when free")
             self.metrics.lease_held(shard, False)
-            log.warning("shard.lease_lost", shard=shard)
             return
         except RetriableError as exc:
             self.metrics.cycle_failed(shard)
@@ -196,6 +206,8 @@ class Daemon:
             self.metrics.cycle_failed(shard)
             log.exception("shard.cycle_failed", shard=shard, error=type(exc).__name__)
             return
+        finally:
+            self._current = None
         self._record(rt, shard, summary)
 
     def _record(self, rt: Runtime, shard: str, summary: Any) -> None:

@@ -4,10 +4,17 @@ Each batch is claimed (marked inflight and committed) before the call; the answe
 each row's next state. A write that may have been applied (5xx, timeout, reset) is *in
 doubt*: re-sent at once to an idempotent sink (upsert by key), otherwise looked up with
 `Sink.find` after the vendor's index lag and only re-sent when it is not there.
+
+Fencing guards the vendor call itself, not only the commits around it: right before each
+call the shard's lease is read again, and the call is started only when the lease has at
+least the call's bound (the connector's timeout) left. So a process that was paused and lost
+its shard sends nothing, and a call that is started ends before another instance can take
+the shard over.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -17,10 +24,20 @@ import structlog
 from syncd.config import EngineConfig
 from syncd.connectors import FatalSyncError, RetriableError, Sink
 from syncd.model import Channel, TouchSpec, WriteResult, WriteStatus
-from syncd.store import OutboxItem, Outcome, Store
+from syncd.retry import attempts_until
+from syncd.store import LeaseLost, OutboxItem, Outcome, Store
 from syncd.store.codec import decode
 
 log = structlog.get_logger(__name__)
+# The bound of one write call when the sink does not say (`call_timeout_s`): the connectors'
+# own default timeout.
+DEFAULT_CALL_BOUND_S = 30.0
+
+
+def call_bound_s(sink: Sink) -> float:
+    """How long one vendor call may take: the connector's timeout, when it declares one."""
+    bound = getattr(sink, "call_timeout_s", None)
+    return float(bound) if isinstance(bound, int | float) else DEFAULT_CALL_BOUND_S
 
 
 class Dispatcher:
@@ -59,7 +76,8 @@ class Dispatcher:
             items = self.store.claim(self.shard, self.epoch, self.sink.batch_size)
             if not items:
                 return
-            self.send(items, tally)
+            if not self.send(items, tally):
+                return
             self.heartbeat()
 
     def reconcile(self, tally: Counter[str]) -> None:
@@ -92,7 +110,30 @@ class Dispatcher:
                     log.info("write.reconciled", shard=self.shard, key=item.key, found=False)
             self.store.finish(self.shard, self.epoch, outcomes)
 
-    def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> None:
+    def lease_allows_call(self) -> float | None:
+        """The seconds left for starting calls when the lease has time for one whole call,
+        else None; raises LeaseLost when another instance holds the shard now (the claimed
+        rows stay inflight: its new owner treats them as in doubt)."""
+        left = self.store.lease_left(self.shard, self.epoch)
+        if left is None:
+            log.warning("write.fenced", shard=self.shard, epoch=self.epoch, reason="lease lost")
+            raise LeaseLost(f"shard {self.shard} lease lost before a write (epoch {self.epoch})")
+        bound = call_bound_s(self.sink)
+        if left < bound:
+            log.warning(
+                "write.fenced",
+                shard=self.shard,
+                epoch=self.epoch,
+                reason="lease too short for the call",
+                left_s=round(left, 2),
+                bound_s=bound,
+            )
+            return None
+        return left - bound
+
+    def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> bool:
+        """Write one claimed batch; False when the lease was too short to start the call
+        (the rows go back to pending, untouched remotely)."""
         blocked = self.store.suppressed(i.prospect_key for i in items)
         live: list[OutboxItem] = []
         outcomes: list[Outcome] = []
@@ -103,8 +144,14 @@ class Dispatcher:
             else:
                 live.append(item)
         specs = [decode(TouchSpec, i.spec) for i in live]
+        spare = self.lease_allows_call() if specs else 0.0
+        if spare is None:
+            outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]
+            self.store.finish(self.shard, self.epoch, outcomes)
+            return False
         try:
-            results = self.sink.write(specs) if specs else []
+            with attempts_until(time.monotonic() + spare):
+                results = self.sink.write(specs) if specs else []
         except FatalSyncError:
             # refused before anything was applied: leave the rows for after re-authorisation
             outcomes += [Outcome(i.key, "pending", next_attempt_at=self._now()) for i in live]
@@ -132,6 +179,7 @@ class Dispatcher:
             )
             outcomes.append(self._outcome(item, result, tally))
         self.store.finish(self.shard, self.epoch, outcomes)
+        return True
 
     def _outcome(self, item: OutboxItem, result: WriteResult, tally: Counter[str]) -> Outcome:
         fields = {

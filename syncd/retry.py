@@ -4,23 +4,62 @@ Retries happen on `RetriableError` only (tenacity), waiting at least what the ve
 for (`Retry-After`, a rate-limit window) and otherwise backing off exponentially with jitter.
 The governor is fed by the usage headers a vendor returns and slows the caller down *before*
 the configured share of a budget is spent, so syncd never starves the org's other integrations.
+
+A write runs under `attempts_until(deadline)`: the dispatcher sets the last moment at which a
+vendor call may still start (the shard's lease minus one call's bound), and no retry inside
+the connector starts after it, so a retried call cannot outlive the lease either.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential_jitter
 
 from syncd.connectors import RetriableError
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
+# time.monotonic() after which no new attempt may start (set around a fenced write)
+_attempt_deadline: ContextVar[float | None] = ContextVar("syncd_attempt_deadline", default=None)
+
+
+@contextmanager
+def attempts_until(deadline: float) -> Iterator[None]:
+    """No retry inside this block starts after `deadline` (a time.monotonic() value)."""
+    token = _attempt_deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _attempt_deadline.reset(token)
+
+
+def attempt_deadline() -> float | None:
+    return _attempt_deadline.get()
+
+
+class _StopPastDeadline(stop_base):
+    """Stop when the next attempt would start after the fenced write's deadline."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self._clock = clock
+
+    def __call__(self, state: RetryCallState) -> bool:
+        deadline = _attempt_deadline.get()
+        if deadline is None:
+            return False
+        late = self._clock() + state.upcoming_sleep > deadline
+        if late:
+            log.info("retry.fenced", attempt=state.attempt_number)
+        return late
 
 
 def _retriable(allow_in_doubt: bool) -> Callable[[BaseException], bool]:
@@ -52,6 +91,7 @@ def call_with_retry(
     allow_in_doubt: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     what: str = "call",
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Run `fn`, retrying RetriableError up to `attempts` times in all.
 
@@ -72,7 +112,7 @@ def call_with_retry(
 
     retrying = Retrying(
         retry=retry_if_exception(_retriable(allow_in_doubt)),
-        stop=stop_after_attempt(attempts),
+        stop=stop_after_attempt(attempts) | _StopPastDeadline(clock),
         wait=_WaitRetryAfter(base_s, max_s),
         sleep=sleep,
         before_sleep=before_sleep,

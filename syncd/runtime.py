@@ -20,7 +20,9 @@ from structlog.contextvars import bound_contextvars
 
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
+from syncd.dispatch import call_bound_s
 from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
 
@@ -121,38 +123,59 @@ class Runtime:
     incomplete: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
     fair_share: bool = False  # a daemon: split the shards with the other live daemons
-    held: set[str] = field(default_factory=set)
     handed_over: list[str] = field(default_factory=list)  # released by the last acquire()
+    leases: LeaseKeeper = field(init=False)
+
+    def __post_init__(self) -> None:
+        lease_s = self.config.core.state.lease_s
+        self.leases = LeaseKeeper(self.store, self.owner, lease_s)
+        for name, conn in self.connectors.items():
+            # renewed every lease_s / 3, a lease has at least 2/3 of it left when a write
+            # starts; a call bound above that would keep the shard's writes fenced
+            if conn.sink is not None and call_bound_s(conn.sink) > lease_s * 2 / 3:
+                log.warning(
+                    "lease.shorter_than_calls",
+                    shard=name,
+                    lease_s=lease_s,
+                    timeout_s=call_bound_s(conn.sink),
+                    action="set [state] lease_s to at least 1.5 times the shard's timeout_s",
+                )
 
     def acquire(self) -> list[str]:
-        """Take the leases of the shards we can, up to our fair share when several daemons
-        share the store; recover their interrupted writes. A shard held beyond the share is
-        handed over (released between cycles), so instances started later get their part."""
+        """Take the lease of every shard we don't hold yet, up to our fair share when several
+        daemons share the store; recover the interrupted writes of those we take. Shards held
+        beyond the share are handed over (this runs between cycles), so an instance started
+        later gets its part. Returns every shard we hold (the keeper renews the ones we had)."""
+        held = self.leases.held()
         live = self.store.live_instances() if self.fair_share else None
         limit = -(-len(self.connectors) // live) if live else len(self.connectors)
-        got: list[str] = []
-        self.handed_over = []
-        for name in sorted(self.connectors, key=lambda n: n not in self.held):  # stable
-            if len(got) >= limit:
-                if name in self.held:
-                    self.store.release_shard(name, self.owner)
-                    self.handed_over.append(name)
-                    log.info("shard.handed_over", shard=name, instances=live, share=limit)
+        self.handed_over = [n for n in self.connectors if n in held][limit:]
+        for name in self.handed_over:
+            self.leases.drop(name)
+            self.store.release_shard(name, self.owner)
+            del held[name]
+            log.info("shard.handed_over", shard=name, instances=live, share=limit)
+        for name in self.connectors:
+            if name in held or len(held) >= limit:
                 continue
             epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
             if epoch is None:
                 log.info("shard.leased_elsewhere", shard=name)
                 continue
             self.engine.epochs[name] = epoch
-            recovered = self.store.recover_inflight(name)
+            self.leases.hold(name, epoch)
+            sink = self.connectors[name].sink
+            # a previous holder's unanswered writes: look them up once the index caught up
+            grace = 0.0 if sink is None or sink.idempotent else sink.find_grace_s
+            recovered = self.store.recover_inflight(name, grace)
             if recovered:
                 log.warning("write.recovered_in_doubt", shard=name, count=recovered)
-            got.append(name)
-        self.held = set(got)
-        return got
+            held[name] = epoch
+        return [name for name in self.connectors if name in held]
 
     def release(self) -> None:
-        for name in self.engine.epochs:
+        self.leases.stop()
+        for name in self.leases.held():
             self.store.release_shard(name, self.owner)
 
     def once(self) -> dict[str, CycleSummary]:
@@ -188,9 +211,18 @@ def runtime(
         store.close()
         raise
     engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
-    rt = Runtime(config, store, connectors, engine, incomplete=incomplete, notices=notices)
-    if instance is not None:
-        rt.owner, rt.fair_share = instance, True
+    rt = Runtime(
+        config,
+        store,
+        connectors,
+        engine,
+        owner=instance or instance_id(),
+        incomplete=incomplete,
+        notices=notices,
+        fair_share=instance is not None,
+    )
+    if not dry_run:
+        rt.leases.start()
     try:
         yield rt
     finally:

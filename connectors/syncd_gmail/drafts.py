@@ -39,6 +39,7 @@ class GmailDraftSink:
         self._client = client
         self._settings = settings
         self.batch_size = settings.batch_size
+        self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     # --- write ---------------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class HubSpotSink:
             kinds.add(WriteKind.ENROL)
         self.supports = frozenset(kinds)
         self.find_grace_s = settings.find_grace_s
+        self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     def close(self) -> None:
         """Close the portal connection the source, directory and sink share."""

@@ -5,24 +5,39 @@ pages arrive in no particular order. So the opportunities, their contact roles a
 history come from three jobs, each page spilled into a temporary SQLite file as it arrives,
 then replayed in (SystemModstamp, Id) order and rebuilt into the REST shape the mapping reads.
 Memory stays flat however large the org: only one page and one chunk are ever held.
+
+The spill is also the checkpoint: each job's id and the locator of its next result page are
+committed with the page's rows, in the state directory. A backfill that fails half-way (429
+storms, 5xx, a restart) resumes with the jobs and pages it has not read yet, so it makes
+progress however often it is interrupted. The engine may still fail before it commits the
+last of the rows handed out, so the spill is kept until a read starts from a committed cursor
+(`discard`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import os
+import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from syncd_salesforce.client import SalesforceClient
+import structlog
+
+from syncd_salesforce.client import BulkJobFailed, SalesforceClient
 from syncd_salesforce.records import select
 
+log = structlog.get_logger(__name__)
 Record = dict[str, Any]
+# The backfill's upper bound moves with every attempt; a resumed job keeps its own (the
+# incremental reads after the backfill pick up from the last record it returned).
+_UPPER_BOUND = re.compile(r"SystemModstamp <= \S+")
 CHUNK = 500  # rows rebuilt at a time (also the size of the IN lists into the spill)
 HISTORY_ROWS = 10
 
@@ -57,30 +72,64 @@ class Shape:
 
 
 class Spill:
-    """A temporary SQLite file holding CSV pages, read back sorted and grouped."""
+    """A SQLite file holding CSV pages and the checkpoint of the jobs that produced them."""
 
-    def __init__(self, directory: Path | None):
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS _jobs (name TEXT PRIMARY KEY, shape TEXT NOT NULL, "
+            "job_id TEXT, locator TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.db.commit()
+        self._columns: dict[str, list[str]] = {}
+        for (name,) in self.db.execute("SELECT name FROM _jobs"):
+            info = self.db.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
+            if info:
+                self._columns[name] = [row[1] for row in info]
+
+    @classmethod
+    def temporary(cls, directory: Path | None) -> Spill:
         handle, name = tempfile.mkstemp(prefix="syncd-sf-", suffix=".sqlite", dir=directory)
         os.close(handle)
-        self.path = Path(name)
-        self.db = sqlite3.connect(name)
-        self.db.execute("PRAGMA journal_mode = OFF")
-        self.db.execute("PRAGMA synchronous = OFF")
-        self._columns: dict[str, list[str]] = {}
+        return cls(Path(name))
 
     def close(self) -> None:
+        self.db.close()
+
+    def delete(self) -> None:
         self.db.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
-    def loader(self, table: str) -> tuple[Callable[[str], None], Callable[[], None]]:
-        """(on_page, on_restart) for SalesforceClient.bulk_query."""
+    def job(self, table: str, shape: str) -> tuple[str | None, str, bool]:
+        """(job id, next locator, done) checkpointed for `table`; a job for another query
+        (other fields or conditions) is forgotten with its rows."""
+        row = self.db.execute(
+            "SELECT shape, job_id, locator, done FROM _jobs WHERE name = ?", (table,)
+        ).fetchone()
+        if row is not None and row[0] == shape:
+            return row[1], row[2], bool(row[3])
+        self.restart(table, shape)
+        return None, "", False
 
-        def on_page(page: str) -> None:
-            reader = csv.reader(io.StringIO(page))
-            header = next(reader, None)
-            if header is None:
-                return
+    def restart(self, table: str, shape: str, job_id: str | None = None) -> None:
+        """Forget `table`'s rows; its next pages come from `job_id` (None: a job to create)."""
+        self.db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+        self._columns.pop(table, None)
+        self.db.execute(
+            "INSERT OR REPLACE INTO _jobs (name, shape, job_id, locator, done) "
+            "VALUES (?, ?, ?, '', 0)",
+            (table, shape, job_id),
+        )
+        self.db.commit()
+
+    def add_page(self, table: str, page: str, next_locator: str) -> None:
+        """Store one CSV page's rows and the locator after it, in one transaction."""
+        reader = csv.reader(io.StringIO(page))
+        header = next(reader, None)
+        if header is not None:
             if table not in self._columns:
                 columns = ", ".join(f"{_quote(c)} TEXT" for c in header)
                 self.db.execute(f"CREATE TABLE {_quote(table)} ({columns})")
@@ -88,17 +137,17 @@ class Spill:
             marks = ", ".join("?" for _ in header)
             insert = f"INSERT INTO {_quote(table)} VALUES ({marks})"  # noqa: S608 - quoted name
             self.db.executemany(insert, reader)
-
-        def on_restart() -> None:
-            self.db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
-            self._columns.pop(table, None)
-
-        return on_page, on_restart
+        self.db.execute(
+            "UPDATE _jobs SET locator = ?, done = ? WHERE name = ?",
+            (next_locator, 0 if next_locator else 1, table),
+        )
+        self.db.commit()
 
     def index(self, table: str, column: str) -> None:
         if table in self._columns:
             self.db.execute(
-                f"CREATE INDEX {_quote(table + '_' + column)} ON {_quote(table)} ({_quote(column)})"
+                f"CREATE INDEX IF NOT EXISTS {_quote(table + '_' + column)} "
+                f"ON {_quote(table)} ({_quote(column)})"
             )
 
     def ordered(self, table: str, order: str) -> Iterator[list[Record]]:
@@ -130,13 +179,62 @@ class Spill:
 
 
 class Backfill:
-    def __init__(self, client: SalesforceClient, spill_dir: Path | None):
+    def __init__(self, client: SalesforceClient, spill_dir: Path | None, name: str = "shard"):
         self._client = client
         self._spill_dir = spill_dir if spill_dir is not None and spill_dir.is_dir() else None
+        self._name = name
+        self._temporary: dict[str, Spill] = {}  # without a state directory: kept in memory
+
+    def _spill(self, kind: str) -> Spill:
+        """The checkpointed spill of this kind of backfill, resumed when one was left."""
+        if self._spill_dir is None:
+            spill = self._temporary.get(kind)
+            if spill is None:
+                spill = self._temporary[kind] = Spill.temporary(None)
+            return spill
+        return Spill(self._spill_dir / f"salesforce-backfill-{self._digest()}-{kind}.sqlite")
+
+    def _digest(self) -> str:
+        return hashlib.sha256(self._name.encode()).hexdigest()[:12]
+
+    def _keep(self, kind: str, spill: Spill) -> None:
+        """The checkpoint stays for a next attempt (a temporary one open)."""
+        if kind not in self._temporary:
+            spill.close()
+
+    def discard(self) -> None:
+        """The backfill's rows are committed (a read starts from a cursor): drop the spills."""
+        for spill in self._temporary.values():
+            spill.delete()
+        self._temporary.clear()
+        if self._spill_dir is not None:
+            for path in self._spill_dir.glob(f"salesforce-backfill-{self._digest()}-*.sqlite"):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
     def _load(self, spill: Spill, table: str, sobject: str, soql: str) -> None:
-        on_page, on_restart = spill.loader(table)
-        self._client.bulk_query(sobject, soql, on_page=on_page, on_restart=on_restart)
+        """Read one job's pages into the spill, from where its checkpoint stopped."""
+        shape = _UPPER_BOUND.sub("SystemModstamp <= ?", soql)
+        job_id, locator, done = spill.job(table, shape)
+        if done:
+            return
+        if job_id is None:
+            job_id = self._client.bulk_start(sobject, soql)
+            spill.restart(table, shape, job_id)
+        try:
+            self._client.bulk_wait(sobject, job_id)
+        except BulkJobFailed:
+            spill.restart(table, shape)  # the next attempt creates a new job
+            raise
+        pages = 0
+        while True:
+            page, locator_after = self._client.bulk_page(sobject, job_id, locator)
+            spill.add_page(table, page, locator_after)
+            pages += 1
+            if not locator_after:
+                break
+            locator = locator_after
+        log.debug("salesforce.bulk_job_read", sobject=sobject, pages=pages)
 
     def opportunities(
         self,
@@ -147,7 +245,7 @@ class Backfill:
     ) -> Iterator[Record]:
         """Closed-lost opportunities matching `conditions`, in (SystemModstamp, Id) order."""
         parent_conditions = [f"Opportunity.{c}" for c in conditions]
-        spill = Spill(self._spill_dir)
+        spill = self._spill("opportunities")
         try:
             self._load(
                 spill,
@@ -187,16 +285,17 @@ class Backfill:
                     }
                     yield record
         finally:
-            spill.close()
+            self._keep("opportunities", spill)
 
     def records(
         self, sobject: str, fields: Sequence[str], conditions: Sequence[str]
     ) -> Iterator[Record]:
         """Any flat query's rows in (SystemModstamp, Id) order (leads)."""
-        spill = Spill(self._spill_dir)
+        kind = f"records-{sobject.lower()}"
+        spill = self._spill(kind)
         try:
             self._load(spill, "rows", sobject, select(fields, sobject, conditions))
             for chunk in spill.ordered("rows", '"SystemModstamp", "Id"'):
                 yield from chunk
         finally:
-            spill.close()
+            self._keep(kind, spill)

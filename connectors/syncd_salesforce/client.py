@@ -4,8 +4,8 @@ Every call goes through `call`: the rate governor first (syncd keeps to its shar
 org's daily requests), then the call, its exception translated in `errors.translate`, then
 short in-call retries for transient failures. Waits longer than a short back-off (the daily
 budget, a spent share) are raised at once so the shard pauses instead of blocking the daemon.
-REST calls re-login on an expired session inside the library; Bulk API 2.0 does not, so
-`bulk_query` logs in again itself and restarts the job on a fresh handle.
+REST calls re-login on an expired session inside the library; Bulk API 2.0 does not, so the
+bulk calls log in again themselves and retry on a fresh handle.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import structlog
 from simple_salesforce.api import Salesforce
+from simple_salesforce.bulk2 import Operation
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from syncd.connectors import ConfigError, RetriableError, SyncError
@@ -30,7 +31,12 @@ from syncd_salesforce.transport import UsageWatcher, build_session
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 MAX_IN_CALL_WAIT_S = 30.0  # longer waits end the call: the engine backs the shard off
+BULK_MAX_WAIT_S = 1800.0  # a bulk job still running after this: resume waiting next cycle
 Record = dict[str, Any]
+
+
+class BulkJobFailed(RetriableError):
+    """The org failed or aborted a bulk job: start a new one."""
 
 
 class _GiveUp(Exception):
@@ -197,49 +203,64 @@ class SalesforceClient:
     def query_url(soql: str) -> str:
         return "query?q=" + quote(soql, safe="")
 
-    def bulk_query(
-        self,
-        sobject: str,
-        soql: str,
-        *,
-        on_page: Callable[[str], None],
-        on_restart: Callable[[], None],
-    ) -> None:
-        """Run a Bulk API 2.0 query job, handing each CSV page to `on_page`.
+    # --- Bulk API 2.0, one retried call per step ---------------------------------------------
+    # simple-salesforce's `query` generator hides the job id and the result locators, so a
+    # failure half-way would restart the job from nothing. These calls expose each step, so
+    # the backfill can checkpoint the job and every result page and resume where it stopped.
 
-        A restart (expired session, transient failure) calls `on_restart` first, so the
-        consumer drops what it kept from the failed attempt.
-        """
-        attempts = 0
+    def _bulk(self, sobject: str, fn: Callable[[Any], T], *, what: str) -> T:
+        """One Bulk API 2.0 call on `sobject`'s job client, with governor, re-login (bulk
+        never re-logs in by itself) and short retries; the calls only read."""
 
-        def run_job() -> None:
-            nonlocal attempts
-            if attempts:
-                on_restart()
-            attempts += 1
+        def attempt() -> T:
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
             try:
-                try:
-                    self._bulk_pages(sobject, soql, on_page)
-                except SalesforceExpiredSession:
-                    on_restart()
-                    self.refresh()  # bulk never re-logs in by itself, and locators die with it
-                    self._bulk_pages(sobject, soql, on_page)
-            except SyncError:
-                raise
+                # a fresh handle carries the current session; the per-call client is private
+                return fn(getattr(self.sf.bulk2, sobject)._client)
+            except SalesforceExpiredSession as exc:
+                self.refresh()
+                raise RetriableError("salesforce: bulk session expired; logged in again") from exc
             except Exception as exc:
                 raise translate(exc) from exc
 
-        self._with_retries(run_job, what=f"bulk:{sobject}", allow_in_doubt=False)
+        return self._with_retries(attempt, what=what, allow_in_doubt=True)
 
-    def _bulk_pages(self, sobject: str, soql: str, on_page: Callable[[str], None]) -> None:
-        handle = getattr(self.sf.bulk2, sobject)  # a fresh handle carries the current session
-        pages = handle.query(
-            soql, max_records=self.settings.bulk_page_size, wait=self.settings.bulk_poll_s
+    def bulk_start(self, sobject: str, soql: str) -> str:
+        """Create a Bulk API 2.0 query job; returns its id (an extra job is harmless)."""
+        job = self._bulk(
+            sobject,
+            lambda c: c.create_job(Operation.query, soql),
+            what=f"bulk:{sobject}:create",
         )
-        for count, page in enumerate(pages, 1):
-            on_page(page)
-            log.debug("salesforce.bulk_page", sobject=sobject, page=count)
+        return str(job["id"])
+
+    def bulk_wait(self, sobject: str, job_id: str) -> None:
+        """Poll the job until it completed; raises BulkJobFailed when it failed or was aborted,
+        RetriableError when it is still running after `BULK_MAX_WAIT_S`."""
+        waited = 0.0
+        while True:
+            info = self._bulk(
+                sobject, lambda c: c.get_job(job_id, True), what=f"bulk:{sobject}:poll"
+            )
+            state = str(info.get("state"))
+            if state == "JobComplete":
+                return
+            if state in ("Failed", "Aborted"):
+                raise BulkJobFailed(f"salesforce: bulk {sobject} job {state.lower()}")
+            if waited >= BULK_MAX_WAIT_S:
+                raise RetriableError(f"salesforce: bulk {sobject} job still running")
+            self._sleep(self.settings.bulk_poll_s)
+            waited += max(self.settings.bulk_poll_s, 0.1)
+
+    def bulk_page(self, sobject: str, job_id: str, locator: str) -> tuple[str, str]:
+        """One CSV result page from `locator` ("" = the first); returns (csv, next locator),
+        the next locator "" after the last page."""
+        result = self._bulk(
+            sobject,
+            lambda c: c.get_query_results(job_id, locator, self.settings.bulk_page_size),
+            what=f"bulk:{sobject}:results",
+        )
+        return str(result["records"]), str(result["locator"] or "")
 
     def close(self) -> None:
         self.session.close()

@@ -84,6 +84,7 @@ class SalesforceSink:
         self.supports = frozenset(kinds)
         self._mode: bool | None = None
         self._grace_s = settings.find_grace_s
+        self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     @property
     def idempotent(self) -> bool:

@@ -67,7 +67,7 @@ class SalesforceSource:
         self._facts = facts
         self._settings = settings
         self._shard = shard
-        self._backfill = Backfill(client, spill_dir)
+        self._backfill = Backfill(client, spill_dir, shard)
 
     def close(self) -> None:
         """Closes the HTTP session the shard's roles share (Connector.close calls it)."""
@@ -79,6 +79,8 @@ class SalesforceSource:
         upper = soql_datetime(until)
         opp_where = ["IsClosed = true", "IsWon = false"]
         sizes: dict[str, int] = {}
+        if start is not None:
+            self._backfill.discard()  # a backfill's rows are committed: its checkpoint goes
         if start is None:
             # The first read counts both objects (large orgs go through Bulk API 2.0), in the
             # same round-trip as the org profile. Statuses the org lacks simply match nothing.

@@ -134,12 +134,21 @@ def _v4(conn: Connection) -> None:
         schema.reviews.create(conn)
 
 
+def _v5(conn: Connection) -> None:
+    """outbox.attempted_at: when the write was last sent, so the in-doubt grace period counts
+    from the attempt whatever restarted since."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("outbox")}
+    if "attempted_at" not in columns:
+        conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN attempted_at FLOAT"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -168,6 +168,33 @@ class Store(OutboxOps, PlanOps, ReviewOps):
             ).scalar_one()
         return int(count) or None
 
+    def renew_shard(self, shard: str, owner: str, epoch: int, ttl_s: float) -> bool:
+        """Extend a lease we still hold (same owner and epoch); False once it was taken over."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                t.shards.update()
+                .where(
+                    (t.shards.c.name == shard)
+                    & (t.shards.c.owner == owner)
+                    & (t.shards.c.epoch == epoch)
+                )
+                .values(lease_until=now + ttl_s)
+            )
+            return done.rowcount == 1
+
+    def lease_left(self, shard: str, epoch: int) -> float | None:
+        """Seconds left on the lease of `epoch`; None when that epoch no longer holds it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.shards.c.epoch, t.shards.c.lease_until, t.shards.c.owner).where(
+                    t.shards.c.name == shard
+                )
+            ).first()
+        if row is None or int(row.epoch) != epoch or row.owner is None:
+            return None
+        return float(row.lease_until or 0.0) - self.clock()
+
     def release_shard(self, shard: str, owner: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(

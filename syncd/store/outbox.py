@@ -106,15 +106,21 @@ class OutboxOps:
                 )
         return created
 
-    def recover_inflight(self, sink_shard: str) -> int:
-        """After a restart, every row left inflight may or may not have been applied."""
+    def recover_inflight(self, sink_shard: str, grace_s: float = 0.0) -> int:
+        """After a restart or a takeover, every row left inflight may or may not have been
+        applied: it is in doubt, and its look-up waits `grace_s` (the vendor's index lag)
+        counted from when the write was attempted, not from now."""
         now = self.clock()
+        attempted = sa.func.coalesce(t.outbox.c.attempted_at, t.outbox.c.updated_at)
         with self.engine.begin() as conn:
             done = conn.execute(
                 t.outbox.update()
                 .where((t.outbox.c.sink_shard == sink_shard) & (t.outbox.c.status == "inflight"))
                 .values(
-                    status="in_doubt", next_attempt_at=now, updated_at=now, last_error="interrupted"
+                    status="in_doubt",
+                    next_attempt_at=attempted + grace_s,
+                    updated_at=now,
+                    last_error="interrupted",
                 )
             )
             return int(done.rowcount)
@@ -158,7 +164,12 @@ class OutboxOps:
                 conn.execute(
                     t.outbox.update()
                     .where(t.outbox.c.key.in_([i.key for i in items]))
-                    .values(status="inflight", attempts=t.outbox.c.attempts + 1, updated_at=now)
+                    .values(
+                        status="inflight",
+                        attempts=t.outbox.c.attempts + 1,
+                        updated_at=now,
+                        attempted_at=now,
+                    )
                 )
         return items
 

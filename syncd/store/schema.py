@@ -114,6 +114,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("attempted_at", sa.Float),  # migration 5: when the last write call was started
     sa.Index("ix_outbox_work", "sink_shard", "status", "next_attempt_at"),
 )
 

@@ -111,6 +111,7 @@ class FakeSink:
     idempotent: bool = False
     find_grace_s: float = 0.0
     batch_size: int = 50
+    call_timeout_s: float = 30.0
     supports: frozenset[WriteKind] = frozenset(WriteKind)
     writes: list[TouchSpec] = field(default_factory=list)
     suppressed: list[tuple[ProspectRef, frozenset[Channel]]] = field(default_factory=list)

@@ -9,6 +9,7 @@ dropped connection, or a write that is applied but whose response is lost) and a
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -78,6 +79,10 @@ class Fault:
     method: str | None = None  # only requests with this method
     path: str | None = None  # only paths matching this regex
     times: int = 1
+    # the share of matching requests hit (0.5: a 50 % storm), drawn from a seeded generator
+    # so a run is repeatable
+    chance: float = 1.0
+    rng: random.Random = field(default_factory=lambda: random.Random(13))
 
     def matches(self, req: Request) -> bool:
         if self.method and req.method != self.method:
@@ -232,6 +237,8 @@ class FakeHTTPServer:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(req):
+                    if fault.chance < 1.0 and fault.rng.random() >= fault.chance:
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)

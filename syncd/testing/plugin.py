@@ -2,8 +2,9 @@
 
 Events come from a JSON-lines file; writes land in a SQLite file that plays the remote
 system, recording *every* applied write (so a duplicate is visible) and optionally pausing
-after applying a batch — the window in which killing syncd loses the response. The crash
-test and the core's own end-to-end tests run the real daemon process against it.
+after applying a batch — the window in which killing syncd loses the response. `find_lag_s`
+plays a search index that sees a write only that long after it was applied. The crash and
+chaos tests and the core's own end-to-end tests run the real daemon process against it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class FakeSettings(BaseModel):
     page_size: int = Field(default=50, ge=1)
     batch_size: int = Field(default=10, ge=1)
     find_grace_s: float = Field(default=0.0, ge=0)
+    find_lag_s: float = Field(default=0.0, ge=0)  # the remote index's lag behind a write
+    timeout_s: float = Field(default=5.0, gt=0)  # one write call's bound
     api_token: Secret | None = None  # revealed at open, as a real connector's credential is
 
 
@@ -89,11 +92,13 @@ class FileSink:
         self.find_grace_s = settings.find_grace_s
         self.batch_size = settings.batch_size
         self.delay = settings.write_delay_s
+        self.find_lag_s = settings.find_lag_s
+        self.call_timeout_s = settings.timeout_s
         with self._db() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS writes (seq INTEGER PRIMARY KEY "
                 "AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL, "
-                "prospect TEXT NOT NULL, due TEXT NOT NULL)"
+                "prospect TEXT NOT NULL, due TEXT NOT NULL, at REAL NOT NULL DEFAULT 0)"
             )
             db.execute("CREATE TABLE IF NOT EXISTS completed (key TEXT PRIMARY KEY)")
 
@@ -109,8 +114,14 @@ class FileSink:
                 row = db.execute("SELECT seq FROM writes WHERE key = ?", (spec.key,)).fetchone()
                 if row is None or not self.idempotent:
                     cur = db.execute(
-                        "INSERT INTO writes (key, kind, prospect, due) VALUES (?, ?, ?, ?)",
-                        (spec.key, spec.write.value, spec.prospect.key, spec.due.isoformat()),
+                        "INSERT INTO writes (key, kind, prospect, due, at) VALUES (?, ?, ?, ?, ?)",
+                        (
+                            spec.key,
+                            spec.write.value,
+                            spec.prospect.key,
+                            spec.due.isoformat(),
+                            time.time(),
+                        ),
                     )
                     row = (cur.lastrowid,)
                 results.append(WriteResult(spec.key, WriteStatus.OK, f"R{row[0]}"))
@@ -126,8 +137,8 @@ class FileSink:
             marks = ",".join("?" * len(keys))
             rows = db.execute(
                 f"SELECT key, MIN(seq) FROM writes WHERE key IN ({marks}) "  # noqa: S608 - placeholders only
-                "GROUP BY key",
-                list(keys),
+                "AND at <= ? GROUP BY key",
+                [*keys, time.time() - self.find_lag_s],
             ).fetchall()
         return {k: f"R{s}" for k, s in rows}
 

@@ -132,6 +132,17 @@ def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
     assert "daemon.poll_interval_s" in run.stderr
 
 
+def _remote_writes(remote: Path) -> int:
+    """Writes the fake remote applied so far (0 while its file or table is being created)."""
+    if not remote.exists():
+        return 0
+    try:
+        with sqlite3.connect(remote) as db:
+            return int(db.execute("SELECT COUNT(*) FROM writes").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
 def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     """SIGTERM during writes: the batch being sent completes and is recorded, nothing is
     left in flight, and the process exits 0 well before the work would have finished."""
@@ -146,12 +157,7 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     )
     remote = tmp_path / "remote.db"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if (
-            remote.exists()
-            and sqlite3.connect(remote).execute("SELECT COUNT(*) FROM writes").fetchone()[0] >= 2
-        ):
-            break
+    while time.monotonic() < deadline and _remote_writes(remote) < 2:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0

@@ -1,4 +1,8 @@
-"""Two daemons on one PostgreSQL state store: one works a shard, the other takes over."""
+"""Two daemons on one PostgreSQL state store: one works a shard, the other takes over.
+
+Every wait is for something to happen (a write, a log line, an exit), never a fixed delay,
+so a busy machine only makes the test slower, not wrong.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +31,13 @@ def _written(remote: Path) -> list[str]:
             return [k for (k,) in db.execute("SELECT key FROM writes")]
         except sqlite3.OperationalError:
             return []
+
+
+def _wait_for(what: str, done: Callable[[], bool], timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def _daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -47,31 +59,30 @@ def test_a_second_instance_takes_over_a_dead_ones_shard(
     config = fake_config(
         tmp_path,
         [rejection(n) for n in range(40)],
-        shard="batch_size = 2\nwrite_delay_s = 0.2",
+        shard="batch_size = 2\nwrite_delay_s = 0.2\ntimeout_s = 1",
         extra="[daemon]\npoll_interval_s = 1",
         state_url=pg_database_url,
     )
-    # a short lease so the takeover happens within the test (renewed every lease_s / 3)
+    # a short lease so the takeover happens within the test (renewed every lease_s / 3 by
+    # the heartbeat thread, however long a cycle takes); a write call (timeout_s) fits in it
     text = config.read_text()
     config.write_text(
-        text.replace(f'url = "{pg_database_url}"', f'url = "{pg_database_url}"\nlease_s = 3')
+        text.replace(f'url = "{pg_database_url}"', f'url = "{pg_database_url}"\nlease_s = 6')
     )
     remote = tmp_path / "remote.db"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _daemon(config, first_log)
     second = None
     try:
-        deadline = time.monotonic() + 60
-        while len(_written(remote)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for("the first writes", lambda: len(_written(remote)) >= 4)
         second = _daemon(config, second_log)
-        time.sleep(2.5)
-        assert b"shard.leased_elsewhere" in second_log.read_bytes()
-        os.kill(first.pid, signal.SIGKILL)  # mid-write: its last batch is in doubt
+        _wait_for(
+            "the second to find the shard leased",
+            lambda: b"shard.leased_elsewhere" in second_log.read_bytes(),
+        )
+        os.kill(first.pid, signal.SIGKILL)  # mid-write (or idle): its lease is not released
         first.wait(timeout=30)
-        deadline = time.monotonic() + 90
-        while len(set(_written(remote))) < 40 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_for("all 40 touches", lambda: len(set(_written(remote))) >= 40, timeout_s=120)
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
     finally:

@@ -119,12 +119,13 @@ def test_field_types_read_from_the_source_are_the_annotations() -> None:
 
 
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
-    """A database from before plan reviews gains the column and the review holds, keeping its
-    rows."""
+    """A database from before plan reviews gains that column, the review holds and the
+    attempt times, keeping its rows."""
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
+        conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN attempted_at"))
         conn.execute(sa.text("DROP TABLE reviews"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
         conn.execute(
@@ -133,12 +134,14 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4]
+    assert migrate(engine) == [2, 3, 4, 5]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on FROM plans")).one()
         holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
+        attempts = conn.execute(sa.text("SELECT COUNT(attempted_at) FROM outbox")).scalar()
     assert tuple(row) == ("p#1", None)
     assert holds == 0
+    assert attempts == 0
     engine.dispose()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -297,17 +298,23 @@ def test_a_slow_gmail_times_out_as_a_retriable_error(bed: GmailTestbed) -> None:
     assert len(bed.sleeps.waits) == 1
 
 
-def test_revoked_access_stops_the_shard_without_retrying(bed: GmailTestbed) -> None:
+def test_revoked_access_stops_the_shard_without_retrying(tmp_path: Path) -> None:
     """A refused refresh is FatalSyncError at once: one token request, no back-off loop."""
-    conn = bed.open()
-    bed.fake.revoke(bed.mailbox)
-    grants = len(bed.fake.calls("POST", "^/token$"))
+    # its own fake, and a timeout no busy machine reaches: a client that gave up waiting
+    # would send the token request again
+    bed = GmailTestbed.start(tmp_path)
+    try:
+        conn = bed.open(timeout_s=60.0)
+        bed.fake.revoke(bed.mailbox)
+        grants = len(bed.fake.calls("POST", "^/token$"))
 
-    with pytest.raises(FatalSyncError, match="syncd auth <shard"):
-        read_all(conn)
+        with pytest.raises(FatalSyncError, match="syncd auth <shard"):
+            read_all(conn)
 
-    assert len(bed.fake.calls("POST", "^/token$")) == grants + 1
-    assert bed.sleeps.waits == []
+        assert len(bed.fake.calls("POST", "^/token$")) == grants + 1
+        assert bed.sleeps.waits == []
+    finally:
+        bed.stop()
 
 
 def test_the_shard_keeps_to_its_share_of_the_user_quota(bed: GmailTestbed) -> None:

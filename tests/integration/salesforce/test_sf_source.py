@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from syncd.connectors import RetriableError
 from syncd.model import Channel, ContactFallback, Cursor, ReasonKind, SourceKind
+from syncd.testing.httpfake import Fault, FaultKind, Request
+from syncd_salesforce.fake import sf_error
 from syncd_salesforce.testkit import LocalOrg, read_all
 
 
@@ -247,3 +252,31 @@ def test_leads_and_deals_merge_into_one_ordered_stream(org: LocalOrg) -> None:
     events, _ = read_all(org.connector())
     assert [e.source for e in events] == [SourceKind.LEAD, SourceKind.OPPORTUNITY] * 3
     assert [e.position for e in events] == sorted(e.position for e in events)
+
+
+class _LaterPagesFail(Fault):
+    """Bulk result pages after the first (those asked for by locator) fail."""
+
+    def matches(self, req: Request) -> bool:
+        return "/results" in req.path and bool(req.arg("locator"))
+
+
+def test_an_interrupted_backfill_resumes_its_job_and_pages(org: LocalOrg) -> None:
+    """A backfill that runs out of retries half-way through a job resumes in the next read
+    (even by a new process) from the checkpointed job and page: no job is started again, no
+    page read twice, no record lost; the checkpoint is removed by the first read from a
+    committed cursor."""
+    org.closed_lost_many(1200)
+    unavailable = sf_error(503, "SERVER_UNAVAILABLE", "Try again")
+    org.fake.inject(_LaterPagesFail(FaultKind.STATUS, unavailable, times=4))  # all 4 tries
+    with pytest.raises(RetriableError):
+        read_all(org.connector(bulk_threshold=1000, bulk_page_size=1000))
+    assert list(org.workdir.glob("salesforce-backfill-*"))  # the checkpoint survives
+    conn = org.connector(bulk_threshold=1000, bulk_page_size=1000)
+    events, cursor = read_all(conn)
+    assert len({e.event_id for e in events}) == len(events) == 1200
+    assert org.fake.count("POST", "/jobs/query") == 3
+    ok = [c for c in org.fake.calls("GET", r"/jobs/query/\w+/results") if c.status == 200]
+    assert len(ok) == 2 + 2 + 3  # each page once
+    assert read_all(conn, cursor)[0] == []
+    assert not list(org.workdir.glob("salesforce-backfill-*"))

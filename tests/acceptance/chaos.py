@@ -1,0 +1,166 @@
+"""Shared pieces of the chaos suite: instances on one PostgreSQL store, counting by key.
+
+Every scenario ends the same way: each touch the outbox holds is in the remote system exactly
+once (no duplicate) and every one of them is there (no loss). `SYNCD_CHAOS_SCALE` (default 1)
+multiplies the number of prospects for a longer, benchmark-style run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from syncd.config import LoadedConfig, Shard, ShardConfig, StateConfig, SyncdConfig
+from syncd.connectors import Connector
+from syncd.engine import Engine
+from syncd.model import Cursor, Page
+from syncd.runtime import Runtime
+from syncd.store import OutboxItem, Store
+from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
+from syncd.testing.plugin import FakeSettings
+from tests.conftest import NOW
+
+SCALE = max(1, int(os.environ.get("SYNCD_CHAOS_SCALE", "1")))
+LEASE_S = 60.0
+
+
+@dataclass
+class Clock:
+    """Wall time for every instance and store, moved only by the test."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def ts(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class HookedStore(Store):
+    """A store that runs `after_claim` once a claim is committed: where a paused process
+    holds a claimed batch it has not sent yet."""
+
+    after_claim: Callable[[], None] = staticmethod(lambda: None)
+
+    def claim(self, sink_shard: str, epoch: int, limit: int) -> list[OutboxItem]:
+        items: list[OutboxItem] = super().claim(sink_shard, epoch, limit)
+        if items:
+            self.after_claim()
+        return items
+
+
+class HookedSource(FakeSource):
+    """A source that runs `between_pages` after handing out each page (a long backfill)."""
+
+    def __init__(self, events: Iterable[object] = (), page_size: int = 50):
+        super().__init__(events, page_size)  # type: ignore[arg-type]
+        self.between_pages: Callable[[], None] = lambda: None
+
+    def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]:
+        for page in super().read(cursor, until):
+            yield page
+            self.between_pages()
+
+
+@dataclass
+class Remote:
+    """The vendor every instance talks to, shared: one source, directory and sink."""
+
+    source: HookedSource = field(default_factory=lambda: HookedSource(page_size=10))
+    directory: FakeDirectory = field(default_factory=FakeDirectory)
+    sink: FakeSink = field(default_factory=lambda: FakeSink(batch_size=10, find_grace_s=120.0))
+
+    def add(self, events: Sequence[object]) -> None:
+        self.source.events.extend(events)  # type: ignore[arg-type]
+        for e in events:
+            self.directory.people[e.prospect.ref] = e.prospect  # type: ignore[attr-defined]
+
+
+def instance(url: str, owner: str, remote: Remote, clock: Clock) -> Runtime:
+    """One syncd instance on the shared store and remote, its clock the test's."""
+    shard = ShardConfig(type="fake")
+    config = LoadedConfig(
+        Path("chaos.toml"),
+        SyncdConfig(shards={"crm": shard}, state=StateConfig(url=url, lease_s=LEASE_S)),
+        {"crm": Shard("crm", shard, FakeSettings(events_file="-", remote_db="-"))},
+    )
+    store = HookedStore.open(url, clock=clock.ts)
+    conn = Connector(source=remote.source, directory=remote.directory, sink=remote.sink)
+    engine = Engine(config, store, {"crm": conn}, clock=clock)
+    return Runtime(config, store, {"crm": conn}, engine, owner=owner)
+
+
+def outbox_keys(url: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT key, status FROM outbox")).all())
+    finally:
+        engine.dispose()
+
+
+def duplicates_and_losses(written: Iterable[str], expected: Iterable[str]) -> tuple[int, int]:
+    """(writes beyond the first of a key, expected keys never written)."""
+    counts = Counter(written)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    losses = len(set(expected) - set(counts))
+    return duplicates, losses
+
+
+def single_shard_engine(
+    tmp_path: Path, shard: str, type_name: str, settings: object, conn: Connector
+) -> Engine:
+    """An engine over one real connector, on a SQLite store, on a clock that `cycle_until`
+    moves a minute per cycle (so Retry-After and back-offs pass without waiting)."""
+    from datetime import UTC
+
+    from pydantic import BaseModel
+
+    from syncd.config import EngineConfig
+
+    assert isinstance(settings, BaseModel)
+    core = ShardConfig(type=type_name)
+    config = LoadedConfig(
+        tmp_path / "chaos.toml",
+        SyncdConfig(
+            shards={shard: core},
+            engine=EngineConfig(lag_s=0, retry_base_s=0.001, retry_max_s=0.01, max_attempts=50),
+        ),
+        {shard: Shard(shard, core, settings)},
+    )
+    clock = Clock(datetime.now(UTC))
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock=clock.ts)
+    engine = Engine(config, store, {shard: conn}, clock=clock)
+    epoch = store.acquire_shard(shard, "chaos", 86400)
+    assert epoch is not None
+    engine.epochs[shard] = epoch
+    return engine
+
+
+def cycle_until(engine: Engine, shard: str, done: Callable[[], bool], cycles: int = 30) -> int:
+    """Run cycles (a failed one is retried, as the daemon does) until `done`; returns how
+    many cycles failed with a retriable error."""
+    from syncd.connectors import RetriableError
+
+    failed = 0
+    for _ in range(cycles):
+        try:
+            engine.cycle(shard)
+        except RetriableError:
+            failed += 1
+        if done():
+            return failed
+        clock = engine.clock
+        assert isinstance(clock, Clock)
+        clock.advance(60)
+    raise AssertionError(f"not settled after {cycles} cycles ({failed} failed)")
