@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m benchmarks.hubspot --records 5000 --latency-ms 25
 	$(BIN)/python -m benchmarks.gmail --records 2000 --latency-ms 25
 	$(BIN)/python -m benchmarks.replies
+	$(BIN)/python -m benchmarks.engine --records 20000 --latency-ms 25
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

@@ -4,7 +4,10 @@
 
 Prints HTTP calls (outer requests, and calls inside batch requests), Gmail quota units,
 replies read and drafts written per second (without the waits syncd's quota share imposes;
-`minutes_at_quota_share` is how long the same work takes under it), and the memory of
+`minutes_at_quota_share` is how long the same work takes under it), then `at_limits`: the
+same work with the fake enforcing Gmail's per-user 250 units a second and 15,000 a minute
+and syncd at `--quota-share` of them: units/s, the fraction of the share used, and the
+busiest one-second window (asserted never above 250), and the memory of
 reading a quarter of N and all of N in a process without the fake: it grows only by the
 message ids the first listing keeps in its cursor, never by bodies (pages are streamed).
 """
@@ -33,6 +36,8 @@ from syncd_gmail.fake import FakeGmail
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed
 
 REPLY = "Not right now. Please reach out again next quarter."
+PER_SECOND = 250  # Gmail's per-user units a second (a moving average) ...
+PER_MINUTE = 15_000  # ... and a minute
 
 
 def _units(fake: FakeGmail, since_outer: int, since_inner: int) -> int:
@@ -60,12 +65,26 @@ def _units(fake: FakeGmail, since_outer: int, since_inner: int) -> int:
     return total
 
 
-def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
+def run(
+    records: int, latency_ms: float, workdir: Path, share: float | None = None
+) -> dict[str, Any]:
+    """One read and one round of drafts. `share` None: no quota anywhere (the connector's
+    own speed); else the fake enforces Gmail's 250 units a second and 15,000 a minute per
+    user and syncd keeps to `share` of them."""
     bed = GmailTestbed.start(workdir)
     try:
         people = [bed.person() for _ in range(records)]
         replies = [bed.reply(str(p.email), REPLY) for p in people]
-        conn = bed.open()
+        if share is None:
+            conn = bed.open(user_units_per_second=10**9, user_units_per_minute=10**9)
+        else:
+            bed.fake.user_units_per_second = PER_SECOND
+            bed.fake.user_units_per_minute = PER_MINUTE
+            crm = Connector(directory=bed.directory)
+            ctx = ShardContext(
+                "gmail_rep", bed.settings(quota_share=share), workdir, {CRM_SHARD: crm, "crm": crm}
+            )
+            conn = open_connector(ctx, sleep=time.sleep)  # really wait for the quota
         assert conn.source is not None and conn.sink is not None
         bed.fake.latency_s = latency_ms / 1000
         outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
@@ -105,7 +124,20 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
         write_units = _units(bed.fake, outer, inner)
         settings = bed.settings()
         share_per_min = settings.quota_share * settings.user_units_per_minute
+        units = read_units + write_units
+        limited: dict[str, Any] = {}
+        if share is not None:
+            busiest = bed.fake.busiest_second(bed.mailbox)
+            rate = units / (read_s + write_s)
+            limited = {
+                "quota_share": share,
+                "units_per_s": round(rate, 1),
+                "of_share_per_s": round(rate / (share * PER_SECOND), 3),
+                "busiest_second_units": busiest,
+            }
+            assert busiest <= PER_SECOND, f"a second went over Gmail's limit: {busiest} units"
         return {
+            **limited,
             "records": records,
             "latency_ms": latency_ms,
             "events": events,
@@ -174,10 +206,21 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=25.0)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--limited-records",
+        type=int,
+        default=300,
+        help="replies for the run at Gmail's limits (about 36 units each; 0 skips it)",
+    )
+    parser.add_argument("--quota-share", type=float, default=1.0, help="syncd's share at limits")
     args = parser.parse_args()
     configure_logging("warning", "console", stream=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         figures = run(args.records, args.latency_ms, Path(tmp))
+        if args.limited_records:
+            figures["at_limits"] = run(
+                args.limited_records, args.latency_ms, Path(tmp), share=args.quota_share
+            )
         quarter = max(args.records // 4, 1)
         figures["read_memory"] = {
             str(quarter): read_memory(quarter, Path(tmp)),

@@ -42,9 +42,19 @@ ASSOCIATION_BATCH = 1000
 TOKEN_ENV = "SYNCD_BENCH_HUBSPOT_TOKEN"  # noqa: S105 - a variable's name, not a secret
 
 
-def _serve(pipe: Connection, records: int, latency_s: float) -> None:
-    """Child process: seed the fake portal, then answer 'count' until told to 'stop'."""
-    fake = HubSpotFake(ten_second_limit=10**9)
+def _busiest(times: list[float], window: float) -> int:
+    """The most calls in any `window` seconds (sliding)."""
+    best = start = 0
+    for end, at in enumerate(times):
+        while at - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def _serve(pipe: Connection, records: int, latency_s: float, ten_second_limit: int = 10**9) -> None:
+    """Child process: seed the fake portal, then answer 'count' / 'stats' until 'stop'."""
+    fake = HubSpotFake(ten_second_limit=ten_second_limit)
     history = timedelta(days=30)  # deals lost over the last month
     start = datetime.now(UTC) - history
     spacing = history / max(1, records)
@@ -67,6 +77,13 @@ def _serve(pipe: Connection, records: int, latency_s: float) -> None:
         if command == "count":
             with fake.lock:
                 pipe.send(len(fake.served))
+        elif command == "stats":  # calls, 429s, busiest 10 s (not search), busiest 1 s search
+            with fake.lock:
+                served = list(fake.served)
+            search = [r.at for r in served if r.path.endswith("/search")]
+            other = [r.at for r in served if not r.path.endswith("/search")]
+            refused = sum(r.status == 429 for r in served)
+            pipe.send((len(served), refused, _busiest(other, 10.0), _busiest(search, 1.0)))
     fake.stop()
 
 

@@ -123,7 +123,7 @@ def run(records: int, latency_ms: float) -> dict[str, Any]:
             private_key=f"file:{key_file}",  # type: ignore[arg-type]
             base_url=f"http://127.0.0.1:{port}",
             lead_statuses={"Unqualified": "other"},  # type: ignore[dict-item]
-            bulk_poll_s=0.05,
+            # bulk jobs polled as syncd does by default (every 2 s), as the engine's run is
         )
         conn = build_connector("bench", settings, state_dir=workdir)
         assert conn.source is not None and conn.sink is not None

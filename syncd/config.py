@@ -51,6 +51,10 @@ class StateConfig(Frozen):
     password: Secret | None = None
     # PostgreSQL only: how long a shard lease lasts before another instance may take it.
     lease_s: float = Field(default=60.0, gt=0)
+    # Retention, in days (0 keeps forever): audit rows (decisions, write outcomes, replays),
+    # and outbox rows of writes done or cancelled. Dead writes are always kept.
+    audit_retention_days: float = Field(default=400.0, ge=0)
+    outbox_retention_days: float = Field(default=90.0, ge=0)
 
 
 class DaemonConfig(Frozen):

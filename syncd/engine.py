@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,12 +34,12 @@ from syncd.model import (
     Outcome,
     Page,
     Prospect,
-    ProspectRef,
     RejectionEvent,
     TouchRecord,
     WriteKind,
 )
 from syncd.owners import assign_owners, owner_context
+from syncd.prefetch import ReadAhead
 from syncd.progress import Progress
 from syncd.review import Reviewer
 from syncd.store import Store, StoredHistory
@@ -58,6 +59,7 @@ class CycleSummary:
     writes: Counter[str] = field(default_factory=Counter)
     materialised: int = 0
     cancelled: int = 0
+    purged: int = 0  # audit and finished outbox rows past their retention
     holds_resolved: int = 0  # review holds a rep resolved in the CRM
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
@@ -77,10 +79,22 @@ class CycleSummary:
             | {k: v for k, v in self.writes.items() if k not in ("ok", "in_doubt", "dead")},
             "materialised": self.materialised,
             "cancelled": self.cancelled,
+            "purged": self.purged,
             "holds_resolved": self.holds_resolved,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
         }
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The directory's answers for one page: owners, who has open work, who works at the
+    accounts."""
+
+    active: frozenset[str] = frozenset()  # prospect keys
+    colleagues: dict[AccountRef, list[Prospect]] = field(default_factory=dict)
+    # event id -> the event (shard set, owner assigned) and how its owner was chosen
+    assigned: dict[str, tuple[RejectionEvent, str]] = field(default_factory=dict)
 
 
 def _utcnow() -> datetime:
@@ -153,6 +167,7 @@ class Engine:
             mark = time.monotonic()
             self.dispatch(shard, summary)
             summary.durations["dispatch"] = time.monotonic() - mark
+            summary.purged = self.purge(shard)
         held = set(self.store.held_for_review(shard))
         if self.dry_run:  # as the decisions of this run would leave them
             held |= {p["prospect"] for p in summary.planned if p["outcome"] == Outcome.REVIEW}
@@ -188,6 +203,18 @@ class Engine:
             heartbeat=self.heartbeat,
         )
 
+    def purge(self, shard: str) -> int:
+        """Retention: old audit rows and finished outbox rows go (state.*_retention_days)."""
+        state = self.config.core.state
+        now = self.clock().timestamp()
+
+        def before(days: float) -> float | None:
+            return now - days * 86_400 if days > 0 else None
+
+        return self.store.purge(
+            shard, before(state.audit_retention_days), before(state.outbox_retention_days)
+        )
+
     def _lag_until(self, shard: str) -> datetime:
         lag = self.config.shards[shard].core.lag_s
         if lag is None:
@@ -199,9 +226,8 @@ class Engine:
         cursor = self.store.cursor(shard)
         # A first read is a backfill that may take hours: show it moving.
         progress = Progress(None, log=log.bind(shard=shard)) if cursor is None else None
-        overlay: dict[str, History] = {}
         try:
-            self._pages(shard, conn, epoch, cursor, summary, overlay, progress)
+            self._pages(shard, conn, epoch, cursor, summary, progress)
         finally:
             if progress is not None:
                 progress.close()
@@ -213,38 +239,81 @@ class Engine:
         epoch: int,
         cursor: Cursor | None,
         summary: CycleSummary,
-        overlay: dict[str, History],
         progress: Progress | None,
     ) -> None:
-        assert conn.source is not None
-        for page in conn.source.read(cursor, self._lag_until(shard)):
-            self._page(shard, epoch, page, summary, overlay)
-            self.heartbeat()
-            if progress is not None:
-                progress.advance(read=len(page.events))
-            summary.cursor = page.cursor.value
-            if not self.dry_run:
-                ack = getattr(conn.source, "acknowledge", None)
-                if callable(ack) and page.events:
-                    ack(page.events)
-            if self.stop_requested():
-                return
+        source = conn.source
+        assert source is not None
+        until = self._lag_until(shard)
+        directory = self.directory(shard)
 
-    def _page(
-        self, shard: str, epoch: int, page: Page, summary: CycleSummary, overlay: dict[str, History]
-    ) -> None:
-        seen = self.store.seen(shard, (e.event_id for e in page.events))
-        events = [replace(e, shard=shard) for e in page.events if e.event_id not in seen]
-        summary.skipped += len(page.events) - len(events)
-        summary.events += len(events)
+        def fetch() -> Iterator[tuple[Page, Lookups]]:
+            for page in source.read(cursor, until):
+                yield page, self._lookups(shard, directory, page.events)
+
+        ack = getattr(source, "acknowledge", None)
+        # A source that acknowledges pages (a mailbox labels what it read) is read in step:
+        # its client is not shared between threads. Others read ahead by one page.
+        reader = nullcontext(fetch()) if callable(ack) else ReadAhead(fetch, name=shard)
+        with reader as pages:
+            for page, lookups in pages:
+                self._page(shard, epoch, page, lookups, summary)
+                self.heartbeat()
+                if progress is not None:
+                    progress.advance(read=len(page.events))
+                summary.cursor = page.cursor.value
+                if not self.dry_run and callable(ack) and page.events:
+                    ack(page.events)
+                if self.stop_requested():
+                    return
+
+    def _lookups(
+        self, shard: str, directory: Directory | None, page: Sequence[RejectionEvent]
+    ) -> Lookups:
+        """What the CRM says now about a page's people (their owners, open work, colleagues):
+        the calls made on the read-ahead thread. Events seen before need none."""
+        seen = self.store.seen(shard, (e.event_id for e in page))
+        fresh = [replace(e, shard=shard) for e in page if e.event_id not in seen]
+        if not fresh:
+            return Lookups()
+        assigned = self._assign(shard, fresh)
+        events = [event for event, _ in assigned]
+        by_id = {event.event_id: (event, how) for event, how in assigned}
+        if directory is None:
+            return Lookups(assigned=by_id)
+        refs = list({e.prospect.ref for e in events})
+        accounts = {e.prospect.account.ref for e in events if e.prospect.account}
+        active = directory.active(refs)
+        colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id)) if accounts else {}
+        return Lookups(frozenset(r.key for r in active), colleagues, by_id)
+
+    def _assign(
+        self, shard: str, events: Sequence[RejectionEvent]
+    ) -> list[tuple[RejectionEvent, str]]:
+        """Each event with its task's assignee (one owner look-up for all of them)."""
+        if not events:
+            return []
         core = self.config.shards[shard].core
         crm = self.config.shards.get(self._crm(shard))
-        assigned = assign_owners(
-            shard, events, self.directory(shard), core, crm.core if crm else core
-        )
+        return assign_owners(shard, events, self.directory(shard), core, crm.core if crm else core)
+
+    def _page(
+        self, shard: str, epoch: int, page: Page, lookups: Lookups, summary: CycleSummary
+    ) -> None:
+        """Decide one page and commit it. Nothing outlives the page (memory stays flat however
+        long the backfill): a later page reads what this one committed from the store, and
+        `overlay` only carries a person's history to their next event within the page."""
+        overlay: dict[str, History] = {}
+        seen = self.store.seen(shard, (e.event_id for e in page.events))
+        fresh = [e for e in page.events if e.event_id not in seen]
+        summary.skipped += len(page.events) - len(fresh)
+        summary.events += len(fresh)
+        # owners were assigned on the read-ahead thread; any it did not see are done here
+        missing = [replace(e, shard=shard) for e in fresh if e.event_id not in lookups.assigned]
+        extra = {e.event_id: (e, how) for e, how in self._assign(shard, missing)}
+        assigned = [lookups.assigned.get(e.event_id) or extra[e.event_id] for e in fresh]
         events = [event for event, _ in assigned]
         owner_via = {event.event_id: how for event, how in assigned}
-        histories = self._histories(shard, events)
+        histories = self._histories(events, lookups)
         now = self.clock()
         decided: list[tuple[RejectionEvent, Decision, dict[str, Any]]] = []
         for event in events:
@@ -308,7 +377,7 @@ class Engine:
             cfg.entry_points.repeat_after_days,
         )
 
-    def _histories(self, shard: str, events: Sequence[RejectionEvent]) -> dict[str, History]:
+    def _histories(self, events: Sequence[RejectionEvent], lookups: Lookups) -> dict[str, History]:
         """Everything the policy needs about these people, in a fixed number of calls."""
         keys = [e.prospect.ref.key for e in events]
         stored = self.store.history(keys)
@@ -316,15 +385,6 @@ class Engine:
         account_touches = self.store.account_touch_dues(
             [a.key for a in accounts], self.clock().date() - timedelta(days=self._lookback_days())
         )
-        directory = self.directory(shard)
-        refs = list({e.prospect.ref for e in events})
-        active: set[ProspectRef] = set()
-        colleagues: dict[AccountRef, list[Prospect]] = {}
-        if directory is not None and events:
-            active = directory.active(refs)
-            if accounts:
-                colleagues = directory.colleagues(sorted(accounts, key=lambda a: a.id))
-        active_keys = {r.key for r in active}
         out: dict[str, History] = {}
         for event in events:
             key = event.prospect.ref.key
@@ -332,8 +392,8 @@ class Engine:
             out[key] = _history(
                 stored.get(key),
                 event,
-                key in active_keys,
-                colleagues.get(account.ref, []) if account else [],
+                key in lookups.active,
+                lookups.colleagues.get(account.ref, []) if account else [],
                 account_touches.get(account.ref.key, []) if account else [],
             )
         return out

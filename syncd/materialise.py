@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from syncd.engine import CycleSummary, Engine
 
 log = structlog.get_logger(__name__)
+BATCH = 500  # due touches per look-up and transaction: memory stays flat however many are due
 # Ids a mailbox gives senders the CRM does not know (unknown_senders = "create_lead")
 NEW_RECORD_PREFIX = "new:"
 
@@ -43,11 +44,18 @@ class Materialiser:
         self.epoch = epoch
 
     def run(self, summary: CycleSummary) -> None:
+        """Every due touch, a batch at a time (each batch settles its touches, so the next
+        look-up starts after it)."""
         now = self.engine.clock()
         horizon = now.date() + timedelta(days=self.engine.config.core.policy.horizon_days)
-        due = self.engine.store.due_touches(self.shard, horizon)
-        if not due:
-            return
+        while not self.engine.stop_requested():
+            due = self.engine.store.due_touches(self.shard, horizon, BATCH)
+            if not due:
+                return
+            self._batch(due, now, summary)
+            self.engine.heartbeat()
+
+    def _batch(self, due: list[PlannedTouch], now: datetime, summary: CycleSummary) -> None:
         refs = {ProspectRef.parse(p.prospect_key) for p in due}
         refs |= {p.touch.target for p in due if p.touch.target is not None}
         fresh, active = self._lookups(sorted(refs, key=lambda r: r.key))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from syncd.engine import CycleSummary, Engine
 
 log = structlog.get_logger(__name__)
-BATCH = 200
+BATCH = 500  # plans per look-up and transaction
 
 
 class Reviewer:

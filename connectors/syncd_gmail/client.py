@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -65,25 +66,69 @@ def _in_call(error: SyncError) -> Exception:
 
 
 class QuotaMeter:
-    """Units spent in the last minute, reported to the governor before each call."""
+    """Spends Gmail's per-user quota units within syncd's share, as Gmail meters them.
 
-    def __init__(self, governor: RateGovernor, limit: int, clock: Callable[[], float]):
+    Gmail enforces 250 units per user per second (a moving average) besides 15,000 a minute:
+    a minute's share spent in a few seconds is refused with `userRateLimitExceeded`. So each
+    call waits, before it is made, until its units fit under the share in the last second
+    and in the last minute (sliding windows of what this mailbox spent); a call bigger than a
+    second's share (a batch) goes out once nothing else is in the window, and callers size
+    batches to fit (`per_call_limit`). The governor hears the minute's use for /metrics.
+    """
+
+    def __init__(
+        self,
+        governor: RateGovernor,
+        per_second: int,
+        per_minute: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ):
         self._governor = governor
-        self._limit = limit
+        self._caps = ((1.0, per_second * governor.share), (WINDOW_S, per_minute * governor.share))
+        self._per_minute = per_minute
         self._clock = clock
-        self._spent: deque[tuple[float, int]] = deque()
-        self._used = 0
+        self._sleep = sleep
+        self._spent: deque[list[float]] = deque()  # [moment counted, units], oldest first
 
-    def spend(self, units: int) -> None:
+    def per_call_limit(self) -> int:
+        """The most units one call may carry and still fit a second's share."""
+        return max(1, int(self._caps[0][1]))
+
+    def _wait(self, units: int, now: float) -> float:
+        wait = 0.0
+        for window, cap in self._caps:
+            inside = sorted((at, u) for at, u in self._spent if now - at < window)
+            used = sum(u for _, u in inside)
+            for at, u in inside:  # oldest first: wait until enough has left the window
+                if used + units <= cap or used == 0:
+                    break
+                used -= u
+                wait = max(wait, at + window - now)
+        return wait
+
+    @contextmanager
+    def spend(self, units: int) -> Iterator[None]:
+        """Wait until `units` fit, then make the call inside the block. The units count from
+        when the call has ended: Gmail counts each call (each part of a batch) as it reaches
+        it, never later, so no window of Gmail's holds more than the same window here."""
         self._governor.acquire()
         now = self._clock()
         while self._spent and now - self._spent[0][0] >= WINDOW_S:
-            self._used -= self._spent.popleft()[1]
-        self._spent.append((now, units))
-        self._used += units
-        # The budget frees up when the oldest units leave the rolling minute.
-        window = max(self._spent[0][0] + WINDOW_S - now, 0.0)
-        self._governor.observe(BUDGET, self._used, self._limit, window)
+            self._spent.popleft()
+        wait = self._wait(units, now)
+        if wait > 0:
+            log.info("ratelimit.throttled", budget=BUDGET, wait_s=round(wait, 3))
+            self._sleep(wait)
+            now += wait  # the moment the units fit (one client spends from one thread)
+        entry = [now, float(units)]
+        self._spent.append(entry)
+        try:
+            yield
+        finally:
+            entry[0] = max(entry[0], self._clock())
+            used = int(sum(u for _, u in self._spent))
+            self._governor.observe(BUDGET, used, self._per_minute, WINDOW_S)
 
 
 class GmailClient:
@@ -119,8 +164,18 @@ class GmailClient:
         self.labels: Any = self.users.labels()
         self.drafts: Any = self.users.drafts()
         self.governor = RateGovernor(share=settings.quota_share, sleep=sleep, clock=clock)
-        self._meter = QuotaMeter(self.governor, settings.user_units_per_minute, clock)
+        self._meter = QuotaMeter(
+            self.governor,
+            settings.user_units_per_second,
+            settings.user_units_per_minute,
+            clock,
+            sleep,
+        )
         self._sleep = sleep
+
+    def batch_limit(self, what: str) -> int:
+        """The most calls of this method one batch may carry within a second's share."""
+        return max(1, self._meter.per_call_limit() // UNITS.get(what, 5))
 
     def quota_remaining(self) -> float | None:
         return self.governor.remaining_ratio()
@@ -134,11 +189,11 @@ class GmailClient:
         """A read, retried in the call on quota errors, 5xx and timeouts."""
 
         def attempt() -> Any:
-            self._meter.spend(UNITS.get(what, 5))
-            try:
-                return request.execute(num_retries=0)
-            except VENDOR_ERRORS as exc:
-                raise _in_call(translate(exc, what)) from exc
+            with self._meter.spend(UNITS.get(what, 5)):
+                try:
+                    return request.execute(num_retries=0)
+                except VENDOR_ERRORS as exc:
+                    raise _in_call(translate(exc, what)) from exc
 
         return self._retrying(attempt, what)
 
@@ -158,14 +213,14 @@ class GmailClient:
         """A write. Idempotent ones (labels) are retried even in doubt; others are sent once."""
 
         def attempt() -> Any:
-            self._meter.spend(UNITS.get(what, 5))
-            try:
-                if idempotent:
-                    return request.execute(num_retries=0)
-                with no_replay(self.http):
-                    return request.execute(num_retries=0)
-            except VENDOR_ERRORS as exc:
-                raise _in_call(translate(exc, what, write=True)) from exc
+            with self._meter.spend(UNITS.get(what, 5)):
+                try:
+                    if idempotent:
+                        return request.execute(num_retries=0)
+                    with no_replay(self.http):
+                        return request.execute(num_retries=0)
+                except VENDOR_ERRORS as exc:
+                    raise _in_call(translate(exc, what, write=True)) from exc
 
         if not idempotent:
             return attempt()
@@ -195,15 +250,15 @@ class GmailClient:
         request = BatchHttpRequest(callback=collect, batch_uri=self.settings.batch_uri)
         for key, call in calls:
             request.add(call, request_id=key)
-        self._meter.spend(UNITS.get(what, 5) * len(calls))
-        try:
-            if write:
-                with no_replay(self.http):
+        with self._meter.spend(UNITS.get(what, 5) * len(calls)):
+            try:
+                if write:
+                    with no_replay(self.http):
+                        request.execute()
+                else:
                     request.execute()
-            else:
-                request.execute()
-        except VENDOR_ERRORS as exc:
-            raise translate(exc, f"batch {what}", write=write) from exc
+            except VENDOR_ERRORS as exc:
+                raise translate(exc, f"batch {what}", write=write) from exc
         return results
 
     def fetch(self, calls: Sequence[tuple[str, Any]], what: str) -> dict[str, Any]:
@@ -211,7 +266,8 @@ class GmailClient:
         a part answered 404 maps to None (deleted meanwhile); other errors raise."""
         pending = list(calls)
         answers: dict[str, Any] = {}
-        size = self.settings.batch_size
+        # a batch's units all count at once: no bigger than a second's share of the quota
+        size = min(self.settings.batch_size, self.batch_limit(what))
         for attempt in range(1, self.settings.retry_attempts + 1):
             again: list[tuple[str, Any]] = []
             wait = 0.0

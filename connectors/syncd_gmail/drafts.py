@@ -38,7 +38,8 @@ class GmailDraftSink:
     def __init__(self, client: GmailClient, settings: GmailSettings):
         self._client = client
         self._settings = settings
-        self.batch_size = settings.batch_size
+        # a batch of drafts.create is sent as one batch request: within a second's quota share
+        self.batch_size = min(settings.batch_size, client.batch_limit("drafts.create"))
         self.call_timeout_s = settings.timeout_s  # the bound the engine's lease check uses
 
     # --- write ---------------------------------------------------------------------------------

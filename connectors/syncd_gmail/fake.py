@@ -73,7 +73,12 @@ class FakeGmail(FakeHTTPServer):
         self.oauth = OAuthServer()
         self.mailboxes: dict[str, Mailbox] = {}
         self.inner_requests: list[LoggedRequest] = []  # calls made inside batch requests
-        self.user_units_per_minute: int | None = None  # None: no per-user quota enforced
+        # Per-user quota as Gmail meters it: units a second (a moving average over the last
+        # second) and a minute. None: not enforced. Either way every call's units are logged
+        # in `units_log` (monotonic time, user, units) so a run can be checked window by window.
+        self.user_units_per_second: int | None = None
+        self.user_units_per_minute: int | None = None
+        self.units_log: deque[tuple[float, str, int]] = deque(maxlen=1_000_000)
         self._units: dict[str, deque[tuple[float, int]]] = {}
         self._units_lock = threading.Lock()
         self._register_routes()
@@ -222,22 +227,44 @@ class FakeGmail(FakeHTTPServer):
         self.route(method, pattern, wrapped)
 
     def _spend(self, user: str, units: int) -> Response | None:
-        limit = self.user_units_per_minute
-        if limit is None:
-            return None
         now = time.monotonic()
         with self._units_lock:
+            if self.user_units_per_second is None and self.user_units_per_minute is None:
+                self.units_log.append((now, user, units))
+                return None
             spent = self._units.setdefault(user, deque())
             while spent and now - spent[0][0] >= 60:
                 spent.popleft()
-            if sum(u for _, u in spent) + units > limit:
-                wait = 60 - (now - spent[0][0]) if spent else 1.0
-                return quota_error("user_rate", datetime.now(UTC) + timedelta(seconds=wait))
+            for window, limit in (
+                (1.0, self.user_units_per_second),
+                (60.0, self.user_units_per_minute),
+            ):
+                if limit is None:
+                    continue
+                inside = [(at, u) for at, u in spent if now - at < window]
+                if sum(u for _, u in inside) + units > limit:
+                    wait = window - (now - inside[0][0]) if inside else 1.0
+                    return quota_error("user_rate", datetime.now(UTC) + timedelta(seconds=wait))
             spent.append((now, units))
+            self.units_log.append((now, user, units))
         return None
 
+    def busiest_second(self, user: str) -> int:
+        """The most units this user spent in any one-second window (sliding)."""
+        with self._units_lock:
+            log = [(at, u) for at, who, u in self.units_log if who == user.lower()]
+        best = used = 0
+        start = 0
+        for at, units in log:
+            used += units
+            while at - log[start][0] >= 1.0:
+                used -= log[start][1]
+                start += 1
+            best = max(best, used)
+        return best
+
     def units_spent(self, user: str) -> int:
-        """Units counted in the current minute (when a per-user quota is set)."""
+        """Units counted in the current minute (while a per-user quota is set)."""
         with self._units_lock:
             return sum(u for _, u in self._units.get(user.lower(), ()))
 

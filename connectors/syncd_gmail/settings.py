@@ -41,7 +41,9 @@ class GmailSettings(BaseModel):
     quote_chars: int = Field(default=600, ge=0, le=10_000)
     timeout_s: float = Field(default=30.0, gt=0)
     ca_bundle: Path | None = None  # corporate TLS proxy; verification always stays on
-    # Per-user quota (units a minute) and the share of it syncd may use.
+    # Per-user quota: units a second (Gmail's moving average) and a minute, and the share of
+    # them syncd may use.
+    user_units_per_second: int = Field(default=250, ge=10)
     user_units_per_minute: int = Field(default=15_000, ge=100)
     quota_share: float = Field(default=0.5, gt=0, le=1)
     retry_attempts: int = Field(default=4, ge=1, le=10)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.connectors import ConfigError
 from syncd.store import schema
+from syncd.store.codec import dumps, loads
 
 MIGRATION_LOCK_ID = 7_301_551  # arbitrary, fixed: pg_advisory_xact_lock key for migrations
 
@@ -75,7 +76,7 @@ def create_db_engine(url: str, *, instance: str | None = None) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _private_file(Path(path))
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, json_serializer=dumps, json_deserializer=loads)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql+psycopg") and importlib.util.find_spec("psycopg") is None:
@@ -84,7 +85,13 @@ def create_db_engine(url: str, *, instance: str | None = None) -> Engine:
             "(or 'syncd[postgres-binary]' where no system libpq is installed)"
         )
     connect_args = {"application_name": (DAEMON_APP_PREFIX + instance)[:63]} if instance else {}
-    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=dumps,
+        json_deserializer=loads,
+    )
 
 
 def _v1(conn: Connection) -> None:
@@ -142,6 +149,24 @@ def _v5(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN attempted_at FLOAT"))
 
 
+def _v6(conn: Connection) -> None:
+    """plans.brief (a plan's shared brief, stored once), and the indexes that the daily review
+    (live plans by shard and review day) and retention (audit rows by age) look up by."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("plans")}
+    if "brief" not in columns:
+        kind = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+        conn.execute(sa.text(f"ALTER TABLE plans ADD COLUMN brief {kind}"))
+    # plans from before reviews were recorded at creation: due for review at once
+    conn.execute(sa.text("UPDATE plans SET reviewed_on = '0001-01-01' WHERE reviewed_on IS NULL"))
+    conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_plans_review"
+            " ON plans (shard, status, reviewed_on, plan_id)"
+        )
+    )
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -149,6 +174,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (3, _v3),
     (4, _v4),
     (5, _v5),
+    (6, _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

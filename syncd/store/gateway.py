@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from syncd.model import (
     Touch,
 )
 from syncd.store import schema as t
+from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
 from syncd.store.codec import decode, encode
 from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate
 from syncd.store.outbox import OutboxOps
@@ -37,6 +38,31 @@ from syncd.store.plans import PlanOps
 from syncd.store.reviews import ReviewOps
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
+
+
+def encode_event(event: RejectionEvent) -> dict[str, Any]:
+    """A rejection as history keeps it: the person (and the others on the deal) by reference
+    only, since the prospect's snapshot is stored once, in `prospects`."""
+    return dict(
+        encode(
+            replace(
+                event,
+                prospect=Prospect(event.prospect.ref),
+                related=tuple(Prospect(p.ref) for p in event.related),
+            )
+        )
+    )
+
+
+def decode_event(payload: dict[str, Any], person: Prospect | None, shard: str) -> RejectionEvent:
+    """A stored rejection, with the person as last seen, and the shard that read it (from the
+    row for events stored before schema 3)."""
+    event = decode(RejectionEvent, payload)
+    if person is not None and person.ref == event.prospect.ref:
+        event = replace(event, prospect=person)
+    if not event.shard:
+        event = replace(event, shard=shard)
+    return event
 
 
 class LeaseLost(RuntimeError):
@@ -47,7 +73,8 @@ class LeaseLost(RuntimeError):
 class StoredHistory:
     prospect: Prospect | None
     rejections: tuple[RejectionEvent, ...]
-    touches: tuple[tuple[Touch, str], ...]  # (touch, state) of this person's plans
+    # (touch, state) of this person's plans; as history only: the brief is not loaded
+    touches: tuple[tuple[Touch, str], ...]
     plan: Plan | None
     plan_context: dict[str, Any]
     suppressed: frozenset[Channel]
@@ -254,16 +281,16 @@ class Store(OutboxOps, PlanOps, ReviewOps):
                     )
                 )
             }
+            people = {k: decode(Prospect, v) for k, v in snaps.items()}
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in conn.execute(
                 sa.select(t.events.c.prospect_key, t.events.c.shard, t.events.c.payload)
                 .where(t.events.c.prospect_key.in_(keys))
                 .order_by(t.events.c.occurred_at)
             ):
-                event = decode(RejectionEvent, r.payload)
-                if not event.shard:  # stored before schema 3: the row knows its shard
-                    event = replace(event, shard=r.shard)
-                rejections[r.prospect_key].append(event)
+                rejections[r.prospect_key].append(
+                    decode_event(r.payload, people.get(r.prospect_key), r.shard)
+                )
             plans = {
                 r.prospect_key: r
                 for r in conn.execute(
@@ -272,21 +299,31 @@ class Store(OutboxOps, PlanOps, ReviewOps):
                     )
                 )
             }
+            # One read of the people's touches: those of the live plan whole (their briefs
+            # too, a revision carries them over), every one as history.
+            live = {r.plan_id: r for r in plans.values()}
+            shared: dict[str, str] = {}
             plan_touches: dict[str, list[Touch]] = defaultdict(list)
-            plan_ids = [r.plan_id for r in plans.values()]
-            for pr in conn.execute(
-                sa.select(t.touches.c.plan_id, t.touches.c.touch)
-                .where(t.touches.c.plan_id.in_(plan_ids) & (t.touches.c.state != "cancelled"))
-                .order_by(t.touches.c.seq)
-            ):
-                plan_touches[pr.plan_id].append(decode(Touch, pr.touch))
             touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
             for tr in conn.execute(
-                sa.select(t.touches.c.prospect_key, t.touches.c.touch, t.touches.c.state).where(
-                    t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled")
+                sa.select(
+                    t.touches.c.plan_id,
+                    t.touches.c.prospect_key,
+                    t.touches.c.touch,
+                    t.touches.c.state,
                 )
+                .where(t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled"))
+                .order_by(t.touches.c.seq)
             ):
-                touches[tr.prospect_key].append((decode(Touch, tr.touch), tr.state))
+                row = tr.touch
+                if tr.plan_id in live:
+                    if tr.plan_id not in shared:
+                        shared[tr.plan_id] = unpack_brief(live[tr.plan_id].brief)
+                    row = join_brief(row, shared[tr.plan_id])
+                touch = decode(Touch, row)
+                if tr.plan_id in live:
+                    plan_touches[tr.plan_id].append(touch)
+                touches[tr.prospect_key].append((touch, tr.state))
             suppressed: dict[str, set[Channel]] = defaultdict(set)
             for r in conn.execute(
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))
@@ -305,7 +342,7 @@ class Store(OutboxOps, PlanOps, ReviewOps):
                     tuple(plan_touches[plan_row.plan_id]),
                 )
             out[key] = StoredHistory(
-                prospect=decode(Prospect, snaps[key]) if key in snaps else None,
+                prospect=people.get(key),
                 rejections=tuple(rejections[key]),
                 touches=tuple(touches[key]),
                 plan=plan,
@@ -359,79 +396,65 @@ class Store(OutboxOps, PlanOps, ReviewOps):
     ) -> None:
         """Persist the page's events, decisions and plans together with the new cursor."""
         now = self.clock()
+        events = []
+        snapshots: dict[str, dict[str, Any]] = {}  # the last of a person's decisions wins
+        changes = []
+        contactless: list[dict[str, Any]] = []
+        for event, decision, context in decided:
+            key = decision.prospect.key
+            account = event.prospect.account
+            account_key = account.ref.key if account else None
+            events.append(
+                {
+                    "event_id": event.event_id,
+                    "shard": shard,
+                    "prospect_key": key,
+                    "occurred_at": event.occurred_at.timestamp(),
+                    "processed_at": now,
+                    "payload": encode_event(event if event.shard else replace(event, shard=shard)),
+                }
+            )
+            if event.contact_fallback is not None:  # never silent: `syncd status` counts these
+                contactless.append(
+                    {
+                        "at": now,
+                        "shard": shard,
+                        "kind": CONTACTLESS,
+                        "subject": key,
+                        "data": {
+                            "fallback": event.contact_fallback.value,
+                            "event_id": event.event_id,
+                            "opportunity_id": event.opportunity_id,
+                        },
+                    }
+                )
+            snapshots[key] = {
+                "key": key,
+                "shard": shard,
+                "account_key": account_key,
+                "outcome": decision.outcome.value,
+                "snapshot": encode(event.prospect),
+                "updated_at": now,
+            }
+            changes.append(Change(key, account_key, decision, context, event.event_id))
         with self.engine.begin() as conn:
             self._fence(conn, shard, epoch)
-            for event, decision, context in decided:
-                self._apply_decision(conn, shard, event, decision, context, now)
+            if events:
+                conn.execute(t.events.insert(), events)
+            upsert(conn, t.prospects, list(snapshots.values()), ["key"])
+            apply_changes(conn, shard, changes, now, self._settle_reviews)
+            if contactless:
+                conn.execute(t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)
 
     def _set_cursor(self, conn: Connection, shard: str, cursor: Cursor, now: float) -> None:
-        values = {
+        row = {
+            "shard": shard,
             "value": cursor.value,
             "boundary_ids": sorted(cursor.boundary_ids),
             "updated_at": now,
         }
-        if (
-            conn.execute(
-                t.cursors.update().where(t.cursors.c.shard == shard).values(**values)
-            ).rowcount
-            == 0
-        ):
-            conn.execute(t.cursors.insert(), {"shard": shard, **values})
-
-    def _apply_decision(
-        self,
-        conn: Connection,
-        shard: str,
-        event: RejectionEvent,
-        decision: Decision,
-        context: dict[str, Any],
-        now: float,
-    ) -> None:
-        key = decision.prospect.key
-        account = event.prospect.account
-        account_key = account.ref.key if account else None
-        conn.execute(
-            t.events.insert(),
-            {
-                "event_id": event.event_id,
-                "shard": shard,
-                "prospect_key": key,
-                "occurred_at": event.occurred_at.timestamp(),
-                "processed_at": now,
-                "payload": encode(event if event.shard else replace(event, shard=shard)),
-            },
-        )
-        snapshot = {
-            "snapshot": encode(event.prospect),
-            "account_key": account_key,
-            "outcome": decision.outcome.value,
-            "updated_at": now,
-            "shard": shard,
-        }
-        if (
-            conn.execute(
-                t.prospects.update().where(t.prospects.c.key == key).values(**snapshot)
-            ).rowcount
-            == 0
-        ):
-            conn.execute(t.prospects.insert(), {"key": key, **snapshot})
-        self._apply_change(conn, shard, key, account_key, decision, context, event.event_id, now)
-        if event.contact_fallback is not None:  # never silent: `syncd status` counts these
-            conn.execute(
-                t.audit.insert(),
-                {
-                    "at": now,
-                    "shard": shard,
-                    "kind": CONTACTLESS,
-                    "subject": key,
-                    "data": {
-                        "fallback": event.contact_fallback.value,
-                        "event_id": event.event_id,
-                        "opportunity_id": event.opportunity_id,
-                    },
-                },
-            )
+        upsert(conn, t.cursors, [row], ["shard"])
 
     def contactless_counts(self, shard: str) -> dict[str, int]:
         """Lost deals of this shard that named no contact, by the fallback used."""
@@ -444,147 +467,6 @@ class Store(OutboxOps, PlanOps, ReviewOps):
             ):
                 counts[str(data.get("fallback"))] += 1
         return dict(counts)
-
-    def _apply_change(
-        self,
-        conn: Connection,
-        shard: str,
-        key: str,
-        account_key: str | None,
-        decision: Decision,
-        context: dict[str, Any],
-        source: str,
-        now: float,
-    ) -> None:
-        """Suppressions, the plan and its touches, and the audit row of one decision."""
-        for channel in decision.suppress:
-            exists = conn.execute(
-                sa.select(t.suppressions.c.channel).where(
-                    (t.suppressions.c.prospect_key == key)
-                    & (t.suppressions.c.channel == channel.value)
-                )
-            ).first()
-            if not exists:
-                conn.execute(
-                    t.suppressions.insert(),
-                    {
-                        "prospect_key": key,
-                        "channel": channel.value,
-                        "source": source,
-                        "created_at": now,
-                    },
-                )
-        if decision.suppress:
-            self._cancel_channels(conn, key, {c.value for c in decision.suppress}, now)
-        if decision.plan is not None or decision.cancel_plan:
-            status = "superseded" if decision.plan is not None else "cancelled"
-            conn.execute(
-                t.plans.update()
-                .where((t.plans.c.prospect_key == key) & (t.plans.c.status == "live"))
-                .values(status=status)
-            )
-            conn.execute(
-                t.touches.update()
-                .where((t.touches.c.prospect_key == key) & (t.touches.c.state == "planned"))
-                .values(state="cancelled", note=f"plan {status}")
-            )
-        if decision.plan is not None:
-            self._insert_plan(conn, shard, decision, account_key, context, now)
-        if decision.hold is not None or decision.resolved is not None:
-            self._settle_reviews(conn, shard, key, decision, source, now)
-        conn.execute(
-            t.audit.insert(),
-            {
-                "at": now,
-                "shard": shard,
-                "kind": "decision",
-                "subject": key,
-                "data": {
-                    "source": source,
-                    "outcome": decision.outcome.value,
-                    "rules": encode(decision.rules),
-                    "plan_id": decision.plan.plan_id if decision.plan else None,
-                },
-            },
-        )
-
-    def _insert_plan(
-        self,
-        conn: Connection,
-        shard: str,
-        decision: Decision,
-        account_key: str | None,
-        context: dict[str, Any],
-        now: float,
-    ) -> None:
-        plan = decision.plan
-        assert plan is not None
-        conn.execute(t.plans.delete().where(t.plans.c.plan_id == plan.plan_id))
-        conn.execute(
-            t.plans.insert(),
-            {
-                "plan_id": plan.plan_id,
-                "prospect_key": plan.prospect.key,
-                "shard": shard,
-                "generation": plan.generation,
-                "status": "live",
-                "created_at": now,
-                "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
-                "rules": encode(decision.rules),
-                "context": context,
-                # a plan just made needs no review until tomorrow
-                "reviewed_on": datetime.fromtimestamp(now, UTC).date().isoformat(),
-            },
-        )
-        existing = {
-            r.seq: r.state
-            for r in conn.execute(
-                sa.select(t.touches.c.seq, t.touches.c.state).where(
-                    t.touches.c.plan_id == plan.plan_id
-                )
-            )
-        }
-        for tc in plan.touches:
-            row = {
-                "shard": shard,
-                "prospect_key": plan.prospect.key,
-                "account_key": account_key,
-                "due": tc.due.isoformat(),
-                "state": "planned",
-                "touch": encode(tc),
-                "note": None,
-            }
-            state = existing.get(tc.seq)
-            if state is None:
-                conn.execute(t.touches.insert(), {"plan_id": plan.plan_id, "seq": tc.seq, **row})
-            elif state != "materialised":  # a revision carries it over: plan it again
-                conn.execute(
-                    t.touches.update()
-                    .where((t.touches.c.plan_id == plan.plan_id) & (t.touches.c.seq == tc.seq))
-                    .values(**row)
-                )
-
-    def _cancel_channels(self, conn: Connection, key: str, channels: set[str], now: float) -> None:
-        for row in conn.execute(
-            sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.touch).where(
-                (t.touches.c.prospect_key == key) & (t.touches.c.state == "planned")
-            )
-        ).all():
-            if row.touch.get("suppress_channel") in channels:
-                conn.execute(
-                    t.touches.update()
-                    .where((t.touches.c.plan_id == row.plan_id) & (t.touches.c.seq == row.seq))
-                    .values(state="cancelled", note="opted out")
-                )
-        conn.execute(
-            t.outbox.update()
-            .where(
-                (t.outbox.c.prospect_key == key)
-                & t.outbox.c.channel.in_(channels)
-                & t.outbox.c.status.in_(("pending", "in_doubt"))
-            )
-            .values(status="cancelled", last_error="opted out", updated_at=now)
-        )
 
     def dead_letter_record(self, shard: str, record_id: str, error: str) -> None:
         with self.engine.begin() as conn:

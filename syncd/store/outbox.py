@@ -17,9 +17,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Touch
 from syncd.store import schema as t
+from syncd.store.changes import join_brief, unpack_brief
 from syncd.store.codec import decode
 
 OPEN_STATUSES = ("pending", "inflight", "in_doubt")
+# one touch, for executemany updates with parameters p (plan id) and s (seq)
+_touch_at = (t.touches.c.plan_id == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
 
 
 class OutboxOps:
@@ -29,35 +32,38 @@ class OutboxOps:
     clock: Callable[[], float]
     _fence: Callable[[Connection, str, int], None]
 
-    def due_touches(self, shard: str, until: date) -> list[Any]:
+    def due_touches(self, shard: str, until: date, limit: int | None = None) -> list[Any]:
+        """Planned touches due by `until`, oldest first, with their whole brief again."""
         from syncd.model import Prospect
         from syncd.store.gateway import PlannedTouch
 
+        query = (
+            sa.select(
+                t.touches.c.plan_id,
+                t.touches.c.prospect_key,
+                t.touches.c.account_key,
+                t.touches.c.touch,
+                t.plans.c.context,
+                t.plans.c.brief,
+                t.prospects.c.snapshot,
+            )
+            .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
+            .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
+            .where(
+                (t.touches.c.shard == shard)
+                & (t.touches.c.state == "planned")
+                & (t.touches.c.due <= until.isoformat())
+            )
+            .order_by(t.touches.c.due, t.touches.c.plan_id, t.touches.c.seq)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    t.touches.c.plan_id,
-                    t.touches.c.prospect_key,
-                    t.touches.c.account_key,
-                    t.touches.c.touch,
-                    t.plans.c.context,
-                    t.prospects.c.snapshot,
-                )
-                .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
-                .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
-                .where(
-                    (t.touches.c.shard == shard)
-                    & (t.touches.c.state == "planned")
-                    & (t.touches.c.due <= until.isoformat())
-                )
-                .order_by(t.touches.c.due, t.touches.c.plan_id, t.touches.c.seq)
-            ).all()
+            rows = conn.execute(query if limit is None else query.limit(limit)).all()
         return [
             PlannedTouch(
                 r.plan_id,
                 r.prospect_key,
                 r.account_key,
-                decode(Touch, r.touch),
+                decode(Touch, join_brief(r.touch, unpack_brief(r.brief))),
                 dict(r.context),
                 decode(Prospect, r.snapshot) if r.snapshot else None,
             )
@@ -67,44 +73,55 @@ class OutboxOps:
     def materialise(self, shard: str, epoch: int, items: Sequence[Any]) -> int:
         """Insert outbox rows (a key already there is left alone) and settle the touches."""
         now = self.clock()
-        created = 0
+        cancelled = [
+            {"p": m.plan_id, "s": m.seq, "n": m.cancel_note[:200]}
+            for m in items
+            if m.cancel_note is not None
+        ]
+        written = [m for m in items if m.cancel_note is None]
         with self.engine.begin() as conn:
             self._fence(conn, shard, epoch)
-            for m in items:
-                where = (t.touches.c.plan_id == m.plan_id) & (t.touches.c.seq == m.seq)
-                if m.cancel_note is not None:
-                    conn.execute(
-                        t.touches.update()
-                        .where(where)
-                        .values(state="cancelled", note=m.cancel_note[:200])
-                    )
-                    continue
-                exists = conn.execute(
-                    sa.select(t.outbox.c.key).where(t.outbox.c.key == m.key)
-                ).first()
-                if not exists:
-                    conn.execute(
-                        t.outbox.insert(),
-                        {
-                            "key": m.key,
-                            "shard": shard,
-                            "sink_shard": m.sink_shard,
-                            "write": m.spec["write"],
-                            "prospect_key": m.prospect_key,
-                            "channel": m.channel,
-                            "spec": m.spec,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        },
-                    )
-                    created += 1
+            if cancelled:
                 conn.execute(
-                    t.touches.update().where(where).values(state="materialised", outbox_key=m.key)
+                    t.touches.update()
+                    .where(_touch_at)
+                    .values(state="cancelled", note=sa.bindparam("n")),
+                    cancelled,
                 )
-        return created
+            if not written:
+                return 0
+            keys = list(dict.fromkeys(m.key for m in written))
+            present = {
+                r.key
+                for r in conn.execute(sa.select(t.outbox.c.key).where(t.outbox.c.key.in_(keys)))
+            }
+            fresh: dict[str, dict[str, Any]] = {}
+            for m in written:
+                if m.key in present or m.key in fresh:
+                    continue
+                fresh[m.key] = {
+                    "key": m.key,
+                    "shard": shard,
+                    "sink_shard": m.sink_shard,
+                    "write": m.spec["write"],
+                    "prospect_key": m.prospect_key,
+                    "channel": m.channel,
+                    "spec": m.spec,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            if fresh:
+                conn.execute(t.outbox.insert(), list(fresh.values()))
+            conn.execute(
+                t.touches.update()
+                .where(_touch_at)
+                .values(state="materialised", outbox_key=sa.bindparam("k")),
+                [{"p": m.plan_id, "s": m.seq, "k": m.key} for m in written],
+            )
+        return len(fresh)
 
     def recover_inflight(self, sink_shard: str, grace_s: float = 0.0) -> int:
         """After a restart or a takeover, every row left inflight may or may not have been
@@ -185,42 +202,79 @@ class OutboxOps:
 
     def finish(self, sink_shard: str, epoch: int, outcomes: Sequence[Any]) -> None:
         """Record how each item ended, with an audit row each; dead ones become dead letters."""
+        if not outcomes:
+            return
         now = self.clock()
         with self.engine.begin() as conn:
             self._fence(conn, sink_shard, epoch)
-            for o in outcomes:
-                conn.execute(
-                    t.outbox.update()
-                    .where(t.outbox.c.key == o.key)
-                    .values(
-                        status=o.status,
-                        next_attempt_at=o.next_attempt_at or now,
-                        remote_id=o.remote_id,
-                        last_error=(o.error or None) and o.error[:500],
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    t.audit.insert(),
+            conn.execute(
+                t.outbox.update()
+                .where(t.outbox.c.key == sa.bindparam("k"))
+                .values(
+                    status=sa.bindparam("st"),
+                    next_attempt_at=sa.bindparam("at"),
+                    remote_id=sa.bindparam("rid"),
+                    last_error=sa.bindparam("err"),
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "k": o.key,
+                        "st": o.status,
+                        "at": o.next_attempt_at or now,
+                        "rid": o.remote_id,
+                        "err": (o.error or None) and o.error[:500],
+                    }
+                    for o in outcomes
+                ],
+            )
+            conn.execute(
+                t.audit.insert(),
+                [
                     {
                         "at": now,
                         "shard": sink_shard,
                         "kind": "write",
                         "subject": o.key,
                         "data": {"status": o.status, "remote_id": o.remote_id, "error": o.error},
-                    },
-                )
-                if o.status == "dead":
-                    conn.execute(
-                        t.dead_letters.insert(),
-                        {
-                            "at": now,
-                            "shard": sink_shard,
-                            "kind": "write",
-                            "ref": o.key,
-                            "error": (o.error or "unknown")[:500],
-                        },
+                    }
+                    for o in outcomes
+                ],
+            )
+            dead = [
+                {
+                    "at": now,
+                    "shard": sink_shard,
+                    "kind": "write",
+                    "ref": o.key,
+                    "error": (o.error or "unknown")[:500],
+                }
+                for o in outcomes
+                if o.status == "dead"
+            ]
+            if dead:
+                conn.execute(t.dead_letters.insert(), dead)
+
+    def purge(
+        self, sink_shard: str, audit_before: float | None, outbox_before: float | None
+    ) -> int:
+        """Retention: drop audit rows older than `audit_before` and this shard's done or
+        cancelled outbox rows last changed before `outbox_before` (None keeps them)."""
+        dropped = 0
+        with self.engine.begin() as conn:
+            if audit_before is not None:
+                dropped += conn.execute(
+                    t.audit.delete().where(t.audit.c.at < audit_before)
+                ).rowcount
+            if outbox_before is not None:
+                dropped += conn.execute(
+                    t.outbox.delete().where(
+                        (t.outbox.c.sink_shard == sink_shard)
+                        & t.outbox.c.status.in_(("done", "cancelled"))
+                        & (t.outbox.c.updated_at < outbox_before)
                     )
+                ).rowcount
+        return dropped
 
     # --- status and repair ------------------------------------------------------------------------
 
@@ -266,11 +320,13 @@ class OutboxOps:
                 .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
             )
             conn.execute(t.dead_letters.update().where(where).values(replayed_at=now))
-            for key in keys:
-                conn.execute(
-                    t.audit.insert(),
-                    {"at": now, "shard": "-", "kind": "replay", "subject": key, "data": {}},
-                )
+            conn.execute(
+                t.audit.insert(),
+                [
+                    {"at": now, "shard": "-", "kind": "replay", "subject": key, "data": {}}
+                    for key in keys
+                ],
+            )
             return len(keys)
 
     def next_due(self, shard: str, limit: int = 5) -> list[tuple[str, str, str]]:

@@ -12,18 +12,20 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Decision
 from syncd.store import schema as t
+from syncd.store.changes import Change, Settle, apply_changes
 
 
 class PlanOps:
-    """Mixed into Store; uses its engine, clock, fencing and decision applier."""
+    """Mixed into Store; uses its engine, clock and fencing."""
 
     engine: Engine
     clock: Callable[[], float]
     _fence: Callable[[Connection, str, int], None]
-    _apply_change: Callable[..., None]
+    _settle_reviews: Settle
 
     def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[str, str]]:
-        """(plan id, prospect key) of live plans not reviewed today, oldest review first."""
+        """(plan id, prospect key) of live plans not reviewed today, oldest review first
+        (every plan has a review day: its creation day until first reviewed)."""
         day = today.isoformat()
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -31,9 +33,11 @@ class PlanOps:
                 .where(
                     (t.plans.c.shard == shard)
                     & (t.plans.c.status == "live")
-                    & (t.plans.c.reviewed_on.is_(None) | (t.plans.c.reviewed_on < day))
+                    & (t.plans.c.reviewed_on < day)
                 )
-                .order_by(t.plans.c.reviewed_on.nulls_first(), t.plans.c.plan_id)
+                # the order of ix_plans_review: each batch reads the index's first rows, so
+                # the work is proportional to the plans due, not to the plans kept
+                .order_by(t.plans.c.reviewed_on, t.plans.c.plan_id)
                 .limit(limit)
             ).all()
         return [(r.plan_id, r.prospect_key) for r in rows]
@@ -50,17 +54,16 @@ class PlanOps:
         now = self.clock()
         with self.engine.begin() as conn:
             self._fence(conn, shard, epoch)
-            for decision, account_key, context in revisions:
-                self._apply_change(
-                    conn,
-                    shard,
-                    decision.prospect.key,
-                    account_key,
-                    decision,
-                    context,
-                    "review",
-                    now,
-                )
+            apply_changes(
+                conn,
+                shard,
+                [
+                    Change(decision.prospect.key, account_key, decision, context, "review")
+                    for decision, account_key, context in revisions
+                ],
+                now,
+                self._settle_reviews,
+            )
             if reviewed:
                 conn.execute(
                     t.plans.update()

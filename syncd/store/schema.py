@@ -77,6 +77,9 @@ plans = sa.Table(
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
     sa.Column("context", sa.JSON, nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
+    # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
+    sa.Column("brief", sa.LargeBinary),
+    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
 )
 
 touches = sa.Table(
@@ -137,6 +140,7 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_audit_subject", "subject"),
+    sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
 
 dead_letters = sa.Table(

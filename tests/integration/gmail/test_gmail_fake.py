@@ -446,3 +446,15 @@ def test_negation_and_or_follow_boolean_logic(
     assert compile_query(f"{term} OR {other}")(view, ctx) is (a or b)
     assert compile_query(f"{term} {other}")(view, ctx) is (a and b)
     assert compile_query(f"-({term} {other})")(view, ctx) is not (a and b)
+
+
+def test_per_second_units_are_enforced_as_a_moving_second(bed: GmailTestbed) -> None:
+    """With Gmail's per-second budget on, a burst beyond it is refused as a user-rate limit."""
+    svc = bed.service()
+    bed.fake.user_units_per_second = 12
+    svc.users().messages().list(userId="me").execute()  # 5
+    svc.users().messages().list(userId="me").execute()  # 10
+    with pytest.raises(HttpError) as caught:
+        svc.users().messages().list(userId="me").execute()  # 15 > 12 within the second
+    assert caught.value.status_code == 429 and "User-rate limit" in str(caught.value)
+    assert bed.fake.busiest_second(bed.mailbox) == 10

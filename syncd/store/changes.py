@@ -1,0 +1,278 @@
+"""Applying a batch of decisions to the state in a handful of multi-row statements.
+
+A page of 2,000 decisions (or a review batch) used to cost a dozen single-row statements per
+decision; here each kind of change is one executemany or one `IN (...)` statement for the
+whole batch, inside the caller's transaction (with the cursor, under the lease's fence).
+
+The outcome is the one that applying the decisions one after another gives. Decisions about
+different people touch different rows, so a batch is applied in rounds: round n holds every
+person's n-th decision of the batch (nearly always there is only round one), and each round
+runs the steps in the order a single decision does: suppressions, opt-out cancellations, the
+old plan superseded or cancelled, the new plan and its touches, review holds, the audit row.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from syncd.model import Decision, Plan, Touch
+from syncd.store import schema as t
+from syncd.store.codec import encode
+
+BRIEF_HEAD_KEY = "+"  # a stored touch whose brief is its head plus the plan's shared brief
+
+
+@dataclass(frozen=True)
+class Change:
+    """One decision to apply, with what the store needs beside it."""
+
+    key: str  # the prospect's key
+    account_key: str | None
+    decision: Decision
+    context: dict[str, Any]  # what writes need beyond the touch (source shard, reply thread)
+    source: str  # the event id, or "review"
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    where: Any = None,
+) -> None:
+    """Insert rows, or update the existing ones with the same primary key (one statement);
+    `where` limits which existing rows are updated. Keys must be unique within `rows`."""
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update, where=where), rows)
+
+
+def insert_absent(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, leaving alone those whose primary key is already there (one statement)."""
+    if not rows:
+        return
+    conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both dialects spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+# Closes a person's open review hold and opens the decision's one (Store._settle_reviews).
+Settle = Callable[[Connection, str, str, Decision, str, float], None]
+
+
+def apply_changes(
+    conn: Connection, shard: str, changes: Sequence[Change], now: float, settle: Settle
+) -> None:
+    """Suppressions, plans, touches, review holds and audit rows of these decisions, in
+    rounds (see above)."""
+    rounds: list[list[Change]] = []
+    seen: dict[str, int] = defaultdict(int)
+    for change in changes:
+        n = seen[change.key]
+        seen[change.key] += 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(change)
+    for batch in rounds:
+        _apply_round(conn, shard, batch, now, settle)
+
+
+def _apply_round(
+    conn: Connection, shard: str, batch: list[Change], now: float, settle: Settle
+) -> None:
+    suppress = [c for c in batch if c.decision.suppress]
+    insert_absent(
+        conn,
+        t.suppressions,
+        [
+            {"prospect_key": c.key, "channel": ch.value, "source": c.source, "created_at": now}
+            for c in suppress
+            for ch in sorted(c.decision.suppress)
+        ],
+    )
+    _cancel_channels(conn, {c.key: {ch.value for ch in c.decision.suppress} for c in suppress}, now)
+    for status, ended in (
+        ("superseded", [c.key for c in batch if c.decision.plan is not None]),
+        ("cancelled", [c.key for c in batch if c.decision.plan is None and c.decision.cancel_plan]),
+    ):
+        if not ended:
+            continue
+        conn.execute(
+            t.plans.update()
+            .where(t.plans.c.prospect_key.in_(ended) & (t.plans.c.status == "live"))
+            .values(status=status)
+        )
+        conn.execute(
+            t.touches.update()
+            .where(t.touches.c.prospect_key.in_(ended) & (t.touches.c.state == "planned"))
+            .values(state="cancelled", note=f"plan {status}")
+        )
+    _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
+    for c in batch:  # review holds are rare: one at a time
+        if c.decision.hold is not None or c.decision.resolved is not None:
+            settle(conn, shard, c.key, c.decision, c.source, now)
+    conn.execute(
+        t.audit.insert(),
+        [
+            {
+                "at": now,
+                "shard": shard,
+                "kind": "decision",
+                "subject": c.key,
+                "data": {
+                    "source": c.source,
+                    "outcome": c.decision.outcome.value,
+                    "rules": encode(c.decision.rules),
+                    "plan_id": c.decision.plan.plan_id if c.decision.plan else None,
+                },
+            }
+            for c in batch
+        ],
+    )
+
+
+def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float) -> None:
+    """Planned touches and open writes on a channel the person opted out of are cancelled."""
+    if not channels:
+        return
+    cancelled = [
+        {"p": row.plan_id, "s": row.seq}
+        for row in conn.execute(
+            sa.select(
+                t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
+            ).where(t.touches.c.prospect_key.in_(list(channels)) & (t.touches.c.state == "planned"))
+        )
+        if row.touch.get("suppress_channel") in channels[row.prospect_key]
+    ]
+    if cancelled:
+        conn.execute(
+            t.touches.update()
+            .where(
+                (t.touches.c.plan_id == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
+            )
+            .values(state="cancelled", note="opted out"),
+            cancelled,
+        )
+    by_channels: dict[frozenset[str], list[str]] = defaultdict(list)
+    for key, names in channels.items():
+        by_channels[frozenset(names)].append(key)
+    for group, keys in by_channels.items():
+        conn.execute(
+            t.outbox.update()
+            .where(
+                t.outbox.c.prospect_key.in_(keys)
+                & t.outbox.c.channel.in_(sorted(group))
+                & t.outbox.c.status.in_(("pending", "in_doubt"))
+            )
+            .values(status="cancelled", last_error="opted out", updated_at=now)
+        )
+
+
+def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float) -> None:
+    if not batch:
+        return
+    plans: dict[str, tuple[Change, Plan]] = {}
+    for c in batch:
+        assert c.decision.plan is not None
+        plans[c.decision.plan.plan_id] = (c, c.decision.plan)
+    ids = list(plans)
+    conn.execute(t.plans.delete().where(t.plans.c.plan_id.in_(ids)))
+    reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
+    plan_rows = []
+    touch_rows: list[dict[str, Any]] = []
+    for plan_id, (c, plan) in plans.items():
+        shared, touches = split_briefs(plan.touches)
+        plan_rows.append(
+            {
+                "plan_id": plan_id,
+                "prospect_key": c.key,
+                "shard": shard,
+                "generation": plan.generation,
+                "status": "live",
+                "created_at": now,
+                "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
+                # the rules with their inputs are in the decision's audit row
+                "rules": [h.rule_id for h in c.decision.rules],
+                "context": c.context,
+                "brief": zlib.compress(shared.encode(), 6) if shared else None,
+                # a plan just made needs no review until tomorrow
+                "reviewed_on": reviewed_on,
+            }
+        )
+        touch_rows += [
+            {
+                "plan_id": plan_id,
+                "seq": tc.seq,
+                "shard": shard,
+                "prospect_key": c.key,
+                "account_key": c.account_key,
+                "due": tc.due.isoformat(),
+                "state": "planned",
+                "touch": stored,
+                "note": None,
+            }
+            for tc, stored in zip(plan.touches, touches, strict=True)
+        ]
+    conn.execute(t.plans.insert(), plan_rows)
+    # A revision carries over the touches already written (materialised): those stay as they
+    # are; every other touch of the plan is planned (again).
+    upsert(
+        conn, t.touches, touch_rows, ["plan_id", "seq"], where=t.touches.c.state != "materialised"
+    )
+
+
+def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
+    """The plan's shared brief once, and each touch stored with only its own head.
+
+    A brief is the touch's "why now" head, a blank line and the facts shared by the whole
+    plan; storing the shared part once per plan (compressed) instead of in every touch is
+    most of a plan's size. A brief that is not head + shared (cut to the field limit) is
+    kept whole.
+    """
+    touches = list(touches)
+    tails: dict[str, int] = defaultdict(int)
+    for tc in touches:
+        head, sep, tail = tc.brief.partition("\n\n")
+        if sep:
+            tails[tail] += 1
+    shared = max(tails, key=lambda s: (tails[s], len(s))) if tails else ""
+    stored = []
+    for tc in touches:
+        row = encode(tc)
+        head, sep, tail = tc.brief.partition("\n\n")
+        if shared and sep and tail == shared:
+            row["brief"] = head
+            row[BRIEF_HEAD_KEY] = 1
+        stored.append(row)
+    return shared, stored
+
+
+def unpack_brief(stored: bytes | None) -> str:
+    """A plan's shared brief from its column."""
+    return zlib.decompress(stored).decode() if stored else ""
+
+
+def join_brief(row: dict[str, Any], shared: str) -> dict[str, Any]:
+    """The stored touch with its whole brief again (inverse of split_briefs)."""
+    if not row.get(BRIEF_HEAD_KEY):
+        return row
+    full = dict(row)
+    del full[BRIEF_HEAD_KEY]
+    full["brief"] = f"{row['brief']}\n\n{shared}"
+    return full
