@@ -4,6 +4,8 @@ gets its share from the one that took everything, and a survivor takes all back.
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,6 @@ import sqlalchemy as sa
 from syncd.config import load_config
 from syncd.runtime import runtime
 from syncd.testing.plugin import write_events
-from tests.conftest import _reset_pg
 
 pytestmark = pytest.mark.postgres
 SHARDS = ["crm1", "crm2", "crm3", "crm4"]
@@ -50,14 +51,29 @@ def _no_other_daemons(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture
+def own_database(pg_database_url: str) -> Iterator[str]:
+    """A database of its own: daemons that other tests start (and that may outlive them for
+    a moment) count as instances in the shared one."""
+    name = f"syncd_fair_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_database_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def test_a_later_daemon_gets_its_share_and_a_survivor_takes_all(
-    tmp_path: Path, pg_database_url: str
+    tmp_path: Path, own_database: str
 ) -> None:
     """A alone holds all four shards; with B connected, A hands two over at its next renewal
     and B takes them; once B has gone, A takes them back."""
-    _reset_pg(pg_database_url)
-    _no_other_daemons(pg_database_url)
-    config = load_config(_config(tmp_path, pg_database_url), check_secrets=True)
+    _no_other_daemons(own_database)
+    config = load_config(_config(tmp_path, own_database), check_secrets=True)
     with runtime(config, instance="host-a:1") as a:
         assert sorted(a.acquire()) == SHARDS
         with runtime(config, instance="host-b:2") as b:
