@@ -1,30 +1,36 @@
 """The `syncd` command line.
 
-Exit codes: 0 success, 1 failure, 64 usage error, 78 configuration error (systemd's
-RestartPreventExitStatus=78 keeps a broken config from restart-looping).
+Exit codes (all listed in the README): 0 success; 1 failure (a dead letter, a failed check, an
+unknown key or person, a stopped shard); 2 `auth` could not start (the shard's settings);
+64 usage error; 65/66 `classify` found malformed input / could not read it; 78 configuration
+error (systemd's RestartPreventExitStatus=78 keeps a broken config from restart-looping).
+Global options (--config, --log-level, -q) go before or after the subcommand.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import structlog
 
 from syncd import __version__, report
+from syncd.clock import clock_for, parse_as_of, system_clock
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, load_plugin
-from syncd.logging import configure
+from syncd.logging import LEVELS, configure
 from syncd.runtime import open_store, runtime, summary_json
+from syncd.store.database import StoreNotReady
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG = 0, 1, 64, 78
 log = structlog.get_logger(__name__)
@@ -37,39 +43,130 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--config, --log-level and -q, on the main parser and again on every subcommand (with
+    no default there, so a value given before the subcommand is kept)."""
+    default: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: $SYNCD_CONFIG, else /etc/syncd/syncd.toml)",
+        **default,
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=tuple(LEVELS),
+        help="log level (default: $SYNCD_LOG_LEVEL, else the config's [logging] level, else info)",
+        **default,
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="log warnings and errors only (same as --log-level warning)",
+        **default,
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"print {what} as one JSON object")
+
+
+def _as_of(text: str) -> date | datetime:
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="syncd", description="Follow-up engine for sales rejections.")
     python = platform.python_version()
     parser.add_argument(
         "--version", action="version", version=f"syncd {__version__} (Python {python})"
     )
-    parser.add_argument(
-        "--config", help="config file (default: $SYNCD_CONFIG, else /etc/syncd/syncd.toml)"
-    )
+    _global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", help="run the daemon (under systemd: Type=notify)")
-    for name, text in (
-        ("once", "one cycle of every shard, then exit"),
-        ("plan", "dry run: decide and print every write; nothing is written"),
-        ("status", "per shard: cursor, last cycle, outbox, held for review, dead letters"),
-    ):
-        sub.add_parser(name, help=text).add_argument("--json", action="store_true")
-    replay = sub.add_parser("replay", help="re-queue dead-lettered writes")
-    replay.add_argument("keys", nargs="*", help="outbox keys (default: all dead letters)")
-    sub.add_parser("check-config", help="validate the config; exit 0 or 78 listing problems")
-    classify = sub.add_parser(
-        "classify", help="classify prospect replies (JSON lines, .eml or mbox) from FILE or stdin"
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=text, description=text)
+        _global_options(child, top=False)
+        return child
+
+    command("run", "run the daemon (under systemd: Type=notify)")
+    _json_option(command("once", "one cycle of every shard, then exit"), "the cycle summary")
+    plan = command(
+        "plan",
+        "dry run: decide new rejections and list every touch a cycle would write; "
+        "nothing is written and no state changes",
     )
-    classify.add_argument("file", nargs="?")
-    sandbox = sub.add_parser("sandbox", help="run the seeded local fakes of every connector")
-    sandbox.add_argument("--port-base", type=int, default=18080)
-    sandbox.add_argument("--seed", choices=("demo", "empty"), default="demo")
-    sandbox.add_argument("--write-config", metavar="PATH")
-    demo = sub.add_parser("demo", help="one real cycle against the seeded sandbox, summarised")
-    demo.add_argument("--json", action="store_true")
-    doctor = sub.add_parser(
+    plan.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="DATE",
+        help="preview the cycle of that day (YYYY-MM-DD): what would be written then, "
+        "as the state stands now (default: today)",
+    )
+    _json_option(plan, "the plan")
+    _json_option(
+        command(
+            "status",
+            "per shard: last successful read, newest record, last error, lease, outbox, held "
+            "for review, next touches; then paused prospects, accounts and shards, and dead "
+            "letters",
+        ),
+        "the status (ISO 8601 times, ages in seconds)",
+    )
+    explain = command(
+        "explain",
+        "why syncd did what it did for one person: events, decisions with their rules and "
+        "inputs, plans, touches with their outbox state and remote id (reads only)",
+    )
+    explain.add_argument("person", help="prospect key (crm:contact:ID), e-mail address or CRM id")
+    _json_option(explain, "the explanation")
+    for verb, what in (
+        ("pause", "hold back every touch of a prospect, an account or a shard until resumed"),
+        ("resume", "end a pause; the plans held go on from today"),
+    ):
+        cmd = command(verb, what)
+        target = cmd.add_mutually_exclusive_group(required=True)
+        target.add_argument(
+            "person", nargs="?", help="prospect key, e-mail address or CRM id of one person"
+        )
+        target.add_argument("--account", metavar="KEY", help="account key (crm:account:ID)")
+        target.add_argument("--shard", metavar="NAME", help="shard name from the config")
+        if verb == "pause":
+            cmd.add_argument("--reason", help="why (kept in the audit; shown by status)")
+    replay = command("replay", "re-queue dead-lettered writes")
+    replay.add_argument(
+        "keys", nargs="*", help="outbox keys from `syncd status` (default: all dead letters)"
+    )
+    command("check-config", "validate the config; exit 0 or 78 listing problems")
+    classify = command(
+        "classify",
+        "classify prospect replies (JSON lines, .eml or mbox) from FILE or stdin; exit 65 "
+        "when some input was malformed, 66 when FILE cannot be read",
+    )
+    classify.add_argument("file", nargs="?", help="input file (default: stdin)")
+    sandbox = command("sandbox", "run the seeded local fakes of every connector")
+    sandbox.add_argument(
+        "--port-base", type=int, default=18080, help="first port of the fakes (default 18080)"
+    )
+    sandbox.add_argument(
+        "--seed", choices=("demo", "empty"), default="demo", help="seed data (default demo)"
+    )
+    sandbox.add_argument("--write-config", metavar="PATH", help="write a config for the fakes")
+    demo = command("demo", "one real cycle against the seeded sandbox, summarised")
+    demo.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="DATE",
+        help="run the demo cycle as if it were that day (YYYY-MM-DD)",
+    )
+    _json_option(demo, "the cycle summary")
+    doctor = command(
         "doctor",
-        help="check what a shard's reads and writes need (auth, key field, picklist values, "
+        "check what a shard's reads and writes need (auth, key field, picklist values, "
         "owners); list each check with ok/FAIL and the fix; exit 1 when any fails",
     )
     doctor.add_argument(
@@ -80,10 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the idempotency key field/property when it is missing (the only write)",
     )
-    doctor.add_argument("--json", action="store_true", help="one JSON object with every check")
-    auth = sub.add_parser("auth", help="set up credentials interactively (e.g. auth gmail)")
+    _json_option(doctor, "every check")
+    auth = command(
+        "auth",
+        "set up credentials interactively (e.g. auth gmail); exit 2 when the shard's "
+        "settings do not allow it",
+    )
     auth.add_argument("shard", help="shard name (or connector type)")
-    auth.add_argument("rest", nargs=argparse.REMAINDER)
+    auth.add_argument(
+        "rest", nargs=argparse.REMAINDER, help="options of the connector's own auth command"
+    )
     return parser
 
 
@@ -113,6 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_once(args: argparse.Namespace) -> int:
     with runtime(_load(args)) as rt:
+        rt.engine.decision_level = args.decision_level
         summaries = rt.once()
         incomplete = dict(rt.incomplete)
     data = summary_json(summaries) | {"setup_incomplete": incomplete}
@@ -122,11 +226,17 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    with runtime(_load(args), dry_run=True) as rt:
+    clock = clock_for(args.as_of)
+    with runtime(_load(args), dry_run=True, clock=clock) as rt:
+        rt.engine.decision_level = args.decision_level
         summaries = {name: rt.engine.cycle(name) for name in rt.connectors}
         incomplete, notices = dict(rt.incomplete), dict(rt.notices)
-    data = report.plan_json(summaries) | {"setup_incomplete": incomplete, "setup_notices": notices}
-    _emit(args, data, report.plan(summaries) + _setup_text(incomplete, notices))
+    day = clock().date()
+    data = report.plan_json(summaries, day) | {
+        "setup_incomplete": incomplete,
+        "setup_notices": notices,
+    }
+    _emit(args, data, report.plan(summaries, day) + _setup_text(incomplete, notices))
     return EXIT_OK
 
 
@@ -146,49 +256,102 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from syncd import status
+
     config = _load(args)
-    store = open_store(config)
+    store = open_store(config, read_only=True)
     try:
-        rows: dict[str, dict[str, Any]] = {}
-        for name in config.shards:
-            cursor = store.cursor(name)
-            shard = store.shard_row(name) or {}
-            held = store.held_for_review(name)
-            rows[name] = {
-                "cursor": cursor.value if cursor else None,
-                "cursor_lag_s": _lag(cursor.value) if cursor else None,
-                "last_cycle_at": shard.get("last_cycle_at"),
-                "last_success_at": shard.get("last_success_at"),
-                "owner": shard.get("owner"),
-                "outbox": store.outbox_counts(name),
-                "next_due": store.next_due(name),
-                "contactless": store.contactless_counts(name),
-                "held_for_review": {"count": len(held), "prospects": held},
-            }
-        dead = store.dead_letters()
+        data = status.collect(config, store, system_clock)
     finally:
         store.close()
-    data = {"shards": rows, "dead_letters": dead}
-    text = (
-        report.status(rows)
-        + f"\ndead letters: {len(dead)}"
-        + "".join(f"\n  {d['kind']} {d['ref']} ({d['shard']}): {d['error']}" for d in dead)
-    )
-    _emit(args, data, text)
+    _emit(args, data, status.render(data))
     return EXIT_OK
 
 
-def _lag(value: str) -> float | None:
+def cmd_explain(args: argparse.Namespace) -> int:
+    from syncd import explain
+
+    store = open_store(_load(args), read_only=True)
     try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None  # not a timestamp (e.g. a mailbox history id)
-    return (datetime.now(UTC) - (at if at.tzinfo else at.replace(tzinfo=UTC))).total_seconds()
+        records = explain.explain(store, args.person)
+    finally:
+        store.close()
+    if not records:
+        print(
+            f"syncd: no prospect matches {args.person!r} in the state store (use a prospect "
+            "key like crm:contact:ID, an e-mail address or a CRM id; `syncd status` lists some)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    _emit(args, {"prospects": records}, explain.render(records))
+    return EXIT_OK
+
+
+def _pause_target(args: argparse.Namespace, config: LoadedConfig, store: Any) -> tuple[str, str]:
+    """(scope, ref) of `pause`/`resume`; ConfigError-free: a bad target is a usage error."""
+    if args.shard is not None:
+        if args.shard not in config.shards:
+            raise _Unknown(f"no shard {args.shard!r} in {config.path}")
+        return "shard", args.shard
+    if args.account is not None:
+        if args.account.count(":") < 2 or ":account:" not in args.account:
+            raise _Unknown(f"{args.account!r} is not an account key (shard:account:ID)")
+        return "account", args.account
+    keys = store.find_prospects(args.person)
+    if not keys:
+        raise _Unknown(f"no prospect matches {args.person!r} in the state store")
+    if len(keys) > 1:
+        raise _Unknown(f"{args.person!r} matches several prospects: {', '.join(keys)}")
+    return "prospect", keys[0]
+
+
+class _Unknown(Exception):
+    """The person, account, shard or key named on the command line is not known."""
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    config = _load(args)
+    store = open_store(config)
+    try:
+        scope, ref = _pause_target(args, config, store)
+        changed = store.pause(scope, ref, args.reason)
+    finally:
+        store.close()
+    if changed:
+        print(f"paused {scope} {ref}: no touch is written for it until `syncd resume`")
+    else:
+        print(f"{scope} {ref} was already paused")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    config = _load(args)
+    store = open_store(config)
+    try:
+        scope, ref = _pause_target(args, config, store)
+        moved = store.resume(scope, ref, system_clock().date())
+    finally:
+        store.close()
+    if moved is None:
+        print(f"syncd: {scope} {ref} is not paused", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"resumed {scope} {ref}: {moved} planned touch(es) go on from today")
+    return EXIT_OK
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     store = open_store(_load(args))
     try:
+        if args.keys:
+            dead = {d["ref"] for d in store.dead_letters(limit=None) if d["kind"] == "write"}
+            unknown = [k for k in args.keys if k not in dead]
+            if unknown:
+                print(
+                    f"syncd: not a dead-lettered write: {', '.join(unknown)} (nothing "
+                    "re-queued; `syncd status` lists the dead letters and their keys)",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILURE
         count = store.replay(args.keys or None)
     finally:
         store.close()
@@ -232,7 +395,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         sandbox(Path(tmp), seed="demo") as box,
     ):
         config = parse_config(box.config, Path(tmp) / "demo.toml")
-        with runtime(config) as rt:
+        with runtime(config, clock=clock_for(args.as_of)) as rt:
+            rt.engine.decision_level = args.decision_level
             summaries = rt.once()
     title = (
         "syncd demo: one cycle against the seeded sandbox ("
@@ -266,6 +430,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "once": cmd_once,
     "plan": cmd_plan,
     "status": cmd_status,
+    "explain": cmd_explain,
+    "pause": cmd_pause,
+    "resume": cmd_resume,
     "replay": cmd_replay,
     "check-config": cmd_check_config,
     "classify": cmd_classify,
@@ -276,14 +443,33 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _level(args: argparse.Namespace, quiet_command: bool) -> str | None:
+    """The level asked for on the command line or in $SYNCD_LOG_LEVEL (None: the config's)."""
+    if args.log_level:
+        return str(args.log_level)
+    if args.quiet:
+        return "warning"
+    env = os.environ.get("SYNCD_LOG_LEVEL", "").strip().lower()
+    if env:
+        if env not in LEVELS:
+            raise ConfigError(
+                f"SYNCD_LOG_LEVEL={env!r} is not a log level: use one of {', '.join(LEVELS)}"
+            )
+        return env
+    return "warning" if quiet_command else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # `run` logs to stdout for journald; every other command keeps stdout for its output.
     stream = sys.stdout if args.command == "run" else sys.stderr
-    quiet = args.command in ("demo", "sandbox", "classify")
-    configure(level="warning" if quiet else "info", fmt="auto", stream=stream)
+    # One line per decision is for the journal; a person at a terminal reads the report.
+    reader = args.command != "run" or stream.isatty()
+    args.decision_level = "debug" if reader else "info"
     try:
-        if not quiet:
+        level = _level(args, args.command in ("demo", "sandbox", "classify"))
+        configure(level=level or "info", fmt="auto", stream=stream)
+        if level is None:
             try:  # the file's own logging settings, when it is readable
                 logging_cfg = load_config(resolve_path(args.config)).core.logging
                 configure(level=logging_cfg.level, fmt=logging_cfg.format, stream=stream)
@@ -296,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"syncd: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except (StoreNotReady, _Unknown) as exc:
+        print(f"syncd: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except FatalSyncError as exc:
         print(f"syncd: stopped: {exc}", file=sys.stderr)
         return EXIT_FAILURE

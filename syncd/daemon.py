@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import signal
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from syncd import httpstats
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
-from syncd.runtime import Runtime, instance_id, runtime
+from syncd.runtime import Runtime, error_text, instance_id, runtime
 from syncd.sdnotify import Notifier, WatchdogPacer
 from syncd.store import LeaseLost
 
@@ -97,6 +98,10 @@ class Daemon:
                 with runtime(self.config, instance=instance_id()) as rt:
                     self._rt = rt
                     self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
+                    for shard, why in rt.incomplete.items():
+                        rt.store.record_error(shard, f"not set up: {why}", failed=True)
+                    # one line per decision is for the journal, not for a person's terminal
+                    rt.engine.decision_level = "debug" if sys.stdout.isatty() else "info"
                     rt.engine.stop_requested = functools.partial(self._stop_requested, rt)
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
@@ -182,6 +187,7 @@ class Daemon:
         except FatalSyncError as exc:
             self.failed[shard] = str(exc)
             self.metrics.cycle_failed(shard)
+            rt.store.record_error(shard, error_text(exc), failed=True)
             log.error(
                 "shard.failed",
                 shard=shard,
@@ -198,12 +204,14 @@ class Daemon:
             return
         except RetriableError as exc:
             self.metrics.cycle_failed(shard)
+            rt.store.record_error(shard, error_text(exc), failed=False)
             log.warning(
                 "shard.retry_later", shard=shard, error=str(exc), retry_after_s=exc.retry_after_s
             )
             return
         except Exception as exc:  # one shard's bug must not take the others down
             self.metrics.cycle_failed(shard)
+            rt.store.record_error(shard, error_text(exc), failed=False)
             log.exception("shard.cycle_failed", shard=shard, error=type(exc).__name__)
             return
         finally:

@@ -14,17 +14,19 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
 
 from syncd import policy
+from syncd.clock import Clock, system_clock
 from syncd.config import LoadedConfig
 from syncd.connectors import Connector, Directory, SkippableRecordError
 from syncd.dispatch import Dispatcher
 from syncd.holds import HoldCheck
+from syncd.logging import LEVELS
 from syncd.materialise import Materialiser
 from syncd.model import (
     AccountRef,
@@ -64,6 +66,9 @@ class CycleSummary:
     cursor: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be written
+    # dry run: touches already planned that the day's materialisation would write
+    due: list[dict[str, Any]] = field(default_factory=list)
+    paused: int = 0  # due touches held back because their prospect, account or shard is paused
     # prospect keys held for a rep's review after the cycle (a dry run: as it would leave them)
     held_for_review: list[str] = field(default_factory=list)
 
@@ -80,6 +85,7 @@ class CycleSummary:
             "materialised": self.materialised,
             "cancelled": self.cancelled,
             "purged": self.purged,
+            "paused": self.paused,
             "holds_resolved": self.holds_resolved,
             "cursor": self.cursor,
             "durations_s": {k: round(v, 3) for k, v in self.durations.items()},
@@ -97,10 +103,6 @@ class Lookups:
     assigned: dict[str, tuple[RejectionEvent, str]] = field(default_factory=dict)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Engine:
     def __init__(
         self,
@@ -108,7 +110,7 @@ class Engine:
         store: Store,
         connectors: dict[str, Connector],
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
         dry_run: bool = False,
     ):
         self.config = config
@@ -122,6 +124,8 @@ class Engine:
         # Called after every page and write batch: the daemon pings systemd's watchdog from it,
         # so a long backfill is not mistaken for a hang (it runs on the main thread).
         self.heartbeat: Callable[[], None] = lambda: None
+        # `decision.made` lines: info for the journal, debug where a person reads a report
+        self.decision_level = "info"
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -159,7 +163,9 @@ class Engine:
             self._read(shard, conn, epoch, summary)
         summary.durations["read"] = time.monotonic() - started
         mark = time.monotonic()
-        if not self.dry_run and not self.stop_requested():
+        if self.dry_run:  # what the state already plans for the day, written nowhere
+            self.materialise(shard, epoch, summary)
+        elif not self.stop_requested():
             HoldCheck(self, shard, epoch).run(summary)
             self.review(shard, epoch, summary)
             self.materialise(shard, epoch, summary)
@@ -343,7 +349,8 @@ class Engine:
             overlay[key] = _advance(history, event, decision)
             summary.decisions[decision.outcome.value] += 1
             summary.rules.update(hit.rule_id for hit in decision.rules)
-            log.info(
+            log.log(
+                LEVELS[self.decision_level],
                 "decision.made",
                 shard=shard,
                 prospect=key,

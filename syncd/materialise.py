@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from syncd.logging import LEVELS
 from syncd.model import (
     Channel,
     History,
@@ -48,12 +49,36 @@ class Materialiser:
         look-up starts after it)."""
         now = self.engine.clock()
         horizon = now.date() + timedelta(days=self.engine.config.core.policy.horizon_days)
+        store = self.engine.store
+        paused = store.paused()
+        held = store.count_paused_due(
+            self.shard,
+            horizon,
+            paused.prospects,
+            paused.accounts,
+            whole_shard=self.shard in paused.shards,
+        )
+        if held:  # left planned: they are moved on when the pause ends (`syncd resume`)
+            summary.paused += held
+            log.info("touch.paused", shard=self.shard, count=held)
+        if self.shard in paused.shards:
+            return
+        # A dry run settles nothing, so it previews every due touch in one pass.
+        limit = None if self.engine.dry_run else BATCH
         while not self.engine.stop_requested():
-            due = self.engine.store.due_touches(self.shard, horizon, BATCH)
+            due = store.due_touches(
+                self.shard,
+                horizon,
+                limit,
+                skip_prospects=paused.prospects,
+                skip_accounts=paused.accounts,
+            )
             if not due:
                 return
             self._batch(due, now, summary)
             self.engine.heartbeat()
+            if limit is None:
+                return
 
     def _batch(self, due: list[PlannedTouch], now: datetime, summary: CycleSummary) -> None:
         refs = {ProspectRef.parse(p.prospect_key) for p in due}
@@ -76,7 +101,8 @@ class Materialiser:
                 )
             if item.cancel_note:
                 summary.cancelled += 1
-                log.info(
+                log.log(
+                    LEVELS["debug" if self.engine.dry_run else "info"],
                     "touch.cancelled",
                     shard=self.shard,
                     prospect=planned.prospect_key,
@@ -84,6 +110,9 @@ class Materialiser:
                     seq=planned.touch.seq,
                     reason=item.cancel_note,
                 )
+        if self.engine.dry_run:  # a preview: say what would be written, change nothing
+            summary.due.extend(_preview(p, m) for p, m in zip(due, items, strict=True))
+            return
         summary.materialised += self.engine.store.materialise(self.shard, self.epoch, items)
 
     def _lookups(self, refs: Sequence[ProspectRef]) -> tuple[dict[str, Prospect], set[str]]:
@@ -176,3 +205,20 @@ def build_spec(
         in_reply_to=reply.get("message_id"),
         references=reply.get("references") or reply.get("message_id"),
     )
+
+
+def _preview(planned: PlannedTouch, item: Materialisation) -> dict[str, Any]:
+    """One touch the day's materialisation would write (or cancel, and why)."""
+    touch = planned.touch
+    return {
+        "prospect": planned.prospect_key,
+        "plan_id": planned.plan_id,
+        "seq": touch.seq,
+        "kind": touch.kind.value,
+        "write": touch.write.value,
+        "due": touch.due.isoformat(),
+        "rule": touch.rule_id,
+        "sink": item.sink_shard,
+        "key": item.key,
+        "cancelled": item.cancel_note,
+    }

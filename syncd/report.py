@@ -1,11 +1,9 @@
-"""Human-readable renderings of cycle summaries, plans and status for the terminal."""
+"""Human-readable renderings of cycle summaries and plans for the terminal."""
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any
 
 from syncd.engine import CycleSummary
@@ -32,15 +30,29 @@ def cycles(summaries: Mapping[str, CycleSummary], title: str = "syncd") -> str:
     return "\n".join(lines)
 
 
-def plan(summaries: Mapping[str, CycleSummary]) -> str:
-    """`syncd plan`: per prospect the rules that fired and the touches, with dates."""
-    lines = ["syncd plan (dry run: nothing written, state unchanged)", ""]
+def plan(summaries: Mapping[str, CycleSummary], day: date) -> str:
+    """`syncd plan`: the touches already planned that the day's cycle would write, then per
+    new rejection the rules that fired and the touches, with dates."""
+    lines = [f"syncd plan for {day.isoformat()} (dry run: nothing written, state unchanged)", ""]
     for name, s in summaries.items():
         lines.append(
-            f"shard {name}: {s.events} rejection(s); decisions "
-            + ", ".join(f"{k} {v}" for k, v in sorted(s.decisions.items()))
+            f"shard {name}: {s.events} new rejection(s); decisions: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(s.decisions.items())) or "none")
         )
-        lines.append(_held(s.held_for_review))
+        lines.append(held(s.held_for_review))
+        if s.due or s.paused:
+            lines.append(
+                f"  already planned, written by this day's cycle: {len(s.due)}"
+                + (f" ({s.paused} more held by a pause)" if s.paused else "")
+            )
+        for it in s.due:
+            what = f"cancelled: {it['cancelled']}" if it["cancelled"] else f"-> {it['sink']}"
+            lines.append(
+                f"    {it['due']}  {it['kind']:<16} {it['write']:<8} {it['prospect']}  "
+                f"{what}  [{it['rule']}]"
+            )
+        if s.planned:
+            lines.append(f"  new rejections decided: {len(s.planned)}")
         for item in s.planned:
             lines.append(
                 f"  {item['prospect']}  {item['outcome']}  rules: {', '.join(item['rules'])}"
@@ -60,8 +72,9 @@ def plan(summaries: Mapping[str, CycleSummary]) -> str:
     return "\n".join(lines)
 
 
-def plan_json(summaries: Mapping[str, CycleSummary]) -> dict[str, Any]:
+def plan_json(summaries: Mapping[str, CycleSummary], day: date) -> dict[str, Any]:
     return {
+        "as_of": day.isoformat(),
         "shards": {
             name: {
                 **s.as_dict(),
@@ -69,62 +82,21 @@ def plan_json(summaries: Mapping[str, CycleSummary]) -> dict[str, Any]:
                     "count": len(s.held_for_review),
                     "prospects": s.held_for_review,
                 },
+                "due": s.due,
                 "prospects": s.planned,
             }
             for name, s in summaries.items()
-        }
+        },
     }
-
-
-def status(rows: Mapping[str, Mapping[str, Any]]) -> str:
-    lines = ["syncd status", ""]
-    for name, row in rows.items():
-        lines.append(f"shard {name}")
-        lines.append(
-            f"  cursor: {row['cursor'] or '(none yet)'}"
-            + (f" (lag {row['cursor_lag_s']:.0f}s)" if row.get("cursor_lag_s") else "")
-        )
-        lines.append(
-            f"  last cycle: {_ago(row.get('last_cycle_at'))}; "
-            f"last success: {_ago(row.get('last_success_at'))}; "
-            f"lease: {row.get('owner') or '-'}"
-        )
-        counts = Counter(row["outbox"])
-        lines.append(
-            "  outbox: "
-            + ", ".join(
-                f"{k} {counts.get(k, 0)}"
-                for k in ("pending", "inflight", "in_doubt", "done", "dead", "cancelled")
-            )
-        )
-        contactless = row.get("contactless") or {}
-        if contactless:
-            lines.append(
-                f"  lost deals without contacts: {sum(contactless.values())} ("
-                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(contactless.items()))
-                + ")"
-            )
-        lines.append(_held(row.get("held_for_review", {}).get("prospects", [])))
-        for due, prospect, kind in row["next_due"]:
-            lines.append(f"  next: {due} {kind} {prospect}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 HELD_SHOWN = 20
 
 
-def _held(keys: list[str]) -> str:
+def held(keys: list[str]) -> str:
     """The people held until a rep has read their reply: count and ids (never names)."""
     if not keys:
         return "  held for review: 0"
     shown = ", ".join(keys[:HELD_SHOWN])
     more = f" … and {len(keys) - HELD_SHOWN} more" if len(keys) > HELD_SHOWN else ""
     return f"  held for review: {len(keys)}: {shown}{more}"
-
-
-def _ago(ts: float | None) -> str:
-    if not ts:
-        return "never"
-    when = datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-    return f"{when} ({time.time() - ts:.0f}s ago)"

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import make_url
 from structlog.contextvars import bound_contextvars
 
+from syncd.clock import Clock, system_clock
 from syncd.config import LoadedConfig
-from syncd.connectors import Connector, SetupIncomplete, ShardContext, load_plugin
+from syncd.connectors import (
+    Connector,
+    FatalSyncError,
+    SetupIncomplete,
+    ShardContext,
+    load_plugin,
+)
 from syncd.dispatch import call_bound_s
-from syncd.engine import CycleSummary, Engine, _utcnow
+from syncd.engine import CycleSummary, Engine
 from syncd.leases import LeaseKeeper
 from syncd.store import Store, default_state_dir, default_url
 from syncd.store.database import normalise_url
@@ -41,14 +47,22 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
-def open_store(config: LoadedConfig, *, instance: str | None = None) -> Store:
+def open_store(
+    config: LoadedConfig,
+    *,
+    read_only: bool = False,
+    clock: Clock = system_clock,
+    instance: str | None = None,
+) -> Store:
+    """The configured state store, on `clock`; `read_only` neither creates nor migrates it;
+    `instance` (a daemon's owner id) names its sessions so the daemons can count each other."""
     url = config.core.state.url or default_url()
     if config.core.state.password is not None:
         parsed = make_url(normalise_url(url))
         url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
             hide_password=False
         )
-    return Store.open(url, instance=instance)
+    return Store.open(url, lambda: clock().timestamp(), read_only=read_only, instance=instance)
 
 
 def shard_order(config: LoadedConfig) -> list[str]:
@@ -181,7 +195,18 @@ class Runtime:
     def once(self) -> dict[str, CycleSummary]:
         """One cycle of every shard we hold, then a last dispatch pass so that writes
         routed to another shard (a mailbox's tasks go to its CRM) go out in the same run."""
-        summaries = {name: self.engine.cycle(name) for name in self.acquire()}
+        if not self.engine.dry_run:
+            for name, why in self.incomplete.items():
+                self.store.record_error(name, f"not set up: {why}", failed=True)
+        summaries = {}
+        for name in self.acquire():
+            try:
+                summaries[name] = self.engine.cycle(name)
+            except Exception as exc:
+                if not self.engine.dry_run:  # `syncd status` shows it, like the daemon's
+                    fatal = isinstance(exc, FatalSyncError)
+                    self.store.record_error(name, error_text(exc), failed=fatal)
+                raise
         if not self.engine.dry_run:
             for name, summary in summaries.items():
                 self.engine.dispatch(name, summary)
@@ -199,12 +224,13 @@ def runtime(
     config: LoadedConfig,
     *,
     dry_run: bool = False,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Clock = system_clock,
     instance: str | None = None,
 ) -> Iterator[Runtime]:
     """The opened store, connectors and engine. `instance` (a daemon's owner id) makes it
     one of possibly several daemons that split the shards fairly (`Runtime.acquire`)."""
-    store = open_store(config, instance=instance)
+    # the store's times follow the engine's clock
+    store = open_store(config, clock=clock, instance=instance)
     try:
         connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
     except BaseException:
@@ -229,6 +255,15 @@ def runtime(
         if not dry_run:
             rt.release()
         rt.close()
+
+
+def error_text(exc: BaseException) -> str:
+    """What `syncd status` shows of a cycle's error: the class, and the message of syncd's
+    own errors (they carry codes and ids, never record contents)."""
+    from syncd.connectors import SyncError
+
+    name = type(exc).__name__
+    return f"{name}: {exc}" if isinstance(exc, SyncError) else name
 
 
 def summary_json(summaries: dict[str, CycleSummary]) -> dict[str, object]:

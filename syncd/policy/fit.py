@@ -46,8 +46,10 @@ def _range(
         unknown.append(name)
     elif low is not None and value < low:
         failing.append(f"{name}.below_min")
+        inputs.setdefault("why", []).append(f"{name} {value:g} < min {low:g}")
     elif high is not None and value > high:
         failing.append(f"{name}.above_max")
+        inputs.setdefault("why", []).append(f"{name} {value:g} > max {high:g}")
 
 
 def _as_number(value: Any) -> float | None:

@@ -10,14 +10,18 @@ from syncd.store.gateway import (
     Store,
     StoredHistory,
 )
+from syncd.store.pauses import SCOPES, Pause, Paused
 from syncd.store.reviews import OpenReview
 
 __all__ = [
+    "SCOPES",
     "LeaseLost",
     "Materialisation",
     "OpenReview",
     "OutboxItem",
     "Outcome",
+    "Pause",
+    "Paused",
     "PlannedTouch",
     "Store",
     "StoredHistory",

@@ -94,6 +94,30 @@ def create_db_engine(url: str, *, instance: str | None = None) -> Engine:
     )
 
 
+class StoreNotReady(RuntimeError):
+    """The state database is missing or older than this syncd (read-only commands)."""
+
+
+def open_existing(url: str) -> Engine:
+    """An engine on a database that `syncd once`/`run` has created and migrated; nothing is
+    created or changed here."""
+    url = normalise_url(url or default_url())
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:" and not Path(path).exists():
+            raise StoreNotReady(f"no state database at {path}: run `syncd once` or `syncd run`")
+    engine = create_db_engine(url)
+    with engine.connect() as conn:
+        version = current_version(conn)
+    if version != LATEST:
+        engine.dispose()
+        raise StoreNotReady(
+            f"the state database is at schema version {version}, this syncd needs {LATEST}: "
+            "run `syncd once` (or restart `syncd run`) to migrate it"
+        )
+    return engine
+
+
 def _v1(conn: Connection) -> None:
     """The first schema (every table as schema.py had it then, without later columns)."""
     schema.metadata.create_all(conn)
@@ -167,6 +191,21 @@ def _v6(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
 
 
+def _v7(conn: Connection) -> None:
+    """pauses (`syncd pause`), and each shard's last error and failure (`syncd status`)."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("pauses"):  # a fresh database got it from create_all in step 1
+        schema.pauses.create(conn)
+    columns = {c["name"] for c in inspector.get_columns("shards")}
+    for name, kind in (
+        ("last_error", "VARCHAR(500)"),
+        ("last_error_at", "FLOAT"),
+        ("failed_at", "FLOAT"),
+    ):
+        if name not in columns:
+            conn.execute(sa.text(f"ALTER TABLE shards ADD COLUMN {name} {kind}"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -175,6 +214,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (4, _v4),
     (5, _v5),
     (6, _v6),
+    (7, _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -32,8 +32,10 @@ from syncd.model import (
 from syncd.store import schema as t
 from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
 from syncd.store.codec import decode, encode
-from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate
+from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate, open_existing
+from syncd.store.lookup import LookupOps
 from syncd.store.outbox import OutboxOps
+from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
 from syncd.store.reviews import ReviewOps
 
@@ -128,15 +130,26 @@ class Outcome:
     error: str | None = None
 
 
-class Store(OutboxOps, PlanOps, ReviewOps):
+class Store(OutboxOps, PlanOps, ReviewOps, PauseOps, LookupOps):
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
 
     @classmethod
     def open(
-        cls, url: str, clock: Callable[[], float] = time.time, *, instance: str | None = None
+        cls,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        *,
+        read_only: bool = False,
+        instance: str | None = None,
     ) -> Store:
+        """Open and migrate; `read_only` (explain, status) neither creates nor migrates:
+        a missing or older database is a StoreNotReady naming the command that sets it up.
+        `instance` (a daemon's owner id) names its PostgreSQL sessions (`live_instances`)."""
+        if read_only:
+            engine = open_existing(url)
+            return cls(engine, clock)
         engine = create_db_engine(url, instance=instance)
         migrate(engine)
         return cls(engine, clock)
@@ -244,8 +257,19 @@ class Store(OutboxOps, PlanOps, ReviewOps):
             conn.execute(
                 t.shards.update()
                 .where(t.shards.c.name == shard)
-                .values(last_success_at=self.clock())
+                .values(last_success_at=self.clock(), failed_at=None)
             )
+
+    def record_error(self, shard: str, error: str, *, failed: bool) -> None:
+        """The error a cycle ended with; `failed`: the shard is stopped until fixed."""
+        now = self.clock()
+        values: dict[str, Any] = {"last_error": error[:500], "last_error_at": now}
+        if failed:
+            values["failed_at"] = now
+        with self.engine.begin() as conn:
+            done = conn.execute(t.shards.update().where(t.shards.c.name == shard).values(**values))
+            if done.rowcount == 0:  # never cycled: no lease row yet
+                conn.execute(t.shards.insert(), {"name": shard, "epoch": 0, **values})
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -32,8 +32,42 @@ class OutboxOps:
     clock: Callable[[], float]
     _fence: Callable[[Connection, str, int], None]
 
-    def due_touches(self, shard: str, until: date, limit: int | None = None) -> list[Any]:
-        """Planned touches due by `until`, oldest first, with their whole brief again."""
+    def count_paused_due(
+        self,
+        shard: str,
+        until: date,
+        prospects: frozenset[str],
+        accounts: frozenset[str],
+        *,
+        whole_shard: bool = False,
+    ) -> int:
+        """How many planned touches due by `until` a pause (of the shard, or of these
+        prospects and accounts) holds."""
+        held: sa.ColumnElement[bool] = sa.true() if whole_shard else sa.false()
+        if prospects:
+            held = held | t.touches.c.prospect_key.in_(sorted(prospects))
+        if accounts:
+            held = held | t.touches.c.account_key.in_(sorted(accounts))
+        query = sa.select(sa.func.count()).where(
+            (t.touches.c.shard == shard)
+            & (t.touches.c.state == "planned")
+            & (t.touches.c.due <= until.isoformat())
+            & held
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def due_touches(
+        self,
+        shard: str,
+        until: date,
+        limit: int | None = None,
+        *,
+        skip_prospects: frozenset[str] = frozenset(),
+        skip_accounts: frozenset[str] = frozenset(),
+    ) -> list[Any]:
+        """Planned touches due by `until`, oldest first, with their whole brief again; those of
+        the skipped (paused) prospects and accounts stay where they are."""
         from syncd.model import Prospect
         from syncd.store.gateway import PlannedTouch
 
@@ -56,6 +90,13 @@ class OutboxOps:
             )
             .order_by(t.touches.c.due, t.touches.c.plan_id, t.touches.c.seq)
         )
+        if skip_prospects:
+            query = query.where(t.touches.c.prospect_key.not_in(sorted(skip_prospects)))
+        if skip_accounts:
+            query = query.where(
+                t.touches.c.account_key.is_(None)
+                | t.touches.c.account_key.not_in(sorted(skip_accounts))
+            )
         with self.engine.connect() as conn:
             rows = conn.execute(query if limit is None else query.limit(limit)).all()
         return [
@@ -294,7 +335,7 @@ class OutboxOps:
             ).scalar()
         return None if oldest is None else max(0.0, self.clock() - float(oldest))
 
-    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+    def dead_letters(self, limit: int | None = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(t.dead_letters)

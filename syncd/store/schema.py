@@ -28,6 +28,10 @@ shards = sa.Table(
     sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),  # fencing token
     sa.Column("last_cycle_at", sa.Float),
     sa.Column("last_success_at", sa.Float),
+    # migration 6: the last error a cycle ended with, and when the shard was stopped by one
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_error_at", sa.Float),
+    sa.Column("failed_at", sa.Float),  # set while the shard is stopped; cleared by a success
 )
 
 cursors = sa.Table(
@@ -173,4 +177,14 @@ reviews = sa.Table(
     sa.Column("checked_at", sa.Float),  # when the CRM was last asked about it
     sa.Index("ix_reviews_open", "shard", "status", "checked_at"),
     sa.Index("ix_reviews_prospect", "prospect_key", "status"),
+)
+
+# migration 6: prospects, accounts and shards an admin paused (`syncd pause`)
+pauses = sa.Table(
+    "pauses",
+    metadata,
+    sa.Column("scope", sa.String(20), primary_key=True),  # prospect | account | shard
+    sa.Column("ref", sa.String(300), primary_key=True),  # prospect/account key or shard name
+    sa.Column("paused_at", sa.Float, nullable=False),
+    sa.Column("reason", sa.String(500)),
 )

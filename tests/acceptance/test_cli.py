@@ -71,9 +71,10 @@ def test_status_shows_cursor_outbox_and_next_touches(
     code, out = _run(capsys, "--config", str(config), "status", "--json")
     data = json.loads(out)
     crm = data["shards"]["crm"]
-    assert code == 0 and crm["cursor"] is not None and crm["last_success_at"] is not None
-    assert crm["outbox"] == {"done": 6}
-    assert crm["next_due"] and all(due >= crm["next_due"][0][0] for due, _, _ in crm["next_due"])
+    assert code == 0 and crm["cursor"] is not None and crm["last_read_at"] is not None
+    assert crm["outbox"] == {"done": 6} and crm["losses_without_contacts"] == {}
+    first = crm["next_due"][0]["due"]
+    assert crm["next_due"] and all(item["due"] >= first for item in crm["next_due"])
     assert data["dead_letters"] == []
 
 

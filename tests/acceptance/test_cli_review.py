@@ -70,6 +70,8 @@ def test_plan_and_status_list_the_people_held_for_review(
     assert "Brauche" not in out  # ids only, never the reply's words
     code, out = _run(capsys, "--config", str(config), "status", "--json")
     assert json.loads(out)["shards"]["crm"]["held_for_review"]["count"] == 2
+    code, out = _run(capsys, "--config", str(config), "explain", "C0001")
+    assert code == 0 and "HELD FOR REVIEW" in out and "Brauche" not in out
 
 
 def test_metrics_gauge_counts_open_reviews(config: Path) -> None:

@@ -198,7 +198,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
@@ -209,6 +209,27 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     assert holds == 0
     assert attempts == 0
     engine.dispose()
+
+
+def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> None:
+    """Migration 7 adds the pauses table and each shard's last error, keeping shard rows."""
+    engine = create_db_engine(store_url)
+    migrate(engine)
+    with engine.begin() as conn:  # turn it back into what version 6 had
+        conn.execute(sa.text("DROP TABLE pauses"))
+        for column in ("last_error", "last_error_at", "failed_at"):
+            conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
+        conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
+        conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
+    assert migrate(engine) == [7]
+    engine.dispose()
+    store = Store.open(store_url)
+    store.record_error("crm", "RetriableError: 503", failed=False)
+    assert store.pause("shard", "crm")
+    row = store.shard_row("crm")
+    assert row is not None and row["epoch"] == 4 and row["last_error"] == "RetriableError: 503"
+    assert [p.ref for p in store.pauses()] == ["crm"]
+    store.close()
 
 
 def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> None:
