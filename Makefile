@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m benchmarks.salesforce --records 20000 --latency-ms 25
 	$(BIN)/python -m benchmarks.hubspot --records 5000 --latency-ms 25
 	$(BIN)/python -m benchmarks.gmail --records 2000 --latency-ms 25
+	$(BIN)/python -m benchmarks.m365 --records 500 --latency-ms 25
 	$(BIN)/python -m benchmarks.replies
 	$(BIN)/python -m benchmarks.engine --records 20000 --latency-ms 25
 

@@ -27,9 +27,9 @@ import structlog
 from syncd import __version__, report
 from syncd.clock import clock_for, parse_as_of, system_clock
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
-from syncd.connectors import ConfigError, FatalSyncError, load_plugin
+from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_plugin
 from syncd.logging import LEVELS, configure
-from syncd.runtime import open_store, runtime, summary_json
+from syncd.runtime import check_store, open_store, runtime, summary_json
 from syncd.store.database import StoreNotReady
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG = 0, 1, 64, 78
@@ -201,7 +201,7 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     path = resolve_path(args.config)
-    load_config(path, check_secrets=True)
+    check_store(load_config(path, check_secrets=True))
     print(f"{path}: OK")
     return EXIT_OK
 
@@ -219,10 +219,13 @@ def cmd_once(args: argparse.Namespace) -> int:
         rt.engine.decision_level = args.decision_level
         summaries = rt.once()
         incomplete = dict(rt.incomplete)
-    data = summary_json(summaries) | {"setup_incomplete": incomplete}
+        not_started = dict(rt.start_failed)
+    data = summary_json(summaries) | {"setup_incomplete": incomplete, "not_started": not_started}
     _emit(args, data, report.cycles(summaries, "syncd once") + _setup_text(incomplete, {}))
+    for shard, why in sorted(not_started.items()):
+        print(f"syncd: shard {shard} did not start: {why}", file=sys.stderr)
     dead = sum(s.writes.get("dead", 0) for s in summaries.values())
-    return EXIT_FAILURE if dead or incomplete else EXIT_OK
+    return EXIT_FAILURE if dead or incomplete or not_started else EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -488,7 +491,13 @@ def main(argv: list[str] | None = None) -> int:
     except FatalSyncError as exc:
         print(f"syncd: stopped: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except RetriableError as exc:
+        print(f"syncd: temporary failure, try again later: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except Exception as exc:  # a bug: its traceback goes through the redacting logger
+        log.exception("command.crashed", command=args.command, error=type(exc).__name__)
         return EXIT_FAILURE
 
 

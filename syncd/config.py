@@ -7,17 +7,20 @@ their plugin's own settings model, so a third-party connector gets the same trea
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from syncd.config_checks import error_message, number_problems, read_toml_text
 from syncd.connectors import ConfigError, known_connector_types, load_plugin
 from syncd.policy.config import PolicyConfig
 from syncd.replies.config import RepliesConfig
@@ -39,8 +42,39 @@ CORE_SHARD_KEYS = frozenset(
 )
 
 
+DAY_S = 86_400.0
+STATE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+def check_state_url(url: str) -> str:
+    """SQLite or PostgreSQL, spelt right, with no password in it."""
+    if not url:
+        return url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; use sqlite:////var/lib/syncd/syncd.db or "
+            "postgresql://user@host/dbname"
+        ) from None
+    scheme = parsed.drivername
+    if scheme not in STATE_SCHEMES:
+        close = difflib.get_close_matches(scheme, STATE_SCHEMES, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(
+            f"scheme {scheme!r} is not supported; {hint}syncd keeps its state in SQLite "
+            "(sqlite:///PATH) or PostgreSQL (postgresql://user@host/dbname)"
+        )
+    if parsed.password is not None:
+        raise ValueError(
+            "holds a password; remove it from the URL and set [state] password = "
+            "'env:NAME' (or file:/credential:) instead"
+        )
+    return url
 
 
 class StateConfig(Frozen):
@@ -50,24 +84,35 @@ class StateConfig(Frozen):
     # The database password, when the URL needs one: a secret reference, never the value.
     password: Secret | None = None
     # PostgreSQL only: how long a shard lease lasts before another instance may take it.
-    lease_s: float = Field(default=60.0, gt=0)
+    lease_s: float = Field(default=60.0, gt=0, le=3600)
     # Retention, in days (0 keeps forever): audit rows (decisions, write outcomes, replays),
     # and outbox rows of writes done or cancelled. Dead writes are always kept.
-    audit_retention_days: float = Field(default=400.0, ge=0)
-    outbox_retention_days: float = Field(default=90.0, ge=0)
+    audit_retention_days: float = Field(default=400.0, ge=0, le=36_500)
+    outbox_retention_days: float = Field(default=90.0, ge=0, le=36_500)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_state_url(value)
 
 
 class DaemonConfig(Frozen):
-    poll_interval_s: float = Field(default=300.0, gt=0)
+    poll_interval_s: float = Field(default=300.0, gt=0, le=DAY_S)
     watchdog: bool = True
+    # A shard whose start-up checks meet a transient error (429, 5xx, timeout) is tried this
+    # many times in all, backing off from startup_retry_base_s up to startup_retry_max_s.
+    startup_attempts: int = Field(default=5, ge=1, le=20)
+    startup_retry_base_s: float = Field(default=2.0, gt=0, le=600)
+    startup_retry_max_s: float = Field(default=30.0, gt=0, le=3600)
 
 
 class EngineConfig(Frozen):
-    lag_s: float = Field(default=60.0, ge=0)  # read only records older than this (index lag)
-    max_attempts: int = Field(default=8, ge=1)  # then the write goes to the dead letters
-    retry_base_s: float = Field(default=30.0, gt=0)
-    retry_max_s: float = Field(default=3600.0, gt=0)
-    dispatch_batches_per_cycle: int = Field(default=50, ge=1)
+    # read only records older than this (index lag)
+    lag_s: float = Field(default=60.0, ge=0, le=7 * DAY_S)
+    max_attempts: int = Field(default=8, ge=1, le=100)  # then the write goes to the dead letters
+    retry_base_s: float = Field(default=30.0, gt=0, le=DAY_S)
+    retry_max_s: float = Field(default=3600.0, gt=0, le=7 * DAY_S)
+    dispatch_batches_per_cycle: int = Field(default=50, ge=1, le=10_000)
 
 
 class LoggingConfig(Frozen):
@@ -89,8 +134,8 @@ class MetricsConfig(Frozen):
 class ShardConfig(Frozen):
     type: str
     enabled: bool = True
-    poll_interval_s: float | None = Field(default=None, gt=0)
-    lag_s: float | None = Field(default=None, ge=0)
+    poll_interval_s: float | None = Field(default=None, gt=0, le=DAY_S)
+    lag_s: float | None = Field(default=None, ge=0, le=7 * DAY_S)
     crm: str | None = None  # for mailbox shards: the CRM shard used as directory and task sink
     # Who gets the tasks (see docs/admin-guide.md, "Who gets the task"). A mailbox shard's
     # `owner` is its rep's CRM user id: replies to that mailbox are theirs. A CRM shard's
@@ -167,9 +212,28 @@ def _loc(prefix: tuple[str | int, ...], loc: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in (*prefix, *loc)) or "(top level)"
 
 
-def _problems(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
+def _problems(
+    err: ValidationError, model: type[BaseModel], prefix: tuple[str | int, ...] = ()
+) -> list[str]:
     # Only location and message: pydantic's input_value could echo a pasted secret.
-    return [f"{_loc(prefix, tuple(e['loc']))}: {e['msg']}" for e in err.errors()]
+    return [
+        f"{_loc(prefix, tuple(e['loc']))}: {error_message(e, model)}"
+        for e in err.errors(include_url=False)
+    ]
+
+
+def _validate(
+    model: type[BaseModel], raw: Any, prefix: tuple[str | int, ...], problems: list[str]
+) -> Any:
+    """`model` validated from `raw`, or None with the problems appended (never raises)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, model, prefix))
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as exc:
+        where = _loc(prefix, ())
+        problems.append(f"{where}: a value is out of range or malformed ({type(exc).__name__})")
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -179,13 +243,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigInvalid(
             path, ["file not found; pass --config PATH or set $SYNCD_CONFIG"]
         ) from None
+    except OSError as exc:
+        raise ConfigInvalid(path, [f"cannot be read ({exc.strerror})"]) from None
     if mode & stat.S_IWOTH:
         raise ConfigInvalid(path, [f"writable by others; run: chmod o-w {path}"])
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigInvalid(path, [f"not valid TOML: {exc}"]) from None
+    if not stat.S_ISREG(mode):
+        raise ConfigInvalid(path, ["is not a regular file"])
+    raw, problems = read_toml_text(path)
+    if raw is None:
+        raise ConfigInvalid(path, problems)
+    return raw
 
 
 def load_config(path: Path, *, check_secrets: bool = False) -> LoadedConfig:
@@ -197,7 +264,9 @@ def load_config(path: Path, *, check_secrets: bool = False) -> LoadedConfig:
 def parse_config(
     raw: dict[str, Any], path: Path = Path("<config>"), *, check_secrets: bool = False
 ) -> LoadedConfig:
-    problems: list[str] = []
+    problems: list[str] = list(number_problems(raw))
+    if problems:  # a value that would overflow at run time: report it, validate no further
+        raise ConfigInvalid(path, problems)
     raw_shards = raw.get("shards", {})
     core_raw = dict(raw)
     core_shards: dict[str, Any] = {}
@@ -210,11 +279,7 @@ def parse_config(
             core_shards[name] = {k: v for k, v in section.items() if k in CORE_SHARD_KEYS}
             plugin_raw[name] = {k: v for k, v in section.items() if k not in CORE_SHARD_KEYS}
         core_raw["shards"] = core_shards
-    core: SyncdConfig | None = None
-    try:
-        core = SyncdConfig.model_validate(core_raw)
-    except ValidationError as exc:
-        problems.extend(_problems(exc))
+    core: SyncdConfig | None = _validate(SyncdConfig, core_raw, (), problems)
 
     shards: dict[str, Shard] = {}
     for name, section in plugin_raw.items():
@@ -229,10 +294,8 @@ def parse_config(
         except ImportError as exc:
             problems.append(f"shards.{name}.type: connector {type_name!r} failed to load: {exc}")
             continue
-        try:
-            settings = plugin.settings_model.model_validate(section)
-        except ValidationError as exc:
-            problems.extend(_problems(exc, ("shards", name)))
+        settings = _validate(plugin.settings_model, section, ("shards", name), problems)
+        if settings is None:
             continue
         if core is not None and name in core.shards:
             shards[name] = Shard(name, core.shards[name], settings)
@@ -245,17 +308,23 @@ def parse_config(
                     f"(configured: {', '.join(sorted(core.shards)) or 'none'})"
                 )
     if check_secrets:
-        for where, ref in _secret_refs(raw, shards):
+        for where, ref in _secret_refs(core, shards):
             try:
                 ref.reveal()
-            except (SecretError, OSError) as exc:
+            except SecretError as exc:
                 problems.append(f"{where}: {exc}")
+            except (OSError, ValueError) as exc:
+                problems.append(f"{where}: the secret cannot be read ({type(exc).__name__})")
     if problems or core is None:
         raise ConfigInvalid(path, problems)
     return LoadedConfig(path=path, core=core, shards=shards)
 
 
-def _secret_refs(raw: dict[str, Any], shards: dict[str, Shard]) -> Iterator[tuple[str, SecretRef]]:
+def _secret_refs(
+    core: SyncdConfig | None, shards: dict[str, Shard]
+) -> Iterator[tuple[str, SecretRef]]:
+    if core is not None:
+        yield from _walk(core, "")
     for name, shard in shards.items():
         yield from _walk(shard.settings, f"shards.{name}")
 
@@ -263,10 +332,11 @@ def _secret_refs(raw: dict[str, Any], shards: dict[str, Shard]) -> Iterator[tupl
 def _walk(model: BaseModel, where: str) -> Iterator[tuple[str, SecretRef]]:
     for field_name in type(model).model_fields:
         value = getattr(model, field_name)
+        at = f"{where}.{field_name}" if where else field_name
         if isinstance(value, SecretRef):
-            yield f"{where}.{field_name}", value
+            yield at, value
         elif isinstance(value, BaseModel):
-            yield from _walk(value, f"{where}.{field_name}")
+            yield from _walk(value, at)
 
 
 def describe_known_types() -> str:

@@ -69,6 +69,11 @@ class RetriableError(SyncError):
         self.in_doubt = in_doubt
 
 
+class MalformedAnswer(RetriableError):
+    """A 2xx answer of the wrong shape (truncated, an HTML page from a proxy, keys missing):
+    never read as an empty page. Retried; a write's malformed answer is in doubt."""
+
+
 class SkippableRecordError(SyncError):
     """One record is malformed or refused: dead-letter it and go on with the rest."""
 

@@ -15,6 +15,7 @@ import functools
 import signal
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -52,6 +53,7 @@ class Daemon:
         self._stop = False
         self._reload = False
         self._rt: Runtime | None = None
+        self._previous: LoadedConfig | None = None  # the config before the last reload
         self.failed: dict[str, str] = {}  # shard -> why it was stopped
         self._current: str | None = None  # the shard whose cycle runs now
 
@@ -95,7 +97,8 @@ class Daemon:
         unsubscribe = httpstats.subscribe(self.metrics.record_http)
         try:
             while True:
-                with runtime(self.config, instance=instance_id()) as rt:
+                with ExitStack() as stack:
+                    rt = self._open_runtime(stack)
                     self._rt = rt
                     self.failed.update(rt.incomplete)  # not started: `syncd doctor --fix`
                     for shard, why in rt.incomplete.items():
@@ -105,6 +108,7 @@ class Daemon:
                     rt.engine.stop_requested = functools.partial(self._stop_requested, rt)
                     if self.config.core.daemon.watchdog:
                         rt.engine.heartbeat = self._heartbeat
+                    self.failed.update(rt.start_failed)
                     held = rt.acquire()
                     for shard in held:
                         self.metrics.lease_held(shard, True)
@@ -120,6 +124,20 @@ class Daemon:
             unsubscribe()
             if self.server is not None:
                 self.server.stop()
+
+    def _open_runtime(self, stack: ExitStack) -> Runtime:
+        """The runtime of the current config. When a reloaded config cannot open (its
+        database unreachable), the previous one is restored: a reload never stops the daemon."""
+        try:
+            rt = stack.enter_context(runtime(self.config, instance=instance_id()))
+        except ConfigError as exc:
+            if self._previous is None:
+                raise
+            log.error("config.reload_failed", problems=[str(exc)], kept="previous config")
+            self.config, self._previous = self._previous, None
+            return stack.enter_context(runtime(self.config, instance=instance_id()))
+        self._previous = None
+        return rt
 
     def _stop_requested(self, rt: Runtime) -> bool:
         """Stop the cycle in hand on SIGTERM, or when its shard's lease was lost."""
@@ -248,9 +266,26 @@ class Daemon:
             log.error("config.reload_failed", problems=problems, kept="previous config")
             self.notifier.ready("reload failed; previous config kept")
             return False
+        except Exception as exc:  # whatever the file holds, a reload never stops the daemon
+            log.error("config.reload_failed", problems=[type(exc).__name__], kept="previous config")
+            self.notifier.ready("reload failed; previous config kept")
+            return False
+        if _enabled(self.config) and not _enabled(new):
+            log.warning(
+                "config.reload_refused",
+                reason="the new config has no enabled shard, so all writing would stop",
+                kept="previous config",
+                action="fix the file (an empty or truncated file?), then reload again",
+            )
+            self.notifier.ready("reload refused; previous config kept")
+            return False
         for shard in set(self.config.shards) - set(new.shards):
             self.metrics.retire_shard(shard)
-        self.config = new
+        self._previous, self.config = self.config, new
         self.failed.clear()
         log.info("config.reloaded", shards=sorted(new.shards))
         return True  # the caller rebuilds the runtime, then sends READY=1
+
+
+def _enabled(config: LoadedConfig) -> list[str]:
+    return [name for name, shard in config.shards.items() if shard.core.enabled]

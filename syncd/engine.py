@@ -309,6 +309,10 @@ class Engine:
         long the backfill): a later page reads what this one committed from the store, and
         `overlay` only carries a person's history to their next event within the page."""
         overlay: dict[str, History] = {}
+        for record_id, why in page.unreadable:
+            log.warning("record.unreadable", shard=shard, record_id=record_id, error=why)
+            if not self.dry_run:
+                self.store.dead_letter_record(shard, record_id, why)
         seen = self.store.seen(shard, (e.event_id for e in page.events))
         fresh = [e for e in page.events if e.event_id not in seen]
         summary.skipped += len(page.events) - len(fresh)

@@ -21,9 +21,8 @@ from typing import Any, TextIO
 
 import structlog
 
-from syncd.secrets import revealed_values
+from syncd.secrets import MASK, revealed_values, scrub
 
-MASK = "[redacted]"
 SENSITIVE_KEYS = frozenset(
     {
         "password",
@@ -49,10 +48,7 @@ LEVELS = {
 
 def _scrub(value: Any, secrets: frozenset[str]) -> Any:
     if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
+        return scrub(value, secrets)
     if isinstance(value, dict):
         return {
             k: MASK if str(k).lower() in SENSITIVE_KEYS else _scrub(v, secrets)
@@ -133,10 +129,11 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     )
     # Libraries that log through the standard library (urllib3, google-auth) go to stderr,
     # at warning and above, so they never interleave with the JSON stream on stdout; with
-    # their priority too when stderr is the journal.
+    # their priority too when stderr is the journal, and the same redaction as syncd's lines.
     handler = logging.StreamHandler(sys.stderr)
     if to_journal(sys.stderr):
         handler.setFormatter(_JournalFormatter("%(levelname)s:%(name)s:%(message)s"))
+    handler.addFilter(_ScrubRecords())
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
@@ -146,3 +143,15 @@ class _JournalFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         priority = PRIORITIES.get(record.levelname.lower(), 6)
         return f"<{priority}>{super().format(record)}"
+
+
+class _ScrubRecords(logging.Filter):
+    """The same redaction for what libraries log through the standard library."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = ()
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

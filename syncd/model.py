@@ -235,6 +235,9 @@ class Cursor:
 class Page:
     events: list[RejectionEvent]
     cursor: Cursor
+    # Records of this page that can never be read (a vendor answer of the wrong shape):
+    # (record id, why). The engine dead-letters them with the page, so none is lost silently.
+    unreadable: tuple[tuple[str, str], ...] = ()
 
 
 class TouchKind(StrEnum):

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import sqlalchemy as sa
 import structlog
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from structlog.contextvars import bound_contextvars
 
 from syncd.clock import Clock, system_clock
 from syncd.config import LoadedConfig
 from syncd.connectors import (
+    ConfigError,
     Connector,
+    ConnectorPlugin,
     FatalSyncError,
+    RetriableError,
     SetupIncomplete,
     ShardContext,
     load_plugin,
@@ -29,8 +36,10 @@ from syncd.connectors import (
 from syncd.dispatch import call_bound_s
 from syncd.engine import CycleSummary, Engine
 from syncd.leases import LeaseKeeper
+from syncd.retry import call_with_retry
+from syncd.secrets import SecretError, scrub
 from syncd.store import Store, default_state_dir, default_url
-from syncd.store.database import normalise_url
+from syncd.store.database import SchemaTooNew, check_version, current_version, normalise_url
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +56,32 @@ def state_dir(config: LoadedConfig) -> Path:
     return default_state_dir()
 
 
+def _state_url(config: LoadedConfig) -> str:
+    url = config.core.state.url or default_url()
+    if config.core.state.password is not None:
+        try:
+            password = config.core.state.password.reveal()
+        except SecretError as exc:
+            raise ConfigError(f"state.password: {exc}") from None
+        parsed = make_url(normalise_url(url))
+        url = parsed.set(password=password).render_as_string(hide_password=False)
+    return url
+
+
+def _unusable(url: str, exc: BaseException) -> ConfigError:
+    if isinstance(exc, SchemaTooNew):
+        return ConfigError(f"state.url: {exc}")
+    where = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    return ConfigError(
+        f"state.url: cannot open the state database {where} ({scrub(reason)}); check that "
+        "it is running and reachable, and the user, password and database name"
+    )
+
+
+_UNUSABLE = (SchemaTooNew, sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
+
+
 def open_store(
     config: LoadedConfig,
     *,
@@ -55,14 +90,29 @@ def open_store(
     instance: str | None = None,
 ) -> Store:
     """The configured state store, on `clock`; `read_only` neither creates nor migrates it;
-    `instance` (a daemon's owner id) names its sessions so the daemons can count each other."""
-    url = config.core.state.url or default_url()
-    if config.core.state.password is not None:
-        parsed = make_url(normalise_url(url))
-        url = parsed.set(password=config.core.state.password.reveal()).render_as_string(
-            hide_password=False
-        )
-    return Store.open(url, lambda: clock().timestamp(), read_only=read_only, instance=instance)
+    `instance` (a daemon's owner id) names its sessions so the daemons can count each other.
+    A database that cannot be used is a ConfigError with one line."""
+    url = _state_url(config)
+    try:
+        return Store.open(url, lambda: clock().timestamp(), read_only=read_only, instance=instance)
+    except _UNUSABLE as exc:
+        raise _unusable(url, exc) from None
+
+
+def check_store(config: LoadedConfig) -> None:
+    """For check-config: the state database answers and its schema is not newer than this
+    syncd. Reads only: a SQLite file that does not exist yet is fine (the first run makes it)."""
+    url = _state_url(config)
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        return
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            check_version(current_version(conn))
+    except _UNUSABLE as exc:
+        raise _unusable(url, exc) from None
+    finally:
+        engine.dispose()
 
 
 def shard_order(config: LoadedConfig) -> list[str]:
@@ -71,49 +121,114 @@ def shard_order(config: LoadedConfig) -> list[str]:
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
 
 
+def _open_one(
+    plugin: ConnectorPlugin, ctx: ShardContext, dry_run: bool
+) -> tuple[Connector, list[str], str | None]:
+    """Open one shard and run its start-up checks: (connector, notices, what its set-up
+    lacks when a dry run keeps it anyway). A failing check closes what was opened."""
+    conn = plugin.open(ctx)
+    notices: list[str] = []
+    try:
+        with bound_contextvars(shard=ctx.name):
+            for check in conn.checks:
+                notice = check()
+                if isinstance(notice, str):  # works, but not as well as it could
+                    notices.append(notice)
+    except SetupIncomplete as exc:
+        if dry_run:  # a dry run only reads: keep it, and say what is missing
+            return conn, notices, str(exc)
+        conn.close()
+        raise
+    except BaseException:
+        conn.close()
+        raise
+    return conn, notices, None
+
+
+@dataclass
+class Opened:
+    """What opening the shards gave: the connectors, and the shards left out and why."""
+
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
+    incomplete: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
+    start_failed: dict[str, str] = field(default_factory=dict)  # transient errors at start-up
+
+
 def open_connectors(
-    config: LoadedConfig, *, dry_run: bool = False
-) -> tuple[dict[str, Connector], dict[str, str], dict[str, list[str]]]:
-    """The enabled shards' connectors, the shards whose remote set-up is incomplete (with
-    why), and notices of set-up that works but should be fixed. A dry run keeps incomplete
-    shards (it only reads); otherwise they are left out, with the mailboxes that write
-    through them."""
-    opened: dict[str, Connector] = {}
-    incomplete: dict[str, str] = {}
-    notices: dict[str, list[str]] = {}
+    config: LoadedConfig, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> Opened:
+    """Open every enabled shard.
+
+    A shard whose remote set-up is incomplete is left out (a dry run keeps it: it only
+    reads), with the mailboxes that write through it. A transient failure at start-up (429,
+    5xx, a timeout) is retried with back-off (`[daemon] startup_attempts`); a shard that still
+    cannot start is left out with a `shard.start_failed` event, and so are the mailboxes that
+    write through it, while the other shards run. A configuration or credential problem
+    still stops the command.
+    """
+    result = Opened()
+    opened = result.connectors
     directory = state_dir(config)
+    daemon = config.core.daemon
     try:
         for name in shard_order(config):
             shard = config.shards[name]
             crm = shard.core.crm
-            if crm in incomplete and not dry_run:
-                incomplete[name] = f"its CRM shard {crm} is not set up: {incomplete[crm]}"
-                _refused(name, incomplete[name])
+            if crm in result.incomplete and not dry_run:
+                result.incomplete[name] = (
+                    f"its CRM shard {crm} is not set up: {result.incomplete[crm]}"
+                )
+                _refused(name, result.incomplete[name])
+                continue
+            if crm in result.start_failed:
+                result.start_failed[name] = f"its CRM shard {crm!r} did not start"
+                log.error(
+                    "shard.start_failed", shard=name, crm=crm, error=result.start_failed[name]
+                )
                 continue
             peers = dict(opened)
             if crm and crm in opened:
                 peers["crm"] = opened[crm]
             plugin = load_plugin(shard.core.type)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
-            conn = opened[name] = plugin.open(ctx)
             try:
-                with bound_contextvars(shard=name):
-                    for check in conn.checks:
-                        notice = check()
-                        if isinstance(notice, str):  # works, but not as well as it could
-                            notices.setdefault(name, []).append(notice)
-                            log.warning("shard.setup_notice", notice=notice)
+                conn, notices, missing = call_with_retry(
+                    partial(_open_one, plugin, ctx, dry_run),
+                    attempts=daemon.startup_attempts,
+                    base_s=daemon.startup_retry_base_s,
+                    max_s=daemon.startup_retry_max_s,
+                    allow_in_doubt=True,  # start-up checks only read (or create idempotently)
+                    sleep=sleep,
+                    what=f"start {name}",
+                )
             except SetupIncomplete as exc:
-                incomplete[name] = str(exc)
-                if not dry_run:
-                    del opened[name]
-                    conn.close()
-                    _refused(name, str(exc))
+                result.incomplete[name] = str(exc)
+                _refused(name, str(exc))
+                continue
+            except RetriableError as exc:
+                result.start_failed[name] = str(exc)
+                log.error(
+                    "shard.start_failed",
+                    shard=name,
+                    error=str(exc),
+                    attempts=daemon.startup_attempts,
+                    action="the other shards run; this one starts again on the next reload "
+                    "(systemctl reload syncd) or restart",
+                )
+                continue
+            opened[name] = conn
+            for notice in notices:
+                result.notices.setdefault(name, []).append(notice)
+                log.warning("shard.setup_notice", shard=name, notice=notice)
+            if missing is not None:
+                result.incomplete[name] = missing
     except BaseException:
         for conn in opened.values():
             conn.close()
         raise
-    return opened, incomplete, notices
+    return result
 
 
 def _refused(shard: str, why: str) -> None:
@@ -136,6 +251,7 @@ class Runtime:
     # shard -> what its remote set-up lacks (see SetupIncomplete); not run unless a dry run
     incomplete: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
+    start_failed: dict[str, str] = field(default_factory=dict)  # shard -> why it did not start
     fair_share: bool = False  # a daemon: split the shards with the other live daemons
     handed_over: list[str] = field(default_factory=list)  # released by the last acquire()
     leases: LeaseKeeper = field(init=False)
@@ -225,6 +341,7 @@ def runtime(
     *,
     dry_run: bool = False,
     clock: Clock = system_clock,
+    sleep: Callable[[float], None] = time.sleep,
     instance: str | None = None,
 ) -> Iterator[Runtime]:
     """The opened store, connectors and engine. `instance` (a daemon's owner id) makes it
@@ -232,19 +349,20 @@ def runtime(
     # the store's times follow the engine's clock
     store = open_store(config, clock=clock, instance=instance)
     try:
-        connectors, incomplete, notices = open_connectors(config, dry_run=dry_run)
+        opened = open_connectors(config, dry_run=dry_run, sleep=sleep)
     except BaseException:
         store.close()
         raise
-    engine = Engine(config, store, connectors, clock=clock, dry_run=dry_run)
+    engine = Engine(config, store, opened.connectors, clock=clock, dry_run=dry_run)
     rt = Runtime(
         config,
         store,
-        connectors,
+        opened.connectors,
         engine,
         owner=instance or instance_id(),
-        incomplete=incomplete,
-        notices=notices,
+        incomplete=opened.incomplete,
+        notices=opened.notices,
+        start_failed=opened.start_failed,
         fair_share=instance is not None,
     )
     if not dry_run:

@@ -3,12 +3,16 @@
 `env:NAME` reads an environment variable, `file:PATH` a file that only its owner may read,
 `credential:NAME` a systemd credential from `$CREDENTIALS_DIRECTORY` (LoadCredential=).
 Every revealed value is registered with the log redaction processor, so a secret that
-reaches a log line by accident is masked there.
+reaches a log line by accident is masked there; so is every credential a connector obtains
+at run time (access tokens, session ids, rotated refresh tokens: `register`). `scrub` masks
+both, and credential-shaped text (an echoed Authorization header, `access_token=...`), in
+vendor error text before it is logged or stored.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +21,21 @@ from pydantic import PlainSerializer, PlainValidator
 
 _REVEALED: set[str] = set()
 SCHEMES = ("env", "file", "credential")
+MASK = "[redacted]"
+_MIN_SECRET_LEN = 4  # shorter values would mask ordinary words
+# Credentials in text whose value syncd never saw: an echoed Authorization header, a token in
+# a JSON body, a query string or a form. The name and separator stay, the value goes.
+_CREDENTIAL_TEXT = re.compile(
+    r"""(?ix)
+    (?P<name>\b(?:authorization|proxy-authorization)\b["']?\s*[:=]\s*["']?
+        (?:(?:bearer|basic|oauth)\s+)?)
+      (?P<value>[^\s"',;}]+)
+    | (?P<name2>\b(?:access_token|refresh_token|id_token|client_secret|session_?id
+        |assertion|api_key)\b["']?\s*[:=]\s*["']?)
+      (?P<value2>[^\s"'&,;}]+)
+    | (?P<name3>\bbearer\s+)(?P<value3>[A-Za-z0-9._~+/=-]{8,})
+    """
+)
 
 
 class SecretError(ValueError):
@@ -26,6 +45,34 @@ class SecretError(ValueError):
 def revealed_values() -> frozenset[str]:
     """Every secret value revealed in this process (for the redaction processor)."""
     return frozenset(_REVEALED)
+
+
+def register(*values: str | None) -> None:
+    """Register credentials obtained at run time (tokens, session ids) for redaction."""
+    for value in values:
+        if not isinstance(value, str) or len(value.strip()) < _MIN_SECRET_LEN:
+            continue
+        value = value.strip()
+        _REVEALED.add(value)
+        if "\n" in value:
+            # A key file (PEM, JSON) may show up escaped in a repr, or one line at a time.
+            _REVEALED.add(value.replace("\n", "\\n"))
+            _REVEALED.update(line.strip() for line in value.splitlines() if len(line) >= 16)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    for name in ("name", "name2", "name3"):
+        if match.group(name) is not None:
+            return match.group(name) + MASK
+    return MASK  # pragma: no cover - every alternative has a name group
+
+
+def scrub(text: str, secrets: frozenset[str] | None = None) -> str:
+    """`text` with every registered secret and credential-shaped value masked."""
+    for secret in _REVEALED if secrets is None else secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return _CREDENTIAL_TEXT.sub(_mask_match, text)
 
 
 def check_private_file(path: Path, what: str) -> None:
@@ -67,8 +114,7 @@ class SecretRef:
 
     def reveal(self) -> str:
         value = self._read()
-        if len(value) >= 4:
-            _REVEALED.add(value)
+        register(value)
         return value
 
     def _read(self) -> str:

@@ -25,7 +25,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 from syncd.connectors import ConfigError, SyncError
 from syncd.model import id_hash
-from syncd.secrets import SecretError, check_private_file
+from syncd.secrets import SecretError, check_private_file, register
 from syncd_gmail.settings import SCOPES, GmailSettings
 
 log = structlog.get_logger(__name__)
@@ -42,6 +42,8 @@ def _service_account(settings: GmailSettings) -> Credentials:
     assert settings.service_account_key is not None  # enforced by the settings model
     try:
         info = json.loads(settings.service_account_key.reveal())
+        if isinstance(info, dict):
+            register(str(info.get("private_key") or ""), str(info.get("private_key_id") or ""))
         base = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             info, scopes=list(SCOPES)
         )
@@ -76,6 +78,7 @@ def _token_file(settings: GmailSettings) -> Credentials:
             f"token_file {path} is not a saved OAuth token; recreate it with: "
             "syncd auth <shard name>"
         ) from exc
+    register(getattr(creds, "refresh_token", None), getattr(creds, "client_secret", None))
     if settings.base_url:
         # google-auth always refreshes saved user tokens at Google's endpoint; the local fake
         # serves its own token endpoint next to the API.

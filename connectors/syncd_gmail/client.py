@@ -23,8 +23,10 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from syncd.connectors import RetriableError, SyncError
+from syncd.connectors import MalformedAnswer, RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
+from syncd.secrets import register
+from syncd_gmail import shapes
 from syncd_gmail.errors import VENDOR_ERRORS, NotFoundError, translate
 from syncd_gmail.settings import GmailSettings
 from syncd_gmail.transport import build_http, no_replay
@@ -63,6 +65,16 @@ def _in_call(error: SyncError) -> Exception:
     if isinstance(error, RetriableError) and (error.retry_after_s or 0) > MAX_IN_CALL_WAIT_S:
         return _LongWait(error)
     return error
+
+
+class _RegisteringHttp(AuthorizedHttp):  # type: ignore[misc]
+    """Registers each access token google-auth obtains for redaction, as soon as it is used."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            register(getattr(self.credentials, "token", None))
 
 
 class QuotaMeter:
@@ -145,7 +157,7 @@ class GmailClient:
         self.settings = settings
         ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
         self.http = build_http(settings.timeout_s, ca_bundle)
-        authed = AuthorizedHttp(credentials, http=self.http)
+        authed = _RegisteringHttp(credentials, http=self.http)
         options = {"api_endpoint": settings.base_url} if settings.base_url else None
         service = build(
             "gmail",
@@ -185,15 +197,23 @@ class GmailClient:
 
     # --- single calls --------------------------------------------------------------------------
 
-    def read(self, request: Any, what: str) -> Any:
-        """A read, retried in the call on quota errors, 5xx and timeouts."""
+    def read(self, request: Any, what: str, validate: Callable[[Any], object] | None = None) -> Any:
+        """A read, retried in the call on quota errors, 5xx, timeouts and answers of the
+        wrong shape (`validate` raises MalformedAnswer)."""
 
         def attempt() -> Any:
             with self._meter.spend(UNITS.get(what, 5)):
                 try:
-                    return request.execute(num_retries=0)
+                    answer = request.execute(num_retries=0)
                 except VENDOR_ERRORS as exc:
                     raise _in_call(translate(exc, what)) from exc
+                except ValueError as exc:  # a 2xx body that is not JSON: truncated, HTML
+                    raise MalformedAnswer(
+                        f"Gmail answered {what} with a body that is not JSON"
+                    ) from exc
+            if validate is not None:
+                validate(answer)
+            return answer
 
         return self._retrying(attempt, what)
 
@@ -221,13 +241,19 @@ class GmailClient:
                         return request.execute(num_retries=0)
                 except VENDOR_ERRORS as exc:
                     raise _in_call(translate(exc, what, write=True)) from exc
+                except ValueError as exc:  # applied, perhaps, but the answer is unreadable
+                    raise MalformedAnswer(
+                        f"Gmail answered {what} with a body that is not JSON", in_doubt=True
+                    ) from exc
 
         if not idempotent:
             return attempt()
         return self._retrying(attempt, what, in_doubt=True)
 
     def profile(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.read(self.users.getProfile(userId="me"), "users.getProfile")
+        result: dict[str, Any] = self.read(
+            self.users.getProfile(userId="me"), "users.getProfile", shapes.profile
+        )
         return result
 
     # --- batches -------------------------------------------------------------------------------
@@ -259,6 +285,10 @@ class GmailClient:
                     request.execute()
             except VENDOR_ERRORS as exc:
                 raise translate(exc, f"batch {what}", write=write) from exc
+            except ValueError as exc:  # a part (or the whole answer) that is not JSON
+                raise MalformedAnswer(
+                    f"Gmail answered batch {what} with a body that is not JSON", in_doubt=write
+                ) from exc
         return results
 
     def fetch(self, calls: Sequence[tuple[str, Any]], what: str) -> dict[str, Any]:

@@ -90,7 +90,11 @@ def _from_http_error(exc: HttpError, what: str, write: bool) -> SyncError:
     if status == 404:
         return NotFoundError(f"Gmail has no such entity for {what}")
     if status >= 500 or status == 408:
-        return RetriableError(f"Gmail server error {status} on {what}", in_doubt=write)
+        return RetriableError(
+            f"Gmail server error {status} on {what}",
+            in_doubt=write,
+            retry_after_s=_retry_after(exc),
+        )
     return SkippableRecordError(f"Gmail refused {what} ({status}: {', '.join(sorted(why))})")
 
 

@@ -28,6 +28,7 @@ from syncd.testing.httpfake import (
     LoggedRequest,
     Request,
     Response,
+    garble,
 )
 from syncd_gmail.fake_batch import MAX_CALLS, BatchFormatError, parse_batch, render_batch
 from syncd_gmail.fake_oauth import OAuthError, OAuthServer
@@ -337,7 +338,7 @@ class FakeGmail(FakeHTTPServer):
             resp = self._inner(inner)
             with self.lock:
                 self.inner_requests.append(
-                    LoggedRequest(inner.method, inner.path, resp.status, time.time())
+                    LoggedRequest(inner.method, inner.path, resp.status, self.request_clock())
                 )
             answers.append((part.content_id, resp))
         return render_batch(answers)
@@ -348,6 +349,8 @@ class FakeGmail(FakeHTTPServer):
         if fault is not None and fault.kind is FaultKind.STATUS and fault.response is not None:
             return fault.response
         try:
+            if fault is not None and fault.kind is FaultKind.MALFORMED:
+                return garble(self._apply(req), fault.malformed, fault.key)
             return self._apply(req)
         except Exception as exc:  # a bug in the fake shows as a 500 part, not a dead batch
             return google_error(500, f"fake server error: {exc!r}", "backendError")

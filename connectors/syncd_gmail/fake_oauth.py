@@ -85,6 +85,7 @@ class OAuthServer:
     codes: dict[str, _Code] = field(default_factory=dict)
     revoked_users: set[str] = field(default_factory=set)
     consent_user: str | None = None  # who "signs in" at the consent screen
+    canary: str = ""  # planted in every access token issued (tests search logs for it)
 
     # --- set-up helpers (what an admin does in the console) --------------------------------
 
@@ -160,7 +161,7 @@ class OAuthServer:
             return access
 
     def _mint(self, user: str, scopes: frozenset[str]) -> dict[str, Any]:
-        token = "ya29.fake-" + secrets.token_urlsafe(32)
+        token = "ya29.fake-" + self.canary + secrets.token_urlsafe(32)
         with self.lock:
             self.access_tokens[token] = AccessToken(user, scopes, time.time() + TOKEN_TTL_S)
         return {

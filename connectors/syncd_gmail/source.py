@@ -27,12 +27,13 @@ from typing import Any
 import structlog
 
 from syncd.connectors import Directory, SkippableRecordError
-from syncd.model import Cursor, Page, Prospect, RejectionEvent, id_hash
-from syncd.replies import Classification, classify
+from syncd.inbox import ReplyEvents
+from syncd.model import Cursor, Page, RejectionEvent
 from syncd.replies.config import RepliesConfig
+from syncd_gmail import shapes
 from syncd_gmail.client import GmailClient
 from syncd_gmail.errors import NotFoundError
-from syncd_gmail.events import message_id_of, new_lead, rejection_event, reply_message
+from syncd_gmail.events import inbox_reply, message_id_of
 from syncd_gmail.mime import GmailMessage, parse_message
 from syncd_gmail.settings import GmailSettings
 
@@ -58,6 +59,7 @@ class Outcome:
     handled: set[str] = field(default_factory=set)  # ids that need no second look
     held_back: int | None = None  # history: index of the first one received after `until`
     deferred: bool = False  # listing: some were received after `until`, left for next time
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (ref, why): dead letters
 
 
 @dataclass
@@ -79,9 +81,9 @@ class GmailSource:
     ):
         self._client = client
         self._settings = settings
-        self._directory = directory
-        self._crm_shard = crm_shard
-        self._replies = replies
+        self._events_of = ReplyEvents(
+            directory, crm_shard, replies, settings.unknown_senders, settings.quote_chars, "gmail"
+        )
         self._rep_started: dict[str, bool] = {}  # thread id -> first message sent by the rep
         self._label_id: str | None = None
 
@@ -116,7 +118,9 @@ class GmailSource:
             outcome = self._handle(chunk, run, searched=True)
             handled |= outcome.handled
             held_back = held_back or outcome.deferred
-            yield Page(outcome.events, Cursor(position, frozenset(handled)))
+            yield Page(
+                outcome.events, Cursor(position, frozenset(handled)), tuple(outcome.unreadable)
+            )
         if held_back:
             return  # the next read lists again and picks up what was held back
         yield from self._history(baseline, frozenset(), run, skip=frozenset(handled))
@@ -137,7 +141,7 @@ class GmailSource:
                 pageToken=token,
             )
             try:
-                answer = self._client.read(request, "history.list")
+                answer = self._client.read(request, "history.list", shapes.history_page)
             except NotFoundError:
                 if token is not None:
                     raise
@@ -154,13 +158,19 @@ class GmailSource:
                     if done:
                         keep = {c.message_id for _, cs in done for c in cs}
                         events = [e for e in outcome.events if message_id_of(e) in keep]
+                        dead = tuple(
+                            u for u in outcome.unreadable if u[0].removeprefix("gm:msg:") in keep
+                        )
                         rid, cs = done[-1]
-                        yield Page(events, Cursor(str(rid), frozenset(c.message_id for c in cs)))
+                        ids = frozenset(c.message_id for c in cs)
+                        yield Page(events, Cursor(str(rid), ids), dead)
                     return
                 rid, cs = group[-1]
                 position, last_ids = rid, frozenset(c.message_id for c in cs)
                 yielded = True
-                yield Page(outcome.events, Cursor(str(position), last_ids))
+                yield Page(
+                    outcome.events, Cursor(str(position), last_ids), tuple(outcome.unreadable)
+                )
             token = answer.get("nextPageToken")
             if not token:
                 break
@@ -200,6 +210,11 @@ class GmailSource:
             if resource is None:  # deleted since it was listed
                 outcome.handled.add(candidate.message_id)
                 continue
+            problem = shapes.message_problem(resource)
+            if problem is not None:  # can never be read: dead-lettered with the page
+                outcome.handled.add(candidate.message_id)
+                outcome.unreadable.append((f"gm:msg:{candidate.message_id}", problem))
+                continue
             received = int(resource.get("internalDate") or 0) / 1000
             if received > run.until.timestamp():
                 if searched:
@@ -210,7 +225,12 @@ class GmailSource:
             outcome.handled.add(candidate.message_id)
             if wanted is not None and candidate.message_id not in wanted:
                 continue
-            message = parse_message(resource)
+            try:
+                message = parse_message(resource)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                why = f"the message cannot be parsed ({type(exc).__name__})"
+                outcome.unreadable.append((f"gm:msg:{candidate.message_id}", why))
+                continue
             if self._is_inbound(message):
                 replies.append((candidate, message))
         replies = self._in_rep_threads(replies)
@@ -236,6 +256,7 @@ class GmailSource:
                     pageToken=token,
                 ),
                 "messages.list",
+                shapes.message_list,
             )
             found.extend(
                 (m["id"], m.get("threadId") or m["id"]) for m in answer.get("messages") or []
@@ -270,42 +291,7 @@ class GmailSource:
         return [(c, m) for c, m in replies if self._rep_started.get(m.thread_id, False)]
 
     def _events(self, replies: list[tuple[Candidate, GmailMessage]]) -> list[RejectionEvent]:
-        if not replies:
-            return []
-        senders = sorted({m.sender[1] for _, m in replies})
-        known = {k.lower(): p for k, p in self._directory.find_by_email(senders).items()}
-        events: list[RejectionEvent] = []
-        for candidate, message in replies:
-            prospect = known.get(message.sender[1]) or self._unknown(message)
-            if prospect is None:
-                continue
-            classification = self._classify(message)
-            if classification is None:
-                continue
-            events.append(
-                rejection_event(
-                    message,
-                    classification,
-                    prospect,
-                    position=candidate.position,
-                    quote_chars=self._settings.quote_chars,
-                )
-            )
-        log.info("gmail.page", replies=len(replies), events=len(events))
-        return events
-
-    def _unknown(self, message: GmailMessage) -> Prospect | None:
-        if self._settings.unknown_senders == "create_lead":
-            return new_lead(self._crm_shard, message)
-        log.info("gmail.unknown_sender", message_id=message.id, sender=id_hash(message.sender[1]))
-        return None
-
-    def _classify(self, message: GmailMessage) -> Classification | None:
-        try:
-            return classify(reply_message(message), self._replies)
-        except Exception as exc:  # one unreadable message must not stall the mailbox
-            log.error("gmail.classify_failed", message_id=message.id, error=type(exc).__name__)
-            return None
+        return self._events_of.events([inbox_reply(m, c.position) for c, m in replies])
 
     # --- acknowledge -----------------------------------------------------------------------------
 
@@ -332,7 +318,9 @@ class GmailSource:
         return self._label_id
 
     def _find_label(self) -> str | None:
-        answer = self._client.read(self._client.labels.list(userId="me"), "labels.list")
+        answer = self._client.read(
+            self._client.labels.list(userId="me"), "labels.list", shapes.label_list
+        )
         wanted = self._settings.processed_label.lower()
         for label in answer.get("labels") or []:
             if str(label.get("name", "")).lower() == wanted:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,12 +56,17 @@ class LostDraftAnswer(Fault):
 
 @dataclass
 class Sleeps:
-    """A sleep that records the waits instead of taking them."""
+    """A sleep that records the waits instead of taking them, and a clock they move."""
 
     waits: list[float] = field(default_factory=list)
+    now: float = 1_000.0
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+        self.now += max(0.0, seconds)
+
+    def clock(self) -> float:
+        return self.now
 
 
 @dataclass
@@ -94,6 +100,7 @@ class GmailTestbed:
             self.fake.stop()
             return
         self.fake.clear_faults()
+        self.fake.request_clock = time.time
         self.fake.restore(self.mailbox)
         self.fake.latency_s = 0.0
         self.fake.user_units_per_minute = None

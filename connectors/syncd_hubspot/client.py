@@ -30,8 +30,9 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from syncd import httpstats
-from syncd.connectors import RetriableError
+from syncd.connectors import MalformedAnswer, RetriableError
 from syncd.retry import RateGovernor, call_with_retry
+from syncd.secrets import register
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
 from syncd_hubspot.errors import TEN_SECONDLY, api_failure, rate_limit_wait_s, translate
 from syncd_hubspot.limits import SearchLimiter, observe_usage, spent
@@ -40,8 +41,19 @@ from syncd_hubspot.settings import HubSpotSettings
 log = structlog.get_logger(__name__)
 
 # Connection set-up failures only: a request that never left is safe to repeat, any other
-# failure is classified by `translate` (a POST may have been applied).
-_CONNECT_ONLY = Retry(total=2, connect=2, read=False, redirect=False, status=False, other=0)
+# failure is classified by `translate` (a POST may have been applied). urllib3 would also
+# "retry" a 429 or 503 carrying Retry-After on its own (and, with no status retries allowed,
+# turn it into MaxRetryError, losing the header): the answer must reach `translate` instead.
+_CONNECT_ONLY = Retry(
+    total=2,
+    connect=2,
+    read=False,
+    redirect=False,
+    status=False,
+    other=0,
+    status_forcelist=(),
+    respect_retry_after_header=False,
+)
 _GOVERNOR_MAX_WAIT_S = 15.0
 _MAX_IN_CALL_WAIT_S = 60.0
 T = TypeVar("T")
@@ -58,14 +70,25 @@ class _WaitTooLong(Exception):
 Invoke = Callable[[Any, tuple[float, float]], Any]
 
 
-def _decoded(response: Any) -> tuple[Any, int, dict[str, str]]:
-    """(JSON body, status, lower-cased headers) of a raw urllib3 response, released to the pool."""
+def _decoded(response: Any, what: str, write: bool) -> tuple[Any, int, dict[str, str]]:
+    """(JSON body, status, lower-cased headers) of a raw urllib3 response, released to the pool.
+
+    A body that is not JSON (truncated, a proxy's HTML page) is a MalformedAnswer: retried,
+    and in doubt for a write, which HubSpot may have applied before the answer was garbled."""
     try:
         payload = response.data
     finally:
         response.release_conn()
     headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
-    return (json.loads(payload) if payload else None), int(response.status), headers
+    try:
+        body = json.loads(payload) if payload else None
+    except (ValueError, RecursionError):
+        kind = headers.get("content-type", "?").split(";")[0]
+        raise MalformedAnswer(
+            f"{what}: HubSpot answered {response.status} with a body that is not JSON ({kind})",
+            in_doubt=write,
+        ) from None
+    return body, int(response.status), headers
 
 
 class HubSpotApi:
@@ -125,13 +148,42 @@ class HubSpotApi:
 
     # --- calls ---------------------------------------------------------------------------
 
-    def read(self, what: str, api: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """A read (GET or a read-only POST such as batch read), retried on transient errors."""
-        return self._retried(what, lambda: self.call(what, api, method, *args, **kwargs)[0])
+    def read(
+        self,
+        what: str,
+        api: str,
+        method: str,
+        *args: Any,
+        validate: Callable[[Any], object] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A read (GET or a read-only POST such as batch read), retried on transient errors;
+        `validate` raises MalformedAnswer on an answer of the wrong shape, retried too."""
 
-    def search(self, what: str, api: str, body: dict[str, Any]) -> Any:
+        def attempt() -> Any:
+            data = self.call(what, api, method, *args, **kwargs)[0]
+            if validate is not None:
+                validate(data)
+            return data
+
+        return self._retried(what, attempt)
+
+    def search(
+        self,
+        what: str,
+        api: str,
+        body: dict[str, Any],
+        validate: Callable[[Any], object] | None = None,
+    ) -> Any:
         """A CRM search: spaced by the search limiter, retried on transient errors."""
-        return self._retried(what, lambda: self.call(what, api, "do_search", body, search=True)[0])
+
+        def attempt() -> Any:
+            data = self.call(what, api, "do_search", body, search=True)[0]
+            if validate is not None:
+                validate(data)
+            return data
+
+        return self._retried(what, attempt)
 
     def _retried(self, what: str, attempt: Callable[[], T]) -> T:
         """Retry short waits in-call; a longer one (the daily budget) goes to the engine, so
@@ -141,7 +193,7 @@ class HubSpotApi:
             try:
                 return attempt()
             except RetriableError as exc:
-                if (exc.retry_after_s or 0.0) > _MAX_IN_CALL_WAIT_S:
+                if (exc.retry_after_s or 0.0) >= _MAX_IN_CALL_WAIT_S:
                     raise _WaitTooLong(exc) from exc
                 raise
 
@@ -224,7 +276,7 @@ class HubSpotApi:
             else:
                 self.governor.acquire(max_wait_s=_GOVERNOR_MAX_WAIT_S)
             try:
-                data, status, headers = _decoded(invoke(target, self._timeout))
+                data, status, headers = _decoded(invoke(target, self._timeout), what, write)
             except Exception as exc:
                 failure = api_failure(exc)
                 httpstats.response("hubspot", failure.status or None if failure else None)
@@ -264,7 +316,9 @@ class HubSpotApi:
                     refresh_token=refresh_token,
                     _request_timeout=self._timeout,
                     _preload_content=False,
-                )
+                ),
+                "oauth.refresh",
+                False,
             )
         except Exception as exc:
             failure = api_failure(exc)
@@ -274,8 +328,14 @@ class HubSpotApi:
                 raise
             raise err from exc
         httpstats.response("hubspot", status)
+        if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
+            raise RetriableError("oauth.refresh: HubSpot's token answer has no access_token")
+        refresh = answer.get("refresh_token")
+        expires = answer.get("expires_in")
+        lifetime = float(expires) if isinstance(expires, int | float) and expires > 0 else 1800.0
+        register(answer["access_token"], refresh if isinstance(refresh, str) else None)
         return Grant(
-            access_token=str(answer["access_token"]),
-            expires_in_s=float(answer.get("expires_in") or 1800),
-            refresh_token=str(answer["refresh_token"]) if answer.get("refresh_token") else None,
+            access_token=answer["access_token"],
+            expires_in_s=lifetime,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         )

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
+from syncd.connectors import MalformedAnswer
 from syncd_hubspot.client import HubSpotApi
+from syncd_hubspot.shapes import Unreadable, answer_object, next_after, record, results
 
 OBJECT_BATCH = 100
 ASSOCIATION_BATCH = 1000
@@ -31,6 +34,11 @@ API_ROOT = {
 
 T = TypeVar("T")
 Props = dict[str, str | None]
+
+
+def _page(answer: Any, what: str) -> None:
+    results(answer, what)
+    next_after(answer_object(answer, what), what)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -70,6 +78,16 @@ class Stage:
 class Crm:
     def __init__(self, api: HubSpotApi):
         self.api = api
+        # Records that came back in a shape syncd can never read; the source dead-letters them.
+        self.unreadable = Unreadable()
+
+    def _records(self, object_type: str, answer: Any, what: str) -> Iterator[tuple[str, Props]]:
+        for item in results(answer, what):
+            parsed = record(item)
+            if parsed is None:
+                self.unreadable.add(object_type, item, f"{what}: record of the wrong shape")
+                continue
+            yield parsed
 
     def batch_read(
         self, object_type: str, ids: Iterable[str], properties: Sequence[str]
@@ -80,10 +98,14 @@ class Crm:
         for chunk in chunked(wanted, OBJECT_BATCH):
             body = {"properties": list(properties), "inputs": [{"id": i} for i in chunk]}
             answer = self.api.read(
-                f"{object_type}.batch_read", f"{API_ROOT[object_type]}.batch_api", "read", body
+                f"{object_type}.batch_read",
+                f"{API_ROOT[object_type]}.batch_api",
+                "read",
+                body,
+                validate=partial(results, what=f"{object_type}.batch_read"),
             )
-            for record in answer.get("results") or []:
-                out[str(record["id"])] = dict(record.get("properties") or {})
+            what = f"{object_type}.batch_read"
+            out.update(self._records(object_type, answer, what))
         return out
 
     def associations(
@@ -101,36 +123,62 @@ class Crm:
                 from_type,
                 to_type,
                 body,
+                validate=partial(results, what=f"associations.{from_type}.{to_type}"),
             )
-            for item in answer.get("results") or []:
-                linked = [str(t["toObjectId"]) for t in item.get("to") or []]
-                out[str(item["from"]["id"])] = unique(linked)
+            what = f"associations.{from_type}.{to_type}"
+            for item in results(answer, what):
+                source = item.get("from") if isinstance(item, dict) else None
+                targets = item.get("to") if isinstance(item, dict) else None
+                if not isinstance(source, dict) or not isinstance(targets, list):
+                    raise MalformedAnswer(f"{what}: an association of the wrong shape")
+                linked = [
+                    str(t["toObjectId"])
+                    for t in targets
+                    if isinstance(t, dict) and isinstance(t.get("toObjectId"), str | int)
+                ]
+                out[str(source.get("id"))] = unique(linked)
         return out
 
     def search(
         self, object_type: str, body: dict[str, Any]
     ) -> tuple[list[tuple[str, Props]], str | None]:
         """One search page: (id, properties) pairs and the `after` of the next page."""
+        what = f"{object_type}.search"
         answer = self.api.search(
-            f"{object_type}.search", f"{API_ROOT[object_type]}.search_api", body
+            what, f"{API_ROOT[object_type]}.search_api", body, validate=partial(_page, what=what)
         )
-        rows = [
-            (str(r["id"]), dict(r.get("properties") or {})) for r in answer.get("results") or []
-        ]
-        after = ((answer.get("paging") or {}).get("next") or {}).get("after")
-        return rows, (str(after) if after is not None else None)
+        rows = list(self._records(object_type, answer, what))
+        return rows, next_after(answer_object(answer, what), what)
 
     def deal_stages(self) -> list[Stage]:
         """Every deal stage of every pipeline, with closed / lost read from its metadata."""
-        answer = self.api.read("pipelines.deals", "crm.pipelines.pipelines_api", "get_all", "deals")
+        answer = self.api.read(
+            "pipelines.deals",
+            "crm.pipelines.pipelines_api",
+            "get_all",
+            "deals",
+            validate=partial(results, what="pipelines.deals"),
+        )
         stages = []
-        for pipeline in answer.get("results") or []:
-            for stage in pipeline.get("stages") or []:
+        for pipeline in results(answer, "pipelines.deals"):
+            if (
+                not isinstance(pipeline, dict)
+                or not isinstance(pipeline.get("stages"), list)
+                or "id" not in pipeline
+            ):
+                raise MalformedAnswer("pipelines.deals: a pipeline of the wrong shape")
+            for stage in pipeline["stages"]:
+                if (
+                    not isinstance(stage, dict)
+                    or not isinstance(stage.get("metadata", {}), dict)
+                    or "id" not in stage
+                ):
+                    raise MalformedAnswer("pipelines.deals: a stage of the wrong shape")
                 meta = stage.get("metadata") or {}
                 closed = str(meta.get("isClosed", "")).lower() == "true"
                 try:
                     probability = float(meta.get("probability", "nan"))
-                except ValueError:
+                except (TypeError, ValueError):
                     probability = float("nan")
                 stages.append(
                     Stage(

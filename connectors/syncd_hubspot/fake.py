@@ -86,6 +86,7 @@ class HubSpotFake(FakeHTTPServer):
         self.access_tokens: dict[str, datetime] = {}  # oauth access token -> expiry
         self._search_cache = fake_crm.SearchCache()
         self.served: list[LoggedRequest] = []
+        self.canary = ""  # planted in every OAuth access token issued (tests search for it)
         self._routes_crm()
         self.add_pipeline("default", "Sales Pipeline", default_pipeline())
 
@@ -95,7 +96,9 @@ class HubSpotFake(FakeHTTPServer):
         # its answer always finds its call in `served`.
         with self.lock:
             self.served.append(
-                LoggedRequest(req.method, req.path, resp.status if resp else 0, time.time())
+                LoggedRequest(
+                    req.method, req.path, resp.status if resp else 0, self.request_clock()
+                )
             )
         return resp
 
@@ -155,9 +158,17 @@ class HubSpotFake(FakeHTTPServer):
 
     # --- switches --------------------------------------------------------------------------
 
-    def storm(self, times: int, policy: str = TEN_SECONDLY, path: str | None = None) -> None:
-        """The next `times` matching calls answer 429 with `policy`."""
+    def storm(
+        self,
+        times: int,
+        policy: str = TEN_SECONDLY,
+        path: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        """The next `times` matching calls answer 429 with `policy` (and `Retry-After`)."""
         headers = {"X-HubSpot-RateLimit-Remaining": "0"} if policy == TEN_SECONDLY else {}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
         self.inject(
             Fault(
                 FaultKind.STATUS,
@@ -317,7 +328,7 @@ class HubSpotFake(FakeHTTPServer):
                         "correlationId": str(uuid.uuid4()),
                     },
                 )
-            access = f"CJ{secrets.token_urlsafe(24)}"
+            access = f"CJ{self.canary}{secrets.token_urlsafe(24)}"
             self.access_tokens[access] = self.clock() + timedelta(seconds=self.token_lifetime_s)
         return Response(
             200,

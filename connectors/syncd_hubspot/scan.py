@@ -70,7 +70,12 @@ def scan(crm: Crm, spec: ScanSpec, since: datetime, until: datetime) -> Iterator
                 break
             hits = []
             for rid, props in rows:
-                position = position_of(parse_instant(str(props[spec.cursor_property])))
+                try:
+                    position = position_of(parse_instant(str(props[spec.cursor_property])))
+                except (KeyError, ValueError, OverflowError, OSError):
+                    why = f"{spec.object_type}.search: no readable {spec.cursor_property}"
+                    crm.unreadable.add(spec.object_type, {"id": rid}, why)
+                    continue
                 if position == tail_position and rid in tail_ids:
                     continue
                 if position != tail_position:

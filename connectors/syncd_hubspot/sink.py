@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from syncd.connectors import RetriableError, SkippableRecordError, SyncError
+from syncd.connectors import MalformedAnswer, RetriableError, SkippableRecordError, SyncError
 from syncd.model import (
     Channel,
     ProspectRef,
@@ -35,6 +35,7 @@ from syncd_hubspot.crm import OBJECT_BATCH, Crm, chunked, in_filter_chunks, uniq
 from syncd_hubspot.errors import code_of
 from syncd_hubspot.schema import PRIORITIES, SYNCD_KEY, TASK_STATUS, TASK_TYPES
 from syncd_hubspot.settings import HubSpotSettings
+from syncd_hubspot.shapes import results
 
 log = structlog.get_logger(__name__)
 
@@ -145,15 +146,27 @@ class HubSpotSink:
             if exc.in_doubt:
                 log.warning("write.in_doubt", what="tasks", count=len(chunk))
             return {index: _unsent(exc, spec.key) for index, spec in chunk}
-        return self._map_created(chunk, answer, status)
+        try:
+            return self._map_created(chunk, answer, status)
+        except MalformedAnswer as exc:  # applied, perhaps: look the keys up later
+            log.warning("write.in_doubt", what="tasks", count=len(chunk), error=str(exc))
+            return {index: _unsent(exc, spec.key) for index, spec in chunk}
 
     def _map_created(self, chunk: Indexed, answer: Any, status: int) -> dict[int, WriteResult]:
+        what = "tasks.batch_create"
         created = {
-            str(r.get("objectWriteTraceId")): str(r["id"]) for r in answer.get("results") or []
+            str(r.get("objectWriteTraceId")): str(r["id"])
+            for r in results(answer, what, write=True)
+            if isinstance(r, dict) and isinstance(r.get("id"), str | int)
         }
+        errors = answer.get("errors") or []
+        if not isinstance(errors, list):
+            raise MalformedAnswer(f"{what}: HubSpot's errors is not a list", in_doubt=True)
         refused: dict[str, str] = {}
-        for err in answer.get("errors") or []:
-            for trace in (err.get("context") or {}).get("objectWriteTraceId", []):
+        for err in errors:
+            context = err.get("context") if isinstance(err, dict) else None
+            traces = context.get("objectWriteTraceId", []) if isinstance(context, dict) else []
+            for trace in traces if isinstance(traces, list) else []:
                 refused[str(trace)] = str(err.get("category") or "VALIDATION_ERROR")
         out: dict[int, WriteResult] = {}
         for index, spec in chunk:
@@ -297,7 +310,8 @@ class HubSpotSink:
             )
         except (RetriableError, SkippableRecordError) as exc:
             return {i: _unsent(_as_retry(exc), s.key) for i, s in items}
-        missing = {str(r) for r in (answer or {}).get("recordIdsMissing") or []}
+        listed = answer.get("recordIdsMissing") if isinstance(answer, dict) else None
+        missing = {str(r) for r in listed} if isinstance(listed, list) else set()
         return {
             index: WriteResult(spec.key, PERMANENT, error="OBJECT_NOT_FOUND")
             if spec.prospect.id in missing or spec.prospect.system != self._shard

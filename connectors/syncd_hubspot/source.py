@@ -127,9 +127,10 @@ class HubSpotSource:
             cursor_now = boundary.cursor()  # also forgets ids older than the look-back
             log.info("hubspot.page", hits=len(chunk), events=len(events))
             # A page without events still moves the cursor past records that yield none.
-            if events or cursor_now.value != last_value:
+            unreadable = self._crm.unreadable.drain()
+            if events or unreadable or cursor_now.value != last_value:
                 last_value = cursor_now.value
-                yield Page(events, cursor_now)
+                yield Page(events, cursor_now, unreadable)
 
     def _streams(self, since: datetime, until: datetime) -> list[Iterator[_Keyed]]:
         streams = []

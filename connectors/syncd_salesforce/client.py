@@ -21,9 +21,9 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.bulk2 import Operation
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from syncd.connectors import ConfigError, RetriableError, SyncError
+from syncd.connectors import ConfigError, MalformedAnswer, RetriableError, SyncError
 from syncd.retry import RateGovernor, call_with_retry
-from syncd.secrets import SecretError
+from syncd.secrets import SecretError, register
 from syncd_salesforce.errors import QueryLocatorExpired, translate
 from syncd_salesforce.settings import SalesforceSettings
 from syncd_salesforce.transport import UsageWatcher, build_session
@@ -45,6 +45,21 @@ class _GiveUp(Exception):
     def __init__(self, error: SyncError):
         super().__init__(str(error))
         self.error = error
+
+
+def query_page(answer: Any, what: str) -> dict[str, Any]:
+    """A query answer checked for the shape read (inside the retried call): a list of record
+    objects, `done`, and `nextRecordsUrl` when not done. Otherwise a MalformedAnswer."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("records"), list):
+        raise MalformedAnswer(f"salesforce: {what}: the query answer has no records list")
+    if not all(isinstance(r, dict) for r in answer["records"]):
+        raise MalformedAnswer(f"salesforce: {what}: a query record is not an object")
+    done = answer.get("done", True)
+    if not isinstance(done, bool):
+        raise MalformedAnswer(f"salesforce: {what}: the query answer's done is not a boolean")
+    if not done and not isinstance(answer.get("nextRecordsUrl"), str):
+        raise MalformedAnswer(f"salesforce: {what}: a query answer not done has no next URL")
+    return {**answer, "done": done}
 
 
 class SalesforceClient:
@@ -98,6 +113,7 @@ class SalesforceClient:
             raise ConfigError(f"salesforce: {exc}") from exc
         except Exception as exc:
             raise translate(exc) from exc
+        register(sf.session_id)  # a run-time credential: never in a log line
         log.info("salesforce.login", auth=s.auth)
         return sf
 
@@ -107,6 +123,7 @@ class SalesforceClient:
             self.sf._refresh_session()
         except Exception as exc:
             raise translate(exc) from exc
+        register(self.sf.session_id)
         log.info("salesforce.relogin", auth=self.settings.auth)
 
     # --- calls --------------------------------------------------------------------------------
@@ -127,12 +144,23 @@ class SalesforceClient:
 
         def attempt() -> T:
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
+            self.usage.take_retry_after()
+            sf = self.sf
             try:
-                return fn(self.sf)
+                return fn(sf)
             except Exception as exc:
-                raise translate(exc, write=write) from exc
+                raise self._honour_retry_after(translate(exc, write=write)) from exc
+            finally:
+                register(sf.session_id)  # the library may have logged in again by itself
 
         return self._with_retries(attempt, what=what, allow_in_doubt=resend_safe)
+
+    def _honour_retry_after(self, error: SyncError) -> SyncError:
+        """Never retry sooner than the answer's own Retry-After asked."""
+        asked = self.usage.take_retry_after()
+        if isinstance(error, RetriableError) and asked is not None:
+            error.retry_after_s = max(error.retry_after_s or 0.0, asked)
+        return error
 
     def _with_retries(self, attempt: Callable[[], T], *, what: str, allow_in_doubt: bool) -> T:
         def guarded() -> T:
@@ -173,17 +201,20 @@ class SalesforceClient:
     def query_pages(self, soql: str, *, what: str) -> Iterator[list[Record]]:
         """The pages of a REST query, following nextRecordsUrl; one API call per page."""
         headers = {"Sforce-Query-Options": f"batchSize={self.settings.page_size}"}
-        result = self.call(lambda sf: sf.query(soql, headers=headers), what=what)
+        result = self.call(lambda sf: query_page(sf.query(soql, headers=headers), what), what=what)
         while True:
             yield result["records"]
-            if result.get("done", True):
+            if result["done"]:
                 return
             result = self.query_more(result["nextRecordsUrl"], what=what, headers=headers)
 
     def query_more(self, url: str, *, what: str, headers: dict[str, str] | None = None) -> Any:
         """The next page of a query (`nextRecordsUrl`)."""
         return self.call(
-            lambda sf: sf.query_more(url, identifier_is_url=True, headers=headers or {}), what=what
+            lambda sf: query_page(
+                sf.query_more(url, identifier_is_url=True, headers=headers or {}), what
+            ),
+            what=what,
         )
 
     def query_all(self, soql: str, *, what: str) -> list[Record]:

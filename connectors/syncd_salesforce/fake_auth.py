@@ -38,6 +38,8 @@ class OAuthServer:
         self.username = username
         self.jwt_public_key = jwt_public_key  # None: assertions are decoded, not verified
         self.instance_host = instance_host
+        # Planted in every session id issued, so a test can search logs and databases for it.
+        self.canary = ""
         self.revoked = False
         self._user_id = user_id
         self._tokens: dict[str, str] = {}  # access token -> user id
@@ -45,7 +47,7 @@ class OAuthServer:
 
     def issue(self) -> str:
         """A new session for the integration user."""
-        token = f"00D8d0000000001!{secrets.token_urlsafe(24)}"
+        token = f"00D8d0000000001!{self.canary}{secrets.token_urlsafe(24)}"
         with self._lock:
             self._tokens[token] = self._user_id()
         return token

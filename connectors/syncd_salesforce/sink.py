@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from syncd.connectors import MalformedAnswer
 from syncd.model import (
     ACCOUNT_KIND,
     Channel,
@@ -64,9 +65,16 @@ def refused_field(answer: dict[str, Any]) -> str | None:
     """The one field a per-record INVALID_FIELD_FOR_INSERT_UPDATE names, if that is the error."""
     if answer.get("success"):
         return None
-    error = (answer.get("errors") or [{}])[0]
+    errors = answer.get("errors")
+    error = errors[0] if isinstance(errors, list) and errors else {}
+    if not isinstance(error, dict):
+        return None
     fields = error.get("fields") or []
-    if error.get("statusCode") == "INVALID_FIELD_FOR_INSERT_UPDATE" and len(fields) == 1:
+    if (
+        isinstance(fields, list)
+        and error.get("statusCode") == "INVALID_FIELD_FOR_INSERT_UPDATE"
+        and len(fields) == 1
+    ):
         return str(fields[0])
     return None
 
@@ -154,13 +162,26 @@ class SalesforceSink:
         answer = self._client.restful(
             path, method=method, json=body, what=f"write:{path}", resend_safe=resend_safe
         )
-        return list(answer or [])
+        if (
+            not isinstance(answer, list)
+            or len(answer) != len(records)
+            or not all(isinstance(a, dict) for a in answer)
+        ):
+            # Salesforce may have applied it: in doubt (an upsert is simply sent again).
+            raise MalformedAnswer(
+                f"salesforce: write:{path}: the answer is not one result per record",
+                in_doubt=True,
+            )
+        return answer
 
     def _outcome(self, key: str, result: dict[str, Any]) -> WriteResult:
         if result.get("success"):
             return WriteResult(key, WriteStatus.OK, remote_id=result.get("id"))
-        errors = result.get("errors") or [{}]
-        code = str(errors[0].get("statusCode") or "UNKNOWN_ERROR")
+        errors = result.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else {}
+        code = str(
+            (first.get("statusCode") if isinstance(first, dict) else None) or "UNKNOWN_ERROR"
+        )
         if code in RETRY_CODES:
             return WriteResult(key, WriteStatus.RETRY, error=code, retry_after_s=5.0)
         return WriteResult(key, WriteStatus.FAILED, error=code)

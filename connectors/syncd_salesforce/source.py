@@ -12,7 +12,7 @@ pages that each carry the cursor to resume after them. The first read of a large
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +68,9 @@ class SalesforceSource:
         self._settings = settings
         self._shard = shard
         self._backfill = Backfill(client, spill_dir, shard)
+        # Records that can never be read (fields of the wrong shape): (ref, why), carried on
+        # the next page for the engine to dead-letter.
+        self._unreadable: list[tuple[str, str]] = []
 
     def close(self) -> None:
         """Closes the HTTP session the shard's roles share (Connector.close calls it)."""
@@ -113,7 +116,7 @@ class SalesforceSource:
         merged = heapq.merge(*streams, key=lambda row: (row.position, row.id))
         contactless = ContactlessResolver(self._client, mapper, fields, self._settings, until)
         for page in self._pages(merged, start, skip):
-            yield Page(contactless.resolve(page.events), page.cursor)
+            yield Page(contactless.resolve(page.events), page.cursor, page.unreadable)
 
     @staticmethod
     def _lead_where(statuses: list[str]) -> list[str]:
@@ -140,10 +143,26 @@ class SalesforceSource:
                 events.append(row.event)
             count += 1
             if count >= self._settings.page_size:
-                yield Page(events, Cursor(row.position, frozenset(at_last)))
+                yield Page(events, Cursor(row.position, frozenset(at_last)), self._drain())
                 events, count = [], 0
-        if count and last is not None:
-            yield Page(events, Cursor(last, frozenset(at_last)))
+        if (count or self._unreadable) and last is not None:
+            yield Page(events, Cursor(last, frozenset(at_last)), self._drain())
+
+    def _drain(self) -> tuple[tuple[str, str], ...]:
+        items, self._unreadable = tuple(self._unreadable), []
+        return items
+
+    def _converted(
+        self, convert: Callable[[Record], Row], records: Iterable[Record], what: str
+    ) -> Iterator[Row]:
+        """Rows of the records that can be read; the others are noted as unreadable."""
+        for record in records:
+            try:
+                yield convert(record)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                ref = record.get("Id") if isinstance(record, dict) else None
+                why = f"{what}: record of the wrong shape ({type(exc).__name__})"
+                self._unreadable.append((f"sf:{ref if isinstance(ref, str) else '?'}", why))
 
     # --- opportunities --------------------------------------------------------------------------
 
@@ -171,7 +190,7 @@ class SalesforceSource:
                 fields.history(),
                 [*where, f"SystemModstamp <= {upper}"],
             )
-            yield from (convert(r) for r in records)
+            yield from self._converted(convert, records, "backfill.opportunities")
             return
         roles = select(
             fields.role(), "OpportunityContactRoles", order="IsPrimary DESC, CreatedDate, Id"
@@ -212,7 +231,7 @@ class SalesforceSource:
             records = self._backfill.records(
                 "Lead", fields.lead(), [*where, f"SystemModstamp <= {upper}"]
             )
-            yield from (convert(r) for r in records)
+            yield from self._converted(convert, records, "backfill.leads")
             return
 
         def soql(low: str | None) -> str:
@@ -239,8 +258,7 @@ class SalesforceSource:
         while True:
             try:
                 for page in self._client.query_pages(soql(low), what=what):
-                    for record in page:
-                        row = convert(record)
+                    for row in self._converted(convert, page, what):
                         if row.position == low and row.id in seen:
                             continue
                         if row.position != low:

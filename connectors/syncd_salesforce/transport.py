@@ -11,7 +11,10 @@ the URL rewritten to the local fake. A response hook feeds the usage header to t
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -71,8 +74,19 @@ class UsageWatcher:
         self._last_step: int | None = None
         self.used: int | None = None
         self.limit: int | None = None
+        # The Retry-After of the last refused answer on this thread: simple-salesforce's
+        # exceptions drop the headers, so the client reads it from here.
+        self._refused = threading.local()
+
+    def take_retry_after(self) -> float | None:
+        """The Retry-After (seconds) of this thread's last 429/503 answer, once."""
+        wait: float | None = getattr(self._refused, "retry_after_s", None)
+        self._refused.retry_after_s = None
+        return wait
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code in (429, 503):
+            self._refused.retry_after_s = retry_after_s(response.headers.get("Retry-After"))
         header = response.headers.get("Sforce-Limit-Info")
         if not header:
             return
@@ -96,6 +110,23 @@ class UsageWatcher:
                 share=self._share,
                 headroom=round(headroom, 3),
             )
+
+
+def retry_after_s(header: str | None) -> float | None:
+    """A Retry-After header in seconds (delta-seconds or an HTTP date), else None."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def build_session(settings: SalesforceSettings, watcher: UsageWatcher) -> requests.Session:

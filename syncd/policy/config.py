@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from syncd.config_checks import check_country, check_timezone
 from syncd.model import Channel, ReasonKind, TouchKind
 from syncd.policy.defaults import (
     DEFAULT_COUNTRY_ALIASES,
@@ -37,7 +38,10 @@ NURTURE_KINDS: frozenset[TouchKind] = frozenset(
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+MAX_DAYS = 3650  # ten years: any period longer is a typo, and would overflow date arithmetic
 
 
 class CustomPredicate(_Frozen):
@@ -66,8 +70,8 @@ class IcpConfig(_Frozen):
     Missing account data is "unknown", not "no fit": `unknown_is_fit` says how it counts.
     """
 
-    min_employees: int | None = Field(default=None, ge=0)
-    max_employees: int | None = Field(default=None, ge=0)
+    min_employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    max_employees: int | None = Field(default=None, ge=0, le=10_000_000)
     min_revenue: float | None = Field(default=None, ge=0)
     max_revenue: float | None = Field(default=None, ge=0)
     industries: list[str] = Field(default_factory=list)
@@ -78,6 +82,14 @@ class IcpConfig(_Frozen):
     unknown_is_fit: bool = True
     # A rep's "not a fit" loss reason ends the follow-up too (the ICP alone decides when False).
     trust_crm_not_a_fit: bool = False
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> IcpConfig:
+        for low, high in (("min_employees", "max_employees"), ("min_revenue", "max_revenue")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} ({lo}) is above {high} ({hi}): nobody would fit")
+        return self
 
 
 class ReasonsConfig(_Frozen):
@@ -105,6 +117,12 @@ class WorthTier(_Frozen):
             raise ValueError("a worth tier needs `at_least` or `below`")
         return self
 
+    @model_validator(mode="after")
+    def _range_in_order(self) -> WorthTier:
+        if self.at_least is not None and self.below is not None and self.at_least >= self.below:
+            raise ValueError("at_least must be below `below`: no deal would match this tier")
+        return self
+
     def matches(self, amount: float) -> bool:
         return (self.at_least is None or amount >= self.at_least) and (
             self.below is None or amount < self.below
@@ -121,18 +139,18 @@ _DEFAULT_TIERS = [
 class CallbackConfig(_Frozen):
     """When to call back, by reason and by potential worth (days are calendar days)."""
 
-    base_days: int = Field(default=182, ge=1)
-    not_now_days: int = Field(default=90, ge=1)
-    no_decision_days: int = Field(default=90, ge=1)
+    base_days: int = Field(default=182, ge=1, le=MAX_DAYS)
+    not_now_days: int = Field(default=90, ge=1, le=MAX_DAYS)
+    no_decision_days: int = Field(default=90, ge=1, le=MAX_DAYS)
     worth_tiers: list[WorthTier] = Field(default_factory=lambda: list(_DEFAULT_TIERS))
-    min_days: int = Field(default=45, ge=1)
-    max_days: int = Field(default=365, ge=1)
+    min_days: int = Field(default=45, ge=1, le=MAX_DAYS)
+    max_days: int = Field(default=365, ge=1, le=MAX_DAYS)
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     fiscal_year_start_day: int = Field(default=1, ge=1, le=28)
     budget_period: Literal["year", "quarter"] = "year"
-    competitor_check_in_days: int = Field(default=90, ge=1)
+    competitor_check_in_days: int = Field(default=90, ge=1, le=MAX_DAYS)
     competitor_contract_months: int = Field(default=12, ge=1, le=120)
-    competitor_renewal_lead_days: int = Field(default=60, ge=0)
+    competitor_renewal_lead_days: int = Field(default=60, ge=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _clamp_order(self) -> CallbackConfig:
@@ -154,12 +172,14 @@ class CadenceConfig(_Frozen):
             TouchKind.PRODUCT_UPDATE,
         ]
     )
-    interval_days: int = Field(default=30, ge=1)  # aimed spacing of nurture touches
-    min_gap_days: int = Field(default=21, ge=1)  # between nurture touches to one person
+    interval_days: int = Field(default=30, ge=1, le=MAX_DAYS)  # aimed spacing of nurture touches
+    min_gap_days: int = Field(
+        default=21, ge=1, le=MAX_DAYS
+    )  # between nurture touches to one person
     max_per_person: int = Field(default=2, ge=1)
-    person_window_days: int = Field(default=30, ge=1)
+    person_window_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     max_per_account: int = Field(default=3, ge=1)
-    account_window_days: int = Field(default=7, ge=1)
+    account_window_days: int = Field(default=7, ge=1, le=MAX_DAYS)
     max_nurture_per_cycle: int = Field(default=8, ge=0)
     handwritten_note_min_amount: float = Field(default=25_000, ge=0)
     # Also add nurtured prospects to the CRM's nurture list / campaign (the sink's), on top
@@ -202,8 +222,10 @@ class EntryPointConfig(_Frozen):
     large_account_min_employees: int = Field(default=500, ge=1)
     small_account_below_employees: int = Field(default=50, ge=1)
     max_suggestions: int = Field(default=3, ge=0)
-    delay_days: int = Field(default=14, ge=0)
-    repeat_after_days: int = Field(default=180, ge=0)  # don't re-suggest within this period
+    delay_days: int = Field(default=14, ge=0, le=MAX_DAYS)
+    repeat_after_days: int = Field(
+        default=180, ge=0, le=MAX_DAYS
+    )  # don't re-suggest within this period
     executive_titles: list[str] = Field(
         default_factory=lambda: [
             "owner",
@@ -230,8 +252,8 @@ class EntryPointConfig(_Frozen):
             "front desk",
         ]
     )
-    gatekeeper_delay_days: int = Field(default=7, ge=0)
-    referral_delay_business_days: int = Field(default=1, ge=0)
+    gatekeeper_delay_days: int = Field(default=7, ge=0, le=MAX_DAYS)
+    referral_delay_business_days: int = Field(default=1, ge=0, le=MAX_DAYS)
 
 
 class ProductLine(_Frozen):
@@ -264,6 +286,20 @@ class CalendarConfig(_Frozen):
     weekend: list[int] = Field(default_factory=lambda: [5, 6])  # Monday is 0
     extra_holidays: list[dt.date] = Field(default_factory=list)  # company-wide days off
     country_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_COUNTRY_ALIASES))
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        return check_timezone(name)
+
+    @field_validator("country_aliases")
+    @classmethod
+    def _alias_codes(cls, aliases: dict[str, str]) -> dict[str, str]:
+        for name, code in aliases.items():
+            if not (len(code) == 2 and code.isalpha()):
+                raise ValueError(f"{name!r} maps to {code!r}: aliases map to ISO 3166-1 codes")
+            check_country(code)
+        return aliases
 
     @field_validator("weekend")
     @classmethod
@@ -300,9 +336,13 @@ class BriefConfig(_Frozen):
 class PolicyConfig(_Frozen):
     """The `[policy]` section."""
 
-    horizon_days: int = Field(default=7, ge=0)  # materialise touches due within this many days
-    ack_delay_business_days: int = Field(default=1, ge=0)
-    ack_max_age_days: int = Field(default=14, ge=0)  # older rejections (backfill): no thank-you
+    horizon_days: int = Field(
+        default=7, ge=0, le=MAX_DAYS
+    )  # materialise touches due within this many days
+    ack_delay_business_days: int = Field(default=1, ge=0, le=MAX_DAYS)
+    ack_max_age_days: int = Field(
+        default=14, ge=0, le=MAX_DAYS
+    )  # older rejections (backfill): no thank-you
     icp: IcpConfig = IcpConfig()
     reasons: ReasonsConfig = ReasonsConfig()
     callback: CallbackConfig = CallbackConfig()
@@ -313,6 +353,19 @@ class PolicyConfig(_Frozen):
     brief: BriefConfig = BriefConfig()
     product_lines: list[ProductLine] = Field(default_factory=list)
     releases: list[Release] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_countries(self) -> PolicyConfig:
+        aliases = {
+            " ".join(k.casefold().split()): v for k, v in self.calendar.country_aliases.items()
+        }
+        for key in ("countries", "excluded_countries"):
+            for value in getattr(self.icp, key):
+                try:
+                    check_country(value, aliases)
+                except ValueError as exc:
+                    raise ValueError(f"icp.{key}: {exc}") from None
+        return self
 
     @field_validator("releases")
     @classmethod

@@ -16,7 +16,7 @@ ALL_LANGUAGES: tuple[Language, ...] = ("en", "de", "fr", "es")
 
 
 class RepliesConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # Languages whose phrases are used. Opt-out phrases of every supported language are
     # always applied, whatever this says: a missed opt-out is a legal problem.

@@ -26,7 +26,8 @@ _SAME_WIDTH = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\u2019":
 _SPACES = str.maketrans({**_SAME_WIDTH, "*": None})
 _SPACES_KEEP_WIDTH = str.maketrans(_SAME_WIDTH)
 
-_QUOTED = re.compile(r"[ \t]*>")
+# any leading white space, as `str.lstrip` sees it ("\u2003> old" is an indented quote)
+_QUOTED = re.compile(r"[^\S\n]*>")
 # Outlook's underscore rule; older Outlook and mailing lists draw it with dashes
 _RULE = re.compile(r"_{10,}|-{10,}")
 _SEPARATOR = re.compile(
@@ -249,7 +250,7 @@ def _wrapped_attribution(lines: list[str], i: int, text: str) -> Marker | None:
 # or holding a colon, or ending like an attribution. Found in one pass over the text, so a
 # long reply of ordinary lines costs no per-line work in Python.
 _CANDIDATE = re.compile(
-    r"^[ \t\u00a0]*(?:[-_=~*>\d]|(?:on|am|le|el|op|il|em|den|w dniu|dne|begin|anfang|"
+    r"^[^\S\n]*(?:[-_=~*>\d]|(?:on|am|le|el|op|il|em|den|w dniu|dne|begin|anfang|"
     r"d[ée]but|inicio|mensaje|forwarded)\b)|:[^\n]*$|(?:wrote|--)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -272,12 +273,17 @@ def first_marker(lines: list[str], candidates: list[int]) -> Marker | None:
     """The first quote marker among the first `MAX_CANDIDATES` candidate lines.
 
     A reply with more candidates above its quote (thousands of lines with a colon or a
-    leading dash) is a pasted log, not prose: it is taken as written.
+    leading dash) is a pasted log, not prose: below the limit only a `>`-quoted line, which
+    costs one pattern match to see, still starts the quote. The old message is never taken
+    for the sender's words, however long the log above it.
     """
     for i in candidates[:MAX_CANDIDATES]:
         marker = marker_at(lines, i)
         if marker is not None:
             return marker
+    for i in candidates[MAX_CANDIDATES:]:
+        if is_quoted(lines[i]):
+            return Marker(Kind.QUOTED, i)
     return None
 
 

@@ -226,6 +226,19 @@ def current_version(conn: Connection) -> int:
     return int(version or 0)
 
 
+class SchemaTooNew(RuntimeError):
+    """The state database was migrated by a newer syncd than this one."""
+
+
+def check_version(version: int) -> None:
+    """Raise SchemaTooNew when a newer syncd has migrated the database."""
+    if version > LATEST:
+        raise SchemaTooNew(
+            f"state database is at schema version {version}, newer than this syncd "
+            f"({LATEST}); upgrade syncd or restore a matching backup"
+        )
+
+
 def migrate(engine: Engine) -> list[int]:
     """Apply pending migrations; returns the versions applied."""
     applied: list[int] = []
@@ -233,11 +246,7 @@ def migrate(engine: Engine) -> list[int]:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_ID})
         version = current_version(conn)
-        if version > LATEST:
-            raise RuntimeError(
-                f"state database is at schema version {version}, newer than this syncd "
-                f"({LATEST}); upgrade syncd or restore a matching backup"
-            )
+        check_version(version)
         for number, step in MIGRATIONS:
             if number > version:
                 step(conn)

@@ -29,6 +29,7 @@ from syncd.model import (
     ReviewHold,
     Touch,
 )
+from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
 from syncd.store.codec import decode, encode
@@ -501,6 +502,6 @@ class Store(OutboxOps, PlanOps, ReviewOps, PauseOps, LookupOps):
                     "shard": shard,
                     "kind": "record",
                     "ref": record_id,
-                    "error": error[:500],
+                    "error": scrub(error)[:500],
                 },
             )

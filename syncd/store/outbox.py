@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Touch
+from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.changes import join_brief, unpack_brief
 from syncd.store.codec import decode
@@ -264,7 +265,7 @@ class OutboxOps:
                         "st": o.status,
                         "at": o.next_attempt_at or now,
                         "rid": o.remote_id,
-                        "err": (o.error or None) and o.error[:500],
+                        "err": _stored_error(o.error),
                     }
                     for o in outcomes
                 ],
@@ -277,7 +278,11 @@ class OutboxOps:
                         "shard": sink_shard,
                         "kind": "write",
                         "subject": o.key,
-                        "data": {"status": o.status, "remote_id": o.remote_id, "error": o.error},
+                        "data": {
+                            "status": o.status,
+                            "remote_id": o.remote_id,
+                            "error": _stored_error(o.error),
+                        },
                     }
                     for o in outcomes
                 ],
@@ -288,7 +293,7 @@ class OutboxOps:
                     "shard": sink_shard,
                     "kind": "write",
                     "ref": o.key,
-                    "error": (o.error or "unknown")[:500],
+                    "error": _stored_error(o.error) or "unknown",
                 }
                 for o in outcomes
                 if o.status == "dead"
@@ -385,3 +390,8 @@ class OutboxOps:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(t.shards).where(t.shards.c.name == shard)).first()
         return dict(row._mapping) if row else None
+
+
+def _stored_error(error: str | None) -> str | None:
+    """A vendor error as kept in the outbox, audit and dead letters: credentials masked, cut."""
+    return scrub(error)[:500] if error else None

@@ -69,6 +69,17 @@ class FaultKind(StrEnum):
     TIMEOUT = "timeout"  # hold the request for `hold_s`, then close without answering
     DROP = "drop"  # close the connection without answering, nothing applied
     APPLIED_LOST = "applied_lost"  # apply the request, then close without answering
+    MALFORMED = "malformed"  # apply the request, then garble its answer (see Malformed)
+
+
+class Malformed(StrEnum):
+    """How a MALFORMED fault garbles an answer that otherwise succeeded."""
+
+    MISSING_KEY = "missing_key"  # drop `Fault.key` (default: every key) from the JSON object
+    WRONG_TYPE = "wrong_type"  # each top-level value (or `Fault.key`'s) of the wrong type
+    TRUNCATED = "truncated"  # the JSON cut off half-way
+    HTML = "html"  # a proxy's HTML error page, with status 200
+    BAD_RECORD = "bad_record"  # the first record of the answer's list has wrong-typed fields
 
 
 @dataclass
@@ -79,6 +90,11 @@ class Fault:
     method: str | None = None  # only requests with this method
     path: str | None = None  # only paths matching this regex
     times: int = 1
+    # STATUS only: the body also echoes the request's Authorization header, as some gateways
+    # and error pages do (the run-time token must then be scrubbed before any log or store).
+    echo_auth: bool = False
+    malformed: Malformed = Malformed.MISSING_KEY  # MALFORMED only: how
+    key: str | None = None  # MALFORMED only: the key to drop or garble
     # the share of matching requests hit (0.5: a 50 % storm), drawn from a seeded generator
     # so a run is repeatable
     chance: float = 1.0
@@ -142,6 +158,9 @@ class FakeHTTPServer:
         self.rate_limits: list[RateLimit] = []
         self.faults: deque[Fault] = deque()
         self.requests: list[LoggedRequest] = []
+        # What stamps `LoggedRequest.at`: a test that drives the client on a controlled clock
+        # sets the same clock here, so request spacing is measured on the server's side.
+        self.request_clock: Callable[[], float] = time.time
         # Read-only: every request that would change the vendor's data is refused (and kept in
         # `refused_writes`), so a test proves a command wrote nothing remotely.
         self.read_only = False
@@ -161,6 +180,20 @@ class FakeHTTPServer:
     def inject(self, fault: Fault) -> None:
         with self.lock:
             self.faults.append(fault)
+
+    def malform(
+        self,
+        how: Malformed | str,
+        *,
+        key: str | None = None,
+        path: str | None = None,
+        method: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` matching answers succeed but arrive garbled (see Malformed)."""
+        fault = Fault(FaultKind.MALFORMED, path=path, method=method, times=times, key=key)
+        fault.malformed = Malformed(how)
+        self.inject(fault)
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -261,12 +294,15 @@ class FakeHTTPServer:
         fault = self._next_fault(req)
         if fault is not None:
             if fault.kind is FaultKind.STATUS:
-                return fault.response or Response(503, {"message": "unavailable"})
+                resp = fault.response or Response(503, {"message": "unavailable"})
+                return _echo_auth(resp, req) if fault.echo_auth else resp
             if fault.kind is FaultKind.TIMEOUT:
                 time.sleep(fault.hold_s)
                 return None
             if fault.kind is FaultKind.DROP:
                 return None
+            if fault.kind is FaultKind.MALFORMED:
+                return garble(self._apply(req), fault.malformed, fault.key)
             self._apply(req)  # APPLIED_LOST
             return None
         if self.read_only and self.is_write(req):
@@ -279,6 +315,62 @@ class FakeHTTPServer:
         if not admitted:
             return self.rate_limited(req)
         return self._apply(req)
+
+
+_RECORD_LISTS = ("results", "records", "history", "messages", "drafts", "labels")
+
+
+def _wrong(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ["not", "an", "object"]
+    if isinstance(value, list):
+        return "not a list"
+    if isinstance(value, str):
+        return {"not": "a string"}
+    return "not a number"
+
+
+def garble(resp: Response, how: Malformed, key: str | None) -> Response:
+    """`resp` with its body garbled `how`; the status stays (a 2xx the client will parse)."""
+    body = resp.body
+    if how is Malformed.HTML:
+        page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>"
+        return Response(200, page + "</body></html>", {}, "text/html")
+    if how is Malformed.TRUNCATED:
+        text = resp.encode()
+        return Response(
+            resp.status, text[: max(1, len(text) // 2)], resp.headers, "application/json"
+        )
+    if not isinstance(body, dict):
+        body = {"unexpected": body}
+    if how is Malformed.MISSING_KEY:
+        body = {k: v for k, v in body.items() if key is not None and k != key}
+    elif how is Malformed.WRONG_TYPE:
+        body = {k: (_wrong(v) if key is None or k == key else v) for k, v in body.items()}
+    else:  # BAD_RECORD
+        body = dict(body)
+        for name in _RECORD_LISTS:
+            items = body.get(name)
+            if isinstance(items, list) and items and isinstance(items[0], dict):
+                first = items[0]
+                bad = {k: (v if k in ("id", "Id", "attributes") else []) for k, v in first.items()}
+                body[name] = [bad, *items[1:]]
+                break
+    return Response(resp.status, body, resp.headers, resp.content_type)
+
+
+def _echo_auth(resp: Response, req: Request) -> Response:
+    echoed = {"Authorization": req.headers.get("Authorization", "")}
+    if isinstance(resp.body, dict):
+        body: Any = {**resp.body, "request": {"headers": echoed}}
+    elif isinstance(resp.body, list):
+        body = [
+            {**item, "request": {"headers": echoed}} if isinstance(item, dict) else item
+            for item in resp.body
+        ]
+    else:
+        body = f"{resp.body or ''} (request headers: {echoed})"
+    return Response(resp.status, body, dict(resp.headers), resp.content_type)
 
 
 def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
@@ -302,7 +394,9 @@ def _make_handler(fake: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
                 resp = Response(500, {"message": f"fake server error: {exc!r}"})
             status = 0 if resp is None else resp.status
             with fake.lock:  # logged before answering: a client never sees an unlogged reply
-                fake.requests.append(LoggedRequest(req.method, req.path, status, time.time()))
+                fake.requests.append(
+                    LoggedRequest(req.method, req.path, status, fake.request_clock())
+                )
             if resp is None:
                 self.close_connection = True
                 return

@@ -248,11 +248,6 @@ def test_gmail_replies_finish_through_a_50_percent_429_storm(tmp_path: Path) -> 
 # --- malformed bodies ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="needs every HubSpot answer validated against its shape (issue 13, item 7): "
-    "today a 200 without `results` reads as an empty last page",
-    strict=False,
-)
 @pytest.mark.parametrize("body", ["{}", "<html>502 Bad Gateway</html>", '{"results": 7}'])
 def test_hubspot_malformed_answers_lose_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str

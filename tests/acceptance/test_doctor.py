@@ -70,7 +70,7 @@ def test_plan_on_fakes_that_refuse_every_write_writes_nothing(
     any write: no write was even attempted."""
     code, out, _ = _run(capsys, "--config", str(_config(box, tmp_path)), "plan", "--json")
     assert code == 0
-    assert set(read_only) == {"salesforce", "hubspot", "gmail"}
+    assert set(read_only) == {"salesforce", "hubspot", "gmail", "m365"}
     assert {name: fake.refused_writes for name, fake in read_only.items()} == {
         name: [] for name in read_only
     }

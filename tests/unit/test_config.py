@@ -26,7 +26,8 @@ def write(tmp_path: Path, text: str, name: str = "syncd.toml") -> Path:
 
 
 def test_wrong_type_and_unknown_key_are_both_reported(tmp_path: Path) -> None:
-    """One run names every problem with its key path, not just the first."""
+    """One run names every problem with its key path, not just the first, and an unknown
+    key says which known key it is probably a typo of."""
     path = write(
         tmp_path,
         '[daemon]\npoll_interval_s = "often"\npoll_intervall_s = 5\n'
@@ -36,8 +37,8 @@ def test_wrong_type_and_unknown_key_are_both_reported(tmp_path: Path) -> None:
         load_config(path)
     text = str(info.value)
     assert "daemon.poll_interval_s" in text
-    assert "daemon.poll_intervall_s: Extra inputs are not permitted" in text
-    assert "shards.crm.batchsize: Extra inputs are not permitted" in text
+    assert "daemon.poll_intervall_s: unknown key; did you mean 'poll_interval_s'?" in text
+    assert "shards.crm.batchsize: unknown key; did you mean 'batch_size'?" in text
     assert len(info.value.problems) == 3
 
 

@@ -16,8 +16,10 @@ from syncd.connectors import Connector, FatalSyncError
 from syncd.engine import Engine
 from syncd.model import (
     Channel,
+    Cursor,
     Intent,
     Owner,
+    Page,
     Prospect,
     ProspectRef,
     ReasonKind,
@@ -355,6 +357,28 @@ def test_touches_for_a_sender_the_crm_does_not_know_are_not_written(world: World
     assert summary.decisions == Counter(nurture=1)
     assert world.sink.writes == [] and summary.writes["dead"] == 0
     assert summary.cancelled >= 1
+
+
+class _UnreadableSource(FakeSource):
+    """A source whose first page carries one record it could never read."""
+
+    def read(self, cursor: Cursor | None, until: datetime) -> Iterator[Page]:
+        for index, page in enumerate(super().read(cursor, until)):
+            dead = (("crm:opp:0068X", "read: record of the wrong shape"),) if index == 0 else ()
+            yield Page(page.events, page.cursor, dead)
+
+
+def test_an_unreadable_record_is_dead_lettered_with_its_page(world: World) -> None:
+    """A record the source could never read is a dead letter (not silently lost, never in a
+    dry run), and the readable events of its page are processed."""
+    world.source = _UnreadableSource()
+    world.add(*(rejection(n) for n in range(3)))
+    world.engine(dry_run=True).cycle("crm")
+    assert world.store.dead_letters() == []
+    summary = world.engine().cycle("crm")
+    assert summary.writes["ok"] == 3
+    (letter,) = world.store.dead_letters()
+    assert letter["ref"] == "crm:opp:0068X" and "wrong shape" in letter["error"]
 
 
 def test_writes_go_to_the_plan_owner_not_the_contacts_current_owner(world: World) -> None:

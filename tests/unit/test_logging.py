@@ -11,6 +11,8 @@ from pathlib import Path
 import structlog
 
 from syncd.logging import configure
+from syncd.secrets import register, scrub
+from syncd.store import Store
 
 
 def test_json_lines_when_not_a_terminal() -> None:
@@ -33,6 +35,8 @@ def test_planted_secret_appears_in_no_log_line(tmp_path: Path) -> None:
 import os, sys
 os.environ["SYNCD_PLANTED"] = {secret_env!r}
 from syncd.logging import configure
+from syncd.secrets import register, scrub
+from syncd.store import Store
 from syncd.secrets import SecretRef
 import structlog
 configure(fmt="json", stream=sys.stdout)
@@ -54,6 +58,39 @@ print("PROBE_DONE")
     assert secret_env not in output
     assert secret_file not in output
     assert "[redacted]" in output
+
+
+def test_credential_shaped_text_is_masked_even_when_never_registered() -> None:
+    """An echoed Authorization header, a token in a JSON or form body and a session id are
+    masked by shape; the words around them, and config messages about passwords, stay."""
+    text = (
+        '{"Authorization": "Bearer ya29.a0AfH6SMB"} grant_type=refresh_token&'
+        "refresh_token=1//0gLz9&client_secret=GOCSPX-abc "
+        '{"access_token":"CJb3xq","expires_in":1800} sessionId=00D5e!AQ0AQ '
+        "state.password: environment variable PGPASS is not set"
+    )
+    scrubbed = scrub(text)
+    for value in ("ya29.a0AfH6SMB", "1//0gLz9", "GOCSPX-abc", "CJb3xq", "00D5e!AQ0AQ"):
+        assert value not in scrubbed
+    assert "grant_type=refresh_token" in scrubbed and '"expires_in":1800' in scrubbed
+    assert "state.password: environment variable PGPASS is not set" in scrubbed
+
+
+def test_a_registered_key_is_masked_whole_escaped_or_line_by_line() -> None:
+    """A PEM key registered at run time is masked in full, in its escaped repr, and when a
+    single line of it shows up."""
+    lines = ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "BKcwggSjAgEAAoIBAQC7Vx1lqYQ8mZ2T"]
+    pem = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----"
+    register(pem)
+    for shown in (pem, repr(pem), f"near {lines[1]} here"):
+        assert not any(line in scrub(shown) for line in lines)
+
+
+def test_the_store_keeps_no_credential_in_dead_letters(store: Store) -> None:
+    """A record dead-lettered with a vendor error that echoes a token keeps the error, masked."""
+    store.dead_letter_record("crm", "rec-1", "HTTP 400: {'Authorization': 'Bearer sk-live-77aa'}")
+    (letter,) = store.dead_letters()
+    assert "sk-live-77aa" not in letter["error"] and "HTTP 400" in letter["error"]
 
 
 def test_lines_reach_the_journal_with_their_priority(tmp_path: Path) -> None:

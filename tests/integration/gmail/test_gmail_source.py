@@ -10,6 +10,8 @@ import pytest
 
 from syncd.connectors import FatalSyncError, RetriableError
 from syncd.model import Channel, Intent, SourceKind
+from syncd.testing.httpfake import Fault, FaultKind
+from syncd_gmail.fake_wire import google_error
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed, read_all
 
 OPT_OUT = "Please remove me from your mailing list."
@@ -344,3 +346,26 @@ def test_admin_phrases_from_the_replies_section_apply_to_the_mailbox(bed: GmailT
     assert plain[0].reply is not None and "inventory freeze" not in plain[0].reply.evidence
     assert tuned[0].reply is not None and tuned[0].reply.intent is Intent.NOT_NOW
     assert "inventory freeze" in tuned[0].reply.evidence
+
+
+def test_no_request_follows_a_429_or_503_sooner_than_its_retry_after(bed: GmailTestbed) -> None:
+    """A 429 asking for 7 s and a 503 asking for 4 s: the fake, stamping requests with the
+    connector's clock, sees each retry come no sooner than the answer asked."""
+    bed.reply(str(bed.person().email), NOT_NOW)
+    conn = bed.open()
+    bed.fake.request_clock = bed.sleeps.clock
+    before = len(bed.fake.requests)
+    busy = google_error(429, "Too many concurrent requests for user", "rateLimitExceeded")
+    busy.headers["Retry-After"] = "7"
+    down = google_error(503, "The service is currently unavailable.", "backendError")
+    down.headers["Retry-After"] = "4"
+    bed.fake.inject(Fault(FaultKind.STATUS, busy, path="/messages$"))
+    bed.fake.inject(Fault(FaultKind.STATUS, down, path="/messages$"))
+
+    events, _, _ = read_all(conn)
+
+    assert len(events) == 1
+    served = [r for r in bed.fake.requests[before:] if r.path.endswith("/messages")]
+    assert [r.status for r in served][:3] == [429, 503, 200]
+    assert served[1].at - served[0].at >= 7.0
+    assert served[2].at - served[1].at >= 4.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,16 @@ def test_a_daily_limit_is_not_slept_out_in_the_call(portal: Portal, fake_time: F
     with pytest.raises(RetriableError) as daily:
         api(portal).read(*PIPELINES)
     assert (daily.value.retry_after_s or 0) >= 60 and fake_time.sleeps == []
+
+
+def test_a_daily_limit_a_minute_before_midnight_still_goes_to_the_engine(
+    portal: Portal, fake_time: FakeTime
+) -> None:
+    """Just before midnight the daily wait is its one-minute floor: still no in-call sleep."""
+    portal.fake.storm(1, policy=DAILY, retry_after="60")
+    with pytest.raises(RetriableError) as daily:
+        api(portal).read(*PIPELINES)
+    assert daily.value.retry_after_s == 60 and fake_time.sleeps == []
 
 
 def test_search_limiter_spaces_calls_under_five_a_second(fake_time: FakeTime) -> None:
@@ -186,3 +197,37 @@ def test_quota_headroom_follows_the_usage_headers(make_portal: Callable[..., Por
     for _ in range(4):
         conn.directory.prospects(refs)  # one batch read each
     assert conn.quota_remaining() == pytest.approx(0.96)
+
+
+def _too_early(served: list[Any]) -> list[tuple[str, float]]:
+    """Requests that came sooner after a 429 than the Retry-After it carried (3 s here)."""
+    early = []
+    for before, after in itertools.pairwise(served):
+        if before.status == 429 and after.at - before.at < 3.0:
+            early.append((after.path, after.at - before.at))
+    return early
+
+
+def test_no_request_follows_a_429_sooner_than_its_retry_after(
+    portal: Portal, fake_time: FakeTime
+) -> None:
+    """A 429 with `Retry-After: 3` on a GET, a search and a batch read: the fake, stamping
+    requests with the connector's clock, sees every retry come 3 s or more after the 429.
+    (urllib3 used to swallow a GET's 429 into MaxRetryError, and the header with it.)"""
+    portal.fake.request_clock = fake_time
+    client = api(portal)
+    portal.fake.storm(2, retry_after="3")
+    client.read(*PIPELINES)
+    portal.fake.storm(2, policy=SECONDLY, path="/search$", retry_after="3")
+    client.search("deals.search", "crm.deals.search_api", {"limit": 1})
+    portal.fake.storm(2, path="/batch/read$", retry_after="3")
+    client.read(
+        "contacts.read",
+        "crm.contacts.batch_api",
+        "read",
+        {"inputs": [{"id": "1"}], "properties": ["email"]},
+    )
+    statuses = [r.status for r in portal.fake.served]
+    assert statuses[::3] == [429] * 3 and statuses[1::3] == [429] * 3
+    assert len(statuses) == 9 and 429 not in statuses[2::3]
+    assert _too_early(portal.fake.served) == []

@@ -207,3 +207,35 @@ def test_sessions_use_the_configured_ca_bundle(org: LocalOrg) -> None:
     adapter = session.get_adapter("https://acme.my.salesforce.com/")
     assert isinstance(adapter, SalesforceAdapter)
     assert (adapter.verify, adapter.timeout_s) == ("/etc/corp-ca.pem", 12.0)
+
+
+class _Clock:
+    """A clock that moves only when the client sleeps: the fake stamps requests with it."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_no_request_follows_a_429_or_503_sooner_than_its_retry_after(org: LocalOrg) -> None:
+    """A 429 asking for 12 s and a 503 asking for 9 s (both above syncd's own back-off): the
+    fake, on the client's clock, sees each retry come no sooner than the answer asked."""
+    org.closed_lost()
+    clock = _Clock()
+    org.fake.request_clock = clock
+    busy = sf_error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests")
+    busy.headers["Retry-After"] = "12"
+    down = sf_error(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable")
+    down.headers["Retry-After"] = "9"
+    org.fake.inject(Fault(FaultKind.STATUS, busy, path="/query"))
+    org.fake.inject(Fault(FaultKind.STATUS, down, path="/query"))
+    assert len(read_all(org.connector(sleep=clock.sleep))[0]) == 1
+    served = org.fake.calls(path=r"/query/?$")
+    assert [r.status for r in served][:3] == [429, 503, 200]
+    assert served[1].at - served[0].at >= 12.0
+    assert served[2].at - served[1].at >= 9.0

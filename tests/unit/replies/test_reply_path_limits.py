@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from syncd.replies import ReplyMessage, classify, extract_new_text
@@ -179,6 +179,10 @@ def test_any_reply_is_extracted_and_classified_in_time(body: str, html: str | No
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(texts, html_texts)
+# a `>` line below more marker-like lines than are fully checked was kept as new text
+@example("-\n" * 2000 + ">", None)
+# a quote indented with white space other than a space or tab was kept as new text
+@example("hi\n\u2003> old", None)
 def test_extraction_keeps_only_the_senders_own_unquoted_words(body: str, html: str | None) -> None:
     """The new text never holds a `>`-quoted line, never grows, and is found in time."""
     found: list[str] = []
@@ -190,6 +194,27 @@ def test_extraction_keeps_only_the_senders_own_unquoted_words(body: str, html: s
         assert new == ""
     if body.strip():
         assert len(new) <= len(body)
+
+
+rule_like_lines = st.tuples(
+    st.sampled_from(["-", "_", "=", "*", "~", "a:", "1", "--", "On"]),
+    st.integers(1, 5_000),
+    st.sampled_from(["> old", ">", " > old", "\u2003> old", "\f>"]),
+    st.sampled_from(["", "\nmy answer", "\n> more old"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_like_lines)
+@example(("-", 2000, ">", ""))
+def test_a_quote_below_many_rule_like_lines_is_still_the_old_message(
+    case: tuple[str, int, str, str],
+) -> None:
+    """However many dash, rule or colon lines come first, the `>` lines below are not new text."""
+    line, count, quote, after = case
+    new = extract_new_text(f"{line}\n" * count + quote + after)
+    assert not any(row.lstrip().startswith(">") for row in new.split("\n"))
+    assert ("my answer" in new) == ("my answer" in after)
 
 
 def test_input_beyond_the_limit_is_not_read() -> None:

@@ -1,0 +1,176 @@
+"""What every mailbox connector does with a prospect's reply once its vendor has decoded it.
+
+A mailbox connector (Gmail, Microsoft 365) turns its vendor's message into an `InboxReply`;
+from there the steps are the same for every vendor and live here: match the senders to the
+CRM shard's people in one directory call, classify the text with `syncd.replies`, and build
+the RejectionEvent about the CRM's own record (its ref belongs to the CRM shard, so the
+policy, the suppression list and the CRM's sink all speak about the same person).
+
+A sender the CRM does not know is dropped, or (unknown_senders = "create_lead") reported as a
+new lead whose ref is `<crm shard>:lead:new:<sha256 of the address>` with the address in
+Prospect.email: the core decides whether and how to create it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import structlog
+
+from syncd.connectors import Directory
+from syncd.model import (
+    Intent,
+    Prospect,
+    ProspectRef,
+    ReasonKind,
+    RejectionEvent,
+    SourceKind,
+    id_hash,
+)
+from syncd.replies import Classification, ReplyMessage, classify, to_reply_info
+from syncd.replies.config import RepliesConfig
+
+log = structlog.get_logger(__name__)
+
+NEW_LEAD_PREFIX = "new:"
+_REASONS = {
+    Intent.NOT_NOW: ReasonKind.NOT_NOW,
+    Intent.COMPETITOR: ReasonKind.COMPETITOR,
+    Intent.NOT_INTERESTED: ReasonKind.NOT_INTERESTED,
+}
+
+
+@dataclass(frozen=True)
+class InboxReply:
+    """One inbound message, decoded by its connector into vendor-neutral values."""
+
+    event_id: str  # the connector's event id for this message (vendor prefix + message id)
+    message_id: str  # the vendor's message id (logs carry it, never the address)
+    thread_id: str  # the vendor's thread / conversation id, where drafts go
+    rfc822_id: str  # Message-ID header
+    references: str  # References header ("" when unknown)
+    sender_name: str
+    sender: str  # lower-cased address
+    subject: str
+    date: datetime | None  # the Date header, parsed
+    received: datetime  # when the mailbox received it (the event's occurred_at)
+    headers: Mapping[str, str]
+    text: str
+    html: str | None
+    position: str  # the source's cursor position for this message
+
+
+def new_lead(crm_shard: str, name: str, address: str) -> Prospect:
+    digest = hashlib.sha256(address.encode()).hexdigest()[:40]
+    return Prospect(
+        ref=ProspectRef(crm_shard, "lead", NEW_LEAD_PREFIX + digest),
+        email=address,
+        name=name or None,
+    )
+
+
+def reason_for(classification: Classification) -> ReasonKind | None:
+    if classification.intent is Intent.NOT_INTERESTED and classification.hostile:
+        return ReasonKind.HOSTILE
+    return _REASONS.get(classification.intent)
+
+
+def quote(text: str, limit: int) -> str | None:
+    trimmed = " ".join(text.split())
+    if not trimmed or limit == 0:
+        return None
+    return trimmed if len(trimmed) <= limit else trimmed[: limit - 1].rstrip() + "…"
+
+
+def reply_message(reply: InboxReply) -> ReplyMessage:
+    sender = f"{reply.sender_name} <{reply.sender}>" if reply.sender_name else reply.sender
+    return ReplyMessage(
+        id=reply.message_id,
+        date=reply.date,
+        sender=reply.headers.get("From", sender),
+        subject=reply.subject,
+        headers=reply.headers,
+        body=reply.text,
+        html=reply.html,
+    )
+
+
+def rejection_event(
+    reply: InboxReply, classification: Classification, prospect: Prospect, *, quote_chars: int
+) -> RejectionEvent:
+    info = to_reply_info(
+        classification,
+        message_id=reply.rfc822_id,
+        thread_id=reply.thread_id,
+        subject=reply.subject,
+        references=reply.references,
+    )
+    return RejectionEvent(
+        event_id=reply.event_id,
+        source=SourceKind.REPLY,
+        occurred_at=reply.received,
+        prospect=prospect,
+        position=reply.position,
+        reason_raw=f"reply:{classification.intent.value}",
+        reason=reason_for(classification),
+        competitor=classification.competitor,
+        stated_date=classification.followup_after,
+        quote=quote(classification.text, quote_chars),
+        reply=info,
+    )
+
+
+@dataclass
+class ReplyEvents:
+    """Matches, classifies and turns a mailbox's replies into events (one lookup a page)."""
+
+    directory: Directory
+    crm_shard: str
+    replies: RepliesConfig | None
+    unknown_senders: Literal["ignore", "create_lead"]
+    quote_chars: int
+    log_prefix: str  # "gmail" / "m365": the log event names of the connector
+
+    def events(self, replies: Sequence[InboxReply]) -> list[RejectionEvent]:
+        if not replies:
+            return []
+        senders = sorted({r.sender for r in replies})
+        known = {k.lower(): p for k, p in self.directory.find_by_email(senders).items()}
+        events: list[RejectionEvent] = []
+        for reply in replies:
+            prospect = known.get(reply.sender) or self._unknown(reply)
+            if prospect is None:
+                continue
+            classification = self._classify(reply)
+            if classification is None:
+                continue
+            events.append(
+                rejection_event(reply, classification, prospect, quote_chars=self.quote_chars)
+            )
+        log.info(f"{self.log_prefix}.page", replies=len(replies), events=len(events))
+        return events
+
+    def _unknown(self, reply: InboxReply) -> Prospect | None:
+        if self.unknown_senders == "create_lead":
+            return new_lead(self.crm_shard, reply.sender_name, reply.sender)
+        log.info(
+            f"{self.log_prefix}.unknown_sender",
+            message_id=reply.message_id,
+            sender=id_hash(reply.sender),
+        )
+        return None
+
+    def _classify(self, reply: InboxReply) -> Classification | None:
+        try:
+            return classify(reply_message(reply), self.replies)
+        except Exception as exc:  # one unreadable message must not stall the mailbox
+            log.error(
+                f"{self.log_prefix}.classify_failed",
+                message_id=reply.message_id,
+                error=type(exc).__name__,
+            )
+            return None
