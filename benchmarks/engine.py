@@ -40,6 +40,7 @@ from benchmarks import hubspot as hubspot_bench
 from benchmarks import salesforce as salesforce_bench
 from syncd.config import load_config
 from syncd.engine import CycleSummary, Engine
+from syncd.gctuning import tune_for_throughput
 from syncd.review import Reviewer
 from syncd.store import Store
 from syncd.store import schema as t
@@ -158,6 +159,7 @@ def review_time(config_path: Path, env: dict[str, str], shard: str) -> dict[str,
     engine = Engine(config, store, {}, clock=lambda: tomorrow)
     epoch = store.acquire_shard(shard, "bench-review", 600.0) or 0
     summary = CycleSummary(shard)
+    tune_for_throughput()  # as in the daemon, where the review runs
     started = time.perf_counter()
     Reviewer(engine, shard, epoch, max_batches=10**9).run(summary)
     elapsed = time.perf_counter() - started

@@ -28,6 +28,7 @@ from syncd import __version__, report
 from syncd.clock import clock_for, parse_as_of, system_clock
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_plugin
+from syncd.gctuning import tune_for_throughput
 from syncd.logging import LEVELS, configure
 from syncd.runtime import check_store, open_store, runtime, summary_json
 from syncd.store.database import StoreNotReady
@@ -446,6 +447,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# Commands that may handle many records in one process: see syncd.gctuning.
+THROUGHPUT_COMMANDS = frozenset({"run", "once", "replay"})
+
+
 def _level(args: argparse.Namespace, quiet_command: bool) -> str | None:
     """The level asked for on the command line or in $SYNCD_LOG_LEVEL (None: the config's)."""
     if args.log_level:
@@ -478,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
                 configure(level=logging_cfg.level, fmt=logging_cfg.format, stream=stream)
             except (ConfigError, OSError):
                 pass  # reported properly by the command itself
+        if args.command in THROUGHPUT_COMMANDS:
+            tune_for_throughput()
         return COMMANDS[args.command](args)
     except ConfigInvalid as exc:
         print(f"syncd: configuration error in {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from syncd.model import (
     Channel,
@@ -135,7 +135,9 @@ def review(history: History, cfg: PolicyConfig, now: datetime) -> Decision | Non
     if history.active:
         return end(Outcome.ACTIVE, RuleHit("review.active", {"open_work": True}))
 
-    made_until = today + timedelta(days=cfg.horizon_days + 1)
+    # The materialiser writes by the UTC date, not the owner's: a day ahead east of UTC, the
+    # local date would count unwritten touches as made and leave them on an opted-out channel.
+    made_until = now.astimezone(UTC).date() + timedelta(days=cfg.horizon_days + 1)
     if plan.callback_on is not None and plan.callback_on < today:
         cycle = _Cycle(history, plan, latest, calendar, today, made_until)
         return _next_cycle(cycle, reason, reason_hit, rules, cfg)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
-from syncd.model import Channel, History, Outcome, TaskChannel, TouchKind, WriteKind
+from syncd.model import Channel, History, Outcome, TaskChannel, Touch, TouchKind, WriteKind
 from syncd.policy import PolicyConfig, decide, recheck, review
 from tests.unit.policy.factories import (
     NOW,
@@ -145,3 +146,37 @@ def test_a_backfilled_old_rejection_is_not_thanked_and_is_called_back_from_now()
     assert of_kind(decision, TouchKind.THANK_YOU) == []
     assert decision.plan is not None and decision.plan.callback_on == date(2024, 6, 10)
     assert "callback.rebased" in [h.rule_id for h in decision.rules]
+
+
+def test_a_release_touch_not_yet_written_leaves_a_channel_opted_out_for_an_owner_east_of_utc() -> (
+    None
+):
+    """Found by the review invariant: an owner in Tokyo is a day ahead of the UTC date the
+    materialiser writes by, so a release e-mail due just past the written horizon was taken as
+    already written and kept on e-mail after an e-mail opt-out; it now moves channel."""
+    cfg = PolicyConfig(
+        releases=[{"date": date(2024, 4, 21), "title": "SSO", "tags": ["sso"]}],
+    )
+    engine = Engine(cfg.horizon_days)
+    who = engine.add(person(tz="Asia/Tokyo"))
+    event = lost_deal(who=who.prospect, reason_raw="Lost to Competitor", quote="No SSO.")
+    engine.apply(event, who, decide(event, engine.history(who), cfg, NOW))
+    engine.materialise(NOW.date())
+    (release,) = of_kind_plan(who, TouchKind.RELEASE)
+    assert release.channel is TaskChannel.EMAIL
+    who.suppressed = frozenset({Channel.EMAIL})
+    later = NOW + timedelta(days=32)  # 00:30 the next day in Tokyo
+    written_until = later.date() + timedelta(days=cfg.horizon_days)
+    assert later.astimezone(ZoneInfo("Asia/Tokyo")).date() > later.date()
+    assert release.due > written_until  # not written yet: the revision must move it
+    decision = review(engine.history(who), cfg, later)
+    assert decision is not None and decision.plan is not None
+    ahead = [t for t in decision.plan.touches if t.due > written_until]
+    assert ahead and all(t.suppress_channel is not Channel.EMAIL for t in ahead)
+    moved = [t for t in ahead if t.kind is TouchKind.RELEASE]
+    assert moved and all(t.channel is not TaskChannel.EMAIL for t in moved)
+
+
+def of_kind_plan(who: Person, kind: TouchKind) -> list[Touch]:
+    assert who.plan is not None
+    return [t for t in who.plan.touches if t.kind is kind]
