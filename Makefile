@@ -8,14 +8,21 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml docker/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c docker/requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-demo: install
+DEMO_STAMP := $(VENV)/.demo-installed
+
+# the demo runs the sandbox's local fakes, which need the [sandbox] extra
+demo: install $(DEMO_STAMP)
 	$(BIN)/syncd demo
+
+$(DEMO_STAMP): pyproject.toml
+	$(BIN)/python -m pip install --quiet -c docker/requirements.lock -e ".[sandbox]"
+	touch $(DEMO_STAMP)
 
 lint: install
 	$(BIN)/ruff check syncd connectors tests benchmarks training
@@ -29,12 +36,14 @@ unit: install
 
 test: lint typecheck unit
 
-# One pure-Python wheel in dist/.
+# One pure-Python wheel (py3-none-any) in dist/: the package and its connectors, no
+# dependencies bundled. The container image builds the same wheel in its first stage.
 dist: install
-	@echo "building the syncd wheel into dist/"
+	@echo "dist: removing old build/ and dist/"
 	rm -rf build dist
+	@echo "dist: building the pure-Python syncd wheel (no dependencies bundled) into dist/"
 	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
-	@ls dist/*.whl
+	@echo "dist: built"; ls -l dist/*.whl
 
 bench: install
 	$(BIN)/python -m benchmarks.policy

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import signal
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 
 import structlog
 
-from syncd import __version__, build, report
+from syncd import __version__, report
 from syncd.clock import clock_for, parse_as_of, system_clock
 from syncd.config import ConfigInvalid, LoadedConfig, load_config, parse_config, resolve_path
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_plugin
@@ -81,7 +82,10 @@ def _as_of(text: str) -> date | datetime:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="syncd", description="Follow-up engine for sales rejections.")
-    parser.add_argument("--version", action="version", version=f"syncd {__version__} ({build()})")
+    python = platform.python_version()
+    parser.add_argument(
+        "--version", action="version", version=f"syncd {__version__} (Python {python})"
+    )
     _global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

@@ -27,7 +27,7 @@ from syncd import httpstats
 from syncd.config import ConfigInvalid, LoadedConfig, load_config
 from syncd.connectors import ConfigError, FatalSyncError, RetriableError
 from syncd.health import HealthServer, Metrics, all_ready
-from syncd.runtime import Runtime, error_text, runtime
+from syncd.runtime import Runtime, error_text, instance_id, runtime
 from syncd.sdnotify import Notifier, WatchdogPacer
 from syncd.store import LeaseLost
 
@@ -111,7 +111,7 @@ class Daemon:
                     self.failed.update(rt.start_failed)
                     held = rt.acquire()
                     for shard in held:
-                        self.metrics.add_shard(shard)
+                        self.metrics.lease_held(shard, True)
                     self.notifier.ready(f"{len(held)} shard(s)")
                     log.info("daemon.ready", shards=held, config=str(self.config_path))
                     self._loop(rt, held)
@@ -129,13 +129,13 @@ class Daemon:
         """The runtime of the current config. When a reloaded config cannot open (its
         database unreachable), the previous one is restored: a reload never stops the daemon."""
         try:
-            rt = stack.enter_context(runtime(self.config))
+            rt = stack.enter_context(runtime(self.config, instance=instance_id()))
         except ConfigError as exc:
             if self._previous is None:
                 raise
             log.error("config.reload_failed", problems=[str(exc)], kept="previous config")
             self.config, self._previous = self._previous, None
-            return stack.enter_context(runtime(self.config))
+            return stack.enter_context(runtime(self.config, instance=instance_id()))
         self._previous = None
         return rt
 
@@ -188,11 +188,12 @@ class Daemon:
         held = set(rt.acquire())
         for shard in held - next_run.keys() - self.failed.keys():
             log.info("shard.acquired", shard=shard, epoch=rt.engine.epochs.get(shard))
-            self.metrics.add_shard(shard)
+            self.metrics.lease_held(shard, True)
             next_run[shard] = 0.0
         for shard in next_run.keys() - held:
-            log.warning("shard.lease_lost", shard=shard)
             del next_run[shard]
+            # the keeper logged `shard.lease_lost`; a hand-over (our share shrank) is no loss
+            self.metrics.lease_held(shard, False, lost=shard not in rt.handed_over)
 
     def _cycle(self, rt: Runtime, shard: str) -> None:
         self._current = shard
@@ -217,6 +218,7 @@ class Daemon:
             # not failed: the loop takes the shard up again once its lease is reacquired
             rt.leases.drop(shard)
             log.warning("shard.lease_lost", shard=shard, action="stopped; retaken when free")
+            self.metrics.lease_held(shard, False)
             return
         except RetriableError as exc:
             self.metrics.cycle_failed(shard)

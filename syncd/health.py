@@ -39,7 +39,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from syncd import __version__, build
+from syncd import __version__
 from syncd.connectors import ConfigError
 from syncd.model import (
     INTERESTED_REPLY,
@@ -159,12 +159,25 @@ class Metrics:
             outcome_labels,
             registry=reg,
         )
+        self._lease_held = Gauge(
+            "syncd_shard_lease_held",
+            "1 while this instance holds the shard's lease (and works it), else 0.",
+            shard,
+            registry=reg,
+        )
+        self._lease_losses = Counter(
+            "syncd_lease_losses",
+            "Times this instance lost a shard's lease it held (another instance took it over).",
+            shard,
+            registry=reg,
+        )
         ProcessCollector(registry=reg)  # process_* (CPU, memory, open fds, start time)
         PlatformCollector(registry=reg)  # python_info
         info = Info("syncd_build", "The running syncd build.", registry=reg)
-        info.info({"version": version, "python": sys.version.split()[0], "build": build()})
+        info.info({"version": version, "python": sys.version.split()[0]})
         self._lock = threading.Lock()
         self._shards: set[str] = set()
+        self._held: set[str] = set()  # shards whose lease this instance holds
         self._http_codes: dict[str, set[tuple[str, str]]] = {}
         self._outcome_labels: dict[str, set[tuple[str, str, str]]] = {}
 
@@ -189,6 +202,18 @@ class Metrics:
         for kind in REENGAGEMENT_KINDS:
             for reason in LOSS_REASONS:
                 self.record_reengagements(shard, (kind, reason, "unknown"), 0, 0.0)
+        self._lease_losses.labels(shard)
+
+    def lease_held(self, shard: str, held: bool, *, lost: bool = True) -> None:
+        """Whether this instance holds the shard's lease; losing a held one is counted,
+        handing it over (`lost=False`: the fair share shrank) is not."""
+        self.add_shard(shard)
+        with self._lock:
+            lost = lost and not held and shard in self._held
+            (self._held.add if held else self._held.discard)(shard)
+        if lost:
+            self._lease_losses.labels(shard).inc()
+        self._lease_held.labels(shard).set(1 if held else 0)
 
     def retire_shard(self, shard: str) -> None:
         """Drop every series of a shard removed from the config (after a reload)."""
@@ -196,6 +221,7 @@ class Metrics:
             if shard not in self._shards:
                 return
             self._shards.discard(shard)
+            self._held.discard(shard)
             codes = self._http_codes.pop(shard, set())
             outcomes = self._outcome_labels.pop(shard, set())
         for metric, values in (
@@ -219,6 +245,8 @@ class Metrics:
             self._quota,
             self._last_cycle,
             self._events,
+            self._lease_held,
+            self._lease_losses,
         ):
             _remove(single, shard)
 

@@ -303,14 +303,9 @@ class TouchKind(StrEnum):
     REVIEW = "review"  # a reply syncd cannot read with confidence: a rep reads it and decides
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class Touch:
-    """One planned contact; becomes a TouchSpec in the outbox when it is due within the horizon.
-
-    The hand-written `__init__` (of the plans' classes) is the generated one spelled out: in the
-    compiled build (setup.py) mypyc turns it into native code, the generated one stays
-    interpreted, and the policy builds a dozen of these objects per decision.
-    """
+    """One planned contact; becomes a TouchSpec in the outbox when it is due within the horizon."""
 
     seq: int  # stable within a plan: part of the idempotency key
     kind: TouchKind
@@ -325,53 +320,13 @@ class Touch:
     target: ProspectRef | None = None  # someone other than the plan's prospect
     opt_out_channels: frozenset[Channel] = frozenset()  # for WriteKind.OPT_OUT
 
-    def __init__(
-        self,
-        seq: int,
-        kind: TouchKind,
-        due: date,
-        write: WriteKind,
-        channel: TaskChannel,
-        subject: str,
-        brief: str,
-        rule_id: str,
-        priority: Priority = Priority.NORMAL,
-        suppress_channel: Channel | None = None,
-        target: ProspectRef | None = None,
-        opt_out_channels: frozenset[Channel] = frozenset(),
-    ) -> None:
-        object.__setattr__(self, "seq", seq)
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "due", due)
-        object.__setattr__(self, "write", write)
-        object.__setattr__(self, "channel", channel)
-        object.__setattr__(self, "subject", subject)
-        object.__setattr__(self, "brief", brief)
-        object.__setattr__(self, "rule_id", rule_id)
-        object.__setattr__(self, "priority", priority)
-        object.__setattr__(self, "suppress_channel", suppress_channel)
-        object.__setattr__(self, "target", target)
-        object.__setattr__(self, "opt_out_channels", opt_out_channels)
 
-
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class Plan:
     prospect: ProspectRef
     generation: int  # increments when a new "no" restarts the plan
     callback_on: date | None
     touches: tuple[Touch, ...]
-
-    def __init__(
-        self,
-        prospect: ProspectRef,
-        generation: int,
-        callback_on: date | None,
-        touches: tuple[Touch, ...],
-    ) -> None:  # spelled out for the compiled build: see Touch
-        object.__setattr__(self, "prospect", prospect)
-        object.__setattr__(self, "generation", generation)
-        object.__setattr__(self, "callback_on", callback_on)
-        object.__setattr__(self, "touches", touches)
 
     @property
     def plan_id(self) -> str:
@@ -411,21 +366,15 @@ class ReviewHold:
     resolution: str | None = None
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class RuleHit:
     """A rule that fired and the inputs it used: the decision's audit trail."""
 
     rule_id: str
     inputs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
-    def __init__(
-        self, rule_id: str, inputs: dict[str, Any] | None = None
-    ) -> None:  # spelled out for the compiled build: see Touch
-        object.__setattr__(self, "rule_id", rule_id)
-        object.__setattr__(self, "inputs", {} if inputs is None else inputs)
 
-
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class Decision:
     event_id: str
     prospect: ProspectRef
@@ -436,28 +385,6 @@ class Decision:
     cancel_plan: bool = False  # drop the prospect's live plan (not a fit / re-engaged)
     hold: ReviewHold | None = None  # open (or replace) the person's review hold
     resolved: str | None = None  # close the person's open review hold: how it was resolved
-
-    def __init__(
-        self,
-        event_id: str,
-        prospect: ProspectRef,
-        outcome: Outcome,
-        plan: Plan | None,
-        rules: tuple[RuleHit, ...],
-        suppress: frozenset[Channel] = frozenset(),
-        cancel_plan: bool = False,
-        hold: ReviewHold | None = None,
-        resolved: str | None = None,
-    ) -> None:  # spelled out for the compiled build: see Touch
-        object.__setattr__(self, "event_id", event_id)
-        object.__setattr__(self, "prospect", prospect)
-        object.__setattr__(self, "outcome", outcome)
-        object.__setattr__(self, "plan", plan)
-        object.__setattr__(self, "rules", rules)
-        object.__setattr__(self, "suppress", suppress)
-        object.__setattr__(self, "cancel_plan", cancel_plan)
-        object.__setattr__(self, "hold", hold)
-        object.__setattr__(self, "resolved", resolved)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,13 +83,18 @@ _UNUSABLE = (SchemaTooNew, sa_exc.OperationalError, sa_exc.InterfaceError, OSErr
 
 
 def open_store(
-    config: LoadedConfig, *, read_only: bool = False, clock: Clock = system_clock
+    config: LoadedConfig,
+    *,
+    read_only: bool = False,
+    clock: Clock = system_clock,
+    instance: str | None = None,
 ) -> Store:
-    """The configured state store, on `clock`; `read_only` neither creates nor migrates it.
+    """The configured state store, on `clock`; `read_only` neither creates nor migrates it;
+    `instance` (a daemon's owner id) names its sessions so the daemons can count each other.
     A database that cannot be used is a ConfigError with one line."""
     url = _state_url(config)
     try:
-        return Store.open(url, lambda: clock().timestamp(), read_only=read_only)
+        return Store.open(url, lambda: clock().timestamp(), read_only=read_only, instance=instance)
     except _UNUSABLE as exc:
         raise _unusable(url, exc) from None
 
@@ -247,6 +252,8 @@ class Runtime:
     incomplete: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)  # degraded but working
     start_failed: dict[str, str] = field(default_factory=dict)  # shard -> why it did not start
+    fair_share: bool = False  # a daemon: split the shards with the other live daemons
+    handed_over: list[str] = field(default_factory=list)  # released by the last acquire()
     leases: LeaseKeeper = field(init=False)
 
     def __post_init__(self) -> None:
@@ -265,11 +272,21 @@ class Runtime:
                 )
 
     def acquire(self) -> list[str]:
-        """Take the lease of every shard we don't hold yet; recover the interrupted writes of
-        those we take. Returns every shard we hold (the keeper renews the ones we had)."""
+        """Take the lease of every shard we don't hold yet, up to our fair share when several
+        daemons share the store; recover the interrupted writes of those we take. Shards held
+        beyond the share are handed over (this runs between cycles), so an instance started
+        later gets its part. Returns every shard we hold (the keeper renews the ones we had)."""
         held = self.leases.held()
+        live = self.store.live_instances() if self.fair_share else None
+        limit = -(-len(self.connectors) // live) if live else len(self.connectors)
+        self.handed_over = [n for n in self.connectors if n in held][limit:]
+        for name in self.handed_over:
+            self.leases.drop(name)
+            self.store.release_shard(name, self.owner)
+            del held[name]
+            log.info("shard.handed_over", shard=name, instances=live, share=limit)
         for name in self.connectors:
-            if name in held:
+            if name in held or len(held) >= limit:
                 continue
             epoch = self.store.acquire_shard(name, self.owner, self.config.core.state.lease_s)
             if epoch is None:
@@ -325,8 +342,12 @@ def runtime(
     dry_run: bool = False,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] = time.sleep,
+    instance: str | None = None,
 ) -> Iterator[Runtime]:
-    store = open_store(config, clock=clock)  # the store's times follow the engine's clock
+    """The opened store, connectors and engine. `instance` (a daemon's owner id) makes it
+    one of possibly several daemons that split the shards fairly (`Runtime.acquire`)."""
+    # the store's times follow the engine's clock
+    store = open_store(config, clock=clock, instance=instance)
     try:
         opened = open_connectors(config, dry_run=dry_run, sleep=sleep)
     except BaseException:
@@ -338,9 +359,11 @@ def runtime(
         store,
         opened.connectors,
         engine,
+        owner=instance or instance_id(),
         incomplete=opened.incomplete,
         notices=opened.notices,
         start_failed=opened.start_failed,
+        fair_share=instance is not None,
     )
     if not dry_run:
         rt.leases.start()

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 import structlog
 
 import syncd
-from syncd import build
 from syncd.model import (
     Account,
     AccountRef,
@@ -33,7 +32,7 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
 
 
 def pytest_report_header() -> str:
-    return f"syncd build: {build()} ({syncd.__file__})"
+    return f"syncd {syncd.__version__} ({syncd.__file__})"
 
 
 def _pg_admin() -> sa.Engine | str:

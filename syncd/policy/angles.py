@@ -53,23 +53,13 @@ def cross_sell(account: Account | None, cfg: PolicyConfig) -> tuple[ProductLine,
     return tuple(line for key, line in lines if key not in offered)
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Angles:
     """Everything the rep can bring that is new to the prospect."""
 
     releases: tuple[PreparedRelease, ...]  # releases after their no that answer it
     cross_sell: tuple[ProductLine, ...]
     case_study: str  # "a company in <industry> of about <n> employees"
-
-    def __init__(
-        self,
-        releases: tuple[PreparedRelease, ...],
-        cross_sell: tuple[ProductLine, ...],
-        case_study: str,
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.releases = releases
-        self.cross_sell = cross_sell
-        self.case_study = case_study
 
     def describe(self) -> list[str]:
         lines: list[str] = []

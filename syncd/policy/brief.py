@@ -113,7 +113,7 @@ def _latest_first(touch: TouchRecord) -> tuple[date, str]:
     return touch.due, touch.kind  # a StrEnum member orders and formats as its value
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class BriefFacts:
     """What the shared part of a brief is made of."""
 
@@ -130,36 +130,6 @@ class BriefFacts:
     colleagues: tuple[Prospect, ...]
     suggested: tuple[Prospect, ...]
     angles: Angles
-
-    def __init__(
-        self,
-        event: RejectionEvent,
-        prospect: Prospect,
-        account: Account | None,
-        rejected_on: date,
-        reason: ReasonKind,
-        competitor: str | None,
-        earlier: tuple[RejectionEvent, ...],
-        earlier_reason: ReasonKind | None,
-        touches: tuple[TouchRecord, ...],
-        today: date,
-        colleagues: tuple[Prospect, ...],
-        suggested: tuple[Prospect, ...],
-        angles: Angles,
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.event = event
-        self.prospect = prospect
-        self.account = account
-        self.rejected_on = rejected_on
-        self.reason = reason
-        self.competitor = competitor
-        self.earlier = earlier
-        self.earlier_reason = earlier_reason
-        self.touches = touches
-        self.today = today
-        self.colleagues = colleagues
-        self.suggested = suggested
-        self.angles = angles
 
 
 def shared_brief(facts: BriefFacts, cfg: BriefConfig) -> str:

@@ -50,7 +50,7 @@ def opt_out_touch(
     )
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class PlanRequest:
     """Everything `build_plan` needs, decided by the caller."""
 
@@ -81,64 +81,6 @@ class PlanRequest:
     enrol: bool = False  # add them to the nurture list (a new no only, not a new cycle)
     owner_load: OwnerLoad | None = None  # the reps' daily load shared across plans
     seq_base: int = 0
-
-    def __init__(
-        self,
-        cfg: PolicyConfig,
-        calendar: Calendar,
-        today: date,
-        prospect: Prospect,
-        ref: ProspectRef,
-        generation: int,
-        timing: Timing,
-        suppressed: frozenset[Channel],
-        known: KnownTouches,
-        shared_brief: str,
-        angles: Angles,
-        rejected_on: date,
-        amount: float | None,
-        competitor: str | None,
-        acknowledge: bool,
-        draft_ack: bool,
-        draft_text: str,
-        opt_out_write: frozenset[Channel],
-        gatekeeper: bool,
-        referral: tuple[str, Prospect | None] | None,
-        entry_points: Suggestion | None,
-        releases: tuple[PreparedRelease, ...],
-        offered_releases: frozenset[str],
-        releases_after: date,
-        enrol: bool = False,
-        seq_base: int = 0,
-        owner_load: OwnerLoad | None = None,
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.cfg = cfg
-        self.calendar = calendar
-        self.today = today
-        self.prospect = prospect
-        self.ref = ref
-        self.generation = generation
-        self.timing = timing
-        self.suppressed = suppressed
-        self.known = known
-        self.shared_brief = shared_brief
-        self.angles = angles
-        self.rejected_on = rejected_on
-        self.amount = amount
-        self.competitor = competitor
-        self.acknowledge = acknowledge
-        self.draft_ack = draft_ack
-        self.draft_text = draft_text
-        self.opt_out_write = opt_out_write
-        self.gatekeeper = gatekeeper
-        self.referral = referral
-        self.entry_points = entry_points
-        self.releases = releases
-        self.offered_releases = offered_releases
-        self.releases_after = releases_after
-        self.enrol = enrol
-        self.seq_base = seq_base
-        self.owner_load = owner_load
 
 
 class PlanBuilder:

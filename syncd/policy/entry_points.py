@@ -51,21 +51,11 @@ def is_gatekeeper(prospect: Prospect, reply: ReplyInfo | None, cfg: PolicyConfig
     return bool(prospect.title) and _title_roles(prospect.title or "", cfg)[1]
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Suggestion:
     rule_id: str  # entry_point.large_account / entry_point.small_account
     colleagues: tuple[Prospect, ...]
     inputs: dict[str, Any]
-
-    def __init__(
-        self,
-        rule_id: str,
-        colleagues: tuple[Prospect, ...],
-        inputs: dict[str, Any],
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.rule_id = rule_id
-        self.colleagues = colleagues
-        self.inputs = inputs
 
 
 def suggest_colleagues(

@@ -16,21 +16,11 @@ from syncd.policy.config import CustomPredicate, PolicyConfig
 from syncd.policy.prepared import country_key, normalise_text
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class FitResult:
     failing: tuple[str, ...]  # criteria failed on known data (or unknown, when unknown fails)
     unknown: tuple[str, ...]  # criteria with no data
     inputs: dict[str, Any]  # the account values the criteria looked at
-
-    def __init__(
-        self,
-        failing: tuple[str, ...],
-        unknown: tuple[str, ...],
-        inputs: dict[str, Any],
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.failing = failing
-        self.unknown = unknown
-        self.inputs = inputs
 
     @property
     def fits(self) -> bool:

@@ -48,7 +48,7 @@ def contract_term_months(text: str | None) -> int | None:
     return months if 1 <= months <= 120 else None
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Timing:
     """The wished call-back (and competitor check-in) before business-day placement."""
 
@@ -58,22 +58,6 @@ class Timing:
     hits: tuple[RuleHit, ...]
     check_in: date | None = None
     release: PreparedRelease | None = None
-
-    def __init__(
-        self,
-        callback: date,
-        rule_id: str,
-        why: str,
-        hits: tuple[RuleHit, ...],
-        check_in: date | None = None,
-        release: PreparedRelease | None = None,
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.callback = callback
-        self.rule_id = rule_id
-        self.why = why
-        self.hits = hits
-        self.check_in = check_in
-        self.release = release
 
 
 def worth_days(days: int, amount: float | None, cfg: PolicyConfig) -> tuple[int, list[RuleHit]]:

@@ -103,20 +103,12 @@ def contact_days_by_person(records: Iterable[TouchRecord]) -> dict[str, list[dat
     return days
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class KnownTouches:
     """History's touches that still stand once this decision's plan replaces the old one."""
 
     person: tuple[TouchRecord, ...]
     account: tuple[TouchRecord, ...]
-
-    def __init__(
-        self,
-        person: tuple[TouchRecord, ...],
-        account: tuple[TouchRecord, ...],
-    ) -> None:  # spelled out for the compiled build: see model.Touch
-        self.person = person
-        self.account = account
 
 
 def known_touches(history: History, replaced_after: date | None, replay: bool) -> KnownTouches:

@@ -8,6 +8,7 @@ instances starting at once migrate exactly once.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from syncd.connectors import ConfigError
 from syncd.store import schema
 from syncd.store.codec import dumps, loads
 
@@ -38,7 +40,7 @@ def default_url() -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Plain postgresql:// URLs use psycopg 3, the driver syncd ships with."""
+    """Plain postgresql:// URLs use psycopg 3 (the `postgres` extra)."""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
@@ -61,7 +63,13 @@ def _private_file(path: Path) -> None:
         return
 
 
-def create_db_engine(url: str) -> Engine:
+# Daemons on PostgreSQL name their connections so; counting the names counts the instances.
+DAEMON_APP_PREFIX = "syncd-daemon:"
+
+
+def create_db_engine(url: str, *, instance: str | None = None) -> Engine:
+    """The engine for `url`; `instance` (a daemon's owner id) names its PostgreSQL sessions
+    so other instances can count the live daemons (see `Store.live_instances`)."""
     url = normalise_url(url or default_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -71,7 +79,19 @@ def create_db_engine(url: str) -> Engine:
         engine = sa.create_engine(url, json_serializer=dumps, json_deserializer=loads)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, json_serializer=dumps, json_deserializer=loads)
+    if url.startswith("postgresql+psycopg") and importlib.util.find_spec("psycopg") is None:
+        raise ConfigError(
+            "state.url: PostgreSQL needs the driver: pip install 'syncd[postgres]' "
+            "(or 'syncd[postgres-binary]' where no system libpq is installed)"
+        )
+    connect_args = {"application_name": (DAEMON_APP_PREFIX + instance)[:63]} if instance else {}
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=dumps,
+        json_deserializer=loads,
+    )
 
 
 class StoreNotReady(RuntimeError):

@@ -34,7 +34,7 @@ from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
 from syncd.store.codec import decode, encode
-from syncd.store.database import create_db_engine, migrate, open_existing
+from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate, open_existing
 from syncd.store.lookup import LookupOps
 from syncd.store.outbox import OutboxOps
 from syncd.store.outcomes import OutcomeOps
@@ -144,14 +144,20 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
 
     @classmethod
     def open(
-        cls, url: str, clock: Callable[[], float] = time.time, *, read_only: bool = False
+        cls,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        *,
+        read_only: bool = False,
+        instance: str | None = None,
     ) -> Store:
         """Open and migrate; `read_only` (explain, status) neither creates nor migrates:
-        a missing or older database is a StoreNotReady naming the command that sets it up."""
+        a missing or older database is a StoreNotReady naming the command that sets it up.
+        `instance` (a daemon's owner id) names its PostgreSQL sessions (`live_instances`)."""
         if read_only:
             engine = open_existing(url)
             return cls(engine, clock)
-        engine = create_db_engine(url)
+        engine = create_db_engine(url, instance=instance)
         migrate(engine)
         return cls(engine, clock)
 
@@ -193,6 +199,21 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 .values(owner=owner, lease_until=now + ttl_s, epoch=epoch)
             )
             return epoch
+
+    def live_instances(self) -> int | None:
+        """How many daemons (this one included) are connected to the PostgreSQL state store;
+        None on SQLite, where one host runs one daemon."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.text(
+                    "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name LIKE :prefix"
+                ),
+                {"prefix": DAEMON_APP_PREFIX + "%"},
+            ).scalar_one()
+        return int(count) or None
 
     def renew_shard(self, shard: str, owner: str, epoch: int, ttl_s: float) -> bool:
         """Extend a lease we still hold (same owner and epoch); False once it was taken over."""

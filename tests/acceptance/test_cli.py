@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -91,14 +92,13 @@ def test_usage_error_exits_64(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 64
 
 
-def test_version_says_which_build_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """Admins check an upgrade with --version: it names the build the policy runs in."""
+def test_version_names_the_release_and_the_python(capsys: pytest.CaptureFixture[str]) -> None:
+    """Admins check an upgrade with --version: it names the release and the Python it runs on."""
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     out = capsys.readouterr().out
     assert info.value.code == 0
-    expected = "compiled" if os.environ.get("SYNCD_EXPECT_COMPILED") == "1" else "interpreted"
-    assert out.strip() == f"syncd {__version__} ({expected})"
+    assert out.strip() == f"syncd {__version__} (Python {platform.python_version()})"
 
 
 def test_demo_json_summarises_the_sandbox_cycle(capsys: pytest.CaptureFixture[str]) -> None:
