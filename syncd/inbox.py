@@ -14,7 +14,7 @@ Prospect.email: the core decides whether and how to create it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -29,6 +29,10 @@ from syncd.model import (
     ReasonKind,
     RejectionEvent,
     SourceKind,
+    TouchSpec,
+    WriteKind,
+    WriteResult,
+    WriteStatus,
     id_hash,
 )
 from syncd.replies import Classification, ReplyMessage, classify, to_reply_info
@@ -174,3 +178,23 @@ class ReplyEvents:
                 error=type(exc).__name__,
             )
             return None
+
+
+def write_drafts(
+    batch: Sequence[TouchSpec],
+    create: Callable[[list[tuple[int, TouchSpec]]], dict[int, WriteResult]],
+) -> list[WriteResult]:
+    """A mailbox sink's `write`: only drafts to a known recipient go to the vendor (`create`,
+    given their batch positions); anything else fails at once. Results keep the batch order."""
+    results: dict[int, WriteResult] = {}
+    drafts: list[tuple[int, TouchSpec]] = []
+    for index, spec in enumerate(batch):
+        if spec.write is not WriteKind.DRAFT:
+            results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="unsupported_write")
+        elif not spec.to_email:
+            results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="no_recipient")
+        else:
+            drafts.append((index, spec))
+    if drafts:
+        results.update(create(drafts))
+    return [results[i] for i in range(len(batch))]

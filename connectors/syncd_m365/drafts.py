@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from syncd.connectors import RetriableError
+from syncd.inbox import write_drafts
 from syncd.model import Channel, ProspectRef, TouchSpec, WriteKind, WriteResult, WriteStatus
 from syncd_m365.client import BatchAnswer, GraphClient
 from syncd_m365.settings import M365Settings
@@ -45,20 +46,7 @@ class M365DraftSink:
         return f"/users/{self._settings.mailbox}"
 
     def write(self, batch: Sequence[TouchSpec]) -> list[WriteResult]:
-        results: dict[int, WriteResult] = {}
-        drafts: list[tuple[int, TouchSpec]] = []
-        for index, spec in enumerate(batch):
-            if spec.write is not WriteKind.DRAFT:
-                results[index] = WriteResult(
-                    spec.key, WriteStatus.FAILED, error="unsupported_write"
-                )
-            elif not spec.to_email:
-                results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="no_recipient")
-            else:
-                drafts.append((index, spec))
-        if drafts:
-            results.update(self._create(drafts))
-        return [results[i] for i in range(len(batch))]
+        return write_drafts(batch, self._create)
 
     def _create(self, drafts: list[tuple[int, TouchSpec]]) -> dict[int, WriteResult]:
         results: dict[int, WriteResult] = {}
