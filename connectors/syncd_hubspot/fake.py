@@ -385,11 +385,11 @@ class HubSpotFake(FakeHTTPServer):
             prop = self.portal.schema[object_type][name]
             prop.options = (*prop.options, *[o for o in options if o not in prop.options])
 
-    def add_owner(self, email: str, *, archived: bool = False) -> str:
+    def add_owner(self, email: str, *, archived: bool = False, owner_id: str | None = None) -> str:
         """A user who can own records (a sales rep, or the integration's own user);
         `archived` is a deactivated user: records keep pointing at them."""
         with self.lock:
-            owner_id = str(70_000_000 + len(self.portal.owners) + 1)
+            owner_id = owner_id or str(70_000_000 + len(self.portal.owners) + 1)
             stamp = fake_crm.stamp()
             self.portal.owners[owner_id] = {
                 "id": owner_id,

@@ -91,6 +91,8 @@ def seed_portal(fake: HubSpotFake, token: str, world: DemoWorld) -> Seeded:
     fake.add_pipeline(ENTERPRISE_PIPELINE, "Enterprise", ENTERPRISE_STAGES)
     fake.add_property_options("contacts", "hs_lead_status", "NOT_INTERESTED", "NURTURE")
     fake.add_subscription(*SUBSCRIPTION)
+    for number, owner_id in enumerate(OWNERS, start=1):  # the reps who own the seeded records
+        fake.add_owner(f"rep{number}@sandbox.invalid", owner_id=owner_id)
     properties = client.crm.properties.core_api
     for object_type, name, kind, field in (
         ("deals", "competitor", "string", "text"),
