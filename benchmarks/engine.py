@@ -187,7 +187,7 @@ def write_config(path: Path, url: str, shard: str, section: dict[str, Any]) -> N
         'format = "json"',
         "[engine]",
         "lag_s = 0",
-        "dispatch_batches_per_cycle = 100000",
+        "dispatch_batches_per_cycle = 10000",
         f"[shards.{shard}]",
         *(f"{k} = {_toml(v)}" for k, v in section.items()),
     ]
