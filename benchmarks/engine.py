@@ -234,7 +234,6 @@ def _hubspot(workdir: Path, records: int, latency_ms: float) -> tuple[Any, Any, 
         "type": "hubspot",
         "access_token": f"env:{TOKEN_ENV}",
         "base_url": base_url,
-        "create_properties": True,
     }
     return process, parent, section
 
