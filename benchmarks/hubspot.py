@@ -16,7 +16,8 @@ difference is fixed overhead (the pipelines call, the empty contact-status searc
 Each `--limits` value is one run with the fake enforcing that many calls per rolling 10 s
 (0: unlimited) besides search's 5 a second; syncd keeps to `--share` of it (default: the
 private-app burst limit of 190 and the default rate_share 0.5). `of_share` is the budgeted
-(non-search) calls per 10 s over limit x share: how much of its share syncd used. The busiest
+(non-search) calls per 10 s over limit x share: how much of its share syncd used. The set-up
+calls (doctor, checks) are left to leave the window before the timed run starts. The busiest
 10-s window (non-search) and 1-s window (search) are reported and asserted within the limits.
 """
 
