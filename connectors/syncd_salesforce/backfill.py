@@ -244,6 +244,7 @@ class Backfill:
         self._spill_dir = spill_dir if spill_dir is not None and spill_dir.is_dir() else None
         self._name = name
         self._temporary: dict[str, Spill] = {}  # without a state directory: kept in memory
+        self._fresh: set[str] = set()  # jobs created and not waited for since: too new to poll
 
     def _spill(self, kind: str) -> Spill:
         """The checkpointed spill of this kind of backfill, resumed when one was left."""
@@ -292,6 +293,7 @@ class Backfill:
         if job_id is None:
             job_id = self._client.bulk_start(job.sobject, job.soql)
             spill.restart(job.table, job.shape, job_id)
+            self._fresh.add(job_id)
         return job_id, locator
 
     def _load(self, spill: Spill, job: BulkJob) -> None:
@@ -300,8 +302,10 @@ class Backfill:
         if job_id is None:
             return
         table, sobject = job.table, job.sobject
+        fresh = job_id in self._fresh
+        self._fresh.clear()  # the jobs started with this one have waited as long as it has
         try:
-            self._client.bulk_wait(sobject, job_id)
+            self._client.bulk_wait(sobject, job_id, fresh=fresh)
         except BulkJobFailed:
             spill.restart(table, job.shape)  # the next attempt creates a new job
             raise

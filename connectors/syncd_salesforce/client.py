@@ -274,15 +274,19 @@ class SalesforceClient:
         )
         return str(job["id"])
 
-    def bulk_wait(self, sobject: str, job_id: str) -> None:
+    def bulk_wait(self, sobject: str, job_id: str, *, fresh: bool = False) -> None:
         """Poll the job until it completed; raises BulkJobFailed when it failed or was aborted,
         RetriableError when it is still running after `BULK_MAX_WAIT_S`.
 
-        The first poll is immediate (a job started with others may be done already), the
-        next ones back off from `BULK_FIRST_POLL_S` to `bulk_poll_s`, as simple-salesforce's
-        own wait does (0.5 s, growing to at most 2 s)."""
+        The polls back off from `BULK_FIRST_POLL_S` to `bulk_poll_s`, as simple-salesforce's
+        own wait does (0.5 s, growing to at most 2 s). The first is immediate (a job started
+        with others may be done already) unless the job is `fresh`, created moments ago."""
         waited = 0.0
-        for delay in poll_delays(self.settings.bulk_poll_s):
+        delays = poll_delays(self.settings.bulk_poll_s)
+        if fresh:
+            self._sleep(first := next(delays))
+            waited += max(first, 0.1)
+        for delay in delays:
             info = self._bulk(
                 sobject, lambda c: c.get_job(job_id, True), what=f"bulk:{sobject}:poll"
             )

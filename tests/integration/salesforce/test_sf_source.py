@@ -297,7 +297,7 @@ def _slow_jobs(org: LocalOrg) -> StepClock:
 def test_the_backfill_starts_every_job_before_waiting_for_one(org: LocalOrg) -> None:
     """All four jobs (deals, contact roles, stage history, leads) are created before the first
     poll: they process side by side, so the backfill waits for the slowest job only, polling
-    at 0.5 s, 1 s, then the 2 s default; the events equal the REST read's."""
+    after 0.5 s, 1 s, then the 2 s default; the events equal the REST read's."""
     org.closed_lost_many(150)
     for _ in range(5):
         org.lead("Unqualified")
@@ -311,8 +311,10 @@ def test_the_backfill_starts_every_job_before_waiting_for_one(org: LocalOrg) -> 
     ]
     assert steps[:5] == ["create"] * 4 + ["poll"]
     assert steps.count("create") == 4
-    # the deals' job (2.15 s) is done after waits of 0.5 + 1 + 2 s; the others by then too
+    # the deals' job (2.15 s) is polled after 0.5, 1.5 and 3.5 s, when it is done; the others
+    # are done by then too: one poll each
     assert clock.sleeps == [0.5, 1.0, 2.0]
+    assert steps.count("poll") == 3 + 1 + 1 + 1
 
 
 def test_a_failed_job_is_started_again_alone(org: LocalOrg) -> None:
