@@ -126,7 +126,7 @@ def serve(
             {
                 "enforced": enforced,
                 "busiest_1s": fake.peaks.busiest(),
-                "seconds_over": fake.peaks.seconds_over(enforced),
+                "seconds_over": fake.peaks.seconds_over() if limits else [],
                 "refused": dict(fake.peaks.refused),
             }
         )

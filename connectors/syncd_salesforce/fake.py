@@ -259,7 +259,7 @@ class FakeSalesforce(FakeHTTPServer):
         with self.lock:
             now = self.clock()
             running = sum(1 for at in self._in_flight.values() if now - at >= LONG_RUNNING_S)
-            self.peaks.note(now, "long_running", running)
+            self.peaks.note(now, "long_running", running, self.long_running_limit)
             if running >= self.long_running_limit:
                 self.peaks.refuse("long_running")
                 return sf_error(
@@ -285,7 +285,7 @@ class FakeSalesforce(FakeHTTPServer):
                 self.peaks.refuse("api_requests")
                 return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.api_used += 1
-            self.peaks.note(self.clock(), "api_requests", self.api_used)
+            self.peaks.note(self.clock(), "api_requests", self.api_used, self.api_limit)
         return None
 
     def limits(self) -> dict[str, int]:
@@ -569,7 +569,7 @@ class FakeSalesforce(FakeHTTPServer):
         except JobLimitExceeded as exc:
             self.peaks.refuse("bulk_jobs")
             return sf_error(403, "REQUEST_LIMIT_EXCEEDED", str(exc))
-        self.peaks.note(self.clock(), "bulk_jobs", self.bulk.jobs_today())
+        self.peaks.note(self.clock(), "bulk_jobs", self.bulk.jobs_today(), self.bulk.daily_jobs)
         return Response(200, job.info(self.clock(), version))
 
     def _job_get(self, req: Request, version: str, job: str) -> Response:
