@@ -32,7 +32,16 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 MAX_IN_CALL_WAIT_S = 30.0  # longer waits end the call: the engine backs the shard off
 BULK_MAX_WAIT_S = 1800.0  # a bulk job still running after this: resume waiting next cycle
+BULK_FIRST_POLL_S = 0.5  # the wait after the first poll; doubles up to `bulk_poll_s`
 Record = dict[str, Any]
+
+
+def poll_delays(poll_s: float) -> Iterator[float]:
+    """The waits between a bulk job's polls: 0.5 s, doubling, then `poll_s` for good."""
+    delay = min(BULK_FIRST_POLL_S, poll_s)
+    while True:
+        yield delay
+        delay = min(delay * 2, poll_s)
 
 
 class BulkJobFailed(RetriableError):
@@ -265,11 +274,19 @@ class SalesforceClient:
         )
         return str(job["id"])
 
-    def bulk_wait(self, sobject: str, job_id: str) -> None:
+    def bulk_wait(self, sobject: str, job_id: str, *, fresh: bool = False) -> None:
         """Poll the job until it completed; raises BulkJobFailed when it failed or was aborted,
-        RetriableError when it is still running after `BULK_MAX_WAIT_S`."""
+        RetriableError when it is still running after `BULK_MAX_WAIT_S`.
+
+        The polls back off from `BULK_FIRST_POLL_S` to `bulk_poll_s`, as simple-salesforce's
+        own wait does (0.5 s, growing to at most 2 s). The first is immediate (a job started
+        with others may be done already) unless the job is `fresh`, created moments ago."""
         waited = 0.0
-        while True:
+        delays = poll_delays(self.settings.bulk_poll_s)
+        if fresh:
+            self._sleep(first := next(delays))
+            waited += max(first, 0.1)
+        for delay in delays:
             info = self._bulk(
                 sobject, lambda c: c.get_job(job_id, True), what=f"bulk:{sobject}:poll"
             )
@@ -280,8 +297,8 @@ class SalesforceClient:
                 raise BulkJobFailed(f"salesforce: bulk {sobject} job {state.lower()}")
             if waited >= BULK_MAX_WAIT_S:
                 raise RetriableError(f"salesforce: bulk {sobject} job still running")
-            self._sleep(self.settings.bulk_poll_s)
-            waited += max(self.settings.bulk_poll_s, 0.1)
+            self._sleep(delay)
+            waited += max(delay, 0.1)
 
     def bulk_page(self, sobject: str, job_id: str, locator: str) -> tuple[str, str]:
         """One CSV result page from `locator` ("" = the first); returns (csv, next locator),
