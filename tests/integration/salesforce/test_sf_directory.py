@@ -10,6 +10,7 @@ from syncd.connectors import Directory, RetriableError, SyncError
 from syncd.model import AccountRef, Channel, ProspectRef, TouchSpec, WriteKind
 from syncd.testing.httpfake import Malformed
 from syncd_salesforce.client import SalesforceClient
+from syncd_salesforce.records import select, soql_in
 from syncd_salesforce.testkit import LocalOrg
 
 
@@ -118,7 +119,7 @@ def test_more_queries_than_a_batch_holds_take_one_call_per_25(org: LocalOrg) -> 
     """30 queries are two composite/batch calls, each query's answer in its place."""
     ids = org.contacts(None, 30)
     client = SalesforceClient(org.settings())
-    soqls = [f"SELECT Id FROM Contact WHERE Id = '{i}'" for i in ids]
+    soqls = [select(["Id"], "Contact", [f"Id IN {soql_in([i])}"]) for i in ids]
     calls = org.fake.count(path="/composite/batch")
     answers = client.query_many(soqls, what="test")
     assert org.fake.count(path="/composite/batch") - calls == 2
@@ -130,7 +131,7 @@ def test_a_query_the_batch_refuses_fails_on_its_own_with_its_error(org: LocalOrg
     code and what to check), never a KeyError or an empty answer."""
     ids = org.contacts(None, 2)
     client = SalesforceClient(org.settings())
-    good = f"SELECT Id FROM Contact WHERE Id = '{ids[0]}'"
+    good = select(["Id"], "Contact", [f"Id IN {soql_in(ids[:1])}"])
     with pytest.raises(SyncError, match="INVALID_FIELD"):
         client.query_many([good, "SELECT No_Such_Field__c FROM Contact"], what="test")
 
