@@ -46,7 +46,8 @@ def test_a_not_now_reply_gets_a_call_back_and_a_threaded_draft(
     wired.cycle()
 
     drafting = [(m, p) for m, p, _ in bed.fake.inner_requests[inner:] if "createReply" in p]
-    assert drafting == [("POST", f"/graph/v1.0/users/{bed.mailbox}/messages/{reply.id}/createReply")]
+    url = f"/graph/v1.0/users/{bed.mailbox}/messages/{reply.id}/createReply"
+    assert drafting == [("POST", url)]
     assert not [p for _, p, _ in bed.fake.inner_requests[inner:] if "/mailFolders/inbox/" in p]
 
     (draft,) = bed.drafts()
