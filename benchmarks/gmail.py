@@ -6,8 +6,9 @@ Prints HTTP calls (outer requests, and calls inside batch requests), Gmail quota
 replies read and drafts written per second (without the waits syncd's quota share imposes;
 `minutes_at_quota_share` is how long the same work takes under it), then `at_limits`: the
 same work with the fake enforcing Gmail's per-user 250 units a second and 15,000 a minute
-and syncd at `--quota-share` of them: units/s, the fraction of the share used, and the
-busiest one-second window (asserted never above 250), and the memory of
+and syncd at `--quota-share` of them (default 1.0): units/s, the fraction of the share used,
+the busiest one-second window (asserted never above 250) and the calls the fake refused for
+quota (asserted none), units per reply (read, draft), and the memory of
 reading a quarter of N and all of N in a process without the fake: it grows only by the
 message ids the first listing keeps in its cursor, never by bodies (pages are streamed).
 """
