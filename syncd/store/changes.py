@@ -13,7 +13,6 @@ old plan superseded or cancelled, the new plan and its touches, review holds, th
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,7 @@ from sqlalchemy.engine import Connection
 from syncd.model import Decision, Plan, Touch
 from syncd.store import schema as t
 from syncd.store.codec import encode
-
-BRIEF_HEAD_KEY = "+"  # a stored touch whose brief is its head plus the plan's shared brief
+from syncd.store.compact import pack_brief, pack_rules, pack_touch
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ def _apply_round(
                 "data": {
                     "source": c.source,
                     "outcome": c.decision.outcome.value,
-                    "rules": encode(c.decision.rules),
+                    "rules": pack_rules(encode(c.decision.rules)),
                     "plan_id": c.decision.plan.plan_id if c.decision.plan else None,
                 },
             }
@@ -207,10 +205,10 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
                 "status": "live",
                 "created_at": now,
                 "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
-                # the rules with their inputs are in the decision's audit row
-                "rules": [h.rule_id for h in c.decision.rules],
-                "context": c.context,
-                "brief": zlib.compress(shared.encode(), 6) if shared else None,
+                # the rules with their inputs are in the decision's audit row, not here too
+                "rules": [],
+                "context": _lean_context(c.context, shard),
+                "brief": pack_brief(shared, c.key, c.context),
                 # a plan just made needs no review until tomorrow
                 "reviewed_on": reviewed_on,
             }
@@ -238,6 +236,13 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     )
 
 
+def _lean_context(context: dict[str, Any], shard: str) -> dict[str, Any]:
+    """The context without its source shard when that is the plan's own (the default)."""
+    if context.get("source_shard") != shard:
+        return context
+    return {k: v for k, v in context.items() if k != "source_shard"}
+
+
 def _owner_id(context: dict[str, Any]) -> str | None:
     """The plan's assignee: the per-owner daily cap counts touches by it."""
     owner = context.get("owner")
@@ -250,7 +255,7 @@ def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
     A brief is the touch's "why now" head, a blank line and the facts shared by the whole
     plan; storing the shared part once per plan (compressed) instead of in every touch is
     most of a plan's size. A brief that is not head + shared (cut to the field limit) is
-    kept whole.
+    kept whole (see compact.pack_touch).
     """
     touches = list(touches)
     tails: dict[str, int] = defaultdict(int)
@@ -259,27 +264,4 @@ def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
         if sep:
             tails[tail] += 1
     shared = max(tails, key=lambda s: (tails[s], len(s))) if tails else ""
-    stored = []
-    for tc in touches:
-        row = encode(tc)
-        head, sep, tail = tc.brief.partition("\n\n")
-        if shared and sep and tail == shared:
-            row["brief"] = head
-            row[BRIEF_HEAD_KEY] = 1
-        stored.append(row)
-    return shared, stored
-
-
-def unpack_brief(stored: bytes | None) -> str:
-    """A plan's shared brief from its column."""
-    return zlib.decompress(stored).decode() if stored else ""
-
-
-def join_brief(row: dict[str, Any], shared: str) -> dict[str, Any]:
-    """The stored touch with its whole brief again (inverse of split_briefs)."""
-    if not row.get(BRIEF_HEAD_KEY):
-        return row
-    full = dict(row)
-    del full[BRIEF_HEAD_KEY]
-    full["brief"] = f"{row['brief']}\n\n{shared}"
-    return full
+    return shared, [pack_touch(encode(tc), shared) for tc in touches]

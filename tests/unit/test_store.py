@@ -59,7 +59,8 @@ def test_postgres_lease_is_exclusive_until_it_expires(pg_database_url: str) -> N
 
 
 def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
-    """Everything committed about a prospect comes back as its history."""
+    """Everything committed about a prospect comes back as its history (but the source's
+    cursor position, which only the cursor row keeps)."""
     from syncd.model import Cursor, History
     from syncd.policy import decide
     from syncd.policy.config import PolicyConfig
@@ -71,7 +72,7 @@ def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
     decision = decide(event, History(), PolicyConfig(), NOW)
     store.commit_page("crm", epoch, Cursor(event.position), [(event, decision, {"x": 1})])
     hist = store.history([event.prospect.ref.key])[event.prospect.ref.key]
-    assert hist.rejections == (dataclasses.replace(event, shard="crm"),)  # read by "crm"
+    assert hist.rejections == (dataclasses.replace(event, shard="crm", position=""),)
     assert hist.plan is not None and hist.plan.generation == 1
     assert hist.suppressed == frozenset({Channel.PHONE})
     assert hist.plan_context == {"x": 1}

@@ -1,0 +1,107 @@
+"""Lean row encodings: what a row stores beyond its columns, and nothing twice.
+
+State is kept for every prospect ever seen, so each byte per row is paid tens of thousands of
+times. Each packer here has an unpacker that also reads the rows written before it (schema 8
+and earlier), so nothing needs rewriting on upgrade:
+
+- a touch's JSON leaves out `due` and `seq` (columns of its row) and, when its brief is the
+  standard one, stores only the "why now" sentence: the heading and the rule are put back;
+- a plan's shared brief is deflated against a preset dictionary of the brief's own phrases
+  and the plan's prospect key and opportunity id, which the row carries anyway (a zlib
+  stream names its dictionary by checksum, so older streams, made without, still read);
+- a decision's audit rules are `[rule_id, inputs]` pairs (`[rule_id]` without inputs), not
+  `{"rule_id": …, "inputs": …}` objects;
+- an event's payload leaves out its id, shard and person (columns of its row) and the
+  source's cursor position (the cursor row keeps that).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+WHY_HEAD = "WHY THIS TOUCH NOW\n"
+BRIEF_HEAD_KEY = "+"  # the stored brief is the head only: 1 a whole head, 2 its "why" alone
+HEAD_WHOLE = 1
+HEAD_WHY = 2
+
+# Phrases of policy.brief's shared part. Never edit: stored briefs name this dictionary by
+# its checksum (add a new one beside it, and keep this one for decoding).
+_BRIEF_PHRASES = (
+    "WHO SAID NO\n\nAccount: employees)\nWhen: , closed-lost opportunity , lead status, "
+    "e-mail reply\nDeal: stage reached: , amount: \nReason: budget (CRM value: ; competitor: "
+    "\nTheir words: “\n\nHISTORY\nEarlier rejections: none — this is their first no.\n"
+    "Touches so far: none.\n\nOTHER CONTACTS AT THE ACCOUNT\n; and  more\n"
+    "Suggested entry points: \n\nANGLE\n- Release “ answers their reason. Proof: - Cross-sell, "
+    "not offered to this account yet: - Case study: a customer in  of about  employees.\n"
+)
+
+
+def _brief_dictionary(prospect_key: str, context: dict[str, Any]) -> bytes:
+    return f"{_BRIEF_PHRASES}[{prospect_key}] {context.get('opportunity_id') or ''}".encode()
+
+
+def pack_brief(shared: str, prospect_key: str, context: dict[str, Any]) -> bytes | None:
+    """A plan's shared brief for `plans.brief` (None when there is none)."""
+    if not shared:
+        return None
+    packer = zlib.compressobj(6, zdict=_brief_dictionary(prospect_key, context))
+    return packer.compress(shared.encode()) + packer.flush()
+
+
+def unpack_brief(
+    stored: bytes | None, prospect_key: str = "", context: dict[str, Any] | None = None
+) -> str:
+    """A plan's shared brief from its column (inverse of pack_brief; also plain zlib)."""
+    if not stored:
+        return ""
+    unpacker = zlib.decompressobj(zdict=_brief_dictionary(prospect_key, context or {}))
+    return (unpacker.decompress(stored) + unpacker.flush()).decode()
+
+
+def pack_touch(row: dict[str, Any], shared: str) -> dict[str, Any]:
+    """A touch's encoding (codec.encode) as `touches.touch` stores it beside its due and seq
+    columns and its plan's shared brief."""
+    del row["due"], row["seq"]
+    head, sep, tail = row["brief"].partition("\n\n")
+    if not (shared and sep and tail == shared):
+        return row
+    standard = head.startswith(WHY_HEAD) and head.endswith(f" (rule {row['rule_id']})")
+    if standard:
+        row["brief"] = head[len(WHY_HEAD) : -len(f" (rule {row['rule_id']})")]
+    else:
+        row["brief"] = head
+    row[BRIEF_HEAD_KEY] = HEAD_WHY if standard else HEAD_WHOLE
+    return row
+
+
+def unpack_touch(
+    row: dict[str, Any], due: str, seq: int, shared: str | None = None
+) -> dict[str, Any]:
+    """The touch's encoding again, from its stored JSON and columns; with `shared` (the
+    plan's shared brief) its whole brief too, else only its own head."""
+    full = dict(row)
+    full["due"] = due
+    full["seq"] = seq
+    marker = full.pop(BRIEF_HEAD_KEY, None)
+    if marker == HEAD_WHY:
+        full["brief"] = f"{WHY_HEAD}{row['brief']} (rule {row['rule_id']})"
+    if marker and shared is not None:
+        full["brief"] = f"{full['brief']}\n\n{shared}"
+    return full
+
+
+def pack_rules(rules: list[dict[str, Any]]) -> list[list[Any]]:
+    """Audit rule hits (codec.encode of RuleHit) as `[rule_id, inputs]` pairs."""
+    return [[r["rule_id"], r["inputs"]] if r.get("inputs") else [r["rule_id"]] for r in rules]
+
+
+def unpack_rules(stored: list[Any]) -> list[dict[str, Any]]:
+    """`{"rule_id", "inputs"}` hits from an audit row, packed or written before packing."""
+    out = []
+    for hit in stored:
+        if isinstance(hit, list):
+            out.append({"rule_id": hit[0], "inputs": hit[1] if len(hit) > 1 else {}})
+        else:
+            out.append({"rule_id": hit.get("rule_id"), "inputs": hit.get("inputs") or {}})
+    return out
