@@ -118,7 +118,7 @@ def _apply_round(
         )
         conn.execute(
             t.touches.update()
-            .where(t.touches.c.prospect_key.in_(ended) & (t.touches.c.state == "planned"))
+            .where(t.touches_of(ended) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=f"plan {status}")
         )
     _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
@@ -154,7 +154,7 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         for row in conn.execute(
             sa.select(
                 t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(t.touches.c.prospect_key.in_(list(channels)) & (t.touches.c.state == "planned"))
+            ).where(t.touches_of(list(channels)) & (t.touches.c.state == "planned"))
         )
         if row.touch.get("suppress_channel") in channels[row.prospect_key]
     ]
@@ -260,7 +260,7 @@ def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
     touches = list(touches)
     tails: dict[str, int] = defaultdict(int)
     for tc in touches:
-        head, sep, tail = tc.brief.partition("\n\n")
+        _head, sep, tail = tc.brief.partition("\n\n")
         if sep:
             tails[tail] += 1
     shared = max(tails, key=lambda s: (tails[s], len(s))) if tails else ""

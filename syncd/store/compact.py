@@ -12,7 +12,9 @@ and earlier), so nothing needs rewriting on upgrade:
 - a decision's audit rules are `[rule_id, inputs]` pairs (`[rule_id]` without inputs), not
   `{"rule_id": …, "inputs": …}` objects;
 - an event's payload leaves out its id, shard and person (columns of its row) and the
-  source's cursor position (the cursor row keeps that).
+  source's cursor position (the cursor row keeps that);
+- a prospect's snapshot leaves out its own ref and its account's (its row's key and
+  account key).
 """
 
 from __future__ import annotations
@@ -91,9 +93,17 @@ def unpack_touch(
     return full
 
 
+_NOTHING: tuple[Any, ...] = (None, [], {})
+
+
 def pack_rules(rules: list[dict[str, Any]]) -> list[list[Any]]:
-    """Audit rule hits (codec.encode of RuleHit) as `[rule_id, inputs]` pairs."""
-    return [[r["rule_id"], r["inputs"]] if r.get("inputs") else [r["rule_id"]] for r in rules]
+    """Audit rule hits (codec.encode of RuleHit) as `[rule_id, inputs]` pairs, without the
+    inputs that are empty (the codec leaves those members out anyway)."""
+    out: list[list[Any]] = []
+    for r in rules:
+        inputs = {k: v for k, v in (r.get("inputs") or {}).items() if v not in _NOTHING}
+        out.append([r["rule_id"], inputs] if inputs else [r["rule_id"]])
+    return out
 
 
 def unpack_rules(stored: list[Any]) -> list[dict[str, Any]]:
@@ -105,3 +115,32 @@ def unpack_rules(stored: list[Any]) -> list[dict[str, Any]]:
         else:
             out.append({"rule_id": hit.get("rule_id"), "inputs": hit.get("inputs") or {}})
     return out
+
+
+def pack_prospect(snapshot: dict[str, Any], key: str, account_key: str | None) -> dict[str, Any]:
+    """A prospect's encoding as `prospects.snapshot` stores it beside its key columns."""
+    ref = snapshot.get("ref") or {}
+    if f"{ref.get('system')}:{ref.get('kind')}:{ref.get('id')}" == key:
+        snapshot = {k: v for k, v in snapshot.items() if k != "ref"}
+    account = snapshot.get("account")
+    if isinstance(account, dict):
+        aref = account.get("ref") or {}
+        if f"{aref.get('system')}:account:{aref.get('id')}" == account_key:
+            snapshot = dict(snapshot)
+            snapshot["account"] = {k: v for k, v in account.items() if k != "ref"}
+    return snapshot
+
+
+def unpack_prospect(snapshot: dict[str, Any], key: str, account_key: str | None) -> dict[str, Any]:
+    """The prospect's encoding again (inverse of pack_prospect; older rows are whole)."""
+    account = snapshot.get("account")
+    if "ref" in snapshot and (not isinstance(account, dict) or "ref" in account):
+        return snapshot
+    full = dict(snapshot)
+    if "ref" not in full:
+        system, kind, ident = key.split(":", 2)
+        full["ref"] = {"system": system, "kind": kind, "id": ident}
+    if isinstance(account, dict) and "ref" not in account and account_key:
+        system, _, ident = account_key.split(":", 2)
+        full["account"] = {**account, "ref": {"system": system, "id": ident}}
+    return full

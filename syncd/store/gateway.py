@@ -34,7 +34,7 @@ from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.changes import Change, apply_changes, upsert
 from syncd.store.codec import decode, encode
-from syncd.store.compact import unpack_brief, unpack_touch
+from syncd.store.compact import pack_prospect, unpack_brief, unpack_prospect, unpack_touch
 from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate, open_existing
 from syncd.store.lookup import LookupOps
 from syncd.store.outbox import OutboxOps
@@ -325,11 +325,11 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             return {}
         with self.engine.connect() as conn:
             snaps = {
-                r.key: r.snapshot
+                r.key: unpack_prospect(r.snapshot, r.key, r.account_key)
                 for r in conn.execute(
-                    sa.select(t.prospects.c.key, t.prospects.c.snapshot).where(
-                        t.prospects.c.key.in_(keys)
-                    )
+                    sa.select(
+                        t.prospects.c.key, t.prospects.c.account_key, t.prospects.c.snapshot
+                    ).where(t.prospects.c.key.in_(keys))
                 )
             }
             people = {k: decode(Prospect, v) for k, v in snaps.items()}
@@ -372,7 +372,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     t.touches.c.touch,
                     t.touches.c.state,
                 )
-                .where(t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled"))
+                .where(t.touches_of(keys) & (t.touches.c.state != "cancelled"))
                 .order_by(t.touches.c.seq)
             ):
                 plan_row = live.get(tr.plan_id)
@@ -432,7 +432,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     t.touches.c.due,
                     t.touches.c.seq,
                 ).where(
-                    t.touches.c.account_key.in_(keys)
+                    t.touches_at(keys)
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
                 )
@@ -524,7 +524,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 "shard": shard,
                 "account_key": account_key,
                 "outcome": decision.outcome.value,
-                "snapshot": encode(event.prospect),
+                "snapshot": pack_prospect(encode(event.prospect), key, account_key),
                 "updated_at": now,
             }
             changes.append(Change(key, account_key, decision, context, event.event_id))

@@ -19,7 +19,7 @@ from syncd.model import Touch
 from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.codec import decode
-from syncd.store.compact import unpack_brief, unpack_touch
+from syncd.store.compact import unpack_brief, unpack_prospect, unpack_touch
 
 OPEN_STATUSES = ("pending", "inflight", "in_doubt")
 # one touch, for executemany updates with parameters p (plan id) and s (seq)
@@ -83,6 +83,7 @@ class OutboxOps:
                 t.plans.c.context,
                 t.plans.c.brief,
                 t.prospects.c.snapshot,
+                t.prospects.c.account_key.label("snapshot_account"),
             )
             .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
             .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
@@ -114,7 +115,13 @@ class OutboxOps:
                     ),
                 ),
                 dict(r.context),
-                decode(Prospect, r.snapshot) if r.snapshot else None,
+                (
+                    decode(
+                        Prospect, unpack_prospect(r.snapshot, r.prospect_key, r.snapshot_account)
+                    )
+                    if r.snapshot
+                    else None
+                ),
             )
             for r in rows
         ]

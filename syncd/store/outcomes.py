@@ -94,7 +94,7 @@ class OutcomeOps:
         )
         conn.execute(
             t.touches.update()
-            .where((t.touches.c.prospect_key == r.prospect_key) & (t.touches.c.state == "planned"))
+            .where(t.touches_of([r.prospect_key]) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=REENGAGED)
         )
         conn.execute(

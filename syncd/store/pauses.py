@@ -100,24 +100,23 @@ class PauseOps:
         return moved
 
     def _shift(self, conn: Any, scope: str, ref: str, days: int) -> int:
-        column = {
-            "prospect": t.touches.c.prospect_key,
-            "account": t.touches.c.account_key,
-            "shard": t.touches.c.shard,
+        whose = {
+            "prospect": t.touches_of([ref]),
+            "account": t.touches_at([ref]),
+            "shard": t.touches.c.shard == ref,
         }[scope]
         rows = conn.execute(
             sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.due, t.touches.c.touch)
             .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
-            .where(
-                (column == ref) & (t.touches.c.state == "planned") & (t.plans.c.status == "live")
-            )
+            .where(whose & (t.touches.c.state == "planned") & (t.plans.c.status == "live"))
         ).all()
         for r in rows:
             due = (date.fromisoformat(r.due) + timedelta(days=days)).isoformat()
             conn.execute(
                 t.touches.update()
                 .where((t.touches.c.plan_id == r.plan_id) & (t.touches.c.seq == r.seq))
-                .values(due=due, touch={**r.touch, "due": due})
+                # the due date lives in its column (a touch stored before schema 9 has it twice)
+                .values(due=due, touch={**r.touch, "due": due} if "due" in r.touch else r.touch)
             )
         return len(rows)
 

@@ -92,8 +92,10 @@ touches = sa.Table(
     sa.Column("plan_id", sa.String(320), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("shard", sa.String(200), nullable=False),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
-    sa.Column("account_key", sa.String(300), index=True),
+    # Not indexed (migration 9): a person's touches are found through their plans' ids, an
+    # account's through its people (`touches_of`, `touches_at`).
+    sa.Column("prospect_key", sa.String(300), nullable=False),
+    sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
@@ -103,6 +105,21 @@ touches = sa.Table(
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
+
+
+def touches_of(keys: list[str]) -> sa.ColumnElement[bool]:
+    """The touches of these people, by their plans (ix_plans_prospect_key, then the key)."""
+    return touches.c.plan_id.in_(sa.select(plans.c.plan_id).where(plans.c.prospect_key.in_(keys)))
+
+
+def touches_at(account_keys: list[str]) -> sa.ColumnElement[bool]:
+    """The touches planned at these accounts, by the accounts' people (ix_prospects_account_key
+    and ix_plans_prospect_key)."""
+    people = sa.select(prospects.c.key).where(prospects.c.account_key.in_(account_keys))
+    return touches.c.account_key.in_(account_keys) & touches.c.plan_id.in_(
+        sa.select(plans.c.plan_id).where(plans.c.prospect_key.in_(people))
+    )
+
 
 outbox = sa.Table(
     "outbox",
