@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from syncd.model import Decision, Plan, Touch
 from syncd.store import schema as t
 from syncd.store.codec import encode
-from syncd.store.compact import pack_brief, pack_rules, pack_touch
+from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,9 @@ def _apply_round(
                     "source": c.source,
                     "outcome": c.decision.outcome.value,
                     "rules": pack_rules(encode(c.decision.rules)),
-                    "plan_id": c.decision.plan.plan_id if c.decision.plan else None,
+                    "plan_id": pack_plan_id(
+                        c.decision.plan.plan_id if c.decision.plan else None, c.key
+                    ),
                 },
             }
             for c in batch

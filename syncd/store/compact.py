@@ -10,7 +10,8 @@ and earlier), so nothing needs rewriting on upgrade:
   and the plan's prospect key and opportunity id, which the row carries anyway (a zlib
   stream names its dictionary by checksum, so older streams, made without, still read);
 - a decision's audit rules are `[rule_id, inputs]` pairs (`[rule_id]` without inputs), not
-  `{"rule_id": …, "inputs": …}` objects;
+  `{"rule_id": …, "inputs": …}` objects, and its plan id is "#<generation>" when the plan is
+  the subject's own;
 - an event's payload leaves out its id, shard and person (columns of its row) and the
   source's cursor position (the cursor row keeps that);
 - a prospect's snapshot leaves out its own ref and its account's (its row's key and
@@ -91,6 +92,20 @@ def unpack_touch(
     if marker and shared is not None:
         full["brief"] = f"{full['brief']}\n\n{shared}"
     return full
+
+
+def pack_plan_id(plan_id: str | None, subject: str) -> str | None:
+    """A decision's plan id as its audit row keeps it beside its subject (the prospect)."""
+    if plan_id is not None and plan_id.startswith(f"{subject}#"):
+        return plan_id[len(subject) :]
+    return plan_id
+
+
+def unpack_plan_id(stored: str | None, subject: str | None) -> str | None:
+    """The plan id again (inverse of pack_plan_id; older rows hold it whole)."""
+    if stored is not None and stored.startswith("#"):
+        return f"{subject}{stored}"
+    return stored
 
 
 _NOTHING: tuple[Any, ...] = (None, [], {})

@@ -19,10 +19,12 @@ from syncd.store import schema as t
 from syncd.store.codec import encode
 from syncd.store.compact import (
     pack_brief,
+    pack_plan_id,
     pack_prospect,
     pack_rules,
     pack_touch,
     unpack_brief,
+    unpack_plan_id,
     unpack_prospect,
     unpack_rules,
     unpack_touch,
@@ -214,6 +216,10 @@ def test_the_packers_invert() -> None:
         {"rule_id": "b", "inputs": {"x": 1}},
     ]
     assert unpack_rules([{"rule_id": "a"}]) == [{"rule_id": "a", "inputs": {}}]
+    for plan_id in ("crm:contact:1#2", "crm:contact:9#1", None):
+        stored = pack_plan_id(plan_id, "crm:contact:1")
+        assert unpack_plan_id(stored, "crm:contact:1") == plan_id
+    assert pack_plan_id("crm:contact:1#2", "crm:contact:1") == "#2"
 
     snapshot = {
         "ref": {"system": "crm", "kind": "contact", "id": "1"},
