@@ -27,6 +27,7 @@ from syncd.model import Decision, Plan, Touch
 from syncd.store import schema as t
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
+from syncd.store.touchsets import touches_of
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _apply_round(
         )
         conn.execute(
             t.touches.update()
-            .where(t.touches_of(ended) & (t.touches.c.state == "planned"))
+            .where(touches_of(conn, ended) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=f"plan {status}")
         )
     _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
@@ -156,7 +157,7 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         for row in conn.execute(
             sa.select(
                 t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(t.touches_of(list(channels)) & (t.touches.c.state == "planned"))
+            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned"))
         )
         if row.touch.get("suppress_channel") in channels[row.prospect_key]
     ]

@@ -42,6 +42,7 @@ from syncd.store.outcomes import OutcomeOps
 from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
 from syncd.store.reviews import ReviewOps
+from syncd.store.touchsets import touches_at, touches_of
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -372,7 +373,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     t.touches.c.touch,
                     t.touches.c.state,
                 )
-                .where(t.touches_of(keys) & (t.touches.c.state != "cancelled"))
+                .where(touches_of(conn, keys) & (t.touches.c.state != "cancelled"))
                 .order_by(t.touches.c.seq)
             ):
                 plan_row = live.get(tr.plan_id)
@@ -432,7 +433,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     t.touches.c.due,
                     t.touches.c.seq,
                 ).where(
-                    t.touches_at(keys)
+                    touches_at(conn, keys)
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
                 )

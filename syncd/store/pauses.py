@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syncd.store import schema as t
+from syncd.store.touchsets import touches_at, touches_of
 
 SCOPES = ("prospect", "account", "shard")
 
@@ -100,11 +101,12 @@ class PauseOps:
         return moved
 
     def _shift(self, conn: Any, scope: str, ref: str, days: int) -> int:
-        whose = {
-            "prospect": t.touches_of([ref]),
-            "account": t.touches_at([ref]),
-            "shard": t.touches.c.shard == ref,
-        }[scope]
+        if scope == "prospect":
+            whose = touches_of(conn, [ref])
+        elif scope == "account":
+            whose = touches_at(conn, [ref])
+        else:
+            whose = t.touches.c.shard == ref
         rows = conn.execute(
             sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.due, t.touches.c.touch)
             .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)

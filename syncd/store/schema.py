@@ -93,7 +93,7 @@ touches = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("shard", sa.String(200), nullable=False),
     # Not indexed (migration 9): a person's touches are found through their plans' ids, an
-    # account's through its people (`touches_of`, `touches_at`).
+    # account's through its people (store.touchsets).
     sa.Column("prospect_key", sa.String(300), nullable=False),
     sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
@@ -105,20 +105,6 @@ touches = sa.Table(
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
-
-
-def touches_of(keys: list[str]) -> sa.ColumnElement[bool]:
-    """The touches of these people, by their plans (ix_plans_prospect_key, then the key)."""
-    return touches.c.plan_id.in_(sa.select(plans.c.plan_id).where(plans.c.prospect_key.in_(keys)))
-
-
-def touches_at(account_keys: list[str]) -> sa.ColumnElement[bool]:
-    """The touches planned at these accounts, by the accounts' people (ix_prospects_account_key
-    and ix_plans_prospect_key)."""
-    people = sa.select(prospects.c.key).where(prospects.c.account_key.in_(account_keys))
-    return touches.c.account_key.in_(account_keys) & touches.c.plan_id.in_(
-        sa.select(plans.c.plan_id).where(plans.c.prospect_key.in_(people))
-    )
 
 
 outbox = sa.Table(
