@@ -34,3 +34,11 @@ def connector_main(
         f"(minimum {figures['min_calls']}, x{ratio:.3f}); {figures['records_per_s']} records/s; "
         f"peak RSS {figures['peak_rss_mb']} MB"
     )
+    if "unlimited" in figures:
+        limits = figures["limits"]
+        print(
+            f"  at the org's limits {limits['enforced']}: busiest second {limits['busiest_1s']}, "
+            f"refused {limits['refused']}; without limits: "
+            f"{figures['unlimited']['records_per_s']} records/s in "
+            f"{figures['unlimited']['calls']} calls"
+        )

@@ -6,11 +6,18 @@ history come from three jobs, each page spilled into a temporary SQLite file as 
 then replayed in (SystemModstamp, Id) order and rebuilt into the REST shape the mapping reads.
 Memory stays flat however large the org: only one page and one chunk are ever held.
 
-The spill is also the checkpoint: each job's id and the locator of its next result page are
-committed with the page's rows, in the state directory. A backfill that fails half-way (429
-storms, 5xx, a restart) resumes with the jobs and pages it has not read yet, so it makes
-progress however often it is interrupted. The engine may still fail before it commits the
-last of the rows handed out, so the spill is kept until a read starts from a committed cursor
+All of a backfill's jobs (three for opportunities, one for leads) are started before the
+first is waited for: Salesforce processes them in parallel, so the backfill waits about as
+long as its slowest job instead of the sum of all four. Salesforce caps query jobs at 10,000
+per rolling 24 hours and documents no limit on how many run at once; a backfill has at most
+four open. The jobs are then waited for and read one after another.
+
+The spill is also the checkpoint: each job's id is committed as soon as the job is created,
+and the locator of its next result page with the page's rows, in the state directory. A
+backfill that fails half-way (429 storms, 5xx, a restart) resumes with the jobs and pages it
+has not read yet, so it makes progress however often it is interrupted; a job Salesforce
+failed is started again alone. The engine may still fail before it commits the last of the
+rows handed out, so the spill is kept until a read starts from a committed cursor
 (`discard`).
 """
 
@@ -25,6 +32,7 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -178,12 +186,65 @@ class Spill:
         return out
 
 
+@dataclass(frozen=True)
+class BulkJob:
+    """One query job of a backfill: the spill it fills (`kind`) and the table in it."""
+
+    kind: str
+    table: str
+    sobject: str
+    soql: str
+
+    @property
+    def shape(self) -> str:
+        """The query without its moving upper bound: what a checkpointed job must match."""
+        return _UPPER_BOUND.sub("SystemModstamp <= ?", self.soql)
+
+
+def opportunity_jobs(
+    opportunity_fields: Sequence[str],
+    role_fields: Sequence[str],
+    history_fields: Sequence[str],
+    conditions: Sequence[str],
+) -> list[BulkJob]:
+    """The three jobs behind closed-lost opportunities: deals, contact roles, stage history."""
+    parents = [f"Opportunity.{c}" for c in conditions]
+    return [
+        BulkJob(
+            "opportunities",
+            "opportunity",
+            "Opportunity",
+            select(opportunity_fields, "Opportunity", conditions),
+        ),
+        BulkJob(
+            "opportunities",
+            "role",
+            "OpportunityContactRole",
+            select(["OpportunityId", *role_fields], "OpportunityContactRole", parents),
+        ),
+        BulkJob(
+            "opportunities",
+            "history",
+            "OpportunityHistory",
+            select(["OpportunityId", *history_fields], "OpportunityHistory", parents),
+        ),
+    ]
+
+
+def record_job(sobject: str, fields: Sequence[str], conditions: Sequence[str]) -> BulkJob:
+    """The one job behind a flat query (leads)."""
+    return BulkJob(
+        f"records-{sobject.lower()}", "rows", sobject, select(fields, sobject, conditions)
+    )
+
+
 class Backfill:
     def __init__(self, client: SalesforceClient, spill_dir: Path | None, name: str = "shard"):
         self._client = client
         self._spill_dir = spill_dir if spill_dir is not None and spill_dir.is_dir() else None
         self._name = name
         self._temporary: dict[str, Spill] = {}  # without a state directory: kept in memory
+        self._fresh: set[str] = set()  # jobs created and not waited for since: too new to poll
 
     def _spill(self, kind: str) -> Spill:
         """The checkpointed spill of this kind of backfill, resumed when one was left."""
@@ -212,19 +273,41 @@ class Backfill:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
 
-    def _load(self, spill: Spill, table: str, sobject: str, soql: str) -> None:
-        """Read one job's pages into the spill, from where its checkpoint stopped."""
-        shape = _UPPER_BOUND.sub("SystemModstamp <= ?", soql)
-        job_id, locator, done = spill.job(table, shape)
+    def start(self, jobs: Sequence[BulkJob]) -> None:
+        """Create every job not checkpointed yet, each id committed before the next is made,
+        so that they all process while the first is waited for."""
+        for kind in dict.fromkeys(job.kind for job in jobs):
+            spill = self._spill(kind)
+            try:
+                for job in (j for j in jobs if j.kind == kind):
+                    self._started(spill, job)
+            finally:
+                self._keep(kind, spill)
+
+    def _started(self, spill: Spill, job: BulkJob) -> tuple[str | None, str]:
+        """(job id, next locator) of `job`, creating it when the checkpoint has none; the id
+        is None when its pages are all read."""
+        job_id, locator, done = spill.job(job.table, job.shape)
         if done:
-            return
+            return None, ""
         if job_id is None:
-            job_id = self._client.bulk_start(sobject, soql)
-            spill.restart(table, shape, job_id)
+            job_id = self._client.bulk_start(job.sobject, job.soql)
+            spill.restart(job.table, job.shape, job_id)
+            self._fresh.add(job_id)
+        return job_id, locator
+
+    def _load(self, spill: Spill, job: BulkJob) -> None:
+        """Read one job's pages into the spill, from where its checkpoint stopped."""
+        job_id, locator = self._started(spill, job)
+        if job_id is None:
+            return
+        table, sobject = job.table, job.sobject
+        fresh = job_id in self._fresh
+        self._fresh.clear()  # the jobs started with this one have waited as long as it has
         try:
-            self._client.bulk_wait(sobject, job_id)
+            self._client.bulk_wait(sobject, job_id, fresh=fresh)
         except BulkJobFailed:
-            spill.restart(table, shape)  # the next attempt creates a new job
+            spill.restart(table, job.shape)  # the next attempt creates a new job
             raise
         pages = 0
         while True:
@@ -236,37 +319,14 @@ class Backfill:
             locator = locator_after
         log.debug("salesforce.bulk_job_read", sobject=sobject, pages=pages)
 
-    def opportunities(
-        self,
-        opportunity_fields: Sequence[str],
-        role_fields: Sequence[str],
-        history_fields: Sequence[str],
-        conditions: Sequence[str],
-    ) -> Iterator[Record]:
-        """Closed-lost opportunities matching `conditions`, in (SystemModstamp, Id) order."""
-        parent_conditions = [f"Opportunity.{c}" for c in conditions]
+    def opportunities(self, jobs: Sequence[BulkJob]) -> Iterator[Record]:
+        """Closed-lost opportunities in (SystemModstamp, Id) order, from `opportunity_jobs`
+        (started here unless `start` already did)."""
+        self.start(jobs)
         spill = self._spill("opportunities")
         try:
-            self._load(
-                spill,
-                "opportunity",
-                "Opportunity",
-                select(opportunity_fields, "Opportunity", conditions),
-            )
-            self._load(
-                spill,
-                "role",
-                "OpportunityContactRole",
-                select(
-                    ["OpportunityId", *role_fields], "OpportunityContactRole", parent_conditions
-                ),
-            )
-            self._load(
-                spill,
-                "history",
-                "OpportunityHistory",
-                select(["OpportunityId", *history_fields], "OpportunityHistory", parent_conditions),
-            )
+            for job in jobs:
+                self._load(spill, job)
             spill.index("role", "OpportunityId")
             spill.index("history", "OpportunityId")
             for chunk in spill.ordered("opportunity", '"SystemModstamp", "Id"'):
@@ -287,15 +347,13 @@ class Backfill:
         finally:
             self._keep("opportunities", spill)
 
-    def records(
-        self, sobject: str, fields: Sequence[str], conditions: Sequence[str]
-    ) -> Iterator[Record]:
-        """Any flat query's rows in (SystemModstamp, Id) order (leads)."""
-        kind = f"records-{sobject.lower()}"
-        spill = self._spill(kind)
+    def records(self, job: BulkJob) -> Iterator[Record]:
+        """A `record_job`'s rows in (SystemModstamp, Id) order (leads)."""
+        self.start([job])
+        spill = self._spill(job.kind)
         try:
-            self._load(spill, "rows", sobject, select(fields, sobject, conditions))
-            for chunk in spill.ordered("rows", '"SystemModstamp", "Id"'):
+            self._load(spill, job)
+            for chunk in spill.ordered(job.table, '"SystemModstamp", "Id"'):
                 yield from chunk
         finally:
-            self._keep(kind, spill)
+            self._keep(job.kind, spill)

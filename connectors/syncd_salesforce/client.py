@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -32,7 +33,17 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 MAX_IN_CALL_WAIT_S = 30.0  # longer waits end the call: the engine backs the shard off
 BULK_MAX_WAIT_S = 1800.0  # a bulk job still running after this: resume waiting next cycle
+BULK_FIRST_POLL_S = 0.5  # the wait after the first poll; doubles up to `bulk_poll_s`
 Record = dict[str, Any]
+BATCH_LIMIT = 25  # sub-requests in one composite/batch call
+
+
+def poll_delays(poll_s: float) -> Iterator[float]:
+    """The waits between a bulk job's polls: 0.5 s, doubling, then `poll_s` for good."""
+    delay = min(BULK_FIRST_POLL_S, poll_s)
+    while True:
+        yield delay
+        delay = min(delay * 2, poll_s)
 
 
 class BulkJobFailed(RetriableError):
@@ -45,6 +56,12 @@ class _GiveUp(Exception):
     def __init__(self, error: SyncError):
         super().__init__(str(error))
         self.error = error
+
+
+def _relative(next_records_url: str) -> str:
+    """`/services/data/v59.0/query/01g...-2000` as a batch sub-request's path (`query/...`)."""
+    path = next_records_url.split("/services/data/", 1)[-1]
+    return path.split("/", 1)[1] if path.startswith("v") and "/" in path else path
 
 
 def query_page(answer: Any, what: str) -> dict[str, Any]:
@@ -223,12 +240,49 @@ class SalesforceClient:
 
     def batch(self, urls: list[str], *, what: str) -> list[tuple[int, Any]]:
         """GETs in one `composite/batch` call: [(status, body)] in order."""
+        return self.call(lambda sf: self._batch(sf, urls, what), what=what)
+
+    def _batch(
+        self, sf: Salesforce, urls: list[str], what: str, *, queries: bool = False
+    ) -> list[tuple[int, Any]]:
+        """One composite/batch call, its answer checked inside the retried call (a garbled
+        one is asked again); with `queries`, each successful sub-answer is a query page."""
         version = self.settings.api_version
         body = {"batchRequests": [{"method": "GET", "url": f"v{version}/{u}"} for u in urls]}
-        answer = self.restful(
-            "composite/batch", method="POST", json=body, what=what, resend_safe=True
-        )
-        return [(int(r["statusCode"]), r["result"]) for r in answer["results"]]
+        answer = sf.restful("composite/batch", method="POST", json=body)
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(urls):
+            raise MalformedAnswer(f"salesforce: {what}: the batch answer has no result per call")
+        if not all(isinstance(r, dict) and isinstance(r.get("statusCode"), int) for r in results):
+            raise MalformedAnswer(f"salesforce: {what}: a batch result has no status")
+        out = [(int(r["statusCode"]), r.get("result")) for r in results]
+        if queries:
+            out = [(code, query_page(b, what) if code < 400 else b) for code, b in out]
+        return out
+
+    def query_many(self, soqls: Sequence[str], *, what: str) -> list[list[Record]]:
+        """The records of several small queries (IN-list chunks), in as few calls as
+        `composite/batch` allows: 25 queries a call, their later pages in later batches.
+
+        A look-up of a 2,000-record page is a couple of dozen chunk queries; one after
+        another, their round trips are most of a backfill's wait. A query the batch refused
+        runs again on its own, where its error is translated and retried as usual.
+        """
+        records: list[list[Record]] = [[] for _ in soqls]
+        pending = [(n, self.query_url(soql)) for n, soql in enumerate(soqls)]
+        while pending:
+            chunk, pending = pending[:BATCH_LIMIT], pending[BATCH_LIMIT:]
+            urls = [url for _, url in chunk]
+            send = partial(self._batch, urls=urls, what=what, queries=True)
+            answers = self.call(send, what=what)
+            for (n, _), (status, page) in zip(chunk, answers, strict=True):
+                if status >= 400:
+                    records[n] = self.query_all(soqls[n], what=what)
+                    continue
+                records[n] += page["records"]
+                if not page["done"]:
+                    pending.append((n, _relative(page["nextRecordsUrl"])))
+        return records
 
     @staticmethod
     def query_url(soql: str) -> str:
@@ -265,11 +319,19 @@ class SalesforceClient:
         )
         return str(job["id"])
 
-    def bulk_wait(self, sobject: str, job_id: str) -> None:
+    def bulk_wait(self, sobject: str, job_id: str, *, fresh: bool = False) -> None:
         """Poll the job until it completed; raises BulkJobFailed when it failed or was aborted,
-        RetriableError when it is still running after `BULK_MAX_WAIT_S`."""
+        RetriableError when it is still running after `BULK_MAX_WAIT_S`.
+
+        The polls back off from `BULK_FIRST_POLL_S` to `bulk_poll_s`, as simple-salesforce's
+        own wait does (0.5 s, growing to at most 2 s). The first is immediate (a job started
+        with others may be done already) unless the job is `fresh`, created moments ago."""
         waited = 0.0
-        while True:
+        delays = poll_delays(self.settings.bulk_poll_s)
+        if fresh:
+            self._sleep(first := next(delays))
+            waited += max(first, 0.1)
+        for delay in delays:
             info = self._bulk(
                 sobject, lambda c: c.get_job(job_id, True), what=f"bulk:{sobject}:poll"
             )
@@ -280,8 +342,8 @@ class SalesforceClient:
                 raise BulkJobFailed(f"salesforce: bulk {sobject} job {state.lower()}")
             if waited >= BULK_MAX_WAIT_S:
                 raise RetriableError(f"salesforce: bulk {sobject} job still running")
-            self._sleep(self.settings.bulk_poll_s)
-            waited += max(self.settings.bulk_poll_s, 0.1)
+            self._sleep(delay)
+            waited += max(delay, 0.1)
 
     def bulk_page(self, sobject: str, job_id: str, locator: str) -> tuple[str, str]:
         """One CSV result page from `locator` ("" = the first); returns (csv, next locator),

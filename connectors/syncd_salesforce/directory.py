@@ -1,6 +1,7 @@
 """Looks people up in Salesforce for the policy, always in batches (IN lists), never one by one.
 
-IN lists are cut into chunks so the query string stays well below the REST API's URI limit.
+IN lists are cut into chunks so the query string stays well below the REST API's URI limit,
+and a look-up's chunk queries travel together in `composite/batch` calls (25 a call).
 """
 
 from __future__ import annotations
@@ -59,18 +60,30 @@ class SalesforceDirectory:
     def _query(self, soql: str, what: str) -> list[Record]:
         return self._client.query_all(soql, what=what)
 
+    def _query_many(self, soqls: Sequence[str], what: str) -> list[list[Record]]:
+        """Chunk queries batched (one call for up to 25); a single one goes on its own."""
+        if len(soqls) == 1:
+            return [self._query(soqls[0], what)]
+        return self._client.query_many(soqls, what=what) if soqls else []
+
     def prospects(self, refs: Sequence[ProspectRef]) -> dict[ProspectRef, Prospect]:
         mapper, fields = self._tools()
+        contacts = [
+            select(fields.contact(), "Contact", [f"Id IN {soql_in(ids)}"])
+            for ids in chunks(self._ids(refs, "contact"), ID_CHUNK)
+        ]
+        leads = [
+            select(fields.lead(), "Lead", [f"Id IN {soql_in(ids)}"])
+            for ids in chunks(self._ids(refs, "lead"), ID_CHUNK)
+        ]
+        answers = self._query_many([*contacts, *leads], "directory.prospects")
         found: dict[ProspectRef, Prospect] = {}
-        for ids in chunks(self._ids(refs, "contact"), ID_CHUNK):
-            soql = select(fields.contact(), "Contact", [f"Id IN {soql_in(ids)}"])
-            for record in self._query(soql, "directory.prospects"):
-                prospect = mapper.contact_record(record)
-                found[prospect.ref] = prospect
-        for ids in chunks(self._ids(refs, "lead"), ID_CHUNK):
-            soql = select(fields.lead(), "Lead", [f"Id IN {soql_in(ids)}"])
-            for record in self._query(soql, "directory.prospects"):
-                prospect = mapper.lead_prospect(record)
+        for n, records in enumerate(answers):
+            for record in records:
+                if n < len(contacts):
+                    prospect = mapper.contact_record(record)
+                else:
+                    prospect = mapper.lead_prospect(record)
                 found[prospect.ref] = prospect
         return found
 
@@ -106,14 +119,17 @@ class SalesforceDirectory:
         mapper, fields = self._tools()
         ids = [a.id for a in accounts if a.system == self._shard and a.id.startswith("001")]
         found: dict[AccountRef, list[Prospect]] = {a: [] for a in accounts}
-        for chunk in chunks(ids, ID_CHUNK):
-            soql = select(
+        soqls = [
+            select(
                 fields.contact(),
                 "Contact",
                 [f"AccountId IN {soql_in(chunk)}"],
                 order="AccountId, Id",
             )
-            for record in self._query(soql, "directory.colleagues"):
+            for chunk in chunks(ids, ID_CHUNK)
+        ]
+        for records in self._query_many(soqls, "directory.colleagues"):
+            for record in records:
                 ref = AccountRef(self._shard, str(record["AccountId"]))
                 found.setdefault(ref, []).append(mapper.contact_record(record))
         return found
@@ -121,26 +137,32 @@ class SalesforceDirectory:
     def active(self, refs: Sequence[ProspectRef]) -> set[ProspectRef]:
         """Open opportunities at the contact's account with the contact in a role, or open
         tasks on the person that syncd did not create."""
-        active: set[str] = set()
-        for ids in chunks(self._ids(refs, "contact"), ID_CHUNK):
-            soql = select(
+        roles = [
+            select(
                 ["ContactId", "Contact.AccountId", "Opportunity.AccountId"],
                 "OpportunityContactRole",
                 [f"ContactId IN {soql_in(ids)}", "Opportunity.IsClosed = false"],
             )
-            for role in self._query(soql, "directory.active"):
-                contact_account = text((nested(role, "Contact") or {}).get("AccountId"))
-                deal_account = text((nested(role, "Opportunity") or {}).get("AccountId"))
-                if contact_account is None or contact_account == deal_account:
-                    active.add(str(role["ContactId"]))
+            for ids in chunks(self._ids(refs, "contact"), ID_CHUNK)
+        ]
         people = self._ids(refs, "contact") + self._ids(refs, "lead")
-        for ids in chunks(people, ID_CHUNK):
-            soql = select(
+        tasks = [
+            select(
                 ["WhoId"],
                 "Task",
                 [f"WhoId IN {soql_in(ids)}", "IsClosed = false", *self._not_ours()],
             )
-            active.update(str(t["WhoId"]) for t in self._query(soql, "directory.active"))
+            for ids in chunks(people, ID_CHUNK)
+        ]
+        answers = self._query_many([*roles, *tasks], "directory.active")
+        active: set[str] = set()
+        for role in (r for records in answers[: len(roles)] for r in records):
+            contact_account = text((nested(role, "Contact") or {}).get("AccountId"))
+            deal_account = text((nested(role, "Opportunity") or {}).get("AccountId"))
+            if contact_account is None or contact_account == deal_account:
+                active.add(str(role["ContactId"]))
+        for records in answers[len(roles) :]:
+            active.update(str(t["WhoId"]) for t in records)
         return {r for r in refs if r.system == self._shard and r.id in active}
 
     def _not_ours(self) -> list[str]:

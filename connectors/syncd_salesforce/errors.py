@@ -29,8 +29,9 @@ from syncd.connectors import (
     SyncError,
 )
 
-# REQUEST_LIMIT_EXCEEDED covers both the rolling 24-hour request budget (wait a while) and
-# concurrency limits such as ConcurrentPerOrgLongTxn (seconds).
+# REQUEST_LIMIT_EXCEEDED covers the rolling 24-hour allocations (TotalRequests,
+# DailyBulkV2QueryJobs: wait a while) and concurrency limits such as ConcurrentPerOrgLongTxn
+# (seconds).
 DAILY_LIMIT_RETRY_S = 900.0
 CONCURRENCY_RETRY_S = 5.0
 # Per-record codes that succeed when sent again later.
@@ -126,7 +127,7 @@ def _rest(exc: SalesforceError, write: bool) -> SyncError:
         return FatalSyncError("salesforce: session refused even after a fresh login")
     if isinstance(exc, SalesforceRefusedRequest):
         if code == "REQUEST_LIMIT_EXCEEDED":
-            daily = "TotalRequests" in _message(exc.content)
+            daily = any(name in _message(exc.content) for name in ("TotalRequests", "Daily"))
             return RetriableError(
                 f"salesforce: {code}" + (" (daily API requests)" if daily else ""),
                 retry_after_s=DAILY_LIMIT_RETRY_S if daily else CONCURRENCY_RETRY_S,

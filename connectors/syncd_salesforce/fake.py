@@ -10,8 +10,12 @@ Every data response carries `Sforce-Limit-Info`.
 
 Switches for tests, the sandbox and benchmarks: `latency_s`, `inject(Fault(...))` (any status,
 timeouts, dropped connections, applied-but-lost), `fail_with(...)` for errors in Salesforce's
-own dialect, `expire_sessions()`, `revoke_credentials()`, `api_limit` (REQUEST_LIMIT_EXCEEDED),
-`org.lock_rows(n)` (UNABLE_TO_LOCK_ROW), `bulk.processing_s` / `bulk.fail_next`.
+own dialect, `expire_sessions()`, `revoke_credentials()`, `org.lock_rows(n)`
+(UNABLE_TO_LOCK_ROW), `bulk.queue_s` / `bulk.row_s` (a query job's processing time) and
+`bulk.fail_next`. The org's allocations (`fake_limits.py`): `api_limit` requests a day,
+`long_running_limit` concurrent long-running requests, `bulk.daily_jobs` query jobs a day;
+`peaks` records how close the traffic came to each. `clock` (seconds, default the monotonic
+clock) times bulk jobs and long-running requests: a test sets a clock it steps itself.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,8 +37,9 @@ from syncd.testing.httpfake import (
     Response,
 )
 from syncd_salesforce.fake_auth import OAuthServer
-from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries
+from syncd_salesforce.fake_bulk import DEFAULT_MAX_RECORDS, BulkQueries, JobLimitExceeded
 from syncd_salesforce.fake_collections import Collections
+from syncd_salesforce.fake_limits import CONCURRENT_LONG_RUNNING, LONG_RUNNING_S, Peaks
 from syncd_salesforce.fake_org import Org, RecordError
 from syncd_salesforce.fake_query import Compiler, Result, wire_value
 from syncd_salesforce.fake_schema import DEFAULT_STAGES, FieldDef, build_schema, without_field
@@ -86,7 +92,8 @@ class FakeSalesforce(FakeHTTPServer):
         )
         self.org = Org(schema)
         self.queries = Compiler(self.org)
-        self.bulk = BulkQueries(self.org)
+        self.clock: Callable[[], float] = time.monotonic
+        self.bulk = BulkQueries(self.org, clock=lambda: self.clock())
         self.collections = Collections(self.org)
         self.auth = OAuthServer(
             consumer_key=consumer_key,
@@ -98,6 +105,10 @@ class FakeSalesforce(FakeHTTPServer):
         )
         self.api_limit = api_limit
         self.api_used = 0
+        self.long_running_limit = CONCURRENT_LONG_RUNNING
+        self.peaks = Peaks()
+        self._in_flight: dict[int, float] = {}  # request serial -> when it arrived
+        self._requests = itertools.count(1)
         self.soql_log: list[str] = []  # every SOQL statement received, for tests to inspect
         self._locators: dict[str, _Locator] = {}
         self._serial = itertools.count(1)
@@ -242,22 +253,48 @@ class FakeSalesforce(FakeHTTPServer):
         return len(self.calls(method, path))
 
     def handle(self, req: Request) -> Response | None:
-        if req.path.startswith("/services/data/"):
+        if not req.path.startswith("/services/data/"):
+            return super().handle(req)
+        serial = next(self._requests)
+        with self.lock:
+            now = self.clock()
+            running = sum(1 for at in self._in_flight.values() if now - at >= LONG_RUNNING_S)
+            self.peaks.note(now, "long_running", running, self.long_running_limit)
+            if running >= self.long_running_limit:
+                self.peaks.refuse("long_running")
+                return sf_error(
+                    403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
+                )
+            self._in_flight[serial] = now
+        try:
             denied = self._authorize(req)
             if denied is not None:
                 if self.latency_s:
                     time.sleep(self.latency_s)
                 return denied
-        return super().handle(req)
+            return super().handle(req)
+        finally:
+            with self.lock:
+                del self._in_flight[serial]
 
     def _authorize(self, req: Request) -> Response | None:
         with self.lock:
             if self.auth.user_of(req.bearer) is None:
                 return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             if self.api_used >= self.api_limit:
+                self.peaks.refuse("api_requests")
                 return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.api_used += 1
+            self.peaks.note(self.clock(), "api_requests", self.api_used, self.api_limit)
         return None
+
+    def limits(self) -> dict[str, int]:
+        """The allocations enforced, by the names `peaks` counts them under."""
+        return {
+            "api_requests": self.api_limit,
+            "long_running": self.long_running_limit,
+            "bulk_jobs": self.bulk.daily_jobs,
+        }
 
     def rate_limited(self, req: Request) -> Response:
         return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
@@ -311,7 +348,11 @@ class FakeSalesforce(FakeHTTPServer):
                 "DailyApiRequests": {
                     "Max": self.api_limit,
                     "Remaining": self.api_limit - self.api_used,
-                }
+                },
+                "DailyBulkV2QueryJobs": {
+                    "Max": self.bulk.daily_jobs,
+                    "Remaining": max(0, self.bulk.daily_jobs - self.bulk.jobs_today()),
+                },
             },
         )
 
@@ -525,19 +566,23 @@ class FakeSalesforce(FakeHTTPServer):
             job = self.bulk.create(body, self._user(req))
         except SoqlError as exc:
             return sf_error(400, exc.code, str(exc))
-        return Response(200, job.info(time.monotonic(), version))
+        except JobLimitExceeded as exc:
+            self.peaks.refuse("bulk_jobs")
+            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", str(exc))
+        self.peaks.note(self.clock(), "bulk_jobs", self.bulk.jobs_today(), self.bulk.daily_jobs)
+        return Response(200, job.info(self.clock(), version))
 
     def _job_get(self, req: Request, version: str, job: str) -> Response:
         found = self.bulk.jobs.get(job)
         if found is None:
             return self.not_found(req)
-        return Response(200, found.info(time.monotonic(), version))
+        return Response(200, found.info(self.clock(), version))
 
     def _job_results(self, req: Request, version: str, job: str) -> Response:
         found = self.bulk.jobs.get(job)
         if found is None:
             return self.not_found(req)
-        if found.state(time.monotonic()) != "JobComplete":
+        if found.state(self.clock()) != "JobComplete":
             return sf_error(400, "API_ERROR", "The job isn't complete: results are not available")
         max_records = int(req.arg("maxRecords") or DEFAULT_MAX_RECORDS)
         try:
@@ -552,4 +597,4 @@ class FakeSalesforce(FakeHTTPServer):
         if found is None:
             return self.not_found(req)
         found.aborted = True
-        return Response(200, found.info(time.monotonic(), version))
+        return Response(200, found.info(self.clock(), version))

@@ -1,9 +1,16 @@
 """Bulk API 2.0 query jobs for the local Salesforce: job records and CSV result pages.
 
 A job snapshots its result when it is created (the platform also answers from a snapshot),
-reports `UploadComplete` until `processing_s` has passed, then `JobComplete`. Results come in
-pages of `maxRecords` rows with the `Sforce-Locator` / `Sforce-NumberOfRecords` headers the
-client reads; every cell is quoted, nulls are empty, as the real CSV.
+then moves UploadComplete -> InProgress -> JobComplete as the platform does: it waits in the
+queue for `queue_s`, then takes `row_s` per result row. The defaults are what a real org shows
+for a small extract (a couple of seconds queued, about 10,000 rows a second after that); the
+test kit sets both to zero unless a test is about them. Time is read from `clock` (seconds),
+so a test steps it instead of sleeping. Jobs are processed in parallel, each on its own.
+
+The org's allocation of query jobs (10,000 per rolling 24 hours, `DailyBulkV2QueryJobs` in
+`/limits`) is enforced at creation. Results come in pages of `maxRecords` rows with the
+`Sforce-Locator` / `Sforce-NumberOfRecords` headers the client reads; every cell is quoted,
+nulls are empty, as the real CSV.
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +30,14 @@ from syncd_salesforce.fake_query import Compiler, wire_value
 from syncd_salesforce.soql import SoqlError, parse
 
 DEFAULT_MAX_RECORDS = 50_000
+QUEUE_S = 2.0  # a query job's wait before processing starts
+ROW_S = 0.0001  # processing time per result row (10,000 rows a second)
+DAILY_JOBS = 10_000  # query jobs per rolling 24 hours (Bulk API 2.0 limits)
+DAY_S = 86_400.0
+
+
+class JobLimitExceeded(Exception):
+    """The org's daily allocation of query jobs is spent (the API answers 403)."""
 
 
 @dataclass
@@ -32,7 +50,8 @@ class QueryJob:
     created_at: Any
     header: list[str]
     rows: list[list[str]]
-    ready_at: float
+    started_at: float  # processing starts (UploadComplete until then)
+    ready_at: float  # processing ends (InProgress until then)
     failed: str | None = None
     aborted: bool = False
     locators: dict[str, int] = field(default_factory=dict)
@@ -40,8 +59,10 @@ class QueryJob:
     def state(self, now: float) -> str:
         if self.aborted:
             return "Aborted"
-        if now < self.ready_at:
+        if now < self.started_at:
             return "UploadComplete"
+        if now < self.ready_at:
+            return "InProgress"
         return "Failed" if self.failed else "JobComplete"
 
     def info(self, now: float, version: str) -> dict[str, Any]:
@@ -64,7 +85,7 @@ class QueryJob:
             out.update(
                 numberRecordsProcessed=len(self.rows) if not self.failed else 0,
                 retries=0,
-                totalProcessingTime=1,
+                totalProcessingTime=round((self.ready_at - self.started_at) * 1000),
             )
         if state == "Failed":
             out["errorMessage"] = self.failed
@@ -74,12 +95,33 @@ class QueryJob:
 class BulkQueries:
     """The org's query jobs; the HTTP layer turns `SoqlError` into the 400 the API sends."""
 
-    def __init__(self, org: Org):
+    def __init__(self, org: Org, clock: Callable[[], float] = time.monotonic):
         self.org = org
+        self.clock = clock
         self.jobs: dict[str, QueryJob] = {}
-        self.processing_s = 0.0
+        self.queue_s = QUEUE_S
+        self.row_s = ROW_S
+        self.daily_jobs = DAILY_JOBS
         self.fail_next: str | None = None  # the next job fails with this errorMessage
+        self._created: deque[float] = deque()  # creation times within the last 24 hours
+        self._lock = threading.RLock()  # jobs are created on the server's threads
         self._serial = itertools.count(1)
+
+    def jobs_today(self) -> int:
+        """Query jobs created in the rolling 24 hours up to now."""
+        now = self.clock()
+        with self._lock:
+            while self._created and now - self._created[0] >= DAY_S:
+                self._created.popleft()
+            return len(self._created)
+
+    def admit(self) -> bool:
+        """Count a new job against the daily allocation; False when it is spent."""
+        with self._lock:
+            if self.jobs_today() >= self.daily_jobs:
+                return False
+            self._created.append(self.clock())
+            return True
 
     def create(self, body: dict[str, Any], user_id: str) -> QueryJob:
         operation = body.get("operation")
@@ -97,6 +139,10 @@ class BulkQueries:
         result = Compiler(self.org).execute(
             text, include_deleted=operation == "queryAll", allow_children=False
         )
+        if not self.admit():
+            raise JobLimitExceeded("DailyBulkV2QueryJobs Limit exceeded.")
+        rows = [result.csv_row(r) for r in result.records]
+        started = self.clock() + self.queue_s
         job = QueryJob(
             id=full_id(f"750{next(self._serial):012d}"),
             operation=operation,
@@ -105,8 +151,9 @@ class BulkQueries:
             created_by=user_id,
             created_at=self.org.now(),
             header=result.csv_header(),
-            rows=[result.csv_row(r) for r in result.records],
-            ready_at=time.monotonic() + self.processing_s,
+            rows=rows,
+            started_at=started,
+            ready_at=started + self.row_s * len(rows),
             failed=self.fail_next,
         )
         self.fail_next = None

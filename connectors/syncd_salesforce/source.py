@@ -6,7 +6,8 @@ already seen at the cursor's timestamp are skipped. Opportunities come with thei
 firmographics (relationship fields) and contact roles and stage history (sub-queries) in the
 same query — no call per record. The two objects are merged into one ordered stream, cut into
 pages that each carry the cursor to resume after them. The first read of a large org (more than
-`bulk_threshold` records of an object) goes through Bulk API 2.0 instead (`backfill.py`).
+`bulk_threshold` records of an object) goes through Bulk API 2.0 instead (`backfill.py`): the
+jobs of both objects are all started before any is waited for.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import structlog
 
 from syncd.model import Cursor, Page, RejectionEvent
-from syncd_salesforce.backfill import Backfill
+from syncd_salesforce.backfill import Backfill, BulkJob, opportunity_jobs, record_job
 from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.contactless import ContactlessResolver
 from syncd_salesforce.errors import QueryLocatorExpired
@@ -100,19 +101,26 @@ class SalesforceSource:
         lead_where = self._lead_where(statuses) if statuses else []
         mapper = Mapper(self._shard, self._settings, profile)
         fields = Fields(self._settings, profile)
+        bound = f"SystemModstamp <= {upper}"
+        opp_jobs: list[BulkJob] = []
+        lead_jobs: list[BulkJob] = []
+        threshold = self._settings.bulk_threshold
+        if self._settings.read_opportunities and sizes.get("opportunity", 0) > threshold:
+            log.info("salesforce.backfill", sobject="Opportunity", records=sizes["opportunity"])
+            opp_jobs = opportunity_jobs(
+                fields.opportunity(), fields.role(), fields.history(), [*opp_where, bound]
+            )
+        if lead_where and sizes.get("lead", 0) > threshold:
+            log.info("salesforce.backfill", sobject="Lead", records=sizes["lead"])
+            lead_jobs = [record_job("Lead", fields.lead(), [*lead_where, bound])]
+        self._backfill.start([*opp_jobs, *lead_jobs])  # they process while the first is read
         streams: list[Iterator[Row]] = []
         if self._settings.read_opportunities:
             streams.append(
-                self._opportunities(
-                    mapper, fields, opp_where, start, skip, upper, bulk=sizes.get("opportunity", 0)
-                )
+                self._opportunities(mapper, fields, opp_where, start, skip, upper, opp_jobs)
             )
         if lead_where:
-            streams.append(
-                self._leads(
-                    mapper, fields, lead_where, start, skip, upper, bulk=sizes.get("lead", 0)
-                )
-            )
+            streams.append(self._leads(mapper, fields, lead_where, start, skip, upper, lead_jobs))
         merged = heapq.merge(*streams, key=lambda row: (row.position, row.id))
         contactless = ContactlessResolver(self._client, mapper, fields, self._settings, until)
         for page in self._pages(merged, start, skip):
@@ -174,22 +182,17 @@ class SalesforceSource:
         start: str | None,
         skip: frozenset[str],
         upper: str,
-        *,
-        bulk: int,
+        jobs: list[BulkJob],
     ) -> Iterator[Row]:
+        """Through the backfill's `jobs` when there are any, else paged REST queries."""
+
         def convert(record: Record) -> Row:
             return Row(
                 position(record["SystemModstamp"]), str(record["Id"]), mapper.opportunity(record)
             )
 
-        if bulk > self._settings.bulk_threshold:
-            log.info("salesforce.backfill", sobject="Opportunity", records=bulk)
-            records = self._backfill.opportunities(
-                fields.opportunity(),
-                fields.role(),
-                fields.history(),
-                [*where, f"SystemModstamp <= {upper}"],
-            )
+        if jobs:
+            records = self._backfill.opportunities(jobs)
             yield from self._converted(convert, records, "backfill.opportunities")
             return
         roles = select(
@@ -220,17 +223,14 @@ class SalesforceSource:
         start: str | None,
         skip: frozenset[str],
         upper: str,
-        *,
-        bulk: int,
+        jobs: list[BulkJob],
     ) -> Iterator[Row]:
         def convert(record: Record) -> Row:
             return Row(position(record["SystemModstamp"]), str(record["Id"]), mapper.lead(record))
 
-        if bulk > self._settings.bulk_threshold:
-            log.info("salesforce.backfill", sobject="Lead", records=bulk)
-            records = self._backfill.records(
-                "Lead", fields.lead(), [*where, f"SystemModstamp <= {upper}"]
-            )
+        if jobs:
+            (job,) = jobs
+            records = self._backfill.records(job)
             yield from self._converted(convert, records, "backfill.leads")
             return
 

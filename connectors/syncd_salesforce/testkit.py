@@ -48,6 +48,22 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
+class StepClock:
+    """A clock that moves only when the client sleeps: set it as the fake's `clock` and pass
+    `sleep` to the connector, and bulk jobs finish after the waits the client made."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def read_all(
     conn: Connector, cursor: Cursor | None = None, until: datetime | None = None
 ) -> tuple[list[RejectionEvent], Cursor | None]:
@@ -62,7 +78,8 @@ def read_all(
 
 
 class LocalOrg:
-    """A started FakeSalesforce with a JWT key pair, a sales rep and seeding helpers."""
+    """A started FakeSalesforce with a JWT key pair, a sales rep and seeding helpers. Its bulk
+    query jobs complete at once unless a test gives them processing time."""
 
     def __init__(self, workdir: Path | None = None, **fake_options: Any):
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="syncd-sf-"))
@@ -77,6 +94,7 @@ class LocalOrg:
             jwt_public_key=public,
             **fake_options,
         )
+        self.fake.bulk.queue_s = self.fake.bulk.row_s = 0.0
         self.fake.start()
         self.rep = self.fake.add_user("Dana Rep", "Europe/Paris")
         self.api = api_client(self.fake)

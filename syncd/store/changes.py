@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from syncd.model import Decision, Plan, Touch
 from syncd.store import schema as t
+from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
 from syncd.store.touchsets import touches_of
@@ -54,14 +55,15 @@ def upsert(
         return
     stmt = _insert(conn, table)
     update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update, where=where), rows)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update, where=where)
+    execute_rows(conn, stmt, rows)
 
 
 def insert_absent(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, leaving alone those whose primary key is already there (one statement)."""
     if not rows:
         return
-    conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
+    execute_rows(conn, _insert(conn, table).on_conflict_do_nothing(), rows)
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -126,7 +128,8 @@ def _apply_round(
     for c in batch:  # review holds are rare: one at a time
         if c.decision.hold is not None or c.decision.resolved is not None:
             settle(conn, shard, c.key, c.decision, c.source, now)
-    conn.execute(
+    execute_rows(
+        conn,
         t.audit.insert(),
         [
             {
@@ -231,7 +234,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
             }
             for tc, stored in zip(plan.touches, touches, strict=True)
         ]
-    conn.execute(t.plans.insert(), plan_rows)
+    execute_rows(conn, t.plans.insert(), plan_rows)
     # A revision carries over the touches already written (materialised): those stay as they
     # are; every other touch of the plan is planned (again).
     upsert(

@@ -32,6 +32,7 @@ from syncd.model import (
 )
 from syncd.secrets import scrub
 from syncd.store import schema as t
+from syncd.store.bulk import execute_rows
 from syncd.store.changes import Change, apply_changes, upsert
 from syncd.store.codec import decode, encode
 from syncd.store.compact import pack_prospect, unpack_brief, unpack_prospect, unpack_touch
@@ -533,12 +534,10 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             self._fence(conn, shard, epoch)
             for found in reengaged:  # first: the decisions' own urgent task must stay
                 self.record_reengagement(conn, shard, found, now)
-            if events:
-                conn.execute(t.events.insert(), events)
+            execute_rows(conn, t.events.insert(), events)
             upsert(conn, t.prospects, list(snapshots.values()), ["key"])
             apply_changes(conn, shard, changes, now, self._settle_reviews)
-            if contactless:
-                conn.execute(t.audit.insert(), contactless)
+            execute_rows(conn, t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)
 
     def _set_cursor(self, conn: Connection, shard: str, cursor: Cursor, now: float) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from syncd.connectors import Directory
+import pytest
+
+from syncd.connectors import Directory, RetriableError, SyncError
 from syncd.model import AccountRef, Channel, ProspectRef, TouchSpec, WriteKind
+from syncd.testing.httpfake import Malformed
+from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.testkit import LocalOrg
 
 
@@ -17,16 +21,19 @@ def directory(org: LocalOrg) -> Directory:
 
 
 def test_prospects_are_looked_up_in_batches(org: LocalOrg) -> None:
-    """450 contacts and a lead cost three contact queries and one lead query, not 451 calls."""
+    """450 contacts and a lead are three contact queries and one lead query, not 451, and
+    the four travel in one composite/batch call."""
     account = org.account(NumberOfEmployees=700, Industry="Retail")
     contacts = org.contacts(account, 450, HasOptedOutOfEmail=True)
     lead = org.lead(DoNotCall=True)
     refs = [ProspectRef("sf", "contact", c) for c in contacts] + [ProspectRef("sf", "lead", lead)]
     refs.append(ProspectRef("other-shard", "contact", contacts[0]))
     lookup = directory(org)
-    before = org.fake.count(path="/query")
+    calls, queries = org.fake.count(), len(org.fake.soql_log)
     found = lookup.prospects(refs)
-    assert org.fake.count(path="/query") - before == 3 + 1
+    assert org.fake.count() - calls == 1
+    assert org.fake.count(path="/composite/batch") >= 1
+    assert len(org.fake.soql_log) - queries == 3 + 1
     assert len(found) == 451
     person = found[refs[0]]
     assert person.opted_out == {Channel.EMAIL}
@@ -94,3 +101,50 @@ def test_find_by_email_prefers_contacts_and_ignores_case(org: LocalOrg) -> None:
     assert set(found) == {"jo.doe@example.com", "only.lead@example.org"}
     assert found["jo.doe@example.com"].ref == ProspectRef("sf", "contact", contact)
     assert found["only.lead@example.org"].ref == ProspectRef("sf", "lead", lead)
+
+
+def test_chunk_queries_over_a_page_follow_every_next_page(org: LocalOrg) -> None:
+    """An account with more colleagues than a query page holds: its next page is fetched in a
+    later batch, and nobody is missed or read twice."""
+    big, small = org.account(), org.account()
+    at_big = org.contacts(big, 2050)
+    at_small = org.contacts(small, 2)
+    found = directory(org).colleagues([AccountRef("sf", big), AccountRef("sf", small)])
+    assert sorted(p.ref.id for p in found[AccountRef("sf", big)]) == sorted(at_big)
+    assert sorted(p.ref.id for p in found[AccountRef("sf", small)]) == sorted(at_small)
+
+
+def test_more_queries_than_a_batch_holds_take_one_call_per_25(org: LocalOrg) -> None:
+    """30 queries are two composite/batch calls, each query's answer in its place."""
+    ids = org.contacts(None, 30)
+    client = SalesforceClient(org.settings())
+    soqls = [f"SELECT Id FROM Contact WHERE Id = '{i}'" for i in ids]
+    calls = org.fake.count(path="/composite/batch")
+    answers = client.query_many(soqls, what="test")
+    assert org.fake.count(path="/composite/batch") - calls == 2
+    assert [[r["Id"] for r in records] for records in answers] == [[i] for i in ids]
+
+
+def test_a_query_the_batch_refuses_fails_on_its_own_with_its_error(org: LocalOrg) -> None:
+    """A refused chunk is asked again alone, so its error is the translated one (the vendor's
+    code and what to check), never a KeyError or an empty answer."""
+    ids = org.contacts(None, 2)
+    client = SalesforceClient(org.settings())
+    good = f"SELECT Id FROM Contact WHERE Id = '{ids[0]}'"
+    with pytest.raises(SyncError, match="INVALID_FIELD"):
+        client.query_many([good, "SELECT No_Such_Field__c FROM Contact"], what="test")
+
+
+@pytest.mark.parametrize("how", [Malformed.MISSING_KEY, Malformed.WRONG_TYPE, Malformed.HTML])
+def test_a_garbled_batch_answer_is_asked_again(org: LocalOrg, how: Malformed) -> None:
+    """A batch answer of the wrong shape is retried in the call and the look-up is whole; a
+    lasting one is a retriable error, never an empty look-up."""
+    contacts = org.contacts(org.account(), 3)
+    refs = [ProspectRef("sf", "contact", c) for c in contacts]
+    refs.append(ProspectRef("sf", "lead", org.lead()))  # contacts and leads: two queries
+    lookup = directory(org)
+    org.fake.malform(how, path=r"/composite/batch", times=1)
+    assert set(lookup.prospects(refs)) == set(refs)
+    org.fake.malform(how, path=r"/composite/batch", times=100)
+    with pytest.raises(RetriableError):
+        lookup.prospects(refs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -16,8 +18,9 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.login import SalesforceLogin
 
-from syncd_salesforce.sandbox import api_client, key_pair
-from syncd_salesforce.testkit import CONSUMER_KEY, USERNAME, LocalOrg
+from syncd.testing.httpfake import Request, Response
+from syncd_salesforce.sandbox import api_client, create_all, key_pair
+from syncd_salesforce.testkit import CONSUMER_KEY, USERNAME, LocalOrg, StepClock
 
 
 def test_query_pages_follow_next_records_url(org: LocalOrg) -> None:
@@ -146,20 +149,96 @@ def test_bulk_query_jobs_page_csv_with_locators(org: LocalOrg) -> None:
         )
 
 
-def test_bulk_jobs_take_time_and_can_fail(org: LocalOrg) -> None:
-    """Jobs report UploadComplete until processed; a failed job raises in the library."""
-    org.fake.bulk.processing_s = 0.3
-    job = org.api.restful(
-        "jobs/query", method="POST", json={"operation": "query", "query": "SELECT Id FROM Account"}
-    )
+def test_bulk_jobs_advance_with_the_fakes_clock(org: LocalOrg) -> None:
+    """A job waits in the queue (UploadComplete), is processed at a cost per row (InProgress),
+    then completes; its results are refused until then. No sleeping: the clock is stepped."""
+    clock = StepClock()
+    org.fake.clock = clock
+    org.fake.bulk.queue_s, org.fake.bulk.row_s = 2.0, 0.01
+    create_all(org.api, "Account", [{"Name": f"A{i}"} for i in range(100)])  # 1 s of rows
+    body = {"operation": "query", "query": "SELECT Id FROM Account"}
+    job = org.api.restful("jobs/query", method="POST", json=body)
+
+    def state() -> str:
+        return str(org.api.restful(f"jobs/query/{job['id']}")["state"])
+
     assert job["state"] == "UploadComplete"
-    assert org.api.restful(f"jobs/query/{job['id']}")["state"] == "UploadComplete"
-    time.sleep(0.35)
-    assert org.api.restful(f"jobs/query/{job['id']}")["state"] == "JobComplete"
-    org.fake.bulk.processing_s = 0.0
+    clock.sleep(1.99)
+    assert state() == "UploadComplete"
+    clock.sleep(0.01)
+    assert state() == "InProgress"
+    with pytest.raises(SalesforceMalformedRequest):
+        org.api.restful(f"jobs/query/{job['id']}/results")
+    clock.sleep(0.99)
+    assert state() == "InProgress"
+    clock.sleep(0.01)
+    assert state() == "JobComplete"
+    done = org.api.restful(f"jobs/query/{job['id']}")
+    assert (done["numberRecordsProcessed"], done["totalProcessingTime"]) == (100, 1000)
+    results = org.api.bulk2.Account._client.get_query_results(job["id"], "", 1000)
+    assert results["number_of_records"] == 100
+
+
+def test_a_failed_bulk_job_raises_in_the_library(org: LocalOrg) -> None:
+    """A job the org fails ends in Failed; simple-salesforce raises SalesforceOperationError."""
     org.fake.bulk.fail_next = "InternalServerError"
     with pytest.raises(SalesforceOperationError):
         list(org.api.bulk2.Account.query("SELECT Id FROM Account", wait=0))
+
+
+def test_query_jobs_are_limited_per_rolling_day(org: LocalOrg) -> None:
+    """Past the daily allocation of query jobs creation is refused until a day has rolled."""
+    clock = StepClock()
+    org.fake.clock = clock
+    org.fake.bulk.daily_jobs = 2
+    body = {"operation": "query", "query": "SELECT Id FROM Account"}
+    org.api.restful("jobs/query", method="POST", json=body)
+    clock.sleep(3600.0)
+    org.api.restful("jobs/query", method="POST", json=body)
+    assert org.api.restful("limits")["DailyBulkV2QueryJobs"] == {"Max": 2, "Remaining": 0}
+    with pytest.raises(SalesforceRefusedRequest) as raised:
+        org.api.restful("jobs/query", method="POST", json=body)
+    assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    clock.sleep(86_400.0 - 3600.0)  # the first job leaves the window
+    org.api.restful("jobs/query", method="POST", json=body)
+    assert org.fake.peaks.refused == {"bulk_jobs": 1}
+    assert org.fake.peaks.busiest()["bulk_jobs"] == 2
+
+
+def test_long_running_requests_are_limited_per_org(org: LocalOrg) -> None:
+    """With the org's long-running slots taken by requests in flight for 20 s or more, a new
+    request is refused (ConcurrentPerOrgLongTxn); once they end, requests pass again."""
+    clock = StepClock()
+    org.fake.clock = clock
+    org.fake.long_running_limit = 1
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(req: Request, version: str) -> Response:
+        entered.set()
+        release.wait(10)
+        return Response(200, {})
+
+    org.fake.route("GET", r"/services/data/v(?P<version>\d+\.\d)/slow", slow)
+    token = org.fake.issue_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(
+            requests.get,
+            f"{org.fake.base_url}/services/data/v59.0/slow",
+            headers=headers,
+            timeout=10,
+        )
+        assert entered.wait(10)
+        org.api.query("SELECT Id FROM Account")  # in flight for less than 20 s: no limit
+        clock.sleep(20.0)
+        with pytest.raises(SalesforceRefusedRequest) as raised:
+            org.api.query("SELECT Id FROM Account")
+        assert raised.value.content[0]["message"] == "ConcurrentPerOrgLongTxn Limit exceeded."
+        release.set()
+        assert held.result().status_code == 200
+    org.api.query("SELECT Id FROM Account")
+    assert org.fake.peaks.refused == {"long_running": 1}
+    assert org.fake.peaks.busiest()["long_running"] == 1
 
 
 def test_every_data_response_reports_api_usage(org: LocalOrg) -> None:

@@ -9,8 +9,9 @@ import pytest
 from syncd.connectors import RetriableError
 from syncd.model import Channel, ContactFallback, Cursor, ReasonKind, SourceKind
 from syncd.testing.httpfake import Fault, FaultKind, Request
+from syncd_salesforce.client import BulkJobFailed
 from syncd_salesforce.fake import sf_error
-from syncd_salesforce.testkit import LocalOrg, read_all
+from syncd_salesforce.testkit import LocalOrg, StepClock, read_all
 
 
 def test_one_query_per_page_with_contacts_and_account_inline(org: LocalOrg) -> None:
@@ -263,20 +264,78 @@ class _LaterPagesFail(Fault):
 
 def test_an_interrupted_backfill_resumes_its_job_and_pages(org: LocalOrg) -> None:
     """A backfill that runs out of retries half-way through a job resumes in the next read
-    (even by a new process) from the checkpointed job and page: no job is started again, no
-    page read twice, no record lost; the checkpoint is removed by the first read from a
-    committed cursor."""
+    (even by a new process) from the checkpointed jobs and page: no job is started again (the
+    leads' job, started with the others, included), no page read twice, no record lost; the
+    checkpoint is removed by the first read from a committed cursor."""
     org.closed_lost_many(1200)
+    for _ in range(5):
+        org.lead("Unqualified")
     unavailable = sf_error(503, "SERVER_UNAVAILABLE", "Try again")
     org.fake.inject(_LaterPagesFail(FaultKind.STATUS, unavailable, times=4))  # all 4 tries
     with pytest.raises(RetriableError):
-        read_all(org.connector(bulk_threshold=1000, bulk_page_size=1000))
+        read_all(org.connector(bulk_threshold=3, bulk_page_size=1000))
+    assert org.fake.count("POST", "/jobs/query") == 4  # all started before the failure
     assert list(org.workdir.glob("salesforce-backfill-*"))  # the checkpoint survives
-    conn = org.connector(bulk_threshold=1000, bulk_page_size=1000)
+    conn = org.connector(bulk_threshold=3, bulk_page_size=1000)
     events, cursor = read_all(conn)
-    assert len({e.event_id for e in events}) == len(events) == 1200
-    assert org.fake.count("POST", "/jobs/query") == 3
+    assert len({e.event_id for e in events}) == len(events) == 1205
+    assert org.fake.count("POST", "/jobs/query") == 4
     ok = [c for c in org.fake.calls("GET", r"/jobs/query/\w+/results") if c.status == 200]
-    assert len(ok) == 2 + 2 + 3  # each page once
+    assert len(ok) == 2 + 2 + 3 + 1  # each page once
     assert read_all(conn, cursor)[0] == []
     assert not list(org.workdir.glob("salesforce-backfill-*"))
+
+
+def _slow_jobs(org: LocalOrg) -> StepClock:
+    """Bulk jobs that take the time a real org takes, on a clock the connector's sleeps move."""
+    clock = StepClock()
+    org.fake.clock = clock
+    org.fake.bulk.queue_s, org.fake.bulk.row_s = 2.0, 0.001
+    return clock
+
+
+def test_the_backfill_starts_every_job_before_waiting_for_one(org: LocalOrg) -> None:
+    """All four jobs (deals, contact roles, stage history, leads) are created before the first
+    poll: they process side by side, so the backfill waits for the slowest job only, polling
+    after 0.5 s, 1 s, then the 2 s default; the events equal the REST read's."""
+    org.closed_lost_many(150)
+    for _ in range(5):
+        org.lead("Unqualified")
+    rest, _ = read_all(org.connector())
+    clock = _slow_jobs(org)
+    bulk, _ = read_all(org.connector(sleep=clock.sleep, bulk_threshold=3, bulk_poll_s=2.0))
+    assert bulk == rest
+    steps = [
+        "create" if r.method == "POST" else "results" if r.path.endswith("/results") else "poll"
+        for r in org.fake.calls(path="/jobs/query")
+    ]
+    assert steps[:5] == ["create"] * 4 + ["poll"]
+    assert steps.count("create") == 4
+    # the deals' job (2.15 s) is polled after 0.5, 1.5 and 3.5 s, when it is done; the others
+    # are done by then too: one poll each
+    assert clock.sleeps == [0.5, 1.0, 2.0]
+    assert steps.count("poll") == 3 + 1 + 1 + 1
+
+
+def test_a_failed_job_is_started_again_alone(org: LocalOrg) -> None:
+    """The org failing one job (contact roles) while the others run fails the read; the next
+    read starts that job again alone, reuses the others and reads every record once."""
+    org.closed_lost_many(150)
+    for _ in range(5):
+        org.lead("Unqualified")
+    clock = _slow_jobs(org)
+
+    def sleep(seconds: float) -> None:  # the org fails the roles' job while it is waited on
+        for job in org.fake.bulk.jobs.values():
+            if job.object == "OpportunityContactRole":
+                job.failed = "InternalServerError"
+        clock.sleep(seconds)
+
+    with pytest.raises(BulkJobFailed):
+        read_all(org.connector(sleep=sleep, bulk_threshold=3, bulk_poll_s=2.0))
+    created = org.fake.count("POST", "/jobs/query")
+    assert created == 4
+    events, _ = read_all(org.connector(sleep=clock.sleep, bulk_threshold=3, bulk_poll_s=2.0))
+    assert len({e.event_id for e in events}) == len(events) == 155
+    assert org.fake.soql_log[-1].startswith("SELECT OpportunityId")  # only the roles again
+    assert org.fake.count("POST", "/jobs/query") == created + 1
