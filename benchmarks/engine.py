@@ -102,6 +102,34 @@ def state_bytes(url: str) -> int:
         engine.dispose()
 
 
+def state_objects(url: str) -> dict[str, int]:
+    """Bytes per table and index, largest first (SQLite's dbstat where compiled in; the
+    PostgreSQL relations with their TOAST), so the total can be told apart."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                try:
+                    rows = conn.execute(
+                        sa.text("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
+                    ).all()
+                except sa.exc.OperationalError:  # built without SQLITE_ENABLE_DBSTAT_VTAB
+                    return {}
+            else:
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT c.relname, pg_total_relation_size(c.oid) - CASE c.relkind "
+                        "WHEN 'r' THEN pg_indexes_size(c.oid) ELSE 0 END FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"
+                    )
+                ).all()
+    finally:
+        engine.dispose()
+    sizes = {str(name): int(size) for name, size in rows if size}
+    return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
+
+
 def run_once(config: Path, env: dict[str, str]) -> tuple[dict[str, Any], float, float, float]:
     """`syncd once --json` as a child process: (summary, wall seconds, peak RSS in MB, CPU
     seconds it used: on a shared machine the wall time also counts other processes)."""
@@ -287,6 +315,7 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
                 conn.execute(sa.select(sa.func.count()).select_from(t.prospects)).scalar() or 0
             )
         size = state_bytes(url)
+        objects = state_objects(url)
         review = review_time(config, env, crm)
     alone = connector_alone(module, records, latency_ms)
     rate = records / wall if wall else 0.0
@@ -300,6 +329,11 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         "peak_rss_mb": round(rss, 1),
         "prospects": prospects,
         "state_bytes_per_prospect": round(size / prospects) if prospects else 0,
+        "state_bytes_per_prospect_by_object": {
+            name: round(b / prospects)
+            for name, b in objects.items()
+            if prospects and b >= prospects
+        },
         "phases_s": cycle.get("durations_s", {}),
         "decisions": cycle.get("decisions", {}),
         "writes": cycle.get("writes", {}),

@@ -6,8 +6,9 @@ Prints HTTP calls (outer requests, and calls inside batch requests), Gmail quota
 replies read and drafts written per second (without the waits syncd's quota share imposes;
 `minutes_at_quota_share` is how long the same work takes under it), then `at_limits`: the
 same work with the fake enforcing Gmail's per-user 250 units a second and 15,000 a minute
-and syncd at `--quota-share` of them: units/s, the fraction of the share used, and the
-busiest one-second window (asserted never above 250), and the memory of
+and syncd at `--quota-share` of them (default 1.0): units/s, the fraction of the share used,
+the busiest one-second window (asserted never above 250) and the calls the fake refused for
+quota (asserted none), units per reply (read, draft), and the memory of
 reading a quarter of N and all of N in a process without the fake: it grows only by the
 message ids the first listing keeps in its cursor, never by bodies (pages are streamed).
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 from syncd.connectors import Connector, ShardContext
 from syncd.logging import configure as configure_logging
-from syncd.model import Prospect, ProspectRef, TouchSpec, WriteKind
+from syncd.model import Prospect, ProspectRef, RejectionEvent, TouchSpec, WriteKind
 from syncd.testing.fakes import FakeDirectory
 from syncd_gmail import GmailSettings, open_connector
 from syncd_gmail.client import UNITS
@@ -65,6 +66,32 @@ def _units(fake: FakeGmail, since_outer: int, since_inner: int) -> int:
     return total
 
 
+def _thread(event: RejectionEvent) -> str:
+    assert event.reply is not None
+    return event.reply.thread_id
+
+
+def _draft(n: int, event: RejectionEvent) -> TouchSpec:
+    """The acknowledgement draft the engine materialises for a reply (syncd.materialise):
+    the reply's facts read with it travel in the touch."""
+    reply = event.reply
+    assert reply is not None
+    return TouchSpec(
+        key=f"bench-{n:06d}",
+        write=WriteKind.DRAFT,
+        prospect=event.prospect.ref,
+        due=date.today(),
+        subject="Thank you",
+        body="Thanks for letting me know.",
+        to_email=event.prospect.email,
+        thread_id=reply.thread_id,
+        in_reply_to=reply.message_id,
+        references=reply.references or reply.message_id,
+        thread_subject=reply.subject,
+        reply_id=reply.mailbox_id or None,
+    )
+
+
 def run(
     records: int, latency_ms: float, workdir: Path, share: float | None = None
 ) -> dict[str, Any]:
@@ -91,29 +118,18 @@ def run(
         until = datetime.now(UTC) + timedelta(minutes=1)
 
         started = time.perf_counter()
-        events = 0
+        read: list[RejectionEvent] = []
         for page in conn.source.read(None, until):
-            events += len(page.events)
+            read.extend(page.events)
             conn.source.acknowledge(page.events)  # type: ignore[attr-defined]
+        events = len(read)
         read_s = time.perf_counter() - started
         read_calls = len(bed.fake.requests) - outer
         read_inner = len(bed.fake.inner_requests) - inner
         read_units = _units(bed.fake, outer, inner)
 
-        specs = [
-            TouchSpec(
-                key=f"bench-{n:06d}",
-                write=WriteKind.DRAFT,
-                prospect=p.ref,
-                due=date.today(),
-                subject="Thank you",
-                body="Thanks for letting me know.",
-                to_email=p.email,
-                thread_id=r.thread_id,
-                in_reply_to=r.header("Message-ID"),
-            )
-            for n, (p, r) in enumerate(zip(people, replies, strict=True))
-        ]
+        assert sorted(r.thread_id for r in replies) == sorted(_thread(e) for e in read)
+        specs = [_draft(n, event) for n, event in enumerate(read)]
         outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
         started = time.perf_counter()
         written = 0
@@ -134,8 +150,11 @@ def run(
                 "units_per_s": round(rate, 1),
                 "of_share_per_s": round(rate / (share * PER_SECOND), 3),
                 "busiest_second_units": busiest,
+                # calls the fake refused for quota: syncd tried to go over (it never should)
+                "quota_refusals": bed.fake.quota_refusals,
             }
             assert busiest <= PER_SECOND, f"a second went over Gmail's limit: {busiest} units"
+            assert not bed.fake.quota_refusals, "Gmail's quota refused calls"
         return {
             **limited,
             "records": records,
@@ -146,6 +165,10 @@ def run(
             "read_http_calls": read_calls,
             "read_calls_in_batches": read_inner,
             "read_quota_units": read_units,
+            "units_per_reply": {
+                "read": round(read_units / events, 1),
+                "draft": round(write_units / max(written, 1), 1),
+            },
             "drafts_written": written,
             "drafts_per_s": round(written / write_s, 1) if write_s else None,
             "write_http_calls": len(bed.fake.requests) - outer,
@@ -191,7 +214,8 @@ def read_memory(records: int, workdir: Path) -> dict[str, Any]:
         for person in people:
             bed.reply(str(person.email), REPLY)
         # No quota share here: this run measures memory, not syncd's own throttling.
-        settings = bed.settings(user_units_per_minute=10**9).model_dump(mode="json")
+        unlimited = {"user_units_per_second": 10**9, "user_units_per_minute": 10**9}
+        settings = bed.settings(**unlimited).model_dump(mode="json")
         pairs = [(p.ref.id, str(p.email)) for p in people]
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             events, heap_kb, rss_mb = pool.apply(_read_in_child, (settings, pairs))
@@ -210,7 +234,7 @@ def main() -> None:
         "--limited-records",
         type=int,
         default=300,
-        help="replies for the run at Gmail's limits (about 36 units each; 0 skips it)",
+        help="replies for the run at Gmail's limits (about 26 units each; 0 skips it)",
     )
     parser.add_argument("--quota-share", type=float, default=1.0, help="syncd's share at limits")
     args = parser.parse_args()

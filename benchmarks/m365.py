@@ -70,6 +70,7 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
                 to_email=p.email,
                 thread_id=r.conversation_id,
                 in_reply_to=r.internet_message_id,
+                reply_id=r.id,  # read with the reply (the engine carries it into the touch)
             )
             for n, (p, r) in enumerate(zip(people, replies, strict=True))
         ]

@@ -404,6 +404,7 @@ class Engine:
                 "thread_id": event.reply.thread_id,
                 "subject": event.reply.subject,
                 "references": event.reply.references,
+                "mailbox_id": event.reply.mailbox_id,
             }
         return context
 

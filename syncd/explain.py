@@ -13,6 +13,7 @@ from typing import Any
 
 from syncd.clock import iso
 from syncd.store import Store
+from syncd.store.compact import unpack_plan_id, unpack_rules
 
 MAX_INPUT = 60  # characters of one rule input shown in the text report
 
@@ -79,10 +80,10 @@ def _audit(row: dict[str, Any]) -> dict[str, Any]:
         "at": iso(row["at"]),
         "source": data.get("source"),  # the event decided, or "review" (the daily review)
         "outcome": data.get("outcome"),
-        "plan_id": data.get("plan_id"),
+        "plan_id": unpack_plan_id(data.get("plan_id"), row["subject"]),
         "rules": [
-            {"rule": hit.get("rule_id"), "inputs": hit.get("inputs") or {}}
-            for hit in data.get("rules") or []
+            {"rule": hit["rule_id"], "inputs": hit["inputs"]}
+            for hit in unpack_rules(data.get("rules") or [])
         ],
     }
 

@@ -112,6 +112,7 @@ def rejection_event(
         thread_id=reply.thread_id,
         subject=reply.subject,
         references=reply.references,
+        mailbox_id=reply.message_id,
     )
     return RejectionEvent(
         event_id=reply.event_id,

@@ -204,6 +204,8 @@ def build_spec(
         thread_id=reply.get("thread_id"),
         in_reply_to=reply.get("message_id"),
         references=reply.get("references") or reply.get("message_id"),
+        thread_subject=reply.get("subject"),
+        reply_id=reply.get("mailbox_id") or None,
     )
 
 

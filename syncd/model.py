@@ -175,6 +175,7 @@ class ReplyInfo:
     thread_id: str  # mailbox thread id
     subject: str = ""
     references: str = ""
+    mailbox_id: str = ""  # the mailbox's own id of the reply (Gmail / Graph message id)
     opt_out_channels: frozenset[Channel] = frozenset()
     return_date: date | None = None
     followup_after: date | None = None
@@ -436,6 +437,11 @@ class TouchSpec:
     thread_id: str | None = None
     in_reply_to: str | None = None
     references: str | None = None
+    # The reply's own facts, read with it, so drafting needs no second look at the thread:
+    # its Subject (the draft's "Re: …") and the mailbox's id of it. None in touches stored
+    # before they were carried: the sink then reads the thread once.
+    thread_subject: str | None = None
+    reply_id: str | None = None
 
 
 class WriteStatus(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -141,6 +142,19 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _default_collector() -> Iterator[None]:
+    """`syncd once` and `run` tune the garbage collector for the whole process
+    (syncd.gctuning): a command run in a test must not change how the tests after it
+    collect, or a memory test measures when garbage is collected instead of what is kept."""
+    thresholds = gc.get_threshold()
+    yield
+    if gc.get_threshold() != thresholds:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        gc.collect()
 
 
 def fake_config(

@@ -48,6 +48,8 @@ UNITS = {
 }
 WINDOW_S = 60.0
 BUDGET = "gmail_user_units"
+# Reads go in batches of at most this fraction of a second's share (QuotaMeter.read_limit).
+READ_BATCHES_PER_SECOND = 5
 # Longer waits (a daily limit) are not slept through in the call: the shard's cycle ends and
 # the engine comes back later.
 MAX_IN_CALL_WAIT_S = 60.0
@@ -77,15 +79,55 @@ class _RegisteringHttp(AuthorizedHttp):  # type: ignore[misc]
             register(getattr(self.credentials, "token", None))
 
 
+class _Window:
+    """The units counted in one sliding window (oldest first) and their running total."""
+
+    def __init__(self, span_s: float, cap: float):
+        self.span_s = span_s
+        self.cap = cap
+        self.total = 0
+        self._spent: deque[tuple[float, int]] = deque()  # (moment counted, units)
+
+    def evict(self, now: float) -> None:
+        while self._spent and now - self._spent[0][0] >= self.span_s:
+            self.total -= self._spent.popleft()[1]
+
+    def add(self, at: float, units: int) -> None:
+        self._spent.append((at, units))
+        self.total += units
+
+    def wait(self, units: int, now: float) -> float:
+        """Seconds until `units` more fit: the oldest leave first, so walk them only as far as
+        needed. A call bigger than the cap waits for an empty window."""
+        excess = self.total + units - self.cap
+        if excess <= 0 or not self._spent:
+            return 0.0
+        if units > self.cap:
+            excess = self.total
+        freed = 0
+        for at, spent in self._spent:
+            freed += spent
+            if freed >= excess:
+                return at + self.span_s - now
+        return 0.0  # not reached: everything leaves eventually
+
+
 class QuotaMeter:
-    """Spends Gmail's per-user quota units within syncd's share, as Gmail meters them.
+    """Spends Gmail's per-user quota units within syncd's share, never a second over.
 
     Gmail enforces 250 units per user per second (a moving average) besides 15,000 a minute:
     a minute's share spent in a few seconds is refused with `userRateLimitExceeded`. So each
-    call waits, before it is made, until its units fit under the share in the last second
-    and in the last minute (sliding windows of what this mailbox spent); a call bigger than a
-    second's share (a batch) goes out once nothing else is in the window, and callers size
-    batches to fit (`per_call_limit`). The governor hears the minute's use for /metrics.
+    call waits, before it is sent, until its units fit under the share in the last second and
+    in the last minute (sliding windows, each with a running total).
+
+    Gmail counts a call when it arrives, some time between our send and its answer, and how
+    long that takes varies from call to call (network, a batch's parts). So units count from
+    the send and leave a window only once the window has passed the *answer*: the earliest
+    moment the call's arrival has surely left Gmail's window too. Counting from the send
+    alone would not be safe: a call sent at 0.0 that arrives at 0.5 and one sent at 1.0 that
+    arrives at 1.01 sit in one Gmail second. The price is each call's duration per window, so
+    reads go in small batches (`read_limit`) that hold the window briefly and fill its gaps.
+    One client spends from one thread: a call is checked when no other one is in flight.
     """
 
     def __init__(
@@ -97,50 +139,48 @@ class QuotaMeter:
         sleep: Callable[[float], None],
     ):
         self._governor = governor
-        self._caps = ((1.0, per_second * governor.share), (WINDOW_S, per_minute * governor.share))
+        share = governor.share
+        self._second = _Window(1.0, per_second * share)
+        self._minute = _Window(WINDOW_S, per_minute * share)
         self._per_minute = per_minute
         self._clock = clock
         self._sleep = sleep
-        self._spent: deque[list[float]] = deque()  # [moment counted, units], oldest first
+        self._last = float("-inf")  # the latest moment counted (windows stay in time order)
 
     def per_call_limit(self) -> int:
         """The most units one call may carry and still fit a second's share."""
-        return max(1, int(self._caps[0][1]))
+        return max(1, int(self._second.cap))
+
+    def read_limit(self) -> int:
+        """The units of one batch of reads: a fifth of a second's share, so a batch's units
+        hold the window only for its own short duration and small batches fill the gaps
+        other calls leave (measured: benchmarks/gmail.py)."""
+        return max(1, int(self._second.cap) // READ_BATCHES_PER_SECOND)
 
     def _wait(self, units: int, now: float) -> float:
-        wait = 0.0
-        for window, cap in self._caps:
-            inside = sorted((at, u) for at, u in self._spent if now - at < window)
-            used = sum(u for _, u in inside)
-            for at, u in inside:  # oldest first: wait until enough has left the window
-                if used + units <= cap or used == 0:
-                    break
-                used -= u
-                wait = max(wait, at + window - now)
-        return wait
+        for window in (self._second, self._minute):
+            window.evict(now)
+        return max(self._second.wait(units, now), self._minute.wait(units, now))
 
     @contextmanager
     def spend(self, units: int) -> Iterator[None]:
-        """Wait until `units` fit, then make the call inside the block. The units count from
-        when the call has ended: Gmail counts each call (each part of a batch) as it reaches
-        it, never later, so no window of Gmail's holds more than the same window here."""
-        self._governor.acquire()
+        """Wait until `units` fit, then make the call inside the block; its units are
+        counted when its answer is in (or it failed), whatever the outcome."""
         now = self._clock()
-        while self._spent and now - self._spent[0][0] >= WINDOW_S:
-            self._spent.popleft()
         wait = self._wait(units, now)
         if wait > 0:
             log.info("ratelimit.throttled", budget=BUDGET, wait_s=round(wait, 3))
             self._sleep(wait)
-            now += wait  # the moment the units fit (one client spends from one thread)
-        entry = [now, float(units)]
-        self._spent.append(entry)
+            now += wait
         try:
             yield
         finally:
-            entry[0] = max(entry[0], self._clock())
-            used = int(sum(u for _, u in self._spent))
-            self._governor.observe(BUDGET, used, self._per_minute, WINDOW_S)
+            ended = max(self._clock(), now, self._last)
+            self._last = ended
+            self._second.add(ended, units)
+            self._minute.add(ended, units)
+            self._minute.evict(ended)
+            self._governor.observe(BUDGET, self._minute.total, self._per_minute, WINDOW_S)
 
 
 class GmailClient:
@@ -188,6 +228,10 @@ class GmailClient:
     def batch_limit(self, what: str) -> int:
         """The most calls of this method one batch may carry within a second's share."""
         return max(1, self._meter.per_call_limit() // UNITS.get(what, 5))
+
+    def read_batch_limit(self, what: str) -> int:
+        """The calls of this method one batch of reads carries (`QuotaMeter.read_limit`)."""
+        return max(1, self._meter.read_limit() // UNITS.get(what, 5))
 
     def quota_remaining(self) -> float | None:
         return self.governor.remaining_ratio()
@@ -296,8 +340,8 @@ class GmailClient:
         a part answered 404 maps to None (deleted meanwhile); other errors raise."""
         pending = list(calls)
         answers: dict[str, Any] = {}
-        # a batch's units all count at once: no bigger than a second's share of the quota
-        size = min(self.settings.batch_size, self.batch_limit(what))
+        # a batch's units all count at once and stay counted until its answer: small batches
+        size = min(self.settings.batch_size, self.read_batch_limit(what))
         for attempt in range(1, self.settings.retry_attempts + 1):
             again: list[tuple[str, Any]] = []
             wait = 0.0

@@ -2,8 +2,11 @@
 
 Gmail threads a draft only when it carries the thread id, In-Reply-To / References naming a
 message of that thread, and the thread's subject (with "Re:"). The touch's own subject is the
-policy's wording, so the subject and the parent's References are read from the thread itself
-(one batched threads.get per write batch). Each draft carries `X-Syncd-Key: <touch key>`:
+policy's wording; the reply's Subject, Message-ID and References were read with the reply and
+travel in the touch (`thread_subject`, `in_reply_to`, `references`), so a draft costs one
+drafts.create (10 units) and no threads.get (another 10). Touches stored before those facts
+were carried read them from the thread: one batched threads.get for those only. Each draft
+carries `X-Syncd-Key: <touch key>`:
 drafts.create is not idempotent, so an in-doubt write is reconciled by listing the drafts and
 reading that header back (`find`).
 """
@@ -50,7 +53,7 @@ class GmailDraftSink:
 
     def _create(self, drafts: list[tuple[int, TouchSpec]]) -> dict[int, WriteResult]:
         results: dict[int, WriteResult] = {}
-        threads = self._threads({s.thread_id for _, s in drafts if s.thread_id})
+        threads = self._threads({s.thread_id for _, s in drafts if s.thread_id and not _known(s)})
         calls: list[tuple[str, Any]] = []
         for index, spec in drafts:
             body = self._draft_body(spec, threads.get(spec.thread_id) if spec.thread_id else None)
@@ -119,6 +122,18 @@ class GmailDraftSink:
                 as_reply=False,
             )
             return {"message": {"raw": _b64(raw)}}
+        if _known(spec):
+            assert spec.in_reply_to is not None
+            raw = compose_reply(
+                sender=self._settings.mailbox,
+                to=spec.to_email,
+                subject=spec.thread_subject or spec.subject,
+                body=spec.body,
+                in_reply_to=spec.in_reply_to,
+                references=references_for(spec.references or "", spec.in_reply_to),
+                headers={KEY_HEADER: spec.key},
+            )
+            return {"message": {"raw": _b64(raw), "threadId": spec.thread_id}}
         if thread is None:
             return None
         parent = _parent(thread, spec.in_reply_to)
@@ -177,6 +192,12 @@ class GmailDraftSink:
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _known(spec: TouchSpec) -> bool:
+    """Whether the touch carries the reply's facts a threaded draft needs (touches stored
+    before they were carried lack the subject)."""
+    return bool(spec.thread_id and spec.in_reply_to) and spec.thread_subject is not None
 
 
 def _parent(thread: dict[str, Any], message_id: str | None) -> dict[str, Any]:

@@ -60,6 +60,39 @@ _USER = r"/gmail/v1/users/(?P<user>[^/]+)"
 _UPLOAD = r"/upload/gmail/v1/users/(?P<user>[^/]+)"
 
 
+class _Sliding:
+    """Units that arrived in the last `span` seconds, oldest first, with their total."""
+
+    def __init__(self, span: float):
+        self.span = span
+        self.total = 0
+        self.arrived: deque[tuple[float, int]] = deque()
+
+    def evict(self, now: float) -> None:
+        while self.arrived and now - self.arrived[0][0] >= self.span:
+            self.total -= self.arrived.popleft()[1]
+
+    def oldest(self) -> float:
+        return self.arrived[0][0]
+
+
+class _Spent:
+    """One user's sliding second and minute, as Gmail meters them (both windows slide)."""
+
+    def __init__(self) -> None:
+        self.second = _Sliding(1.0)
+        self.minute = _Sliding(60.0)
+
+    def evict(self, now: float) -> None:
+        self.second.evict(now)
+        self.minute.evict(now)
+
+    def add(self, at: float, units: int) -> None:
+        for window in (self.second, self.minute):
+            window.arrived.append((at, units))
+            window.total += units
+
+
 class FakeGmail(FakeHTTPServer):
     """Gmail API v1 + Google OAuth, on 127.0.0.1."""
 
@@ -80,7 +113,8 @@ class FakeGmail(FakeHTTPServer):
         self.user_units_per_second: int | None = None
         self.user_units_per_minute: int | None = None
         self.units_log: deque[tuple[float, str, int]] = deque(maxlen=1_000_000)
-        self._units: dict[str, deque[tuple[float, int]]] = {}
+        self.quota_refusals = 0  # calls refused for the per-user quota
+        self._units: dict[str, _Spent] = {}
         self._units_lock = threading.Lock()
         self._register_routes()
 
@@ -228,25 +262,24 @@ class FakeGmail(FakeHTTPServer):
         self.route(method, pattern, wrapped)
 
     def _spend(self, user: str, units: int) -> Response | None:
+        """Count a call's units as it arrives, or refuse it when either sliding window (the
+        last second, the last minute) would hold more than its limit."""
         now = time.monotonic()
         with self._units_lock:
             if self.user_units_per_second is None and self.user_units_per_minute is None:
                 self.units_log.append((now, user, units))
                 return None
-            spent = self._units.setdefault(user, deque())
-            while spent and now - spent[0][0] >= 60:
-                spent.popleft()
+            spent = self._units.setdefault(user, _Spent())
+            spent.evict(now)
             for window, limit in (
-                (1.0, self.user_units_per_second),
-                (60.0, self.user_units_per_minute),
+                (spent.second, self.user_units_per_second),
+                (spent.minute, self.user_units_per_minute),
             ):
-                if limit is None:
-                    continue
-                inside = [(at, u) for at, u in spent if now - at < window]
-                if sum(u for _, u in inside) + units > limit:
-                    wait = window - (now - inside[0][0]) if inside else 1.0
+                if limit is not None and window.total + units > limit:
+                    self.quota_refusals += 1
+                    wait = window.span - (now - window.oldest()) if window.total else 1.0
                     return quota_error("user_rate", datetime.now(UTC) + timedelta(seconds=wait))
-            spent.append((now, units))
+            spent.add(now, units)
             self.units_log.append((now, user, units))
         return None
 
@@ -267,7 +300,8 @@ class FakeGmail(FakeHTTPServer):
     def units_spent(self, user: str) -> int:
         """Units counted in the current minute (while a per-user quota is set)."""
         with self._units_lock:
-            return sum(u for _, u in self._units.get(user.lower(), ()))
+            spent = self._units.get(user.lower())
+            return spent.minute.total if spent is not None else 0
 
     def _register_routes(self) -> None:
         api = self._api

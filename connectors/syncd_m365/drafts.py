@@ -1,11 +1,13 @@
 """Acknowledgement drafts in the reply's conversation: the M365 shard's Sink.
 
 A draft is made with `createReply` on the prospect's message, so Outlook threads it, quotes
-the original and fills in the recipient and "RE:" subject. The touch names the conversation
-(`thread_id`) and the reply's Message-ID (`in_reply_to`); one batched listing per write batch
-finds the Graph message behind them. Each draft carries the internet message header
-`x-syncd-key: <touch key>`: createReply is not idempotent, so an in-doubt write is
-reconciled by listing the drafts folder with that header (`find`).
+the original and fills in the recipient and "RE:" subject. The touch carries the Graph id of
+the reply (`reply_id`, read with it), so a draft is one createReply call; touches stored
+before it was carried name only the conversation (`thread_id`) and the reply's Message-ID
+(`in_reply_to`), and one batched listing finds the Graph message behind those. Each draft
+carries the internet message header `x-syncd-key: <touch key>`: createReply is not
+idempotent, so an in-doubt write is reconciled by listing the drafts folder with that
+header (`find`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class M365DraftSink:
 
     def _create(self, drafts: list[tuple[int, TouchSpec]]) -> dict[int, WriteResult]:
         results: dict[int, WriteResult] = {}
-        parents = self._parents([s for _, s in drafts if s.thread_id])
+        parents = self._parents([s for _, s in drafts if s.thread_id and not s.reply_id])
         calls: list[tuple[str, dict[str, Any]]] = []
         for index, spec in drafts:
             message = {
@@ -68,7 +70,7 @@ class M365DraftSink:
                     },
                 }
             else:
-                parent = parents.get(spec.key)
+                parent = spec.reply_id or parents.get(spec.key)
                 if parent is None:
                     results[index] = WriteResult(
                         spec.key, WriteStatus.FAILED, error="thread_not_found"

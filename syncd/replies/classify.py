@@ -398,7 +398,13 @@ def _classifier_for(config: RepliesConfig) -> Classifier:
 
 
 def to_reply_info(
-    c: Classification, *, message_id: str, thread_id: str, subject: str, references: str = ""
+    c: Classification,
+    *,
+    message_id: str,
+    thread_id: str,
+    subject: str,
+    references: str = "",
+    mailbox_id: str = "",
 ) -> ReplyInfo:
     """The classification in the shape the engine and the policy use."""
     return ReplyInfo(
@@ -407,6 +413,7 @@ def to_reply_info(
         thread_id=thread_id,
         subject=subject,
         references=references,
+        mailbox_id=mailbox_id,
         opt_out_channels=c.channels,
         return_date=c.return_date,
         followup_after=c.followup_after,

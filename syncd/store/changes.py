@@ -13,7 +13,6 @@ old plan superseded or cancelled, the new plan and its touches, review holds, th
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ from syncd.model import Decision, Plan, Touch
 from syncd.store import schema as t
 from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
-
-BRIEF_HEAD_KEY = "+"  # a stored touch whose brief is its head plus the plan's shared brief
+from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
+from syncd.store.touchsets import touches_of
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def _apply_round(
         )
         conn.execute(
             t.touches.update()
-            .where(t.touches.c.prospect_key.in_(ended) & (t.touches.c.state == "planned"))
+            .where(touches_of(conn, ended) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=f"plan {status}")
         )
     _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
@@ -141,8 +140,10 @@ def _apply_round(
                 "data": {
                     "source": c.source,
                     "outcome": c.decision.outcome.value,
-                    "rules": encode(c.decision.rules),
-                    "plan_id": c.decision.plan.plan_id if c.decision.plan else None,
+                    "rules": pack_rules(encode(c.decision.rules)),
+                    "plan_id": pack_plan_id(
+                        c.decision.plan.plan_id if c.decision.plan else None, c.key
+                    ),
                 },
             }
             for c in batch
@@ -159,7 +160,7 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         for row in conn.execute(
             sa.select(
                 t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(t.touches.c.prospect_key.in_(list(channels)) & (t.touches.c.state == "planned"))
+            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned"))
         )
         if row.touch.get("suppress_channel") in channels[row.prospect_key]
     ]
@@ -210,10 +211,10 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
                 "status": "live",
                 "created_at": now,
                 "callback_on": plan.callback_on.isoformat() if plan.callback_on else None,
-                # the rules with their inputs are in the decision's audit row
-                "rules": [h.rule_id for h in c.decision.rules],
-                "context": c.context,
-                "brief": zlib.compress(shared.encode(), 6) if shared else None,
+                # the rules with their inputs are in the decision's audit row, not here too
+                "rules": [],
+                "context": _lean_context(c.context, shard),
+                "brief": pack_brief(shared, c.key, c.context),
                 # a plan just made needs no review until tomorrow
                 "reviewed_on": reviewed_on,
             }
@@ -241,6 +242,13 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     )
 
 
+def _lean_context(context: dict[str, Any], shard: str) -> dict[str, Any]:
+    """The context without its source shard when that is the plan's own (the default)."""
+    if context.get("source_shard") != shard:
+        return context
+    return {k: v for k, v in context.items() if k != "source_shard"}
+
+
 def _owner_id(context: dict[str, Any]) -> str | None:
     """The plan's assignee: the per-owner daily cap counts touches by it."""
     owner = context.get("owner")
@@ -253,36 +261,13 @@ def split_briefs(touches: Iterable[Touch]) -> tuple[str, list[dict[str, Any]]]:
     A brief is the touch's "why now" head, a blank line and the facts shared by the whole
     plan; storing the shared part once per plan (compressed) instead of in every touch is
     most of a plan's size. A brief that is not head + shared (cut to the field limit) is
-    kept whole.
+    kept whole (see compact.pack_touch).
     """
     touches = list(touches)
     tails: dict[str, int] = defaultdict(int)
     for tc in touches:
-        head, sep, tail = tc.brief.partition("\n\n")
+        _head, sep, tail = tc.brief.partition("\n\n")
         if sep:
             tails[tail] += 1
     shared = max(tails, key=lambda s: (tails[s], len(s))) if tails else ""
-    stored = []
-    for tc in touches:
-        row = encode(tc)
-        head, sep, tail = tc.brief.partition("\n\n")
-        if shared and sep and tail == shared:
-            row["brief"] = head
-            row[BRIEF_HEAD_KEY] = 1
-        stored.append(row)
-    return shared, stored
-
-
-def unpack_brief(stored: bytes | None) -> str:
-    """A plan's shared brief from its column."""
-    return zlib.decompress(stored).decode() if stored else ""
-
-
-def join_brief(row: dict[str, Any], shared: str) -> dict[str, Any]:
-    """The stored touch with its whole brief again (inverse of split_briefs)."""
-    if not row.get(BRIEF_HEAD_KEY):
-        return row
-    full = dict(row)
-    del full[BRIEF_HEAD_KEY]
-    full["brief"] = f"{row['brief']}\n\n{shared}"
-    return full
+    return shared, [pack_touch(encode(tc), shared) for tc in touches]

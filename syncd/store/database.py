@@ -215,6 +215,13 @@ def _v8(conn: Connection) -> None:
     schema.outcomes.create(conn, checkfirst=True)
 
 
+def _v9(conn: Connection) -> None:
+    """Leaner state: touches are found through their plans, so their prospect and account
+    indexes go. Rows keep their encoding: the store reads schema 8's rows as they are."""
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_touches_prospect_key"))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_touches_account_key"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -225,6 +232,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (6, _v6),
     (7, _v7),
     (8, _v8),
+    (9, _v9),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -33,8 +33,9 @@ from syncd.model import (
 from syncd.secrets import scrub
 from syncd.store import schema as t
 from syncd.store.bulk import execute_rows
-from syncd.store.changes import Change, apply_changes, join_brief, unpack_brief, upsert
+from syncd.store.changes import Change, apply_changes, upsert
 from syncd.store.codec import decode, encode
+from syncd.store.compact import pack_prospect, unpack_brief, unpack_prospect, unpack_touch
 from syncd.store.database import DAEMON_APP_PREFIX, create_db_engine, migrate, open_existing
 from syncd.store.lookup import LookupOps
 from syncd.store.outbox import OutboxOps
@@ -42,6 +43,7 @@ from syncd.store.outcomes import OutcomeOps
 from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
 from syncd.store.reviews import ReviewOps
+from syncd.store.touchsets import touches_at, touches_of
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -50,10 +52,11 @@ CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 _REP_WORK = frozenset({"task", "draft"})
 
 
-def encode_event(event: RejectionEvent) -> dict[str, Any]:
+def encode_event(event: RejectionEvent, shard: str, prospect_key: str) -> dict[str, Any]:
     """A rejection as history keeps it: the person (and the others on the deal) by reference
-    only, since the prospect's snapshot is stored once, in `prospects`."""
-    return dict(
+    only, since the prospect's snapshot is stored once, in `prospects`; without what its row
+    holds (id, shard, the person's key) or only its source needs (the cursor position)."""
+    payload = dict(
         encode(
             replace(
                 event,
@@ -62,11 +65,29 @@ def encode_event(event: RejectionEvent) -> dict[str, Any]:
             )
         )
     )
+    del payload["event_id"]
+    payload.pop("position", None)
+    if payload.get("shard") == shard:
+        del payload["shard"]
+    if event.prospect.ref.key == prospect_key:
+        del payload["prospect"]
+    return payload
 
 
-def decode_event(payload: dict[str, Any], person: Prospect | None, shard: str) -> RejectionEvent:
-    """A stored rejection, with the person as last seen, and the shard that read it (from the
-    row for events stored before schema 3)."""
+def decode_event(
+    payload: dict[str, Any],
+    person: Prospect | None,
+    shard: str,
+    event_id: str = "",
+    prospect_key: str = "",
+) -> RejectionEvent:
+    """A stored rejection, with the person as last seen, and what the row holds beside the
+    payload: its id and person, and the shard that read it (also for events stored before
+    schema 3)."""
+    if "event_id" not in payload or "prospect" not in payload:
+        payload = dict(payload)
+        payload.setdefault("event_id", event_id)
+        payload.setdefault("prospect", {"ref": encode(ProspectRef.parse(prospect_key))})
     event = decode(RejectionEvent, payload)
     if person is not None and person.ref == event.prospect.ref:
         event = replace(event, prospect=person)
@@ -306,22 +327,29 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             return {}
         with self.engine.connect() as conn:
             snaps = {
-                r.key: r.snapshot
+                r.key: unpack_prospect(r.snapshot, r.key, r.account_key)
                 for r in conn.execute(
-                    sa.select(t.prospects.c.key, t.prospects.c.snapshot).where(
-                        t.prospects.c.key.in_(keys)
-                    )
+                    sa.select(
+                        t.prospects.c.key, t.prospects.c.account_key, t.prospects.c.snapshot
+                    ).where(t.prospects.c.key.in_(keys))
                 )
             }
             people = {k: decode(Prospect, v) for k, v in snaps.items()}
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in conn.execute(
-                sa.select(t.events.c.prospect_key, t.events.c.shard, t.events.c.payload)
+                sa.select(
+                    t.events.c.prospect_key,
+                    t.events.c.shard,
+                    t.events.c.event_id,
+                    t.events.c.payload,
+                )
                 .where(t.events.c.prospect_key.in_(keys))
                 .order_by(t.events.c.occurred_at)
             ):
                 rejections[r.prospect_key].append(
-                    decode_event(r.payload, people.get(r.prospect_key), r.shard)
+                    decode_event(
+                        r.payload, people.get(r.prospect_key), r.shard, r.event_id, r.prospect_key
+                    )
                 )
             plans = {
                 r.prospect_key: r
@@ -340,19 +368,23 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             for tr in conn.execute(
                 sa.select(
                     t.touches.c.plan_id,
+                    t.touches.c.seq,
+                    t.touches.c.due,
                     t.touches.c.prospect_key,
                     t.touches.c.touch,
                     t.touches.c.state,
                 )
-                .where(t.touches.c.prospect_key.in_(keys) & (t.touches.c.state != "cancelled"))
+                .where(touches_of(conn, keys) & (t.touches.c.state != "cancelled"))
                 .order_by(t.touches.c.seq)
             ):
-                row = tr.touch
-                if tr.plan_id in live:
-                    if tr.plan_id not in shared:
-                        shared[tr.plan_id] = unpack_brief(live[tr.plan_id].brief)
-                    row = join_brief(row, shared[tr.plan_id])
-                touch = decode(Touch, row)
+                plan_row = live.get(tr.plan_id)
+                if plan_row is not None and tr.plan_id not in shared:
+                    shared[tr.plan_id] = unpack_brief(
+                        plan_row.brief, plan_row.prospect_key, plan_row.context
+                    )
+                touch = decode(
+                    Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan_id))
+                )
                 if tr.plan_id in live:
                     plan_touches[tr.plan_id].append(touch)
                 touches[tr.prospect_key].append((touch, tr.state))
@@ -396,14 +428,20 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         with self.engine.connect() as conn:
             for r in conn.execute(
                 sa.select(
-                    t.touches.c.account_key, t.touches.c.prospect_key, t.touches.c.touch
+                    t.touches.c.account_key,
+                    t.touches.c.prospect_key,
+                    t.touches.c.touch,
+                    t.touches.c.due,
+                    t.touches.c.seq,
                 ).where(
-                    t.touches.c.account_key.in_(keys)
+                    touches_at(conn, keys)
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
                 )
             ):
-                out[r.account_key].append((r.prospect_key, decode(Touch, r.touch)))
+                out[r.account_key].append(
+                    (r.prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
+                )
         return out
 
     def owner_task_dues(self, owner_ids: Sequence[str], since: date) -> dict[str, list[date]]:
@@ -464,7 +502,9 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     "prospect_key": key,
                     "occurred_at": event.occurred_at.timestamp(),
                     "processed_at": now,
-                    "payload": encode_event(event if event.shard else replace(event, shard=shard)),
+                    "payload": encode_event(
+                        event if event.shard else replace(event, shard=shard), shard, key
+                    ),
                 }
             )
             if event.contact_fallback is not None:  # never silent: `syncd status` counts these
@@ -486,7 +526,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 "shard": shard,
                 "account_key": account_key,
                 "outcome": decision.outcome.value,
-                "snapshot": encode(event.prospect),
+                "snapshot": pack_prospect(encode(event.prospect), key, account_key),
                 "updated_at": now,
             }
             changes.append(Change(key, account_key, decision, context, event.event_id))

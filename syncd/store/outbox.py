@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 from syncd.model import Touch
 from syncd.secrets import scrub
 from syncd.store import schema as t
-from syncd.store.changes import join_brief, unpack_brief
 from syncd.store.codec import decode
+from syncd.store.compact import unpack_brief, unpack_prospect, unpack_touch
 
 OPEN_STATUSES = ("pending", "inflight", "in_doubt")
 # one touch, for executemany updates with parameters p (plan id) and s (seq)
@@ -78,9 +78,12 @@ class OutboxOps:
                 t.touches.c.prospect_key,
                 t.touches.c.account_key,
                 t.touches.c.touch,
+                t.touches.c.due,
+                t.touches.c.seq,
                 t.plans.c.context,
                 t.plans.c.brief,
                 t.prospects.c.snapshot,
+                t.prospects.c.account_key.label("snapshot_account"),
             )
             .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
             .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
@@ -105,9 +108,20 @@ class OutboxOps:
                 r.plan_id,
                 r.prospect_key,
                 r.account_key,
-                decode(Touch, join_brief(r.touch, unpack_brief(r.brief))),
+                decode(
+                    Touch,
+                    unpack_touch(
+                        r.touch, r.due, r.seq, unpack_brief(r.brief, r.prospect_key, r.context)
+                    ),
+                ),
                 dict(r.context),
-                decode(Prospect, r.snapshot) if r.snapshot else None,
+                (
+                    decode(
+                        Prospect, unpack_prospect(r.snapshot, r.prospect_key, r.snapshot_account)
+                    )
+                    if r.snapshot
+                    else None
+                ),
             )
             for r in rows
         ]

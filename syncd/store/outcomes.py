@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Cursor, Reengagement
 from syncd.store import schema as t
+from syncd.store.touchsets import touches_of
 
 REENGAGED = "reengaged"  # audit kind, and the note on the touches it cancelled
 
@@ -94,7 +95,7 @@ class OutcomeOps:
         )
         conn.execute(
             t.touches.update()
-            .where((t.touches.c.prospect_key == r.prospect_key) & (t.touches.c.state == "planned"))
+            .where(touches_of(conn, [r.prospect_key]) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=REENGAGED)
         )
         conn.execute(

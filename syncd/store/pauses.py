@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syncd.store import schema as t
+from syncd.store.touchsets import touches_at, touches_of
 
 SCOPES = ("prospect", "account", "shard")
 
@@ -100,24 +101,24 @@ class PauseOps:
         return moved
 
     def _shift(self, conn: Any, scope: str, ref: str, days: int) -> int:
-        column = {
-            "prospect": t.touches.c.prospect_key,
-            "account": t.touches.c.account_key,
-            "shard": t.touches.c.shard,
-        }[scope]
+        if scope == "prospect":
+            whose = touches_of(conn, [ref])
+        elif scope == "account":
+            whose = touches_at(conn, [ref])
+        else:
+            whose = t.touches.c.shard == ref
         rows = conn.execute(
             sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.due, t.touches.c.touch)
             .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
-            .where(
-                (column == ref) & (t.touches.c.state == "planned") & (t.plans.c.status == "live")
-            )
+            .where(whose & (t.touches.c.state == "planned") & (t.plans.c.status == "live"))
         ).all()
         for r in rows:
             due = (date.fromisoformat(r.due) + timedelta(days=days)).isoformat()
             conn.execute(
                 t.touches.update()
                 .where((t.touches.c.plan_id == r.plan_id) & (t.touches.c.seq == r.seq))
-                .values(due=due, touch={**r.touch, "due": due})
+                # the due date lives in its column (a touch stored before schema 9 has it twice)
+                .values(due=due, touch={**r.touch, "due": due} if "due" in r.touch else r.touch)
             )
         return len(rows)
 

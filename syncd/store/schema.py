@@ -92,8 +92,10 @@ touches = sa.Table(
     sa.Column("plan_id", sa.String(320), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("shard", sa.String(200), nullable=False),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
-    sa.Column("account_key", sa.String(300), index=True),
+    # Not indexed (migration 9): a person's touches are found through their plans' ids, an
+    # account's through its people (store.touchsets).
+    sa.Column("prospect_key", sa.String(300), nullable=False),
+    sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
@@ -103,6 +105,7 @@ touches = sa.Table(
     sa.Index("ix_touches_due", "shard", "state", "due"),
     sa.Index("ix_touches_owner_due", "owner_id", "due"),
 )
+
 
 outbox = sa.Table(
     "outbox",

@@ -59,7 +59,8 @@ def test_postgres_lease_is_exclusive_until_it_expires(pg_database_url: str) -> N
 
 
 def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
-    """Everything committed about a prospect comes back as its history."""
+    """Everything committed about a prospect comes back as its history (but the source's
+    cursor position, which only the cursor row keeps)."""
     from syncd.model import Cursor, History
     from syncd.policy import decide
     from syncd.policy.config import PolicyConfig
@@ -71,7 +72,7 @@ def test_history_returns_rejections_plan_and_suppressions(store: Store) -> None:
     decision = decide(event, History(), PolicyConfig(), NOW)
     store.commit_page("crm", epoch, Cursor(event.position), [(event, decision, {"x": 1})])
     hist = store.history([event.prospect.ref.key])[event.prospect.ref.key]
-    assert hist.rejections == (dataclasses.replace(event, shard="crm"),)  # read by "crm"
+    assert hist.rejections == (dataclasses.replace(event, shard="crm", position=""),)
     assert hist.plan is not None and hist.plan.generation == 1
     assert hist.suppressed == frozenset({Channel.PHONE})
     assert hist.plan_context == {"x": 1}
@@ -205,7 +206,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
@@ -236,7 +237,7 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
         conn.execute(sa.text("ALTER TABLE touches DROP COLUMN owner_id"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [7, 8]
+    assert migrate(engine) == [7, 8, 9]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)

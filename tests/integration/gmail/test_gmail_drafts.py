@@ -56,6 +56,33 @@ def test_a_draft_is_threaded_under_the_reply(bed: GmailTestbed) -> None:
     assert bed.fake.mailbox(bed.mailbox).drafts[str(result.remote_id)].message_id == draft.id
 
 
+def test_a_touch_carrying_the_replys_facts_is_drafted_without_reading_the_thread(
+    bed: GmailTestbed,
+) -> None:
+    """The reply's Subject and ids read with it thread the draft alike, with drafts.create
+    alone (10 units) and no threads.get (another 10)."""
+    outreach = bed.outreach("pat@acme.example")
+    reply = bed.reply("Pat <pat@acme.example>", "Not now, thanks.", parent=outreach)
+    conn = bed.open()
+    assert conn.sink is not None
+    outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
+
+    (result,) = conn.sink.write([_spec("k-known", reply, thread_subject=reply.header("Subject"))])
+
+    assert result.status is WriteStatus.OK
+    (draft,) = bed.drafts()
+    assert draft.thread_id == reply.thread_id
+    assert draft.header("In-Reply-To") == reply.header("Message-ID")
+    assert draft.header("References").split() == [
+        outreach.header("Message-ID"),
+        reply.header("Message-ID"),
+    ]
+    assert draft.header("Subject") == "Re: Following up"
+    calls = [*bed.fake.requests[outer:], *bed.fake.inner_requests[inner:]]
+    api = [(c.method, c.path.rsplit("/", 1)[-1]) for c in calls if "/users/" in c.path]
+    assert api == [("POST", "drafts")]
+
+
 def test_a_german_reply_keeps_its_subject_without_stacked_prefixes(bed: GmailTestbed) -> None:
     """An "AW:" subject becomes "Re: <subject>", which Gmail still threads."""
     outreach = bed.outreach("lena@acme.example", subject="Kurze Frage")

@@ -90,3 +90,27 @@ def test_a_not_now_reply_gets_a_threaded_draft_in_the_mailbox(
     assert draft.header("Subject") == "Re: Following up"
     assert draft.header("To") == person.email
     assert draft.header("X-Syncd-Key")
+
+
+def test_reading_then_drafting_a_reply_gets_its_thread_once(
+    bed: GmailTestbed, wired: Wired
+) -> None:
+    """The draft reuses the facts read with the reply: one threads.get for the thread in all
+    (the read's check that the rep started it), none for drafting."""
+    person = bed.person()
+    reply = bed.reply(str(person.email), "Not right now. Please reach out again next quarter.")
+    outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
+
+    wired.cycle()
+    wired.cycle()
+
+    (draft,) = bed.drafts()
+    assert draft.thread_id == reply.thread_id
+    assert draft.header("References").split() == [
+        *reply.header("References").split(),
+        reply.header("Message-ID"),
+    ]
+    calls = [*bed.fake.requests[outer:], *bed.fake.inner_requests[inner:]]
+    threads = [c for c in calls if c.path.endswith(f"/threads/{reply.thread_id}")]
+    assert len(threads) == 1
+    assert [c.method for c in calls if c.path.endswith("/drafts")] == ["POST"]

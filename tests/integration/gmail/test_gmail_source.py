@@ -88,7 +88,8 @@ def test_bodies_are_fetched_in_batches_never_one_call_per_message(bed: GmailTest
     """Twelve replies with batch_size 5 cost three message batches, no single message GETs."""
     for _ in range(12):
         bed.reply(str(bed.person().email), NOT_NOW)
-    conn = bed.open(batch_size=5)
+    # a per-second quota large enough that batch_size, not the quota, sizes the batches
+    conn = bed.open(batch_size=5, user_units_per_second=2_500)
     before_inner = len(bed.fake.inner_requests)
     before = len(bed.fake.requests)
 
@@ -320,7 +321,8 @@ def test_revoked_access_stops_the_shard_without_retrying(tmp_path: Path) -> None
 
 
 def test_the_shard_keeps_to_its_share_of_the_user_quota(bed: GmailTestbed) -> None:
-    """Once syncd's share of the per-user units is spent, it waits for the minute to roll."""
+    """Once syncd's share of the per-user units is spent, it waits for the minute to roll,
+    and the minute never holds more than the share."""
     for _ in range(12):
         bed.reply(str(bed.person().email), NOT_NOW)
     conn = bed.open(user_units_per_minute=200, quota_share=0.5)
@@ -330,7 +332,7 @@ def test_the_shard_keeps_to_its_share_of_the_user_quota(bed: GmailTestbed) -> No
     assert len(events) == 12
     assert bed.sleeps.waits and max(bed.sleeps.waits) > 30  # waited for units to free up
     remaining = conn.quota_remaining()
-    assert remaining is not None and remaining < 0.5
+    assert remaining is not None and 0.5 <= remaining < 1.0
 
 
 def test_admin_phrases_from_the_replies_section_apply_to_the_mailbox(bed: GmailTestbed) -> None:

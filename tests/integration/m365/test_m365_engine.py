@@ -36,12 +36,19 @@ def test_a_not_now_reply_gets_a_call_back_and_a_threaded_draft(
     bed: M365Testbed, wired: Wired
 ) -> None:
     """A polite "not now, next quarter" plans the call-back after the stated time and leaves
-    one draft in the reply's conversation, made with createReply and carrying its key."""
+    one draft in the reply's conversation, made with createReply on the message read (no
+    second look at the conversation) and carrying its key."""
     person = bed.person()
     reply = bed.reply(str(person.email), "Not right now. Please reach out again next quarter.")
+    inner = len(bed.fake.inner_requests)
 
     wired.cycle()
     wired.cycle()
+
+    drafting = [(m, p) for m, p, _ in bed.fake.inner_requests[inner:] if "createReply" in p]
+    url = f"/graph/v1.0/users/{bed.mailbox}/messages/{reply.id}/createReply"
+    assert drafting == [("POST", url)]
+    assert not [p for _, p, _ in bed.fake.inner_requests[inner:] if "/mailFolders/inbox/" in p]
 
     (draft,) = bed.drafts()
     assert draft.conversation_id == reply.conversation_id
