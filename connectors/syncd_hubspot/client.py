@@ -4,8 +4,9 @@ hubspot-api-client builds a new ApiClient and connection pool each time an API a
 read, so the API objects are built once and kept. Each call:
 
 1. takes a token valid for the call (OAuth tokens are renewed ahead of expiry);
-2. waits for the rate governor (the configured share of the 10-second and daily budgets) or,
-   for search, for the client-side search limiter (5 requests/s, no usage headers);
+2. waits for the pacer and the rate governor (the configured share of the 10-second and
+   daily budgets) or, for search, for the client-side search limiter (5 requests/s, no
+   usage headers);
 3. passes `_request_timeout` (the client has no default timeout and would hang for ever);
 4. feeds the governor from the `X-HubSpot-RateLimit-*` headers of the answer, and
 5. translates failures through `errors.translate`, keeping the vendor exception as cause.
@@ -35,7 +36,7 @@ from syncd.retry import RateGovernor, call_with_retry
 from syncd.secrets import register
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
 from syncd_hubspot.errors import TEN_SECONDLY, api_failure, rate_limit_wait_s, translate
-from syncd_hubspot.limits import SearchLimiter, observe_usage, spent
+from syncd_hubspot.limits import SearchLimiter, WindowPacer, observe_usage, spent
 from syncd_hubspot.settings import HubSpotSettings
 
 log = structlog.get_logger(__name__)
@@ -111,6 +112,7 @@ class HubSpotApi:
         self._apis: dict[str, Any] = {}
         self.governor = RateGovernor(settings.rate_share, sleep=sleep, clock=clock)
         self.search_limiter = SearchLimiter(settings.search_rate_per_s, sleep=sleep, clock=clock)
+        self.pacer = WindowPacer(settings.rate_share, sleep=sleep, clock=clock)
         self.credentials = self._credentials(settings, clock)
 
     def _credentials(self, settings: HubSpotSettings, clock: Callable[[], float]) -> Credentials:
@@ -274,6 +276,7 @@ class HubSpotApi:
             if search:
                 self.search_limiter.wait()
             else:
+                self.pacer.wait()
                 self.governor.acquire(max_wait_s=_GOVERNOR_MAX_WAIT_S)
             try:
                 data, status, headers = _decoded(invoke(target, self._timeout), what, write)
@@ -281,7 +284,7 @@ class HubSpotApi:
                 failure = api_failure(exc)
                 httpstats.response("hubspot", failure.status or None if failure else None)
                 if failure is not None:
-                    observe_usage(self.governor, failure.headers)
+                    observe_usage(self.governor, failure.headers, pacer=self.pacer)
                     if failure.status == 429:
                         wait = rate_limit_wait_s(failure)
                         log.warning(
@@ -298,7 +301,7 @@ class HubSpotApi:
                     raise
                 raise err from exc
             httpstats.response("hubspot", status)
-            observe_usage(self.governor, headers)
+            observe_usage(self.governor, headers, pacer=self.pacer)
             return data, status
         raise AssertionError("unreachable")  # pragma: no cover
 

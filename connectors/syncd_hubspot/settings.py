@@ -49,6 +49,10 @@ class HubSpotSettings(BaseModel):
 
     # --- source ------------------------------------------------------------------------------
     page_size: int = Field(default=200, ge=1, le=200)
+    # Search hits completed together, across pages: their associations (1,000 ids a call)
+    # and contacts and companies (100 a call) are read in shared batches. Bounds what a read
+    # holds; pages still go to the engine one by one, each with its own cursor.
+    read_batch: int = Field(default=1000, ge=1, le=10_000)
     # Re-read this far behind the cursor: records reach search some time after they change.
     lookback_s: float = Field(default=300.0, ge=0)
     # hs_lead_status values that are a "no", and the reason each one means.

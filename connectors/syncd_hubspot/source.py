@@ -2,9 +2,13 @@
 
 Two scans run side by side and are merged in (position, event id) order: deals whose stage is
 a closed-lost stage of any pipeline (discovered from the pipelines API: closed, probability 0),
-and contacts whose `hs_lead_status` the config maps to a rejection. Each page of hits is then
-completed in batches: associations (deal -> contacts, deal -> company), contacts and
-companies read 100 a call, never one call per deal.
+and contacts whose `hs_lead_status` the config maps to a rejection.
+
+The hits are completed in batches that span several search pages: up to `read_batch` hits are
+gathered (a few pages of 200), then their associations (deal -> contacts, deal -> company;
+1,000 ids a call) and the contacts and companies (100 a call) are read together, never one
+call per deal or per page. The pages are then handed out in order, each with the cursor it
+had when it was scanned, so a cursor always comes with a page whose records are complete.
 
 The cursor is the modification timestamp. Records reach search some time after they change,
 so each read starts `lookback_s` before the cursor and the cursor's `boundary_ids` hold every
@@ -68,6 +72,28 @@ class _Keyed:
     hit: Hit
 
 
+@dataclass(frozen=True)
+class _Scanned:
+    """One page of hits as scanned: the fresh ones, and the cursor and unreadable records
+    that go out with it once its records are complete."""
+
+    items: list[_Keyed]
+    hits: int
+    cursor: Cursor
+    unreadable: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Related:
+    """What the batch reads found for a batch of hits."""
+
+    deal_contacts: dict[str, list[str]]
+    deal_company: dict[str, list[str]]
+    company_contacts: dict[str, list[str]]
+    contacts: dict[str, Props]
+    accounts: dict[str, Account]
+
+
 class _Boundary:
     """The cursor being built: the furthest position, and the event ids seen in the
     look-back window behind it (plus the previous cursor's, until the scan passes it)."""
@@ -118,19 +144,39 @@ class HubSpotSource:
         boundary = _Boundary(cursor, lookback)
         self._as_of = until
         merged = heapq.merge(*self._streams(since, until), key=lambda k: (k.hit.position, k.key))
+        scanned = self._scanned(merged, boundary)
         last_value = boundary.value
-        while True:
-            chunk = list(islice(merged, self._settings.page_size))
-            if not chunk:
-                return
-            events = self._events([item for item in chunk if boundary.observe(item)])
-            cursor_now = boundary.cursor()  # also forgets ids older than the look-back
-            log.info("hubspot.page", hits=len(chunk), events=len(events))
-            # A page without events still moves the cursor past records that yield none.
-            unreadable = self._crm.unreadable.drain()
-            if events or unreadable or cursor_now.value != last_value:
-                last_value = cursor_now.value
-                yield Page(events, cursor_now, unreadable)
+        while batch := self._batch(scanned):
+            related = self._related([item for page in batch for item in page.items])
+            # Records the batch reads could not read go out with the batch's first page.
+            late = self._crm.unreadable.drain()
+            for page in batch:
+                events = self._events(page.items, related)
+                unreadable, late = page.unreadable + late, ()
+                log.info("hubspot.page", hits=page.hits, events=len(events))
+                # A page without events still moves the cursor past records that yield none.
+                if events or unreadable or page.cursor.value != last_value:
+                    last_value = page.cursor.value
+                    yield Page(events, page.cursor, unreadable)
+
+    def _scanned(self, merged: Iterator[_Keyed], boundary: _Boundary) -> Iterator[_Scanned]:
+        """Pages of `page_size` hits, each with the cursor as it stood at its end."""
+        while chunk := list(islice(merged, self._settings.page_size)):
+            fresh = [item for item in chunk if boundary.observe(item)]
+            cursor = boundary.cursor()  # also forgets ids older than the look-back
+            yield _Scanned(fresh, len(chunk), cursor, self._crm.unreadable.drain())
+
+    def _batch(self, scanned: Iterator[_Scanned]) -> list[_Scanned]:
+        """The next pages to complete together: at least one, and while another full page
+        fits, no more than `read_batch` hits in all (the bound on what a read holds)."""
+        batch: list[_Scanned] = []
+        held = 0
+        for page in scanned:
+            batch.append(page)
+            held += page.hits
+            if held + self._settings.page_size > self._settings.read_batch:
+                break
+        return batch
 
     def _streams(self, since: datetime, until: datetime) -> list[Iterator[_Keyed]]:
         streams = []
@@ -175,9 +221,10 @@ class HubSpotSource:
                     key = f"hs:contact:{hit.id}:{hit.props.get('hs_lead_status')}"
                 yield _Keyed(key, kind, hit)
 
-    # --- completing a page in batches ---------------------------------------------------
+    # --- completing hits in batches ------------------------------------------------------
 
-    def _events(self, items: Sequence[_Keyed]) -> list[RejectionEvent]:
+    def _related(self, items: Sequence[_Keyed]) -> _Related:
+        """Associations, contacts and companies of these hits, read in batches."""
         deals = [i for i in items if i.kind == "deal"]
         leads = [i for i in items if i.kind == "contact"]
         deal_ids = [i.hit.id for i in deals]
@@ -198,18 +245,22 @@ class HubSpotSource:
         company_ids += [str(p.get("associatedcompanyid") or "") for p in contacts.values()]
         companies = self._crm.batch_read("companies", company_ids, COMPANY_PROPERTIES)
         accounts = {cid: account_from(self._shard, cid, p) for cid, p in companies.items()}
+        return _Related(deal_contacts, deal_company, company_contacts, contacts, accounts)
 
+    def _events(self, items: Sequence[_Keyed], related: _Related) -> list[RejectionEvent]:
+        contacts, accounts = related.contacts, related.accounts
         events = []
         for item in items:
             if item.kind == "deal":
-                company = next(iter(deal_company.get(item.hit.id, [])), None)
+                company = next(iter(related.deal_company.get(item.hit.id, [])), None)
+                colleagues = related.company_contacts.get(company or "", [])
                 event = self._deal_event(
                     item,
-                    [c for c in deal_contacts.get(item.hit.id, []) if c in contacts],
+                    [c for c in related.deal_contacts.get(item.hit.id, []) if c in contacts],
                     contacts,
                     accounts,
                     company,
-                    [c for c in company_contacts.get(company or "", []) if c in contacts],
+                    [c for c in colleagues if c in contacts],
                 )
             else:
                 event = self._lead_event(item, accounts)

@@ -13,7 +13,7 @@ from syncd.connectors import FatalSyncError, RetriableError
 from syncd.model import ProspectRef
 from syncd_hubspot.client import HubSpotApi
 from syncd_hubspot.fake import DAILY, SECONDLY
-from syncd_hubspot.limits import SearchLimiter
+from syncd_hubspot.limits import SearchLimiter, WindowPacer
 
 if TYPE_CHECKING:
     from conftest import FakeTime, Portal
@@ -25,11 +25,11 @@ def api(portal: Portal, **settings: Any) -> HubSpotApi:
     return HubSpotApi(portal.settings(**settings), sleep=portal.time.sleep, clock=portal.time)
 
 
-def test_governor_keeps_to_its_share_of_the_ten_second_budget(
+def test_own_calls_keep_under_the_share_of_the_ten_second_budget(
     make_portal: Callable[..., Portal],
 ) -> None:
-    """With a 20-call budget and a 50 % share, the 11th call waits out the window instead of
-    spending the portal's budget, and HubSpot never has to answer 429."""
+    """With a 20-call budget and a 50 % share, nine calls go at once and the tenth waits for
+    the first to leave the 10-second window (plus a margin): HubSpot never answers 429."""
     portal = make_portal(ten_second_limit=20)
     calls_before_wait: list[int] = []
     original = portal.time.sleep
@@ -42,10 +42,44 @@ def test_governor_keeps_to_its_share_of_the_ten_second_budget(
     for _ in range(14):
         client.read(*PIPELINES)
 
-    assert calls_before_wait[0] == 10
-    assert 9.0 <= portal.time.sleeps[0] <= 10.0
+    assert calls_before_wait[0] == 9
+    assert portal.time.sleeps[0] == pytest.approx(10.25)
     assert {r.status for r in portal.fake.served} == {200}
     assert client.remaining_ratio() is not None
+
+
+def test_governor_waits_when_other_integrations_spent_the_share(
+    make_portal: Callable[..., Portal],
+) -> None:
+    """The portal's other integrations count too: once the headers show half of a 20-call
+    budget used, syncd's next call waits the window out."""
+    portal = make_portal(ten_second_limit=20)
+    other = portal.client().crm.pipelines.pipelines_api
+    for _ in range(10):
+        other.get_all("deals")
+    client = api(portal, rate_share=0.5)
+    client.read(*PIPELINES)
+    assert portal.time.sleeps == []
+    client.read(*PIPELINES)
+    assert len(portal.time.sleeps) == 1 and 9.0 <= portal.time.sleeps[0] <= 10.0
+    assert {r.status for r in portal.fake.served} == {200}
+
+
+def test_pacer_spends_the_share_and_never_more(fake_time: FakeTime) -> None:
+    """300 back-to-back calls against 190 / 10 s at share 0.5: nothing is paced before the
+    limit is known, no rolling 10 s holds more than 94 calls (one under the share), and the
+    next call goes as soon as an old one leaves the window, not a whole window later."""
+    pacer = WindowPacer(0.5, sleep=fake_time.sleep, clock=fake_time)
+    for _ in range(3):
+        pacer.wait()
+    pacer.learn(190, 10.0)
+    sent = []
+    for _ in range(300):
+        pacer.wait()
+        sent.append(fake_time.now)
+    assert sent[:91] == [sent[0]] * 91
+    assert max(sum(1 for t in sent if s <= t < s + 10.0) for s in sent) <= 94
+    assert sent[-1] - sent[0] <= 10.25 * (300 / 94)
 
 
 def test_a_429_storm_is_waited_out_by_policy(portal: Portal, fake_time: FakeTime) -> None:

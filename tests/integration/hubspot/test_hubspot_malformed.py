@@ -74,6 +74,40 @@ def test_one_unreadable_record_is_dead_lettered_with_its_page(portal: Portal) ->
     assert events == {f"hs:deal:{d}" for d in deals[1:]}
 
 
+ASSOCIATIONS = r"/associations/deals/contacts/batch/read$"
+
+
+@pytest.mark.parametrize(("how", "key"), [v for v in VARIANTS if v[1] != "paging"])
+def test_a_lasting_malformed_association_answer_hands_out_no_page_of_its_batch(
+    portal: Portal, how: Malformed, key: str | None
+) -> None:
+    """A garbled association answer for the second batch ends the read with a MalformedAnswer
+    after the first batch's pages only: no cursor passes deals whose contacts are unread."""
+    deals = _deals(portal, 6)
+    conn = portal.connect(page_size=2, read_batch=4, read_contacts=False)
+    assert conn.source is not None
+    pages = conn.source.read(None, FAR)
+    first = [next(pages), next(pages)]
+    portal.fake.malform(how, key=key, path=ASSOCIATIONS, times=100)
+    with pytest.raises(MalformedAnswer):
+        next(pages)
+    assert [e.opportunity_id for page in first for e in page.events] == deals[:4]
+
+
+def test_an_unreadable_contact_in_a_batch_read_goes_out_with_the_batch(portal: Portal) -> None:
+    """A contact of the wrong shape in the batch read that spans three pages is dead-lettered
+    with the batch's first page; every deal still comes out, once."""
+    contacts = [portal.contact() for _ in range(3)]
+    deals = [portal.lost_deal([c]) for c in contacts]
+    portal.fake.malform(Malformed.BAD_RECORD, path=r"^/crm/v3/objects/contacts/batch/read$")
+    conn = portal.connect(page_size=1, read_batch=3, read_contacts=False)
+    assert conn.source is not None
+    pages = list(conn.source.read(None, FAR))
+    assert [ref for ref, _ in pages[0].unreadable] == [f"hs:contacts:{contacts[0]}"]
+    assert not any(page.unreadable for page in pages[1:])
+    assert [e.opportunity_id for page in pages for e in page.events] == deals
+
+
 @pytest.mark.parametrize("how", [Malformed.TRUNCATED, Malformed.HTML, Malformed.WRONG_TYPE])
 def test_a_garbled_answer_to_a_batch_create_is_in_doubt(
     ready: Portal,  # noqa: F811

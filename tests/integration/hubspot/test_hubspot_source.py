@@ -82,8 +82,9 @@ def test_closed_lost_deals_of_every_pipeline(portal: Portal) -> None:
     assert event.position and events[1].position > event.position
 
 
-def test_pages_are_completed_in_batches_not_per_deal(portal: Portal) -> None:
-    """45 deals in pages of 20 cost a fixed number of calls per page, whatever the deal count."""
+def test_hits_are_completed_in_batches_across_pages(portal: Portal) -> None:
+    """45 deals in search pages of 20 are completed together: one call per association and
+    object batch for all three pages, not a set per page."""
     for i in range(45):
         company = portal.company(name=f"Co {i}")
         portal.lost_deal([portal.contact(company), portal.contact(company)], company)
@@ -96,11 +97,63 @@ def test_pages_are_completed_in_batches_not_per_deal(portal: Portal) -> None:
     assert calls == {
         "/crm/v3/pipelines/deals": 1,
         "/crm/v3/objects/deals/search": 3,
-        "/crm/v4/associations/deals/contacts/batch/read": 3,
-        "/crm/v4/associations/deals/companies/batch/read": 3,
-        "/crm/v3/objects/contacts/batch/read": 3,
-        "/crm/v3/objects/companies/batch/read": 3,
+        "/crm/v4/associations/deals/contacts/batch/read": 1,
+        "/crm/v4/associations/deals/companies/batch/read": 1,
+        "/crm/v3/objects/contacts/batch/read": 1,
+        "/crm/v3/objects/companies/batch/read": 1,
     }
+
+
+def test_read_batch_bounds_the_hits_held_and_keeps_pages_in_order(portal: Portal) -> None:
+    """130 deals in pages of 20 with read_batch 60: three pages are scanned, completed in
+    one set of batch reads and handed out in order, then the next three; every deal comes
+    out once with its contacts and company, and no page's cursor is behind its records."""
+    deals = {}
+    for i in range(130):
+        company = portal.company(name=f"Co {i}")
+        people = [portal.contact(company), portal.contact(company)]
+        deals[portal.lost_deal(people, company)] = (people, company)
+    portal.fake.served.clear()
+    conn = portal.connect(page_size=20, read_batch=60, read_contacts=False)
+    assert conn.source is not None
+
+    pages = list(conn.source.read(None, FAR))
+
+    events = [e for page in pages for e in page.events]
+    assert [e.opportunity_id for e in events] == list(deals)
+    for event in events:
+        people, company = deals[event.opportunity_id or ""]
+        assert [event.prospect.ref.id, *(p.ref.id for p in event.related)] == people
+        assert event.prospect.account is not None and event.prospect.account.ref.id == company
+    assert [len(page.events) for page in pages] == [20] * 6 + [10]
+    for page in pages:
+        assert all(e.position <= page.cursor.value for e in page.events)
+    assert [p.cursor.value for p in pages] == sorted(p.cursor.value for p in pages)
+    short = {
+        "/crm/v3/pipelines/deals": "pipelines",
+        "/crm/v3/objects/deals/search": "search",
+        "/crm/v4/associations/deals/contacts/batch/read": "contacts<",
+        "/crm/v4/associations/deals/companies/batch/read": "company<",
+        "/crm/v3/objects/contacts/batch/read": "contacts",
+        "/crm/v3/objects/companies/batch/read": "companies",
+    }
+    full = ["search"] * 3 + ["contacts<", "company<", "contacts", "contacts", "companies"]
+    last = ["search", "contacts<", "company<", "contacts", "companies"]
+    assert [short[r.path] for r in portal.fake.served] == ["pipelines", *full, *full, *last]
+
+
+def test_a_read_resumed_from_any_page_cursor_misses_nothing(portal: Portal) -> None:
+    """The cursor of a page in the middle of a batch (the last one committed before a crash)
+    resumes the read at the next page: every later deal once, no earlier one again."""
+    deals = [portal.lost_deal([portal.contact()]) for _ in range(50)]
+    conn = portal.connect(page_size=10, read_batch=30, read_contacts=False)
+    assert conn.source is not None
+    pages = list(conn.source.read(None, FAR))
+    assert len(pages) == 5
+
+    for done in (1, 2, 3):
+        rest, _ = read_all(portal, pages[done - 1].cursor, page_size=10, read_contacts=False)
+        assert [e.opportunity_id for e in rest] == deals[done * 10 :]
 
 
 def test_contacts_with_a_rejecting_lead_status(portal: Portal) -> None:
