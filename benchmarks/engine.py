@@ -272,6 +272,12 @@ CRMS: dict[str, tuple[Callable[[Path, int, float], tuple[Any, Any, dict[str, Any
 }
 
 
+def _driver() -> str:
+    import psycopg
+
+    return f"psycopg ({psycopg.pq.__impl__})"
+
+
 def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, Any]:
     start, module = CRMS[crm]
     limits: dict[str, Any] = {}
@@ -323,6 +329,9 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         "crm": crm,
         "records": records,
         "state": state,
+        # psycopg's implementation: "python" (the `postgres` extra on a system libpq without
+        # the C extension) costs about twice the CPU on the store's path of "c" / "binary"
+        "driver": _driver() if state == "postgres" else "sqlite3",
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
         "records_per_s": round(rate, 1),

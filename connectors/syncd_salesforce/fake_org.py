@@ -74,6 +74,7 @@ class Org:
         self.schema = schema
         self.stages = {s.name: s for s in stages}
         self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in schema}
+        self.version = 0  # counts writes (queries cache their Id and lookup indexes by it)
         self.lock = threading.RLock()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._serial = 0
@@ -147,6 +148,7 @@ class Org:
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             (self.records, self._unique, self._members, self._serial, self._primary_roles) = (
                 snapshot
             )
@@ -175,6 +177,7 @@ class Org:
 
     def insert(self, sobject: str, values: dict[str, Any], *, user_id: str | None = None) -> str:
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             obj = self._createable(sobject)
             self._check_lock(sobject, None)
             clean = self._coerce(obj, values, creating=True)
@@ -201,6 +204,7 @@ class Org:
         self, sobject: str, record_id: str, values: dict[str, Any], *, user_id: str | None = None
     ) -> None:
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             obj = self._createable(sobject)
             record = self._existing(sobject, record_id)
             self._check_lock(sobject, record["Id"])
@@ -229,6 +233,7 @@ class Org:
     ) -> tuple[str, bool]:
         """Create or update by external id; returns (id, created)."""
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             fdef = self.schema[sobject].field(field)
             if fdef is None or not (fdef.external_id or fdef.name == "Id"):
                 raise RecordError(
@@ -243,6 +248,7 @@ class Org:
 
     def delete(self, sobject: str, record_id: str) -> None:
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             record = self._existing(sobject, record_id)
             record["IsDeleted"] = True
             self._release_unique(self.schema[sobject], record)
@@ -255,6 +261,7 @@ class Org:
     def setup_insert(self, sobject: str, values: dict[str, Any]) -> str:
         """Seeding of setup objects the API cannot create (users, statuses, stages)."""
         with self.lock:
+            self.version += 1  # a write: indexes built on the records go stale
             obj = self.schema[sobject]
             record: dict[str, Any] = {name: None for name in obj.fields}
             record.update({k: False for k, f in obj.fields.items() if f.type == "boolean"})

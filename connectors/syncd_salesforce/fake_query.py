@@ -179,6 +179,9 @@ class Compiler:
 
     def __init__(self, org: Org):
         self.org = org
+        # (object, field) -> (org version, value -> [(position, record)]): what Salesforce's
+        # indexes on Id and lookup fields do, so `Field IN (...)` does not scan the table
+        self._indexes: dict[tuple[str, str], tuple[int, dict[Any, list[tuple[int, Record]]]]] = {}
 
     def execute(
         self, text: str, *, include_deleted: bool = False, allow_children: bool = True
@@ -193,9 +196,10 @@ class Compiler:
         obj = self._object(query.sobject)
         paths = [self.path(obj, item) for item in query.select if isinstance(item, FieldRef)]
         keep = self.predicate(obj, query.where) if query.where else None
+        scan = self._indexed(obj, query.where) if query.where else None
         rows = [
             r
-            for r in self.org.records[obj.name].values()
+            for r in (self.org.records[obj.name].values() if scan is None else scan)
             if (include_deleted or not r["IsDeleted"]) and (keep is None or keep(r))
         ]
         self._sort(obj, rows, query)
@@ -203,6 +207,32 @@ class Compiler:
         rows = rows[start : start + query.limit if query.limit is not None else None]
         children = [self._child(obj, sub) for sub in query.subqueries]
         return Result(self.org, obj, rows, paths, children, count_only=query.is_count)
+
+    def _indexed(self, obj: ObjectDef, where: Expr) -> list[Record] | None:
+        """The records a `<Id or lookup> IN (...)` condition (alone or in an AND) can match,
+        in table order; None when no such condition narrows the query (scan the table)."""
+        items = where.items if isinstance(where, And) else (where,)
+        for expr in items:
+            if not isinstance(expr, InList) or expr.negate or len(expr.field.path) != 1:
+                continue
+            path = self.path(obj, expr.field)
+            if path.fdef.type not in _IDS:
+                continue
+            index = self._index(obj, path)
+            wanted = {self._literal(path, v) for v in expr.values}
+            found = [hit for value in wanted for hit in index.get(value, ())]
+            return [record for _, record in sorted(found, key=lambda hit: hit[0])]
+        return None
+
+    def _index(self, obj: ObjectDef, path: _Path) -> dict[Any, list[tuple[int, Record]]]:
+        cached = self._indexes.get((obj.name, path.name))
+        if cached is not None and cached[0] == self.org.version:
+            return cached[1]
+        index: dict[Any, list[tuple[int, Record]]] = {}
+        for position, record in enumerate(self.org.records[obj.name].values()):
+            index.setdefault(path.getter(record), []).append((position, record))
+        self._indexes[(obj.name, path.name)] = (self.org.version, index)
+        return index
 
     def _object(self, name: str) -> ObjectDef:
         for obj in self.org.schema.values():

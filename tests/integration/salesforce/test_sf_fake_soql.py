@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from syncd_salesforce.fake_org import Org
 from syncd_salesforce.fake_query import Compiler
 from syncd_salesforce.fake_schema import build_schema
+from syncd_salesforce.records import select
 from syncd_salesforce.soql import SoqlError, parse, soql_literal
 
 
@@ -167,3 +168,46 @@ def test_numeric_filters_agree_with_a_plain_python_filter(
     }
     soql = f"SELECT Name FROM Opportunity WHERE Amount {op} {bound}"  # noqa: S608 - SOQL input
     assert set(names(org, soql)) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, 7), st.sampled_from(["a", "b", "none", "delete"])), max_size=8
+    ),
+    wanted=st.lists(st.sampled_from(["a", "b", "15"]), min_size=1, max_size=3),
+)
+def test_lookup_in_lists_answer_as_a_table_scan_does(
+    moves: list[tuple[int, str]], wanted: list[str]
+) -> None:
+    """`AccountId IN (...)` and `Id IN (...)` use the fake's indexes: after any mix of moves
+    between accounts and deletions, they find exactly the rows, in the order, that the same
+    condition finds when nothing can be indexed (inside an OR)."""
+    org = Org(build_schema(lead_statuses=("Open",)))
+    accounts = {
+        "a": org.insert("Account", {"Name": "A"}),
+        "b": org.insert("Account", {"Name": "B"}),
+    }
+    people = [
+        org.insert("Contact", {"LastName": f"P{i}", "AccountId": accounts["ab"[i % 2]]})
+        for i in range(8)
+    ]
+    query = Compiler(org)
+    deleted: set[int] = set()
+    for n, move in moves:
+        if n in deleted:
+            continue
+        if move == "delete":
+            org.delete("Contact", people[n])
+            deleted.add(n)
+        else:
+            org.update("Contact", people[n], {"AccountId": accounts.get(move)})
+        ids = [accounts[w] if w in accounts else accounts["a"][:15] for w in wanted]
+        listed = ", ".join(soql_literal(i) for i in ids)
+        for field, values in (("AccountId", listed), ("Id", soql_literal(people[n]))):
+            condition = f"{field} IN ({values})"
+            indexed = query.execute(select(["Id"], "Contact", [condition]))
+            scanned = query.execute(
+                select(["Id"], "Contact", [f"({condition} OR LastName = 'nobody')"])
+            )
+            assert [r["Id"] for r in indexed.records] == [r["Id"] for r in scanned.records]
