@@ -16,6 +16,7 @@ from syncd.model import (
     Touch,
     TouchKind,
 )
+from syncd.policy.builder import deferred
 from syncd.policy.cadence import Scheduler
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import NURTURE_KINDS, PolicyConfig
@@ -64,7 +65,8 @@ def out_of_office(
         if touch.kind not in NOT_CONTACT:
             busy.setdefault(touch.target.key if touch.target else key, []).append(touch.due)
             account_days.append(touch.due)
-    sched = Scheduler(calendar, cfg.cadence)
+    owner = event.prospect.owner.id if event.prospect.owner else None
+    sched = Scheduler(calendar, cfg.cadence, history.owner_load, owner)
     for person, days in busy.items():
         sched.load(person, days)
     sched.load_account(account_days)
@@ -84,8 +86,10 @@ def out_of_office(
             day = sched.place(back, person) or calendar.on_or_after(back)
         if touch.kind is TouchKind.CALLBACK:
             callback = day
-        moved.append(replace(touch, due=day))
+        moved.append(deferred(replace(touch, due=day), key, sched.deferred, cfg))
     inputs |= {"moved": len(moved), "dropped": len(away) - len(moved)}
+    if sched.deferred:
+        rules.append(sched.owner_cap_hit())
     touches = tuple(sorted((*staying, *moved), key=lambda t: (t.due, t.seq)))
     rules.append(RuleHit("reply.out_of_office", {**inputs, "back_on": back.isoformat()}))
     rules += carried_rules(touches, rules)

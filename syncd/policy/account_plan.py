@@ -24,8 +24,10 @@ from syncd.model import (
     TouchKind,
     WriteKind,
 )
+from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
 from syncd.policy import brief as briefs
 from syncd.policy.angles import matching_releases, reason_text
+from syncd.policy.cadence import owner_day
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
 from syncd.policy.timing import callback_timing
@@ -43,15 +45,19 @@ def account_plan(
     rules: list[RuleHit],
     cfg: PolicyConfig,
     seq_base: int = 0,
+    owner_load: OwnerLoad | None = None,
 ) -> Decision:
     account = prospect.account.name if prospect.account and prospect.account.name else None
     where = account or "the account"
     rejected_on = calendar.local_date(event.occurred_at)
-    find_on = calendar.add_business_days(today, cfg.ack_delay_business_days)
+    wished_find = calendar.add_business_days(today, cfg.ack_delay_business_days)
+    owner = prospect.owner.id if prospect.owner else None
+    # Both are the owner's tasks: each takes the first day with room under the daily cap.
+    find_on, find_moved = owner_day(calendar, owner_load, owner, wished_find)
     timing = callback_timing(
         reason=reason,
         rejected_on=rejected_on,
-        earliest=find_on,
+        earliest=wished_find,
         stated=event.stated_date,
         amount=event.amount,
         competitor=event.competitor,
@@ -59,7 +65,7 @@ def account_plan(
         releases=matching_releases(reason, reason_text(event), cfg),
         cfg=cfg,
     )
-    callback = calendar.on_or_after(max(timing.callback, find_on))
+    callback, call_moved = owner_day(calendar, owner_load, owner, max(timing.callback, find_on))
     lost = f"The deal was lost on {rejected_on.isoformat()} and names no contact"
     facts = f"Reason: {event.reason_raw or reason.value}." + (
         f" Competitor: {event.competitor}." if event.competitor else ""
@@ -71,12 +77,16 @@ def account_plan(
         WriteKind.TASK,
         TaskChannel.TODO,
         briefs.cut(f"Find the right person at {where}", cfg.brief.subject_max_chars),
-        briefs.compose(
-            f"{lost}, nor does the account have a recently active or primary contact: find "
-            "who decides, add them to the deal and the account, and syncd follows them up.",
-            RULE,
-            facts,
-            cfg.brief,
+        _noted(
+            briefs.compose(
+                f"{lost}, nor does the account have a recently active or primary contact: find "
+                "who decides, add them to the deal and the account, and syncd follows them up.",
+                RULE,
+                facts,
+                cfg.brief,
+            ),
+            find_moved,
+            cfg,
         ),
         RULE,
         Priority.NORMAL,
@@ -88,7 +98,7 @@ def account_plan(
         WriteKind.TASK,
         TaskChannel.TODO,
         briefs.cut(f"Call back {where}: the time may be right now", cfg.brief.subject_max_chars),
-        briefs.compose(timing.why, timing.rule_id, facts, cfg.brief),
+        _noted(briefs.compose(timing.why, timing.rule_id, facts, cfg.brief), call_moved, cfg),
         timing.rule_id,
         Priority.HIGH,
     )
@@ -96,5 +106,15 @@ def account_plan(
         RuleHit(RULE, {"account": prospect.ref.id, "find_on": find_on.isoformat()}),
         *timing.hits,
     ]
+    if find_moved or call_moved:
+        inputs = {"touches_moved": int(find_moved) + int(call_moved)}
+        rules.append(
+            RuleHit("cadence.cap.owner", {**inputs, "cap": cfg.cadence.max_tasks_per_owner_per_day})
+        )
     plan = Plan(prospect.ref, generation, callback, (find, call))
     return Decision(event.event_id, prospect.ref, Outcome.NURTURE, plan, tuple(rules))
+
+
+def _noted(brief: str, moved: bool, cfg: PolicyConfig) -> str:
+    """Tell the owner why a task the daily cap moved lands later than it might have."""
+    return briefs.cut(f"{DEFERRED_NOTE} {brief}", cfg.brief.max_chars) if moved else brief

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from syncd.model import (
@@ -16,7 +16,7 @@ from syncd.model import (
     TouchKind,
     WriteKind,
 )
-from syncd.ownerload import OwnerLoad
+from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
 from syncd.policy import brief as briefs
 from syncd.policy.angles import Angles
 from syncd.policy.brief import SUBJECTS
@@ -48,6 +48,17 @@ def opt_out_touch(
         rule_id="suppress.opt_out",
         opt_out_channels=channels,
     )
+
+
+def deferred(touch: Touch, person: str, moved: set[tuple[str, int]], cfg: PolicyConfig) -> Touch:
+    """Tell the rep why a task the daily cap moved lands later than it might have.
+
+    `moved` holds the (person, day ordinal) pairs the cap moved, as `Scheduler.deferred`.
+    """
+    who = touch.target.key if touch.target is not None else person
+    if (who, touch.due.toordinal()) not in moved:
+        return touch
+    return replace(touch, brief=briefs.cut(f"{DEFERRED_NOTE} {touch.brief}", cfg.brief.max_chars))
 
 
 @dataclass(slots=True)

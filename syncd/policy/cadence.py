@@ -15,7 +15,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable
 from datetime import date
 
-from syncd.model import Channel, TouchKind
+from syncd.model import Channel, RuleHit, TouchKind
 from syncd.ownerload import OwnerLoad
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import CadenceConfig
@@ -81,11 +81,12 @@ class Scheduler:
         self,
         calendar: Calendar,
         cfg: CadenceConfig,
-        owner_load: OwnerLoad | None = None,
-        owner: str | None = None,
+        owner_load: OwnerLoad | None,
+        owner: str | None,
     ) -> None:
         self.calendar = calendar
-        # The rep's daily load, shared with the other plans of the page (None: no cap).
+        # The rep's daily load, shared with the other plans of the page (None: no cap). No
+        # default: every caller that places a task must say whose day it lands on.
         self.owner_load = owner_load if owner is not None else None
         self.owner = owner or ""
         self.deferred: set[tuple[str, int]] = set()  # (person, day) the daily cap moved
@@ -140,6 +141,14 @@ class Scheduler:
             return "cadence.cap.owner", load.next_open(self.owner, day)
         return None
 
+    def owner_cap_hit(self) -> RuleHit:
+        """The rule hit saying the daily cap moved some of this scheduler's placements."""
+        moved = self.moves.get("cadence.cap.owner", 0)
+        return RuleHit(
+            "cadence.cap.owner",
+            {"touches_moved": moved, "cap": self.cfg.max_tasks_per_owner_per_day},
+        )
+
     def place(
         self, wished: date, person: str, *, gap: bool = False, latest: date | None = None
     ) -> date | None:
@@ -179,6 +188,30 @@ class Scheduler:
         if self.owner_load is not None:
             self.owner_load.book(self.owner, ordinal)
         return day
+
+
+def owner_day(
+    calendar: Calendar, load: OwnerLoad | None, owner: str | None, wished: date
+) -> tuple[date, bool]:
+    """Book the first business day on or after `wished` with room on the owner's day.
+
+    For tasks placed without a `Scheduler` (no per-person cadence applies). Also says whether
+    the daily cap moved it.
+    """
+    day = calendar.on_or_after(wished)
+    if load is None or owner is None:
+        return day, False
+    moved = False
+    ordinal = day.toordinal()
+    for _ in range(_SEARCH_LIMIT):
+        if not load.full(owner, ordinal):
+            break
+        moved = True
+        following = max(load.next_open(owner, ordinal), ordinal + 1)
+        day = calendar.on_or_after(date.fromordinal(following))
+        ordinal = day.toordinal()
+    load.book(owner, ordinal)
+    return day, moved
 
 
 def nurture_steps(

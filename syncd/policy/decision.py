@@ -236,7 +236,17 @@ def _decide(
         return ends.end(Outcome.NOT_A_FIT)
     rules += (RuleHit("fit.ok", fit_inputs), reason_hit)
     if ref.is_account:  # a lost deal that named nobody: the owner finds the right person
-        return account_plan(event, prospect, calendar, today, generation, reason, rules, cfg)
+        return account_plan(
+            event,
+            prospect,
+            calendar,
+            today,
+            generation,
+            reason,
+            rules,
+            cfg,
+            owner_load=history.owner_load,
+        )
 
     # Replies that are not a "no": an absence moves the plan, the rest leaves it as it is.
     if reply is not None and reply.intent is Intent.OUT_OF_OFFICE:

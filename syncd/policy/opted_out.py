@@ -3,7 +3,7 @@
 When someone opted out of every direct channel (`[policy.suppress]`), `decide` ends their
 follow-up. The account may still fit, so the owner is pointed at the colleagues the
 entry-point rules would suggest anyway, each on a channel neither the colleague nor the
-opted-out person has closed, within the account's caps.
+opted-out person has closed, within the account's caps and the owner's daily cap.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.policy import brief as briefs
+from syncd.policy.builder import deferred
 from syncd.policy.cadence import Scheduler
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
@@ -53,7 +54,8 @@ def colleague_touches(
     suggestion = entry_point_suggestion(prospect, event, history, known, today, cfg)
     if suggestion is None:
         return [], []
-    sched = Scheduler(calendar, cfg.cadence)
+    owner = prospect.owner.id if prospect.owner else None
+    sched = Scheduler(calendar, cfg.cadence, history.owner_load, owner)
     sched.load_account(contact_days(known.account))
     known_days = contact_days_by_person(known.account)
     available = open_channels(suppressed)
@@ -102,4 +104,8 @@ def colleague_touches(
     if not touches:
         return [], []
     placed = [t.target.key for t in touches if t.target is not None]
-    return touches, [RuleHit(suggestion.rule_id, {**suggestion.inputs, "placed": placed})]
+    hits = [RuleHit(suggestion.rule_id, {**suggestion.inputs, "placed": placed})]
+    if sched.deferred:
+        touches = [deferred(t, prospect.ref.key, sched.deferred, cfg) for t in touches]
+        hits.append(sched.owner_cap_hit())
+    return touches, hits

@@ -8,7 +8,6 @@ call-back, competitor check-in, release, gatekeeper, referral, entry points, the
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -17,15 +16,13 @@ from syncd.model import (
     Plan,
     Priority,
     RuleHit,
-    Touch,
     TouchKind,
     WriteKind,
 )
-from syncd.ownerload import DEFERRED_NOTE
 from syncd.policy import brief as briefs
-from syncd.policy.builder import PlanBuilder, PlanRequest, opt_out_touch
+from syncd.policy.builder import PlanBuilder, PlanRequest, deferred, opt_out_touch
 from syncd.policy.cadence import STEP_CHANNEL, Scheduler, nurture_steps
-from syncd.policy.config import NURTURE_KINDS, PolicyConfig
+from syncd.policy.config import NURTURE_KINDS
 from syncd.policy.touches import (
     contact_days,
     contact_days_by_person,
@@ -107,20 +104,9 @@ def build_plan(req: PlanRequest) -> tuple[Plan, list[RuleHit]]:
             inputs |= {"cap": cfg.cadence.max_tasks_per_owner_per_day}
         b.hits.append(RuleHit(cause, inputs))
     if sched.deferred:
-        b.touches = [_deferred(t, b.person, sched.deferred, cfg) for t in b.touches]
+        b.touches = [deferred(t, b.person, sched.deferred, cfg) for t in b.touches]
     touches = tuple(sorted(b.touches, key=lambda t: (t.due, t.seq)))
     return Plan(req.ref, req.generation, callback, touches), b.hits
-
-
-def _deferred(
-    touch: Touch, person: str, deferred: set[tuple[str, int]], cfg: PolicyConfig
-) -> Touch:
-    """Tell the rep why a task the daily cap moved lands later than it might have."""
-    who = touch.target.key if touch.target is not None else person
-    if (who, touch.due.toordinal()) not in deferred:
-        return touch
-    brief = briefs.cut(f"{DEFERRED_NOTE} {touch.brief}", cfg.brief.max_chars)
-    return replace(touch, brief=brief)
 
 
 def _place(sched: Scheduler, wished: date, person: str, latest: date | None = None) -> date | None:

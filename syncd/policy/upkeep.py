@@ -30,7 +30,7 @@ from syncd.model import (
 )
 from syncd.policy import brief as briefs
 from syncd.policy.angles import matching_releases, reason_text
-from syncd.policy.builder import PlanRequest
+from syncd.policy.builder import PlanRequest, deferred
 from syncd.policy.cadence import Scheduler
 from syncd.policy.calendar import Calendar, as_utc
 from syncd.policy.config import PolicyConfig
@@ -260,7 +260,8 @@ def _release_touches(
     if not fresh:
         return False
     known = known_touches(history, None, replay=True)
-    sched = Scheduler(calendar, cfg.cadence)
+    owner = prospect.owner.id if prospect.owner else None
+    sched = Scheduler(calendar, cfg.cadence, history.owner_load, owner)
     key = plan.prospect.key
     mine = [t.due for t in touches if t.target is None and t.kind not in NOT_CONTACT]
     sched.load(key, [*contact_days(known.person), *mine])
@@ -288,7 +289,8 @@ def _release_touches(
     for prepared in fresh:
         release = prepared.release
         wished = max(release.date, today + timedelta(days=1))
-        day = sched.place(wished, key, latest=callback - timedelta(days=1))
+        # No channel, no task: a day booked for nothing would hold a place in the rep's day.
+        day = sched.place(wished, key, latest=callback - timedelta(days=1)) if channel else None
         if day is None or channel is None:
             continue
         proof = f" Proof: {release.proof_point}" if release.proof_point else ""
@@ -296,23 +298,24 @@ def _release_touches(
             f"“{release.title}” ships on {release.date.isoformat()} and answers why they said "
             f"no ({reason.value}): come back with the improved product.{proof}"
         )
-        touches.append(
-            Touch(
-                seq=_UNNUMBERED,  # numbered with the rest of the revision
-                kind=TouchKind.RELEASE,
-                due=day,
-                write=WriteKind.TASK,
-                channel=TASK_CHANNEL[channel],
-                subject=briefs.release_subject(release.title, who, cfg.brief),
-                brief=briefs.compose(why, "review.release.trigger", shared, cfg.brief),
-                rule_id="review.release.trigger",
-                priority=Priority.NORMAL,
-                suppress_channel=channel,
-            )
+        release_touch = Touch(
+            seq=_UNNUMBERED,  # numbered with the rest of the revision
+            kind=TouchKind.RELEASE,
+            due=day,
+            write=WriteKind.TASK,
+            channel=TASK_CHANNEL[channel],
+            subject=briefs.release_subject(release.title, who, cfg.brief),
+            brief=briefs.compose(why, "review.release.trigger", shared, cfg.brief),
+            rule_id="review.release.trigger",
+            priority=Priority.NORMAL,
+            suppress_channel=channel,
         )
+        touches.append(deferred(release_touch, key, sched.deferred, cfg))
         added.append(release.title)
     if added:
         rules.append(RuleHit("review.release.trigger", {"releases": added}))
+    if sched.deferred:
+        rules.append(sched.owner_cap_hit())
     return bool(added)
 
 

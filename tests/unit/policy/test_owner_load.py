@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncd.engine import first_things_first
-from syncd.model import History, Owner, RejectionEvent, TouchKind, WriteKind
+from syncd.model import Channel, History, Owner, RejectionEvent, TouchKind, WriteKind
 from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
 from syncd.policy import PolicyConfig, decide
 from tests.unit.policy.factories import NOW, account, contact_touches, lost_deal, person
@@ -110,6 +110,28 @@ def test_a_task_moved_by_the_cap_tells_the_rep_why() -> None:
     assert moved, "the second prospect's tasks found days taken"
     assert all(t.due not in firsts for t in second.plan.touches if t.write in REP_WORK)
     assert any(h.rule_id == "cadence.cap.owner" for h in second.rules)
+
+
+def test_a_fully_opted_out_persons_colleague_tasks_respect_the_daily_cap() -> None:
+    """Entry points for the colleagues of a full opt-out count against the rep's day too.
+
+    The property test's shrunk case: two colleague tasks of one plan on the same day, cap 1.
+    """
+    big = account(employees=2000)
+    colleagues = (
+        person(2, acct=big, title="CFO", department="Finance"),
+        person(3, acct=big, title="Head of IT", department="IT"),
+    )
+    event = lost_deal(who=person(1, acct=big, opted_out=frozenset({Channel.EMAIL, Channel.PHONE})))
+    cfg = PolicyConfig(cadence={"max_tasks_per_owner_per_day": 1, "max_per_account": 2})
+    load = OwnerLoad(1)
+    decision = decide(event, History(owner_load=load, colleagues=colleagues), cfg, NOW)
+    assert decision.plan is not None
+    first, second = decision.plan.touches
+    assert first.kind is second.kind is TouchKind.ENTRY_POINT
+    assert first.due < second.due and DEFERRED_NOTE in second.brief
+    assert [load.count("U1", t.due) for t in (first, second)] == [1, 1], "booked for later plans"
+    assert "cadence.cap.owner" in [h.rule_id for h in decision.rules]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
