@@ -4,8 +4,9 @@
 
 Prints Graph calls per reply (HTTP calls, and requests as Graph counts them: every request
 inside a `$batch` counts against the mailbox's limit) against the minimum, replies per second
-measured and at Graph's documented per-mailbox limit (10,000 requests / 10 minutes, at
-syncd's default share of it), and the process's peak RSS.
+measured (with the fake enforcing Graph's documented per-mailbox limits, 10,000 requests /
+10 minutes and 4 at once; a request refused with 429 fails the run) and what the 10-minute
+limit allows at syncd's default share of it, and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from syncd.logging import configure as configure_logging
 from syncd.model import TouchSpec, WriteKind
-from syncd_m365.settings import MAILBOX_REQUESTS_PER_10_MIN, M365Settings
+from syncd_m365.settings import MAILBOX_CONCURRENCY, MAILBOX_REQUESTS_PER_10_MIN, M365Settings
 from syncd_m365.source import M365Source
 from syncd_m365.testing import M365Testbed
 
@@ -48,6 +49,10 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
         conn = bed.open(page_size=page_size)
         assert isinstance(conn.source, M365Source) and conn.sink is not None
         bed.fake.latency_s = latency_ms / 1000
+        # Graph's documented per-mailbox limits, enforced by the fake for the whole run
+        bed.fake.mailbox_requests_per_10_min = MAILBOX_REQUESTS_PER_10_MIN
+        bed.fake.mailbox_concurrency = MAILBOX_CONCURRENCY
+        first = len(bed.fake.requests)
         outer, inner = len(bed.fake.requests), len(bed.fake.inner_requests)
 
         started = time.perf_counter()
@@ -83,10 +88,12 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
             )
         write_s = time.perf_counter() - started
         write_http, write_graph = _counts(bed, outer, inner)
+        throttled = sum(1 for r in bed.fake.requests[first:] if r.status == 429)
     finally:
         bed.stop()
 
     assert events == records and written == records, (events, written)
+    assert throttled == 0, f"{throttled} requests over Graph's per-mailbox limits"
     graph_per_reply = (read_graph + write_graph) / records
     # The least any client could do: one delta page per 1,000 messages (Graph's largest
     # page) with bodies, one PATCH for the category, one createReply; $batch packs 20.
@@ -106,6 +113,13 @@ def run(records: int, latency_ms: float, workdir: Path) -> dict[str, Any]:
         "replies_per_s_at_documented_limit": round(at_limit, 2),
         "replies_per_s_at_quota_share": round(at_limit * share, 2),
         "hours_for_records_at_quota_share": round(records / (at_limit * share) / 3600, 2),
+        "limits": {
+            "enforced": {
+                "requests_per_10_min": MAILBOX_REQUESTS_PER_10_MIN,
+                "concurrent_requests": MAILBOX_CONCURRENCY,
+            },
+            "throttled_429": throttled,
+        },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "delta_pages": math.ceil(records / page_size),
     }
