@@ -22,6 +22,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -323,6 +324,7 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         size = state_bytes(url)
         objects = state_objects(url)
         review = review_time(config, env, crm)
+    shutil.rmtree(workdir, ignore_errors=True)  # the state, spills and key of this run
     alone = connector_alone(module, records, latency_ms)
     rate = records / wall if wall else 0.0
     return {

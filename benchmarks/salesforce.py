@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import resource
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -202,6 +203,7 @@ def measure(records: int, latency_ms: float, *, limits: bool) -> dict[str, Any]:
     finally:
         parent.send("stop")
         process.join(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)  # the key and the backfill's spill files
     assert not at_limits["seconds_over"], at_limits  # no second went over a limit enforced
     return {
         "records": records,
