@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,26 +24,10 @@ from syncd.runtime import Runtime
 from syncd.store import OutboxItem, Store
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
 from syncd.testing.plugin import FakeSettings
-from tests.conftest import NOW
+from tests.conftest import Clock
 
 SCALE = max(1, int(os.environ.get("SYNCD_CHAOS_SCALE", "1")))
 LEASE_S = 60.0
-
-
-@dataclass
-class Clock:
-    """Wall time for every instance and store, moved only by the test."""
-
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def ts(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class HookedStore(Store):

@@ -181,7 +181,7 @@ def test_gmail_replies_finish_through_a_50_percent_429_storm(tmp_path: Path) -> 
     from syncd.testing.plugin import FakeSettings
     from syncd_gmail.fake_wire import google_error
     from syncd_gmail.testing import CRM_SHARD, GmailTestbed
-    from tests.acceptance.chaos import Clock
+    from tests.conftest import Clock
 
     bed = GmailTestbed.start(tmp_path)
     try:

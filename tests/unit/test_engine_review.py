@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from syncd.logging import configure
@@ -22,18 +20,9 @@ from syncd.model import (
     TouchSpec,
     WriteKind,
 )
-from syncd.store import Store, schema
+from syncd.store import schema
 from tests.conftest import NOW, person, rejection
-from tests.unit.test_engine import Clock, World
-
-
-@pytest.fixture
-def world(store_url: str) -> Iterator[World]:
-    clock = Clock()
-    store = Store.open(store_url, clock=clock.ts)
-    yield World(store, clock)
-    store.close()
-
+from tests.unit.world import World
 
 KEY = "crm:contact:C0001"
 REPLY_TEXT = "Hm, maybe. Who else uses this? We are looking at options but it's complicated."
