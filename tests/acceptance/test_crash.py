@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.acceptance.chaos import start_once
 from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
@@ -35,15 +36,6 @@ def _remote_count(path: Path) -> int:
             return int(db.execute("SELECT COUNT(*) FROM writes").fetchone()[0])
         except sqlite3.OperationalError:
             return 0
-
-
-def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
 
 
 def test_sigkill_between_intent_and_response_never_duplicates_or_loses(tmp_path: Path) -> None:
@@ -61,7 +53,7 @@ def test_sigkill_between_intent_and_response_never_duplicates_or_loses(tmp_path:
     kills = 0
     for round_no in range(12):
         before = _remote_count(remote)
-        proc = _start(config, log)
+        proc = start_once(config, log)
         deadline = time.monotonic() + 20
         if round_no % 2 == 0:
             # right after a batch was applied: the response is in flight
