@@ -179,9 +179,8 @@ def test_a_guessed_opt_out_under_review_writes_no_flag_but_holds_email(world: Wo
     assert world.store.outbox_counts("crm").get("cancelled") == 1
 
 
-def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) -> None:
-    """A later clear opt-out is honoured at once: the CRM flag is written, the hold ends."""
-    held(world)
+def clear_opt_out(world: World, channels: frozenset[Channel]) -> None:
+    """A day after the held reply, a clear opt-out (not for review) from the same person."""
     world.clock.now = NOW + timedelta(days=1, hours=3)
     world.add(
         reply(
@@ -190,9 +189,15 @@ def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) ->
             intent=Intent.OPT_OUT,
             review=False,
             reasons=(),
-            channels=frozenset(),
+            channels=channels,
         )
     )
+
+
+def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) -> None:
+    """A later clear opt-out is honoured at once: the CRM flag is written, the hold ends."""
+    held(world)
+    clear_opt_out(world, frozenset())
     summary = world.engine().cycle("crm")
     assert summary.decisions == Counter(opted_out=1)
     assert [w.write for w in mine(world)].count(WriteKind.OPT_OUT) == 1
@@ -248,17 +253,7 @@ def test_an_email_opt_out_while_held_is_written_at_once_and_the_hold_stays(world
     """A clear "no more e-mails" after the unread reply: the e-mail flag goes to the CRM in the
     same cycle, e-mail is suppressed for good, and the person stays held for the rep."""
     held(world)
-    world.clock.now = NOW + timedelta(days=1, hours=3)
-    world.add(
-        reply(
-            2,
-            NOW + timedelta(days=1),
-            intent=Intent.OPT_OUT,
-            review=False,
-            reasons=(),
-            channels=frozenset({Channel.EMAIL}),
-        )
-    )
+    clear_opt_out(world, frozenset({Channel.EMAIL}))
     before = len(world.sink.writes)
     summary = world.engine().cycle("crm")
     assert summary.decisions == Counter(review=1)
