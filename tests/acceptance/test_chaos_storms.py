@@ -29,11 +29,6 @@ from tests.acceptance.chaos import (
 )
 
 
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 def storm(status: int, body: object, path: str, headers: dict[str, str] | None = None) -> Fault:
     """Half the matching requests (seeded) answer `status`, unapplied, from now on."""
     return Fault(
@@ -64,7 +59,7 @@ def test_salesforce_backfill_finishes_through_a_50_percent_storm(
     """A first cycle through Bulk API 2.0 with half the calls refused (concurrency limit or
     5xx) still reads every lost deal and writes one task each."""
     from syncd_salesforce.fake import sf_error
-    from syncd_salesforce.testkit import LocalOrg
+    from syncd_salesforce.testkit import LocalOrg, Sleeps
 
     assert isinstance(org, LocalOrg)
     opportunities = org.closed_lost_many(120 * SCALE)
