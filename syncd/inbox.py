@@ -17,11 +17,17 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import entry_points
 from typing import Literal
 
 import structlog
 
-from syncd.connectors import Directory
+from syncd.connectors import (
+    ENTRY_POINT_GROUP,
+    ConfigError,
+    Directory,
+    ShardContext,
+)
 from syncd.model import (
     Intent,
     Prospect,
@@ -199,3 +205,31 @@ def write_drafts(
     if drafts:
         results.update(create(drafts))
     return [results[i] for i in range(len(batch))]
+
+
+def crm_peer(ctx: ShardContext, example: str) -> tuple[Directory, str]:
+    """The CRM shard's directory a mailbox shard matches senders against, and its own
+    name (refs of new leads belong to it); `example` names a CRM type for the error."""
+    crm = ctx.peers.get("crm")
+    if crm is None or crm.directory is None:
+        raise ConfigError(
+            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
+            f'send the replies, e.g. crm = "{example}"'
+        )
+    name = next((n for n, conn in ctx.peers.items() if conn is crm and n != "crm"), "crm")
+    return crm.directory, name
+
+
+def crm_sandbox_installed(own_type: str) -> bool:
+    """Whether another installed connector than `own_type` contributes a CRM (order 0) to
+    the sandbox: a mailbox sandbox is only offered when there is one to wire it to."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == own_type:
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError:
+            continue
+        if part is not None and getattr(part, "order", None) == 0:
+            return True
+    return False
