@@ -233,3 +233,19 @@ def crm_sandbox_installed(own_type: str) -> bool:
         if part is not None and getattr(part, "order", None) == 0:
             return True
     return False
+
+
+def mailbox_address(value: str) -> str:
+    """A mailbox shard's `mailbox` key, normalised as senders are (stripped, lower case)."""
+    value = value.strip().lower()
+    if "@" not in value or value.startswith("@") or value.endswith("@"):
+        raise ValueError("must be the mailbox's e-mail address, e.g. rep@corp.example")
+    return value
+
+
+def fake_endpoint(value: str) -> str:
+    """A mailbox shard's `base_url` key: empty (the vendor), https, or plain http to a local
+    fake only; always ending in "/"."""
+    if value and not value.startswith(("http://127.0.0.1", "http://localhost", "https://")):
+        raise ValueError("plain http is only for a local fake (http://127.0.0.1:PORT/)")
+    return value if not value or value.endswith("/") else value + "/"
