@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import Literal
+from typing import Literal, TypeVar
 
 import structlog
 
@@ -26,6 +26,7 @@ from syncd.connectors import (
     ENTRY_POINT_GROUP,
     ConfigError,
     Directory,
+    RetriableError,
     ShardContext,
 )
 from syncd.model import (
@@ -45,6 +46,8 @@ from syncd.replies import Classification, ReplyMessage, classify, to_reply_info
 from syncd.replies.config import RepliesConfig
 
 log = structlog.get_logger(__name__)
+
+A = TypeVar("A")
 
 NEW_LEAD_PREFIX = "new:"
 _REASONS = {
@@ -205,6 +208,39 @@ def write_drafts(
     if drafts:
         results.update(create(drafts))
     return [results[i] for i in range(len(batch))]
+
+
+def send_drafts(
+    specs: Mapping[int, TouchSpec],
+    sent: Sequence[int],
+    batch: Callable[[], Mapping[str, A]],
+    result: Callable[[TouchSpec, A | None], WriteResult],
+    log_prefix: str,
+) -> dict[int, WriteResult]:
+    """Send the drafts at batch positions `sent` in one vendor batch keyed by `str(position)`
+    and read each answer with `result`; a batch left unanswered as a whole gives every draft
+    in it the same retry or in-doubt status."""
+    if not sent:
+        return {}
+    results: dict[int, WriteResult] = {}
+    try:
+        answers = batch()
+    except RetriableError as exc:
+        status = WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY
+        log.warning(f"{log_prefix}.drafts_unanswered", drafts=len(sent), status=status.value)
+        for index in sent:
+            results[index] = WriteResult(
+                specs[index].key,
+                status,
+                error=type(exc).__name__,
+                retry_after_s=exc.retry_after_s,
+            )
+        return results
+    for index in sent:
+        results[index] = result(specs[index], answers.get(str(index)))
+    written = sum(r.status is WriteStatus.OK for r in results.values())
+    log.info(f"{log_prefix}.drafts_written", drafts=len(sent), ok=written)
+    return results
 
 
 def crm_peer(ctx: ShardContext, example: str) -> tuple[Directory, str]:
