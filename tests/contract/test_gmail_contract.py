@@ -74,11 +74,8 @@ class GmailHarness:
 
 @pytest.fixture(scope="module")
 def gmail_fake() -> Iterator[FakeGmail]:
-    fake = FakeGmail().start()
-    try:
+    with FakeGmail() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 class TestGmailContract(ConnectorContract):

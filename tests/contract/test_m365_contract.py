@@ -74,11 +74,8 @@ class M365Harness:
 
 @pytest.fixture(scope="module")
 def graph_fake() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    try:
+    with FakeGraph() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 class TestM365Contract(ConnectorContract):

@@ -16,11 +16,8 @@ MAILBOX_SHARD = "m365_rep"
 
 @pytest.fixture(scope="module")
 def graph_fake() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    try:
+    with FakeGraph() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture
