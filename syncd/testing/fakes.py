@@ -28,6 +28,7 @@ from syncd.model import (
     WriteResult,
     WriteStatus,
 )
+from syncd.testing.demo_data import demo_world
 
 
 def read_pages(
@@ -96,6 +97,15 @@ class FakeDirectory:
         self.calls["find_by_email"] += 1
         index = {p.email.lower(): p for p in self.people.values() if p.email}
         return {e.lower(): index[e.lower()] for e in emails if e.lower() in index}
+
+
+def demo_directory(crm: str) -> FakeDirectory:
+    """The demo world's people of one CRM as its Directory would return them: what a mailbox
+    sandbox's seeded replies are matched against."""
+    return FakeDirectory(
+        Prospect(ProspectRef(crm, "contact", p.id), email=p.email, name=p.first_name)
+        for p in demo_world().for_crm(crm).people
+    )
 
 
 @dataclass
