@@ -27,7 +27,7 @@ from syncd_m365.client import GraphClient
 from syncd_m365.drafts import M365DraftSink
 from syncd_m365.sandbox import M365Sandbox
 from syncd_m365.settings import PERMISSION, M365Settings
-from syncd_m365.source import M365Source
+from syncd_m365.source import M365Source, create_category, has_category
 
 __all__ = ["M365Plugin", "M365Settings", "open_connector", "plugin"]
 
@@ -92,20 +92,11 @@ class M365Plugin:
                 )
             ]
         checks.append(passed("mailbox", "a token opens the configured mailbox"))
-        path = f"{m365.user_path}/outlook/masterCategories"
         try:
-            found = client.request("GET", path, "masterCategories.list")
-            names = {str(c.get("displayName", "")).lower() for c in found.get("value") or []}
-            if m365.category.lower() in names:
+            if has_category(client, m365):
                 checks.append(passed("category", f"category {m365.category!r} exists"))
             elif fix:
-                client.request(
-                    "POST",
-                    path,
-                    "masterCategories.create",
-                    write=True,
-                    body={"displayName": m365.category, "color": "preset7"},
-                )
+                create_category(client, m365)
                 checks.append(passed("category", f"category {m365.category!r} created", fixed=True))
             else:
                 checks.append(

@@ -213,19 +213,28 @@ class M365Source:
         """The category exists in the mailbox's master list (so Outlook shows it)."""
         if self._category_ready:
             return
-        path = f"{self._settings.user_path}/outlook/masterCategories"
-        found = self._client.request("GET", path, "masterCategories.list")
-        names = {str(c.get("displayName", "")).lower() for c in (found or {}).get("value") or []}
-        if self._settings.category.lower() not in names:
+        if not has_category(self._client, self._settings):
             with contextlib.suppress(SkippableRecordError):  # created meanwhile (409)
-                self._client.request(
-                    "POST",
-                    path,
-                    "masterCategories.create",
-                    write=True,
-                    body={"displayName": self._settings.category, "color": "preset7"},
-                )
+                create_category(self._client, self._settings)
         self._category_ready = True
+
+
+def has_category(client: GraphClient, settings: M365Settings) -> bool:
+    """Whether the category is in the mailbox's master list (so Outlook shows it)."""
+    path = f"{settings.user_path}/outlook/masterCategories"
+    found = client.request("GET", path, "masterCategories.list")
+    names = {str(c.get("displayName", "")).lower() for c in (found or {}).get("value") or []}
+    return settings.category.lower() in names
+
+
+def create_category(client: GraphClient, settings: M365Settings) -> None:
+    client.request(
+        "POST",
+        f"{settings.user_path}/outlook/masterCategories",
+        "masterCategories.create",
+        write=True,
+        body={"displayName": settings.category, "color": "preset7"},
+    )
 
 
 def _token(link: str, name: str) -> str:
