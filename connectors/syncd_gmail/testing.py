@@ -32,12 +32,12 @@ from syncd.model import (
     RejectionEvent,
 )
 from syncd.replies.config import RepliesConfig
+from syncd.sandbox import write_secret
 from syncd.testing.fakes import FakeDirectory
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail import open_connector
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.fake_store import StoredMessage
-from syncd_gmail.sandbox import write_secret
 from syncd_gmail.settings import SCOPES, GmailSettings
 
 CRM_SHARD = "salesforce"

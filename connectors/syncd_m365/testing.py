@@ -16,12 +16,12 @@ from typing import Any
 from syncd.connectors import Connector, ShardContext
 from syncd.model import Account, AccountRef, Owner, Prospect, ProspectRef
 from syncd.replies.config import RepliesConfig
+from syncd.sandbox import write_secret
 from syncd.testing.fakes import FakeDirectory
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_m365 import open_connector
 from syncd_m365.fake import FakeGraph
 from syncd_m365.fake_store import StoredMessage
-from syncd_m365.sandbox import write_secret
 from syncd_m365.settings import M365Settings
 
 CRM_SHARD = "hubspot"

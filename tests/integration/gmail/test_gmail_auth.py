@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import ConfigError, FatalSyncError, ShardContext
+from syncd.sandbox import write_secret
 from syncd_gmail import SCOPES, GmailSettings, plugin
-from syncd_gmail.sandbox import write_secret
 from syncd_gmail.testing import GmailTestbed, read_all
 from tests.example_config import example_section
 
