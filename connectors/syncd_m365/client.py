@@ -180,7 +180,6 @@ class GraphClient:
             raise ConfigError(f"client credential: {exc}") from None
         except requests.RequestException as exc:
             raise RetriableError(f"login endpoint unreachable: {type(exc).__name__}") from None
-        self.calls = 0  # Graph requests sent, each request inside a $batch counted
 
     def close(self) -> None:
         self._http.close()
@@ -237,7 +236,6 @@ class GraphClient:
         while True:
             attempt += 1
             with self.limiter.slot(cost):
-                self.calls += cost
                 try:
                     response = self._http.request(
                         method,
