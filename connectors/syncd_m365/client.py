@@ -144,6 +144,11 @@ def _retry_after(response: requests.Response | Mapping[str, Any]) -> float | Non
         return None
 
 
+def quote_odata(value: str) -> str:
+    """A string literal's content in an OData $filter (quotes doubled)."""
+    return value.replace("'", "''")
+
+
 def _error_code(body: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error")

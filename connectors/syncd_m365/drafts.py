@@ -20,16 +20,12 @@ import structlog
 
 from syncd.inbox import send_drafts, write_drafts
 from syncd.model import Channel, ProspectRef, TouchSpec, WriteKind, WriteResult, WriteStatus
-from syncd_m365.client import BatchAnswer, GraphClient
+from syncd_m365.client import BatchAnswer, GraphClient, quote_odata
 from syncd_m365.settings import M365Settings
 
 log = structlog.get_logger(__name__)
 
 KEY_HEADER = "x-syncd-key"
-
-
-def _quote_odata(value: str) -> str:
-    return value.replace("'", "''")
 
 
 class M365DraftSink:
@@ -100,7 +96,7 @@ class M365DraftSink:
                 {
                     "method": "GET",
                     "url": f"{self._user}/mailFolders/inbox/messages?$filter=conversationId eq "
-                    f"'{_quote_odata(cid)}'&$select=id,internetMessageId,receivedDateTime"
+                    f"'{quote_odata(cid)}'&$select=id,internetMessageId,receivedDateTime"
                     "&$top=50",
                 },
             )

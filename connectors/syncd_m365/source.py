@@ -31,7 +31,7 @@ from syncd.connectors import Directory, SkippableRecordError
 from syncd.inbox import InboxReply, ReplyEvents
 from syncd.model import Cursor, Page, RejectionEvent
 from syncd.replies.config import RepliesConfig
-from syncd_m365.client import GraphClient, SyncStateExpired
+from syncd_m365.client import GraphClient, SyncStateExpired, quote_odata
 from syncd_m365.settings import M365Settings
 
 log = structlog.get_logger(__name__)
@@ -51,10 +51,6 @@ def message_id_of(event: RejectionEvent) -> str | None:
     if event.event_id.startswith(EVENT_PREFIX):
         return event.event_id[len(EVENT_PREFIX) :]
     return None
-
-
-def _quote_odata(value: str) -> str:
-    return value.replace("'", "''")
 
 
 class M365Source:
@@ -165,7 +161,7 @@ class M365Source:
                     {
                         "method": "GET",
                         "url": f"/users/{self._settings.mailbox}/mailFolders/sentitems/messages"
-                        f"?$filter=conversationId eq '{_quote_odata(cid)}'&$select=id&$top=1",
+                        f"?$filter=conversationId eq '{quote_odata(cid)}'&$select=id&$top=1",
                     },
                 )
                 for n, cid in enumerate(unknown)
