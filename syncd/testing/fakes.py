@@ -99,6 +99,22 @@ class FakeDirectory:
         return {e.lower(): index[e.lower()] for e in emails if e.lower() in index}
 
 
+@dataclass
+class Sleeps:
+    """A sleep that records the waits instead of taking them, and a clock they move: a
+    connector's throttle and back-off run on it at once, and tests read what they asked."""
+
+    waits: list[float] = field(default_factory=list)
+    now: float = 0.0
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += max(0.0, seconds)
+
+    def clock(self) -> float:
+        return self.now
+
+
 def demo_directory(crm: str) -> FakeDirectory:
     """The demo world's people of one CRM as its Directory would return them: what a mailbox
     sandbox's seeded replies are matched against."""
