@@ -9,6 +9,9 @@ policy, the suppression list and the CRM's sink all speak about the same person)
 A sender the CRM does not know is dropped, or (unknown_senders = "create_lead") reported as a
 new lead whose ref is `<crm shard>:lead:new:<sha256 of the address>` with the address in
 Prospect.email: the core decides whether and how to create it.
+
+The rest of what both connectors would otherwise each spell out lives here too: finding the
+CRM peer, the settings checks of a mailbox and an endpoint, and sending a batch of drafts.
 """
 
 from __future__ import annotations
