@@ -47,7 +47,7 @@ Record = dict[str, Any]
 # incremental reads after the backfill pick up from the last record it returned).
 _UPPER_BOUND = re.compile(r"SystemModstamp <= \S+")
 CHUNK = 500  # rows rebuilt at a time (also the size of the IN lists into the spill)
-HISTORY_ROWS = 10
+HISTORY_ROWS = 10  # stage changes kept per opportunity (the REST sub-query's LIMIT too)
 
 
 def _quote(name: str) -> str:

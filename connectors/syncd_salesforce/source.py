@@ -21,7 +21,13 @@ from pathlib import Path
 import structlog
 
 from syncd.model import Cursor, Page, RejectionEvent
-from syncd_salesforce.backfill import Backfill, BulkJob, opportunity_jobs, record_job
+from syncd_salesforce.backfill import (
+    HISTORY_ROWS,
+    Backfill,
+    BulkJob,
+    opportunity_jobs,
+    record_job,
+)
 from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.contactless import ContactlessResolver
 from syncd_salesforce.errors import QueryLocatorExpired
@@ -39,7 +45,6 @@ from syncd_salesforce.settings import SalesforceSettings
 
 log = structlog.get_logger(__name__)
 MAX_RESTARTS = 3
-HISTORY_ROWS = 10
 
 
 @dataclass(frozen=True)
