@@ -14,7 +14,7 @@ reading every logged activity would cost a scan of activities each cycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import structlog
@@ -77,22 +77,12 @@ def _attributed(
 
 
 def interested_replies(
-    store: Store,
+    stored: Mapping[str, StoredHistory],
     decided: Sequence[tuple[RejectionEvent, Decision, History]],
     cfg: PolicyConfig,
 ) -> list[Reengagement]:
-    """The page's interested replies from prospects who had a live plan: outcomes."""
-    back = [
-        (event, decision)
-        for event, decision, history in decided
-        if history.plan is not None
-        and decision.outcome is Outcome.ACTIVE
-        and event.reply is not None
-        and event.reply.intent is Intent.INTERESTED
-    ]
-    if not back:
-        return []
-    stored = store.history([e.prospect.ref.key for e, _ in back])
+    """The page's interested replies from prospects who had a live plan: outcomes
+    (`stored`: what the store knew of the page's people before it)."""
     return [
         _attributed(
             event.prospect.ref.key,
@@ -103,7 +93,11 @@ def interested_replies(
             amount=None,
             cfg=cfg,
         )
-        for event, _decision in back
+        for event, decision, history in decided
+        if history.plan is not None
+        and decision.outcome is Outcome.ACTIVE
+        and event.reply is not None
+        and event.reply.intent is Intent.INTERESTED
     ]
 
 
