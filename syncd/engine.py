@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -342,7 +342,8 @@ class Engine:
         assigned = [lookups.assigned.get(e.event_id) or extra[e.event_id] for e in fresh]
         events = first_things_first([event for event, _ in assigned])
         owner_via = {event.event_id: how for event, how in assigned}
-        histories = self._histories(events, lookups)
+        stored = self.store.history([e.prospect.ref.key for e in events])
+        histories = self._histories(events, stored, lookups)
         now = self.clock()
         load = self.owner_load(
             [e.prospect.owner.id for e in events if e.prospect.owner], now.date()
@@ -392,7 +393,7 @@ class Engine:
             if self.dry_run:
                 summary.planned.append(self._preview(shard, event, decision, now.date(), context))
         if not self.dry_run:
-            back = interested_replies(self.store, before, self.config.core.policy)
+            back = interested_replies(stored, before, self.config.core.policy)
             self.store.commit_page(shard, epoch, page.cursor, decided, back)
             count_reengagements(summary, back)
 
@@ -428,10 +429,14 @@ class Engine:
             cfg.entry_points.repeat_after_days,
         )
 
-    def _histories(self, events: Sequence[RejectionEvent], lookups: Lookups) -> dict[str, History]:
-        """Everything the policy needs about these people, in a fixed number of calls."""
-        keys = [e.prospect.ref.key for e in events]
-        stored = self.store.history(keys)
+    def _histories(
+        self,
+        events: Sequence[RejectionEvent],
+        stored: Mapping[str, StoredHistory],
+        lookups: Lookups,
+    ) -> dict[str, History]:
+        """Everything the policy needs about these people (`stored`: what the store knows of
+        them), in a fixed number of calls."""
         accounts = {e.prospect.account.ref for e in events if e.prospect.account}
         account_touches = self.store.account_touch_dues(
             [a.key for a in accounts], self.clock().date() - timedelta(days=self._lookback_days())

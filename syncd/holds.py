@@ -17,7 +17,7 @@ import structlog
 
 from syncd.connectors import RetriableError, TaskTracker
 from syncd.model import ProspectRef, TaskStatus
-from syncd.review import Reviewer
+from syncd.review import Reviewer, Seen
 from syncd.store import OpenReview
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class HoldCheck:
     def _batch(self, holds: Sequence[OpenReview], summary: CycleSummary) -> None:
         try:
             completed = self._completed(holds)
-            resolutions = self._resolutions(holds, completed)
+            resolutions, seen = self._resolutions(holds, completed)
         except RetriableError as exc:
             log.warning("review.check_deferred", shard=self.shard, error=str(exc))
             return
@@ -54,7 +54,7 @@ class HoldCheck:
             return
         for key, by in sorted(resolutions.items()):
             log.info("review.resolved", shard=self.shard, prospect=key, by=by)
-        Reviewer(self.engine, self.shard, self.epoch).resolve(resolutions, summary)
+        Reviewer(self.engine, self.shard, self.epoch).resolve(resolutions, summary, seen)
         summary.holds_resolved += len(resolutions)
 
     def _completed(self, holds: Sequence[OpenReview]) -> set[str]:
@@ -73,7 +73,10 @@ class HoldCheck:
             done |= {k for k, state in states.items() if state is TaskStatus.COMPLETED}
         return done
 
-    def _resolutions(self, holds: Sequence[OpenReview], completed: set[str]) -> dict[str, str]:
+    def _resolutions(
+        self, holds: Sequence[OpenReview], completed: set[str]
+    ) -> tuple[dict[str, str], Seen]:
+        """How each hold the CRM shows resolved was resolved, and what was read to tell."""
         directory = self.engine.directory(self.shard)
         refs = sorted({ProspectRef.parse(h.prospect_key) for h in holds}, key=lambda r: r.key)
         people = directory.prospects(refs) if directory is not None and refs else {}
@@ -90,4 +93,4 @@ class HoldCheck:
                 out[key] = "active"
             elif hold.task_key in completed:
                 out[key] = "task_completed"
-        return out
+        return out, (fresh, working)

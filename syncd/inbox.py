@@ -9,6 +9,9 @@ policy, the suppression list and the CRM's sink all speak about the same person)
 A sender the CRM does not know is dropped, or (unknown_senders = "create_lead") reported as a
 new lead whose ref is `<crm shard>:lead:new:<sha256 of the address>` with the address in
 Prospect.email: the core decides whether and how to create it.
+
+The rest of what both connectors would otherwise each spell out lives here too: finding the
+CRM peer, the settings checks of a mailbox and an endpoint, and sending a batch of drafts.
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from importlib.metadata import entry_points
+from typing import Literal, TypeVar
 
 import structlog
 
-from syncd.connectors import Directory
+from syncd.connectors import (
+    ENTRY_POINT_GROUP,
+    ConfigError,
+    Directory,
+    RetriableError,
+    ShardContext,
+)
 from syncd.model import (
     Intent,
     Prospect,
@@ -39,6 +49,8 @@ from syncd.replies import Classification, ReplyMessage, classify, to_reply_info
 from syncd.replies.config import RepliesConfig
 
 log = structlog.get_logger(__name__)
+
+A = TypeVar("A")
 
 NEW_LEAD_PREFIX = "new:"
 _REASONS = {
@@ -199,3 +211,80 @@ def write_drafts(
     if drafts:
         results.update(create(drafts))
     return [results[i] for i in range(len(batch))]
+
+
+def send_drafts(
+    specs: Mapping[int, TouchSpec],
+    sent: Sequence[int],
+    batch: Callable[[], Mapping[str, A]],
+    result: Callable[[TouchSpec, A | None], WriteResult],
+    log_prefix: str,
+) -> dict[int, WriteResult]:
+    """Send the drafts at batch positions `sent` in one vendor batch keyed by `str(position)`
+    and read each answer with `result`; a batch left unanswered as a whole gives every draft
+    in it the same retry or in-doubt status."""
+    if not sent:
+        return {}
+    results: dict[int, WriteResult] = {}
+    try:
+        answers = batch()
+    except RetriableError as exc:
+        status = WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY
+        log.warning(f"{log_prefix}.drafts_unanswered", drafts=len(sent), status=status.value)
+        for index in sent:
+            results[index] = WriteResult(
+                specs[index].key,
+                status,
+                error=type(exc).__name__,
+                retry_after_s=exc.retry_after_s,
+            )
+        return results
+    for index in sent:
+        results[index] = result(specs[index], answers.get(str(index)))
+    written = sum(r.status is WriteStatus.OK for r in results.values())
+    log.info(f"{log_prefix}.drafts_written", drafts=len(sent), ok=written)
+    return results
+
+
+def crm_peer(ctx: ShardContext, example: str) -> tuple[Directory, str]:
+    """The CRM shard's directory a mailbox shard matches senders against, and its own
+    name (refs of new leads belong to it); `example` names a CRM type for the error."""
+    crm = ctx.peers.get("crm")
+    if crm is None or crm.directory is None:
+        raise ConfigError(
+            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
+            f'send the replies, e.g. crm = "{example}"'
+        )
+    name = next((n for n, conn in ctx.peers.items() if conn is crm and n != "crm"), "crm")
+    return crm.directory, name
+
+
+def crm_sandbox_installed(own_type: str) -> bool:
+    """Whether another installed connector than `own_type` contributes a CRM (order 0) to
+    the sandbox: a mailbox sandbox is only offered when there is one to wire it to."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == own_type:
+            continue
+        try:
+            part = getattr(ep.load(), "sandbox", None)
+        except ImportError:
+            continue
+        if part is not None and getattr(part, "order", None) == 0:
+            return True
+    return False
+
+
+def mailbox_address(value: str) -> str:
+    """A mailbox shard's `mailbox` key, normalised as senders are (stripped, lower case)."""
+    value = value.strip().lower()
+    if "@" not in value or value.startswith("@") or value.endswith("@"):
+        raise ValueError("must be the mailbox's e-mail address, e.g. rep@corp.example")
+    return value
+
+
+def fake_endpoint(value: str) -> str:
+    """A mailbox shard's `base_url` key: empty (the vendor), https, or plain http to a local
+    fake only; always ending in "/"."""
+    if value and not value.startswith(("http://127.0.0.1", "http://localhost", "https://")):
+        raise ValueError("plain http is only for a local fake (http://127.0.0.1:PORT/)")
+    return value if not value or value.endswith("/") else value + "/"

@@ -14,7 +14,7 @@ reading every logged activity would cost a scan of activities each cycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import structlog
@@ -52,41 +52,53 @@ def _owner_id(stored: StoredHistory | None) -> str | None:
     return owner.id if owner else None
 
 
+def _attributed(
+    key: str,
+    known: StoredHistory | None,
+    *,
+    source_ref: str,
+    kind: str,
+    occurred_at: datetime,
+    amount: float | None,
+    cfg: PolicyConfig,
+) -> Reengagement:
+    """The outcome of a person who came back, from what the store knows of them."""
+    return attribute(
+        prospect_key=key,
+        source_ref=source_ref,
+        kind=kind,
+        occurred_at=occurred_at,
+        made=made_touches(known),
+        rejections=known.rejections if known else (),
+        owner_id=_owner_id(known),
+        amount=amount,
+        cfg=cfg,
+    )
+
+
 def interested_replies(
-    store: Store,
+    stored: Mapping[str, StoredHistory],
     decided: Sequence[tuple[RejectionEvent, Decision, History]],
     cfg: PolicyConfig,
 ) -> list[Reengagement]:
-    """The page's interested replies from prospects who had a live plan: outcomes."""
-    back = [
-        (event, decision)
+    """The page's interested replies from prospects who had a live plan: outcomes
+    (`stored`: what the store knew of the page's people before it)."""
+    return [
+        _attributed(
+            event.prospect.ref.key,
+            stored.get(event.prospect.ref.key),
+            source_ref=event.event_id,
+            kind=INTERESTED_REPLY,
+            occurred_at=event.occurred_at,
+            amount=None,
+            cfg=cfg,
+        )
         for event, decision, history in decided
         if history.plan is not None
         and decision.outcome is Outcome.ACTIVE
         and event.reply is not None
         and event.reply.intent is Intent.INTERESTED
     ]
-    if not back:
-        return []
-    stored = store.history([e.prospect.ref.key for e, _ in back])
-    out = []
-    for event, _decision in back:
-        key = event.prospect.ref.key
-        known = stored.get(key)
-        out.append(
-            attribute(
-                prospect_key=key,
-                source_ref=event.event_id,
-                kind=INTERESTED_REPLY,
-                occurred_at=event.occurred_at,
-                made=made_touches(known),
-                rejections=known.rejections if known else (),
-                owner_id=_owner_id(known),
-                amount=None,
-                cfg=cfg,
-            )
-        )
-    return out
 
 
 def read_new_opportunities(
@@ -108,21 +120,18 @@ def read_new_opportunities(
         stored = store.history(keys)
         found = []
         for opp in page.opportunities:
-            for key in by_account.get(opp.account.key, ()):
-                known = stored.get(key)
-                found.append(
-                    attribute(
-                        prospect_key=key,
-                        source_ref=opp.id,
-                        kind=NEW_OPPORTUNITY,
-                        occurred_at=opp.created_at,
-                        made=made_touches(known),
-                        rejections=known.rejections if known else (),
-                        owner_id=_owner_id(known),
-                        amount=opp.amount,
-                        cfg=cfg,
-                    )
+            found += [
+                _attributed(
+                    key,
+                    stored.get(key),
+                    source_ref=opp.id,
+                    kind=NEW_OPPORTUNITY,
+                    occurred_at=opp.created_at,
+                    amount=opp.amount,
+                    cfg=cfg,
                 )
+                for key in by_account.get(opp.account.key, ())
+            ]
         store.commit_reengagements(shard, epoch, page.cursor, found)
         for r in found:
             log.info(

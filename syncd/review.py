@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 BATCH = 500  # plans per look-up and transaction
+# People as the CRM has them now, by key, and the keys of those being worked: what the
+# hold check already read, so resolving its holds does not ask the CRM again.
+Seen = tuple[dict[str, Prospect], set[str]]
 
 
 class Reviewer:
@@ -40,11 +43,13 @@ class Reviewer:
             self._batch([key for _, key in due], [plan_id for plan_id, _ in due], summary)
             self.engine.heartbeat()
 
-    def resolve(self, resolutions: dict[str, str], summary: CycleSummary) -> None:
+    def resolve(
+        self, resolutions: dict[str, str], summary: CycleSummary, seen: Seen | None = None
+    ) -> None:
         """Review these held people now, their holds resolved as given (see syncd.holds)."""
         keys = sorted(resolutions)
         for start in range(0, len(keys), BATCH):
-            self._batch(keys[start : start + BATCH], [], summary, resolutions)
+            self._batch(keys[start : start + BATCH], [], summary, resolutions, seen)
 
     def _batch(
         self,
@@ -52,11 +57,12 @@ class Reviewer:
         plan_ids: list[str],
         summary: CycleSummary,
         resolutions: dict[str, str] | None = None,
+        seen: Seen | None = None,
     ) -> None:
         now = self.engine.clock()
         stored = self.engine.store.history(keys)
         refs = [ProspectRef.parse(k) for k in keys]
-        fresh, active, colleagues = self._lookups(refs, stored)
+        fresh, active, colleagues = self._lookups(refs, seen)
         revisions: list[tuple[Decision, str | None, dict[str, Any]]] = []
         owners = [plan_owner(known.plan_context) for known in stored.values()]
         load = self.engine.owner_load([o.id for o in owners if o], now.date())
@@ -99,13 +105,18 @@ class Reviewer:
         self.engine.store.record_reviews(self.shard, self.epoch, now.date(), plan_ids, revisions)
 
     def _lookups(
-        self, refs: list[ProspectRef], stored: dict[str, Any]
+        self, refs: list[ProspectRef], seen: Seen | None
     ) -> tuple[dict[str, Prospect], set[str], dict[AccountRef, list[Prospect]]]:
         directory = self.engine.directory(self.shard)
         if directory is None or not refs:
             return {}, set(), {}
-        people = directory.prospects(refs)
-        active = directory.active(refs)
-        accounts = sorted({p.account.ref for p in people.values() if p.account}, key=lambda a: a.id)
+        if seen is None:
+            fresh = {r.key: p for r, p in directory.prospects(refs).items()}
+            active = {r.key for r in directory.active(refs)}
+        else:
+            keys = {r.key for r in refs}
+            fresh = {k: p for k, p in seen[0].items() if k in keys}
+            active = seen[1] & keys
+        accounts = sorted({p.account.ref for p in fresh.values() if p.account}, key=lambda a: a.id)
         colleagues = directory.colleagues(accounts) if accounts else {}
-        return {r.key: p for r, p in people.items()}, {r.key for r in active}, colleagues
+        return fresh, active, colleagues

@@ -138,6 +138,16 @@ def serve(*, seed: str, port_base: int, write_config: Path | None, stop: threadi
         print(f"syncd sandbox stopped; removed {workdir}", file=sys.stderr, flush=True)
 
 
+def write_secret(path: Path, content: str) -> Path:
+    """A connector sandbox's key or secret file: created 0600 (never briefly readable by
+    others) and kept 0600 if it was already there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    os.chmod(path, 0o600)
+    return path
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

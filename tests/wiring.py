@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
-from syncd.connectors import Connector
+from syncd.connectors import Connector, Directory
 from syncd.engine import CycleSummary, Engine
 from syncd.policy.calendar import calendar_of
 from syncd.policy.config import PolicyConfig
 from syncd.store import Store
+from syncd.testing.fakes import FakeSink
+from syncd.testing.plugin import FakeSettings
 
 
 @dataclass
@@ -56,6 +58,47 @@ def wire(
         assert epoch is not None
         engine.epochs[name] = epoch
     return Wired(engine, store)
+
+
+def fake_crm(directory: Directory, sink: FakeSink) -> tuple[ShardConfig, Any, Connector]:
+    """A CRM shard of the fake type for mailbox shards: they match senders in `directory`;
+    `sink` records what their replies ask of the CRM."""
+    settings = FakeSettings(events_file="-", remote_db="-")
+    return ShardConfig(type="fake"), settings, Connector(directory=directory, sink=sink)
+
+
+@dataclass
+class MailboxWired:
+    """One mailbox shard behind a fake CRM shard."""
+
+    engine: Engine
+    crm_sink: FakeSink
+    store: Store
+    shards: tuple[str, str]  # the mailbox's, then the CRM's
+
+    def cycle(self) -> None:
+        for shard in self.shards:  # the CRM's writes what the mailbox's replies asked of it
+            self.engine.cycle(shard)
+
+
+def wire_mailbox(
+    tmp_path: Path,
+    mailbox: tuple[str, str, Any, Connector],
+    crm_shard: str,
+    directory: Directory,
+) -> MailboxWired:
+    """An engine over a mailbox shard (name, type, settings, open connector) and the fake
+    CRM shard `crm_shard` whose people are in `directory`."""
+    name, kind, settings, connector = mailbox
+    crm_sink = FakeSink()
+    wired = wire(
+        tmp_path,
+        {
+            crm_shard: fake_crm(directory, crm_sink),
+            name: (ShardConfig(type=kind, crm=crm_shard), settings, connector),
+        },
+    )
+    return MailboxWired(wired.engine, crm_sink, wired.store, (name, crm_shard))
 
 
 def moment_where_calendars_differ(tz: str, country: str | None) -> tuple[datetime, date]:

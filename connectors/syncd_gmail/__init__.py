@@ -9,19 +9,18 @@ the reply's thread. Tasks and opt-outs go to the CRM's sink, not here.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
 from syncd.connectors import (
-    ENTRY_POINT_GROUP,
     ConfigError,
     Connector,
     ShardContext,
     SyncError,
 )
 from syncd.doctor import Check, failed, passed
+from syncd.inbox import crm_peer, crm_sandbox_installed
 from syncd_gmail.auth import load_credentials, run_auth
 from syncd_gmail.client import GmailClient
 from syncd_gmail.drafts import GmailDraftSink
@@ -38,11 +37,6 @@ def _settings(settings: BaseModel) -> GmailSettings:
     return settings
 
 
-def _crm_name(peers: Mapping[str, Connector], crm: Connector) -> str:
-    """The CRM shard's own name (refs of new leads belong to it)."""
-    return next((name for name, conn in peers.items() if conn is crm and name != "crm"), "crm")
-
-
 def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
     """Before READY: the credentials work and reach the configured mailbox."""
     address = str(client.profile().get("emailAddress", "")).lower()
@@ -56,34 +50,15 @@ def check_mailbox(client: GmailClient, settings: GmailSettings) -> None:
 def open_connector(ctx: ShardContext, *, sleep: Callable[[float], None] = time.sleep) -> Connector:
     """Open a mailbox shard; `sleep` is the back-off clock (tests pass a recorder)."""
     settings = _settings(ctx.settings)
-    crm = ctx.peers.get("crm")
-    if crm is None or crm.directory is None:
-        raise ConfigError(
-            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
-            'send the replies, e.g. crm = "salesforce"'
-        )
+    directory, crm_shard = crm_peer(ctx, "salesforce")
     client = GmailClient(settings, load_credentials(settings), sleep=sleep)
-    source = GmailSource(client, settings, crm.directory, _crm_name(ctx.peers, crm), ctx.replies)
+    source = GmailSource(client, settings, directory, crm_shard, ctx.replies)
     return Connector(
         source=source,
         sink=GmailDraftSink(client, settings),
         checks=[lambda: check_mailbox(client, settings)],
         quota_remaining=client.quota_remaining,
     )
-
-
-def _crm_sandbox_installed() -> bool:
-    """Whether another installed connector contributes a CRM (order 0) to the sandbox."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == GmailPlugin.type_name:
-            continue
-        try:
-            part = getattr(ep.load(), "sandbox", None)
-        except ImportError:
-            continue
-        if part is not None and getattr(part, "order", None) == 0:
-            return True
-    return False
 
 
 class GmailPlugin:
@@ -94,7 +69,7 @@ class GmailPlugin:
     def sandbox(self) -> GmailSandbox | None:
         """The seeded mailbox, offered only when a CRM sandbox runs to wire it to (without
         one, the sandbox keeps its own file-backed CRM demo)."""
-        return GmailSandbox() if _crm_sandbox_installed() else None
+        return GmailSandbox() if crm_sandbox_installed(GmailPlugin.type_name) else None
 
     def open(self, ctx: ShardContext) -> Connector:
         return open_connector(ctx)

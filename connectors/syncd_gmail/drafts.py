@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import structlog
 from googleapiclient.errors import HttpError
 
-from syncd.connectors import RetriableError
-from syncd.inbox import write_drafts
+from syncd.inbox import send_drafts, write_drafts
 from syncd.model import Channel, ProspectRef, TouchSpec, WriteKind, WriteResult, WriteStatus
 from syncd_gmail.client import GmailClient
 from syncd_gmail.errors import error_code, translate, write_status
@@ -61,26 +61,9 @@ class GmailDraftSink:
                 results[index] = WriteResult(spec.key, WriteStatus.FAILED, error="thread_not_found")
                 continue
             calls.append((str(index), self._client.drafts.create(userId="me", body=body)))
-        if not calls:
-            return results
-        by_index = dict(drafts)
-        try:
-            answers = self._client.batch(calls, "drafts.create", write=True)
-        except RetriableError as exc:
-            status = WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY
-            log.warning("gmail.drafts_unanswered", drafts=len(calls), status=status.value)
-            for key, _ in calls:
-                results[int(key)] = WriteResult(
-                    by_index[int(key)].key,
-                    status,
-                    error=type(exc).__name__,
-                    retry_after_s=exc.retry_after_s,
-                )
-            return results
-        for key, _ in calls:
-            results[int(key)] = self._result(by_index[int(key)], answers.get(key))
-        written = sum(r.status is WriteStatus.OK for r in results.values())
-        log.info("gmail.drafts_written", drafts=len(calls), ok=written)
+        sent = [int(key) for key, _ in calls]
+        send = partial(self._client.batch, calls, "drafts.create", write=True)
+        results.update(send_drafts(dict(drafts), sent, send, self._result, "gmail"))
         return results
 
     def _result(self, spec: TouchSpec, answer: Any) -> WriteResult:

@@ -9,7 +9,6 @@ is written 0600 under the sandbox's work directory.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import structlog
 
 from syncd.connectors import SandboxShard
+from syncd.sandbox import write_secret
 from syncd.testing.demo_data import DemoWorld, demo_world
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.settings import SCOPES
@@ -58,14 +58,6 @@ def seed_replies(fake: FakeGmail, mailbox: str, world: DemoWorld) -> int:
             headers=reply.headers,
         )
     return len(world.replies)
-
-
-def write_secret(path: Path, content: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.chmod(path, 0o600)
-    return path
 
 
 class GmailSandbox:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from syncd.inbox import fake_endpoint, mailbox_address
 from syncd.secrets import Secret
 
 # Read + label + draft need gmail.modify: nothing narrower can label a message
@@ -53,17 +54,12 @@ class GmailSettings(BaseModel):
     @field_validator("mailbox")
     @classmethod
     def _address(cls, value: str) -> str:
-        value = value.strip().lower()
-        if "@" not in value or value.startswith("@") or value.endswith("@"):
-            raise ValueError("must be the mailbox's e-mail address, e.g. rep@corp.example")
-        return value
+        return mailbox_address(value)
 
     @field_validator("base_url")
     @classmethod
     def _endpoint(cls, value: str) -> str:
-        if value and not value.startswith(("http://127.0.0.1", "http://localhost", "https://")):
-            raise ValueError("plain http is only for a local fake (http://127.0.0.1:PORT/)")
-        return value if not value or value.endswith("/") else value + "/"
+        return fake_endpoint(value)
 
     @model_validator(mode="after")
     def _auth_source(self) -> GmailSettings:

@@ -33,7 +33,7 @@ from syncd.replies.config import RepliesConfig
 from syncd_gmail import shapes
 from syncd_gmail.client import GmailClient
 from syncd_gmail.errors import NotFoundError
-from syncd_gmail.events import inbox_reply, message_id_of
+from syncd_gmail.events import EVENT_PREFIX, event_id, inbox_reply, message_id_of
 from syncd_gmail.mime import GmailMessage, parse_message
 from syncd_gmail.settings import GmailSettings
 
@@ -159,7 +159,7 @@ class GmailSource:
                         keep = {c.message_id for _, cs in done for c in cs}
                         events = [e for e in outcome.events if message_id_of(e) in keep]
                         dead = tuple(
-                            u for u in outcome.unreadable if u[0].removeprefix("gm:msg:") in keep
+                            u for u in outcome.unreadable if u[0].removeprefix(EVENT_PREFIX) in keep
                         )
                         rid, cs = done[-1]
                         ids = frozenset(c.message_id for c in cs)
@@ -213,7 +213,7 @@ class GmailSource:
             problem = shapes.message_problem(resource)
             if problem is not None:  # can never be read: dead-lettered with the page
                 outcome.handled.add(candidate.message_id)
-                outcome.unreadable.append((f"gm:msg:{candidate.message_id}", problem))
+                outcome.unreadable.append((event_id(candidate.message_id), problem))
                 continue
             received = int(resource.get("internalDate") or 0) / 1000
             if received > run.until.timestamp():
@@ -229,7 +229,7 @@ class GmailSource:
                 message = parse_message(resource)
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 why = f"the message cannot be parsed ({type(exc).__name__})"
-                outcome.unreadable.append((f"gm:msg:{candidate.message_id}", why))
+                outcome.unreadable.append((event_id(candidate.message_id), why))
                 continue
             if self._is_inbound(message):
                 replies.append((candidate, message))

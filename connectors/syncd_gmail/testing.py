@@ -32,12 +32,12 @@ from syncd.model import (
     RejectionEvent,
 )
 from syncd.replies.config import RepliesConfig
-from syncd.testing.fakes import FakeDirectory
+from syncd.sandbox import write_secret
+from syncd.testing.fakes import FakeDirectory, Sleeps
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail import open_connector
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.fake_store import StoredMessage
-from syncd_gmail.sandbox import write_secret
 from syncd_gmail.settings import SCOPES, GmailSettings
 
 CRM_SHARD = "salesforce"
@@ -55,27 +55,12 @@ class LostDraftAnswer(Fault):
 
 
 @dataclass
-class Sleeps:
-    """A sleep that records the waits instead of taking them, and a clock they move."""
-
-    waits: list[float] = field(default_factory=list)
-    now: float = 1_000.0
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += max(0.0, seconds)
-
-    def clock(self) -> float:
-        return self.now
-
-
-@dataclass
 class GmailTestbed:
     fake: FakeGmail
     workdir: Path
     mailbox: str
     directory: FakeDirectory = field(default_factory=FakeDirectory)
-    sleeps: Sleeps = field(default_factory=Sleeps)
+    sleeps: Sleeps = field(default_factory=lambda: Sleeps(now=1_000.0))
     _key_file: Path | None = None
     _people: int = 0
     _owns_fake: bool = True

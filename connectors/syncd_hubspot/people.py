@@ -31,7 +31,8 @@ COMPANY_PROPERTIES = (
 )
 
 
-def _number(value: str | None) -> float | None:
+def number(value: str | None) -> float | None:
+    """A numeric property's value (None when empty or not a number)."""
     if value in (None, ""):
         return None
     try:
@@ -40,7 +41,8 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def _text(value: str | None) -> str | None:
+def text(value: str | None) -> str | None:
+    """A property's value, None when empty."""
     return str(value) if value not in (None, "") else None
 
 
@@ -49,16 +51,16 @@ def _true(value: str | None) -> bool:
 
 
 def account_from(shard: str, company_id: str, props: Props) -> Account:
-    employees = _number(props.get("numberofemployees"))
+    employees = number(props.get("numberofemployees"))
     return Account(
         ref=AccountRef(shard, company_id),
-        name=_text(props.get("name")),
+        name=text(props.get("name")),
         employees=int(employees) if employees is not None else None,
-        annual_revenue=_number(props.get("annualrevenue")),
-        industry=_text(props.get("industry")),
-        country=_text(props.get("country")),
+        annual_revenue=number(props.get("annualrevenue")),
+        industry=text(props.get("industry")),
+        country=text(props.get("country")),
         custom={"domain": props["domain"]} if props.get("domain") else {},
-        owner_id=_text(props.get("hubspot_owner_id")),
+        owner_id=text(props.get("hubspot_owner_id")),
     )
 
 
@@ -80,15 +82,15 @@ def prospect_from(
     extra_opt_outs: frozenset[Channel] = frozenset(),
 ) -> Prospect:
     """A contact as a prospect; `owner_id` overrides the contact's owner (the deal's owner)."""
-    owner = owner_id or _text(props.get("hubspot_owner_id"))
-    names = [n for n in (_text(props.get("firstname")), _text(props.get("lastname"))) if n]
+    owner = owner_id or text(props.get("hubspot_owner_id"))
+    names = [n for n in (text(props.get("firstname")), text(props.get("lastname"))) if n]
     return Prospect(
         ref=ProspectRef(shard, "contact", contact_id),
         account=account,
         owner=Owner(owner) if owner else None,
-        email=_text(props.get("email")),
+        email=text(props.get("email")),
         name=" ".join(names) or None,
-        title=_text(props.get("jobtitle")),
+        title=text(props.get("jobtitle")),
         opted_out=opted_out(props, channel_properties) | extra_opt_outs,
     )
 

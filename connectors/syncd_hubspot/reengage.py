@@ -16,6 +16,7 @@ from itertools import islice
 
 from syncd.model import AccountRef, Cursor, NewOpportunity, OpportunityPage
 from syncd_hubspot.crm import Crm
+from syncd_hubspot.people import number
 from syncd_hubspot.scan import ScanSpec, parse_instant, position_of, scan
 from syncd_hubspot.settings import HubSpotSettings
 from syncd_hubspot.source import _Boundary, _Keyed
@@ -59,7 +60,7 @@ class HubSpotReengagements:
                     account=AccountRef(self._shard, companies[hit.id][0]),
                     created_at=parse_instant(str(hit.props["createdate"])),
                     position=hit.position,
-                    amount=_number(hit.props.get("amount")),
+                    amount=number(hit.props.get("amount")),
                     currency=hit.props.get("deal_currency_code") or None,
                 )
                 for hit in fresh
@@ -69,10 +70,3 @@ class HubSpotReengagements:
             yield OpportunityPage(found, boundary.cursor())
         if not moved:
             yield OpportunityPage([], boundary.cursor())
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None

@@ -43,7 +43,9 @@ from syncd_hubspot.people import (
     COMPANY_PROPERTIES,
     account_from,
     contact_properties,
+    number,
     prospect_from,
+    text,
 )
 from syncd_hubspot.scan import Hit, ScanSpec, parse_instant, position_of, scan
 from syncd_hubspot.settings import HubSpotSettings
@@ -298,7 +300,7 @@ class HubSpotSource:
         colleagues: list[str],
     ) -> RejectionEvent:
         deal = item.hit.props
-        owner = _text(deal.get("hubspot_owner_id"))
+        owner = text(deal.get("hubspot_owner_id"))
         people = [self._person(c, contacts[c], accounts, company, owner) for c in contact_ids]
         fallback = None
         if not people:  # never dropped: the company's active contact, else the company
@@ -312,7 +314,7 @@ class HubSpotSource:
                 name = account.name if account else None
                 people = [Prospect(ref, account, Owner(owner) if owner else None, name=name)]
                 fallback = ContactFallback.ACCOUNT_PLAN
-        amount = _number(deal.get("amount"))
+        amount = number(deal.get("amount"))
         competitor = (
             deal.get(self._settings.competitor_property)
             if self._settings.competitor_property
@@ -324,10 +326,10 @@ class HubSpotSource:
             occurred_at=_when(deal.get("closedate"), item.hit.position),
             prospect=people[0],
             position=item.hit.position,
-            reason_raw=_text(deal.get("closed_lost_reason")),
-            competitor=_text(competitor),
+            reason_raw=text(deal.get("closed_lost_reason")),
+            competitor=text(competitor),
             amount=amount,
-            currency=_text(deal.get("deal_currency_code")),
+            currency=text(deal.get("deal_currency_code")),
             opportunity_id=item.hit.id,
             related=tuple(people[1:]),
             contact_fallback=fallback,
@@ -359,17 +361,6 @@ class HubSpotSource:
             reason_raw=status,
             reason=self._settings.lead_statuses.get(status),
         )
-
-
-def _text(value: str | None) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        return float(str(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _when(value: str | None, fallback: str) -> datetime:

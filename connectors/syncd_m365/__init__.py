@@ -11,24 +11,23 @@ explained in `syncd_m365.client`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
 from syncd.connectors import (
-    ENTRY_POINT_GROUP,
     ConfigError,
     Connector,
     ShardContext,
     SyncError,
 )
 from syncd.doctor import Check, failed, passed
+from syncd.inbox import crm_peer, crm_sandbox_installed
 from syncd_m365.client import GraphClient
 from syncd_m365.drafts import M365DraftSink
 from syncd_m365.sandbox import M365Sandbox
 from syncd_m365.settings import PERMISSION, M365Settings
-from syncd_m365.source import M365Source
+from syncd_m365.source import M365Source, create_category, has_category
 
 __all__ = ["M365Plugin", "M365Settings", "open_connector", "plugin"]
 
@@ -37,11 +36,6 @@ def _settings(settings: BaseModel) -> M365Settings:
     if not isinstance(settings, M365Settings):
         raise ConfigError(f"expected Microsoft 365 settings, got {type(settings).__name__}")
     return settings
-
-
-def _crm_name(peers: Mapping[str, Connector], crm: Connector) -> str:
-    """The CRM shard's own name (refs of new leads belong to it)."""
-    return next((name for name, conn in peers.items() if conn is crm and name != "crm"), "crm")
 
 
 def check_mailbox(client: GraphClient, settings: M365Settings) -> None:
@@ -57,34 +51,15 @@ def open_connector(
 ) -> Connector:
     """Open a mailbox shard; `sleep` and `clock` drive the throttle (tests pass their own)."""
     settings = _settings(ctx.settings)
-    crm = ctx.peers.get("crm")
-    if crm is None or crm.directory is None:
-        raise ConfigError(
-            f"shards.{ctx.name}.crm: a mailbox shard needs the CRM shard whose people "
-            'send the replies, e.g. crm = "hubspot"'
-        )
+    directory, crm_shard = crm_peer(ctx, "hubspot")
     client = GraphClient(settings, sleep=sleep, clock=clock)
-    source = M365Source(client, settings, crm.directory, _crm_name(ctx.peers, crm), ctx.replies)
+    source = M365Source(client, settings, directory, crm_shard, ctx.replies)
     return Connector(
         source=source,
         sink=M365DraftSink(client, settings),
         checks=[lambda: check_mailbox(client, settings)],
         quota_remaining=client.quota_remaining,
     )
-
-
-def _crm_sandbox_installed() -> bool:
-    """Whether another installed connector contributes a CRM (order 0) to the sandbox."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == M365Plugin.type_name:
-            continue
-        try:
-            part = getattr(ep.load(), "sandbox", None)
-        except ImportError:
-            continue
-        if part is not None and getattr(part, "order", None) == 0:
-            return True
-    return False
 
 
 class M365Plugin:
@@ -94,7 +69,7 @@ class M365Plugin:
     @property
     def sandbox(self) -> M365Sandbox | None:
         """The seeded mailbox, offered only when a CRM sandbox runs to wire it to."""
-        return M365Sandbox() if _crm_sandbox_installed() else None
+        return M365Sandbox() if crm_sandbox_installed(M365Plugin.type_name) else None
 
     def open(self, ctx: ShardContext) -> Connector:
         return open_connector(ctx)
@@ -117,20 +92,11 @@ class M365Plugin:
                 )
             ]
         checks.append(passed("mailbox", "a token opens the configured mailbox"))
-        path = f"{m365.user_path}/outlook/masterCategories"
         try:
-            found = client.request("GET", path, "masterCategories.list")
-            names = {str(c.get("displayName", "")).lower() for c in found.get("value") or []}
-            if m365.category.lower() in names:
+            if has_category(client, m365):
                 checks.append(passed("category", f"category {m365.category!r} exists"))
             elif fix:
-                client.request(
-                    "POST",
-                    path,
-                    "masterCategories.create",
-                    write=True,
-                    body={"displayName": m365.category, "color": "preset7"},
-                )
+                create_category(client, m365)
                 checks.append(passed("category", f"category {m365.category!r} created", fixed=True))
             else:
                 checks.append(

@@ -144,6 +144,11 @@ def _retry_after(response: requests.Response | Mapping[str, Any]) -> float | Non
         return None
 
 
+def quote_odata(value: str) -> str:
+    """A string literal's content in an OData $filter (quotes doubled)."""
+    return value.replace("'", "''")
+
+
 def _error_code(body: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error")
@@ -180,7 +185,6 @@ class GraphClient:
             raise ConfigError(f"client credential: {exc}") from None
         except requests.RequestException as exc:
             raise RetriableError(f"login endpoint unreachable: {type(exc).__name__}") from None
-        self.calls = 0  # Graph requests sent, each request inside a $batch counted
 
     def close(self) -> None:
         self._http.close()
@@ -237,7 +241,6 @@ class GraphClient:
         while True:
             attempt += 1
             with self.limiter.slot(cost):
-                self.calls += cost
                 try:
                     response = self._http.request(
                         method,

@@ -13,23 +13,19 @@ header (`find`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import structlog
 
-from syncd.connectors import RetriableError
-from syncd.inbox import write_drafts
+from syncd.inbox import send_drafts, write_drafts
 from syncd.model import Channel, ProspectRef, TouchSpec, WriteKind, WriteResult, WriteStatus
-from syncd_m365.client import BatchAnswer, GraphClient
+from syncd_m365.client import BatchAnswer, GraphClient, quote_odata
 from syncd_m365.settings import M365Settings
 
 log = structlog.get_logger(__name__)
 
 KEY_HEADER = "x-syncd-key"
-
-
-def _quote_odata(value: str) -> str:
-    return value.replace("'", "''")
 
 
 class M365DraftSink:
@@ -83,26 +79,9 @@ class M365DraftSink:
                 }
             request["headers"] = {"Content-Type": "application/json"}
             calls.append((str(index), request))
-        if not calls:
-            return results
-        by_index = dict(drafts)
-        try:
-            answers = self._client.batch(calls, "messages.createReply", write=True)
-        except RetriableError as exc:
-            status = WriteStatus.IN_DOUBT if exc.in_doubt else WriteStatus.RETRY
-            log.warning("m365.drafts_unanswered", drafts=len(calls), status=status.value)
-            for key, _ in calls:
-                results[int(key)] = WriteResult(
-                    by_index[int(key)].key,
-                    status,
-                    error=type(exc).__name__,
-                    retry_after_s=exc.retry_after_s,
-                )
-            return results
-        for key, _ in calls:
-            results[int(key)] = _result(by_index[int(key)], answers.get(key))
-        written = sum(r.status is WriteStatus.OK for r in results.values())
-        log.info("m365.drafts_written", drafts=len(calls), ok=written)
+        sent = [int(key) for key, _ in calls]
+        send = partial(self._client.batch, calls, "messages.createReply", write=True)
+        results.update(send_drafts(dict(drafts), sent, send, _result, "m365"))
         return results
 
     def _parents(self, specs: list[TouchSpec]) -> dict[str, str]:
@@ -117,7 +96,7 @@ class M365DraftSink:
                 {
                     "method": "GET",
                     "url": f"{self._user}/mailFolders/inbox/messages?$filter=conversationId eq "
-                    f"'{_quote_odata(cid)}'&$select=id,internetMessageId,receivedDateTime"
+                    f"'{quote_odata(cid)}'&$select=id,internetMessageId,receivedDateTime"
                     "&$top=50",
                 },
             )

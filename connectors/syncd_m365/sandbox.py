@@ -8,7 +8,6 @@ is written 0600 under the sandbox's work directory.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -18,6 +17,7 @@ from typing import Any
 import structlog
 
 from syncd.connectors import SandboxShard
+from syncd.sandbox import write_secret
 from syncd.testing.demo_data import DemoWorld, demo_world
 from syncd_m365.fake import FakeGraph
 from syncd_m365.settings import M365Settings
@@ -28,14 +28,6 @@ REP_NAME = "Robin Vale"
 REP_ADDRESS = "robin@harborlight.example"
 TENANT = "harborlight.example"
 CATEGORY = M365Settings.model_fields["category"].default
-
-
-def write_secret(path: Path, content: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.chmod(path, 0o600)
-    return path
 
 
 def seed_replies(fake: FakeGraph, mailbox: str, world: DemoWorld) -> int:

@@ -31,7 +31,7 @@ from syncd.connectors import Directory, SkippableRecordError
 from syncd.inbox import InboxReply, ReplyEvents
 from syncd.model import Cursor, Page, RejectionEvent
 from syncd.replies.config import RepliesConfig
-from syncd_m365.client import GraphClient, SyncStateExpired
+from syncd_m365.client import GraphClient, SyncStateExpired, quote_odata
 from syncd_m365.settings import M365Settings
 
 log = structlog.get_logger(__name__)
@@ -51,10 +51,6 @@ def message_id_of(event: RejectionEvent) -> str | None:
     if event.event_id.startswith(EVENT_PREFIX):
         return event.event_id[len(EVENT_PREFIX) :]
     return None
-
-
-def _quote_odata(value: str) -> str:
-    return value.replace("'", "''")
 
 
 class M365Source:
@@ -165,7 +161,7 @@ class M365Source:
                     {
                         "method": "GET",
                         "url": f"/users/{self._settings.mailbox}/mailFolders/sentitems/messages"
-                        f"?$filter=conversationId eq '{_quote_odata(cid)}'&$select=id&$top=1",
+                        f"?$filter=conversationId eq '{quote_odata(cid)}'&$select=id&$top=1",
                     },
                 )
                 for n, cid in enumerate(unknown)
@@ -213,19 +209,28 @@ class M365Source:
         """The category exists in the mailbox's master list (so Outlook shows it)."""
         if self._category_ready:
             return
-        path = f"{self._settings.user_path}/outlook/masterCategories"
-        found = self._client.request("GET", path, "masterCategories.list")
-        names = {str(c.get("displayName", "")).lower() for c in (found or {}).get("value") or []}
-        if self._settings.category.lower() not in names:
+        if not has_category(self._client, self._settings):
             with contextlib.suppress(SkippableRecordError):  # created meanwhile (409)
-                self._client.request(
-                    "POST",
-                    path,
-                    "masterCategories.create",
-                    write=True,
-                    body={"displayName": self._settings.category, "color": "preset7"},
-                )
+                create_category(self._client, self._settings)
         self._category_ready = True
+
+
+def has_category(client: GraphClient, settings: M365Settings) -> bool:
+    """Whether the category is in the mailbox's master list (so Outlook shows it)."""
+    path = f"{settings.user_path}/outlook/masterCategories"
+    found = client.request("GET", path, "masterCategories.list")
+    names = {str(c.get("displayName", "")).lower() for c in (found or {}).get("value") or []}
+    return settings.category.lower() in names
+
+
+def create_category(client: GraphClient, settings: M365Settings) -> None:
+    client.request(
+        "POST",
+        f"{settings.user_path}/outlook/masterCategories",
+        "masterCategories.create",
+        write=True,
+        body={"displayName": settings.category, "color": "preset7"},
+    )
 
 
 def _token(link: str, name: str) -> str:

@@ -16,12 +16,12 @@ from typing import Any
 from syncd.connectors import Connector, ShardContext
 from syncd.model import Account, AccountRef, Owner, Prospect, ProspectRef
 from syncd.replies.config import RepliesConfig
-from syncd.testing.fakes import FakeDirectory
+from syncd.sandbox import write_secret
+from syncd.testing.fakes import FakeDirectory, Sleeps
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_m365 import open_connector
 from syncd_m365.fake import FakeGraph
 from syncd_m365.fake_store import StoredMessage
-from syncd_m365.sandbox import write_secret
 from syncd_m365.settings import M365Settings
 
 CRM_SHARD = "hubspot"
@@ -38,21 +38,6 @@ class LostDraftAnswer(Fault):
 
     def matches(self, req: Request) -> bool:
         return req.path.endswith("/$batch") and b"createReply" in req.body
-
-
-@dataclass
-class Sleeps:
-    """A sleep that records the waits instead of taking them (and moves `now` along)."""
-
-    waits: list[float] = field(default_factory=list)
-    now: float = 0.0
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -47,7 +47,7 @@ Record = dict[str, Any]
 # incremental reads after the backfill pick up from the last record it returned).
 _UPPER_BOUND = re.compile(r"SystemModstamp <= \S+")
 CHUNK = 500  # rows rebuilt at a time (also the size of the IN lists into the spill)
-HISTORY_ROWS = 10
+HISTORY_ROWS = 10  # stage changes kept per opportunity (the REST sub-query's LIMIT too)
 
 
 def _quote(name: str) -> str:
@@ -69,13 +69,21 @@ class Shape:
                 self.nested.setdefault(head, []).append((index, rest))
             else:
                 self.flat.append((index, column))
-        self.deep = any("." in rest for parts in self.nested.values() for _, rest in parts)
+        # relationships nested deeper (`Account.Owner.Name`) get their own layout, also once
+        self.inner = {
+            head: Shape([name for _, name in parts])
+            for head, parts in self.nested.items()
+            if any("." in name for _, name in parts)
+        }
 
     def build(self, values: Sequence[Any]) -> Record:
         record: Record = {name: values[i] for i, name in self.flat}
         for head, parts in self.nested.items():
-            inner = {name: values[i] for i, name in parts}
-            record[head] = Shape(list(inner)).build(list(inner.values())) if self.deep else inner
+            inner = self.inner.get(head)
+            if inner is None:
+                record[head] = {name: values[i] for i, name in parts}
+            else:
+                record[head] = inner.build([values[i] for i, _ in parts])
         return record
 
 

@@ -266,8 +266,11 @@ class SalesforceClient:
 
         A look-up of a 2,000-record page is a couple of dozen chunk queries; one after
         another, their round trips are most of a backfill's wait. A query the batch refused
-        runs again on its own, where its error is translated and retried as usual.
+        runs again on its own, where its error is translated and retried as usual. A single
+        query goes on its own at once: a batch around it would only cost more.
         """
+        if len(soqls) == 1:
+            return [self.query_all(soqls[0], what=what)]
         records: list[list[Record]] = [[] for _ in soqls]
         pending = [(n, self.query_url(soql)) for n, soql in enumerate(soqls)]
         while pending:

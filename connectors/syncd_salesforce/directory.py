@@ -60,12 +60,6 @@ class SalesforceDirectory:
     def _query(self, soql: str, what: str) -> list[Record]:
         return self._client.query_all(soql, what=what)
 
-    def _query_many(self, soqls: Sequence[str], what: str) -> list[list[Record]]:
-        """Chunk queries batched (one call for up to 25); a single one goes on its own."""
-        if len(soqls) == 1:
-            return [self._query(soqls[0], what)]
-        return self._client.query_many(soqls, what=what) if soqls else []
-
     def prospects(self, refs: Sequence[ProspectRef]) -> dict[ProspectRef, Prospect]:
         mapper, fields = self._tools()
         contacts = [
@@ -76,7 +70,7 @@ class SalesforceDirectory:
             select(fields.lead(), "Lead", [f"Id IN {soql_in(ids)}"])
             for ids in chunks(self._ids(refs, "lead"), ID_CHUNK)
         ]
-        answers = self._query_many([*contacts, *leads], "directory.prospects")
+        answers = self._client.query_many([*contacts, *leads], what="directory.prospects")
         found: dict[ProspectRef, Prospect] = {}
         for n, records in enumerate(answers):
             for record in records:
@@ -128,7 +122,7 @@ class SalesforceDirectory:
             )
             for chunk in chunks(ids, ID_CHUNK)
         ]
-        for records in self._query_many(soqls, "directory.colleagues"):
+        for records in self._client.query_many(soqls, what="directory.colleagues"):
             for record in records:
                 ref = AccountRef(self._shard, str(record["AccountId"]))
                 found.setdefault(ref, []).append(mapper.contact_record(record))
@@ -154,7 +148,7 @@ class SalesforceDirectory:
             )
             for ids in chunks(people, ID_CHUNK)
         ]
-        answers = self._query_many([*roles, *tasks], "directory.active")
+        answers = self._client.query_many([*roles, *tasks], what="directory.active")
         active: set[str] = set()
         for role in (r for records in answers[: len(roles)] for r in records):
             contact_account = text((nested(role, "Contact") or {}).get("AccountId"))

@@ -21,7 +21,13 @@ from pathlib import Path
 import structlog
 
 from syncd.model import Cursor, Page, RejectionEvent
-from syncd_salesforce.backfill import Backfill, BulkJob, opportunity_jobs, record_job
+from syncd_salesforce.backfill import (
+    HISTORY_ROWS,
+    Backfill,
+    BulkJob,
+    opportunity_jobs,
+    record_job,
+)
 from syncd_salesforce.client import SalesforceClient
 from syncd_salesforce.contactless import ContactlessResolver
 from syncd_salesforce.errors import QueryLocatorExpired
@@ -39,7 +45,6 @@ from syncd_salesforce.settings import SalesforceSettings
 
 log = structlog.get_logger(__name__)
 MAX_RESTARTS = 3
-HISTORY_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -205,12 +210,7 @@ class SalesforceSource:
             limit=HISTORY_ROWS,
         )
         columns = [*fields.opportunity(), f"({roles})", f"({history})"]
-
-        def soql(low: str | None) -> str:
-            bounds = [f"SystemModstamp >= {low}"] if low else []
-            conditions = [*where, *bounds, f"SystemModstamp <= {upper}"]
-            return select(columns, "Opportunity", conditions, order="SystemModstamp, Id")
-
+        soql = _from(columns, "Opportunity", where, upper)
         yield from self._rest_rows(soql, start, skip, convert, what="read.opportunities")
 
     # --- leads ----------------------------------------------------------------------------------
@@ -233,12 +233,7 @@ class SalesforceSource:
             records = self._backfill.records(job)
             yield from self._converted(convert, records, "backfill.leads")
             return
-
-        def soql(low: str | None) -> str:
-            bounds = [f"SystemModstamp >= {low}"] if low else []
-            conditions = [*where, *bounds, f"SystemModstamp <= {upper}"]
-            return select(fields.lead(), "Lead", conditions, order="SystemModstamp, Id")
-
+        soql = _from(fields.lead(), "Lead", where, upper)
         yield from self._rest_rows(soql, start, skip, convert, what="read.leads")
 
     # --- REST paging with restart -----------------------------------------------------------------
@@ -272,3 +267,16 @@ class SalesforceSource:
                 if restarts > MAX_RESTARTS:
                     raise
                 log.info("salesforce.query_restarted", what=what, restarts=restarts)
+
+
+def _from(
+    columns: list[str], sobject: str, where: list[str], upper: str
+) -> Callable[[str | None], str]:
+    """The paged read's query from a position on (from the start when None), up to `upper`."""
+
+    def soql(low: str | None) -> str:
+        bounds = [f"SystemModstamp >= {low}"] if low else []
+        conditions = [*where, *bounds, f"SystemModstamp <= {upper}"]
+        return select(columns, sobject, conditions, order="SystemModstamp, Id")
+
+    return soql

@@ -24,10 +24,11 @@ from syncd.model import (
     TouchKind,
     WriteKind,
 )
-from syncd.ownerload import DEFERRED_NOTE, OwnerLoad
+from syncd.ownerload import OwnerLoad
 from syncd.policy import brief as briefs
 from syncd.policy.angles import matching_releases, reason_text
-from syncd.policy.cadence import owner_day
+from syncd.policy.builder import deferred_brief
+from syncd.policy.cadence import owner_cap_rule, owner_day
 from syncd.policy.calendar import Calendar
 from syncd.policy.config import PolicyConfig
 from syncd.policy.timing import callback_timing
@@ -107,14 +108,11 @@ def account_plan(
         *timing.hits,
     ]
     if find_moved or call_moved:
-        inputs = {"touches_moved": int(find_moved) + int(call_moved)}
-        rules.append(
-            RuleHit("cadence.cap.owner", {**inputs, "cap": cfg.cadence.max_tasks_per_owner_per_day})
-        )
+        rules.append(owner_cap_rule(int(find_moved) + int(call_moved), cfg.cadence))
     plan = Plan(prospect.ref, generation, callback, (find, call))
     return Decision(event.event_id, prospect.ref, Outcome.NURTURE, plan, tuple(rules))
 
 
 def _noted(brief: str, moved: bool, cfg: PolicyConfig) -> str:
     """Tell the owner why a task the daily cap moved lands later than it might have."""
-    return briefs.cut(f"{DEFERRED_NOTE} {brief}", cfg.brief.max_chars) if moved else brief
+    return deferred_brief(brief, cfg) if moved else brief

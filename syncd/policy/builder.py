@@ -58,7 +58,12 @@ def deferred(touch: Touch, person: str, moved: set[tuple[str, int]], cfg: Policy
     who = touch.target.key if touch.target is not None else person
     if (who, touch.due.toordinal()) not in moved:
         return touch
-    return replace(touch, brief=briefs.cut(f"{DEFERRED_NOTE} {touch.brief}", cfg.brief.max_chars))
+    return replace(touch, brief=deferred_brief(touch.brief, cfg))
+
+
+def deferred_brief(brief: str, cfg: PolicyConfig) -> str:
+    """The brief of a task the daily cap moved, opening with why it lands later."""
+    return briefs.cut(f"{DEFERRED_NOTE} {brief}", cfg.brief.max_chars)
 
 
 @dataclass(slots=True)

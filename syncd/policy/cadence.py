@@ -143,11 +143,7 @@ class Scheduler:
 
     def owner_cap_hit(self) -> RuleHit:
         """The rule hit saying the daily cap moved some of this scheduler's placements."""
-        moved = self.moves.get("cadence.cap.owner", 0)
-        return RuleHit(
-            "cadence.cap.owner",
-            {"touches_moved": moved, "cap": self.cfg.max_tasks_per_owner_per_day},
-        )
+        return owner_cap_rule(self.moves.get("cadence.cap.owner", 0), self.cfg)
 
     def place(
         self, wished: date, person: str, *, gap: bool = False, latest: date | None = None
@@ -188,6 +184,13 @@ class Scheduler:
         if self.owner_load is not None:
             self.owner_load.book(self.owner, ordinal)
         return day
+
+
+def owner_cap_rule(moved: int, cfg: CadenceConfig) -> RuleHit:
+    """The rule hit saying the owner's daily cap moved `moved` tasks later."""
+    return RuleHit(
+        "cadence.cap.owner", {"touches_moved": moved, "cap": cfg.max_tasks_per_owner_per_day}
+    )
 
 
 def owner_day(

@@ -257,7 +257,11 @@ def _release_touches(
         and briefs.release_subject(r.release.title, who, cfg.brief) not in subjects
         and briefs.release_callback_subject(r.release.title, who, cfg.brief) not in subjects
     ]
-    if not fresh:
+    # No channel, no task: nothing is scheduled (a day booked for nothing would hold a place
+    # in the rep's day).
+    available = open_channels(history.suppressed | prospect.opted_out)
+    channel = pick_channel(TouchKind.RELEASE, available)
+    if not fresh or channel is None:
         return False
     known = known_touches(history, None, replay=True)
     owner = prospect.owner.id if prospect.owner else None
@@ -268,8 +272,6 @@ def _release_touches(
     sched.load_account(
         [*contact_days(known.account), *(t.due for t in touches if t.kind not in NOT_CONTACT)]
     )
-    available = open_channels(history.suppressed | prospect.opted_out)
-    channel = pick_channel(TouchKind.RELEASE, available)
     facts = brief_facts(
         event=latest,
         prospect=prospect,
@@ -289,9 +291,8 @@ def _release_touches(
     for prepared in fresh:
         release = prepared.release
         wished = max(release.date, today + timedelta(days=1))
-        # No channel, no task: a day booked for nothing would hold a place in the rep's day.
-        day = sched.place(wished, key, latest=callback - timedelta(days=1)) if channel else None
-        if day is None or channel is None:
+        day = sched.place(wished, key, latest=callback - timedelta(days=1))
+        if day is None:
             continue
         proof = f" Proof: {release.proof_point}" if release.proof_point else ""
         why = (

@@ -69,11 +69,9 @@ def pack_touch(row: dict[str, Any], shared: str) -> dict[str, Any]:
     head, sep, tail = row["brief"].partition("\n\n")
     if not (shared and sep and tail == shared):
         return row
-    standard = head.startswith(WHY_HEAD) and head.endswith(f" (rule {row['rule_id']})")
-    if standard:
-        row["brief"] = head[len(WHY_HEAD) : -len(f" (rule {row['rule_id']})")]
-    else:
-        row["brief"] = head
+    rule = f" (rule {row['rule_id']})"
+    standard = head.startswith(WHY_HEAD) and head.endswith(rule)
+    row["brief"] = head[len(WHY_HEAD) : -len(rule)] if standard else head
     row[BRIEF_HEAD_KEY] = HEAD_WHY if standard else HEAD_WHOLE
     return row
 

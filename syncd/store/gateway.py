@@ -388,11 +388,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 if tr.plan_id in live:
                     plan_touches[tr.plan_id].append(touch)
                 touches[tr.prospect_key].append((touch, tr.state))
-            suppressed: dict[str, set[Channel]] = defaultdict(set)
-            for r in conn.execute(
-                sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))
-            ):
-                suppressed[r.prospect_key].add(Channel(r.channel))
+            suppressed = _suppressions(conn, keys)
             holds = self.open_holds(conn, keys)
         out: dict[str, StoredHistory] = {}
         for key in keys:
@@ -411,7 +407,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 touches=tuple(touches[key]),
                 plan=plan,
                 plan_context=dict(plan_row.context) if plan_row is not None else {},
-                suppressed=frozenset(suppressed[key]),
+                suppressed=suppressed.get(key, frozenset()),
                 review=holds.get(key),
             )
         return out
@@ -465,14 +461,10 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
 
     def suppressed(self, keys: Iterable[str]) -> dict[str, frozenset[Channel]]:
         ids = list(set(keys))
-        found: dict[str, set[Channel]] = defaultdict(set)
-        if ids:
-            with self.engine.connect() as conn:
-                for r in conn.execute(
-                    sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(ids))
-                ):
-                    found[r.prospect_key].add(Channel(r.channel))
-        return {k: frozenset(v) for k, v in found.items()}
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            return _suppressions(conn, ids)
 
     # --- one transaction per page ---------------------------------------------------------------
 
@@ -573,3 +565,11 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     "error": scrub(error)[:500],
                 },
             )
+
+
+def _suppressions(conn: Connection, keys: list[str]) -> dict[str, frozenset[Channel]]:
+    """The channels each of these people opted out of (only those with some)."""
+    found: dict[str, set[Channel]] = defaultdict(set)
+    for r in conn.execute(sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))):
+        found[r.prospect_key].add(Channel(r.channel))
+    return {k: frozenset(v) for k, v in found.items()}

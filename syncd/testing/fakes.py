@@ -28,6 +28,7 @@ from syncd.model import (
     WriteResult,
     WriteStatus,
 )
+from syncd.testing.demo_data import demo_world
 
 
 def read_pages(
@@ -96,6 +97,31 @@ class FakeDirectory:
         self.calls["find_by_email"] += 1
         index = {p.email.lower(): p for p in self.people.values() if p.email}
         return {e.lower(): index[e.lower()] for e in emails if e.lower() in index}
+
+
+@dataclass
+class Sleeps:
+    """A sleep that records the waits instead of taking them, and a clock they move: a
+    connector's throttle and back-off run on it at once, and tests read what they asked."""
+
+    waits: list[float] = field(default_factory=list)
+    now: float = 0.0
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += max(0.0, seconds)
+
+    def clock(self) -> float:
+        return self.now
+
+
+def demo_directory(crm: str) -> FakeDirectory:
+    """The demo world's people of one CRM as its Directory would return them: what a mailbox
+    sandbox's seeded replies are matched against."""
+    return FakeDirectory(
+        Prospect(ProspectRef(crm, "contact", p.id), email=p.email, name=p.first_name)
+        for p in demo_world().for_crm(crm).people
+    )
 
 
 @dataclass

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -248,8 +248,9 @@ class FakeHTTPServer:
     # serve_forever polls for shutdown this often: short, so stopping a fake is quick
     POLL_S = 0.05
 
-    def __enter__(self) -> FakeHTTPServer:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

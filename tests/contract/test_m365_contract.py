@@ -3,58 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from syncd.connectors import Connector
-from syncd.model import ProspectRef, TouchSpec, WriteKind
 from syncd.testing.contract import ConnectorContract, ContractHarness, FaultName
 from syncd_m365.fake import FakeGraph
+from syncd_m365.fake_store import StoredMessage
 from syncd_m365.testing import CRM_SHARD, LostDraftAnswer, M365Testbed
+from tests.contract.mailbox import MailboxHarness
 
 
-class M365Harness:
+class M365Harness(MailboxHarness[M365Testbed]):
     """ContractHarness on a local Graph: rejections are prospects' replies to the rep."""
 
-    def __init__(self, bed: M365Testbed):
-        self.bed = bed
+    crm_shard = CRM_SHARD
 
-    def open(self) -> Connector:
-        return self.bed.open(batch_size=5, page_size=5)
-
-    def seed_rejections(self, count: int) -> None:
-        for _ in range(count):
-            person = self.bed.person()
-            assert person.email is not None
-            self.bed.reply(person.email, "Not right now, please reach out again next quarter.")
-
-    def touch_specs(self, count: int) -> list[TouchSpec]:
-        specs = []
-        for n in range(count):
-            person = self.bed.person()
-            reply = self.bed.reply(str(person.email), "Thanks, not for us.")
-            specs.append(
-                TouchSpec(
-                    key=f"contract-{n:04d}-{reply.id}",
-                    write=WriteKind.DRAFT,
-                    prospect=ProspectRef(CRM_SHARD, "contact", person.ref.id),
-                    due=date.today(),
-                    subject="Thank you",
-                    body="Thanks for letting me know.",
-                    to_email=person.email,
-                    thread_id=reply.conversation_id,
-                    in_reply_to=reply.internet_message_id,
-                )
-            )
-        return specs
-
-    def remote_keys(self) -> list[str]:
-        return self.bed.draft_keys()
-
-    def complete_task(self, key: str) -> None:
-        raise NotImplementedError("a mailbox writes drafts, not tasks")
+    def thread_of(self, reply: StoredMessage) -> tuple[str, str]:
+        return reply.conversation_id, reply.internet_message_id
 
     def fail(self, fault: FaultName) -> None:
         fake = self.bed.fake
@@ -74,11 +40,8 @@ class M365Harness:
 
 @pytest.fixture(scope="module")
 def graph_fake() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    try:
+    with FakeGraph() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 class TestM365Contract(ConnectorContract):

@@ -281,3 +281,28 @@ def test_open_holds_are_checked_in_batches_not_one_call_per_person(world: World)
     world.engine().cycle("crm")
     assert world.sink.calls["task_status"] == 1
     assert world.directory.calls["prospects"] <= 3 and world.directory.calls["active"] <= 3
+
+
+def test_holds_the_crm_resolved_are_not_looked_up_again_to_resolve_them(world: World) -> None:
+    """The people and open-work look-ups the hold check made serve the resolution too: a
+    cycle resolving thirty holds asks the CRM about them no more than a quiet one does."""
+    at = NOW + timedelta(hours=1)
+    for n in range(30):
+        event = replace(reply(1, at), event_id=f"gm:msg:{n}", prospect=person(n))
+        world.add(event)
+    world.clock.now = NOW + timedelta(hours=3)
+    world.engine().cycle("crm")
+    world.directory.calls.clear()
+    world.clock.now += timedelta(hours=1)
+    world.engine().cycle("crm")
+    quiet = Counter(world.directory.calls)
+    for n in range(30):
+        world.directory.people[person(n).ref] = person(
+            n, opted_out=frozenset({Channel.EMAIL, Channel.PHONE})
+        )
+    world.directory.calls.clear()
+    world.clock.now += timedelta(hours=1)
+    summary = world.engine().cycle("crm")
+    assert summary.holds_resolved == 30
+    assert world.directory.calls["prospects"] == quiet["prospects"]
+    assert world.directory.calls["active"] == quiet["active"]

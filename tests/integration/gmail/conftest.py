@@ -13,11 +13,8 @@ from syncd_gmail.testing import GmailTestbed
 
 @pytest.fixture(scope="module")
 def gmail_fake() -> Iterator[FakeGmail]:
-    fake = FakeGmail().start()
-    try:
+    with FakeGmail() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import stat
 import threading
-import tomllib
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,10 @@ from pydantic import ValidationError
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import ConfigError, FatalSyncError, ShardContext
+from syncd.sandbox import write_secret
 from syncd_gmail import SCOPES, GmailSettings, plugin
-from syncd_gmail.sandbox import write_secret
 from syncd_gmail.testing import GmailTestbed, read_all
+from tests.example_config import example_section
 
 
 class _Browser:
@@ -205,12 +204,7 @@ def test_revoked_service_account_is_fatal(bed: GmailTestbed) -> None:
 def test_the_documented_example_block_is_a_valid_section_with_the_defaults() -> None:
     """Uncommenting the gmail block of syncd.example.toml gives a valid shard whose values
     are the real defaults, so the documentation cannot drift from the code."""
-    example = Path(__file__).parents[3] / "config" / "syncd.example.toml"
-    text = example.read_text()
-    block = text[text.index("# ---- BEGIN gmail ----") : text.index("# ---- END gmail ----")]
-    # Commented-out settings are "#key = …" / "#[table]"; prose is "# …" or "## …".
-    code = [ln[1:] for ln in block.splitlines() if re.match(r"#[^\s#]", ln)]
-    (section,) = tomllib.loads("\n".join(code))["shards"].values()
+    section = example_section("gmail")
     documented = {k: v for k, v in section.items() if k not in CORE_SHARD_KEYS}
     settings = GmailSettings.model_validate(documented)
     defaults = GmailSettings.model_fields

@@ -3,62 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
-from syncd.connectors import Connector
-from syncd.engine import Engine
 from syncd.model import Channel, WriteKind
-from syncd.store import Store
-from syncd.testing.fakes import FakeSink
-from syncd.testing.plugin import FakeSettings
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed
+from tests.wiring import MailboxWired, wire_mailbox
 
 MAILBOX_SHARD = "gmail_rep"
 
 
-@dataclass
-class Wired:
-    engine: Engine
-    crm_sink: FakeSink
-    store: Store
-
-    def cycle(self) -> None:
-        self.engine.cycle(MAILBOX_SHARD)
-        self.engine.cycle(CRM_SHARD)  # writes what the mailbox's replies asked of the CRM
-
-
 @pytest.fixture
-def wired(bed: GmailTestbed, tmp_path: Path) -> Iterator[Wired]:
-    crm_core = ShardConfig(type="fake")
-    mailbox_core = ShardConfig(type="gmail", crm=CRM_SHARD)
-    config = LoadedConfig(
-        tmp_path / "syncd.toml",
-        SyncdConfig(shards={CRM_SHARD: crm_core, MAILBOX_SHARD: mailbox_core}),
-        {
-            CRM_SHARD: Shard(CRM_SHARD, crm_core, FakeSettings(events_file="-", remote_db="-")),
-            MAILBOX_SHARD: Shard(MAILBOX_SHARD, mailbox_core, bed.settings()),
-        },
-    )
-    crm_sink = FakeSink()
-    connectors = {
-        CRM_SHARD: Connector(directory=bed.directory, sink=crm_sink),
-        MAILBOX_SHARD: bed.open(),
-    }
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-    engine = Engine(config, store, connectors)
-    for shard in (CRM_SHARD, MAILBOX_SHARD):
-        epoch = store.acquire_shard(shard, "test", 60)
-        assert epoch is not None
-        engine.epochs[shard] = epoch
-    yield Wired(engine, crm_sink, store)
-    store.close()
+def wired(bed: GmailTestbed, tmp_path: Path) -> Iterator[MailboxWired]:
+    mailbox = (MAILBOX_SHARD, "gmail", bed.settings(), bed.open())
+    wired = wire_mailbox(tmp_path, mailbox, CRM_SHARD, bed.directory)
+    yield wired
+    wired.store.close()
 
 
-def test_an_opt_out_reply_is_written_to_the_crm(bed: GmailTestbed, wired: Wired) -> None:
+def test_an_opt_out_reply_is_written_to_the_crm(bed: GmailTestbed, wired: MailboxWired) -> None:
     """ "Remove me from your list" by e-mail sets the CRM person's e-mail opt-out, once."""
     person = bed.person()
     reply = bed.reply(str(person.email), "Please remove me from your mailing list.")
@@ -75,7 +39,7 @@ def test_an_opt_out_reply_is_written_to_the_crm(bed: GmailTestbed, wired: Wired)
 
 
 def test_a_not_now_reply_gets_a_threaded_draft_in_the_mailbox(
-    bed: GmailTestbed, wired: Wired
+    bed: GmailTestbed, wired: MailboxWired
 ) -> None:
     """A polite "not now" is acknowledged by one draft in the reply's own thread."""
     person = bed.person()
@@ -93,7 +57,7 @@ def test_a_not_now_reply_gets_a_threaded_draft_in_the_mailbox(
 
 
 def test_reading_then_drafting_a_reply_gets_its_thread_once(
-    bed: GmailTestbed, wired: Wired
+    bed: GmailTestbed, wired: MailboxWired
 ) -> None:
     """The draft reuses the facts read with the reply: one threads.get for the thread in all
     (the read's check that the rep started it), none for drafting."""

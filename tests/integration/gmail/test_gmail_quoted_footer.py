@@ -12,7 +12,8 @@ import pytest
 
 from syncd.model import WriteKind
 from syncd_gmail.testing import GmailTestbed
-from tests.integration.gmail.test_gmail_engine import Wired, wired  # noqa: F401 (the fixture)
+from tests.integration.gmail.test_gmail_engine import wired  # noqa: F401 (the fixture)
+from tests.wiring import MailboxWired
 
 FOOTERS = {
     "en": (
@@ -44,7 +45,7 @@ def _quoted(text: str) -> str:
 @pytest.mark.parametrize("language", sorted(FOOTERS))
 def test_a_quoted_unsubscribe_footer_never_suppresses_anyone(
     bed: GmailTestbed,
-    wired: Wired,  # noqa: F811 (the fixture)
+    wired: MailboxWired,  # noqa: F811 (the fixture)
     language: str,
 ) -> None:
     """A polite "not now" quoting a pitch that ends with an unsubscribe footer writes no
@@ -78,7 +79,7 @@ def test_a_quoted_unsubscribe_footer_never_suppresses_anyone(
 
 def test_a_possible_opt_out_goes_to_the_rep_and_holds_e_mail(
     bed: GmailTestbed,
-    wired: Wired,  # noqa: F811 (the fixture)
+    wired: MailboxWired,  # noqa: F811 (the fixture)
 ) -> None:
     """A question where they got "my personal data" is no decisive opt-out but trips the net:
     the rep gets a task quoting it, no flag is written on a guess, no thank-you draft goes

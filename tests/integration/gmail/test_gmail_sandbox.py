@@ -7,22 +7,12 @@ from pathlib import Path
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import Connector, ShardContext
-from syncd.model import Prospect, ProspectRef
 from syncd.sandbox import available_parts
 from syncd.testing.demo_data import demo_world
-from syncd.testing.fakes import FakeDirectory
+from syncd.testing.fakes import demo_directory
 from syncd_gmail import GmailSettings, open_connector, plugin
 from syncd_gmail.sandbox import GmailSandbox
 from syncd_gmail.testing import read_all
-
-
-def _crm_directory(crm: str) -> FakeDirectory:
-    """The people the seeded CRM holds, as its Directory would return them."""
-    world = demo_world().for_crm(crm)
-    return FakeDirectory(
-        Prospect(ProspectRef(crm, "contact", p.id), email=p.email, name=p.first_name)
-        for p in world.people
-    )
 
 
 def test_demo_mailbox_replies_are_all_matched_to_the_crm(tmp_path: Path) -> None:
@@ -35,7 +25,7 @@ def test_demo_mailbox_replies_are_all_matched_to_the_crm(tmp_path: Path) -> None
         settings = GmailSettings.model_validate(
             {k: v for k, v in shard.section.items() if k not in CORE_SHARD_KEYS}
         )
-        crm = Connector(directory=_crm_directory("salesforce"))
+        crm = Connector(directory=demo_directory("salesforce"))
         conn = open_connector(ShardContext("gmail", settings, tmp_path, {"sf": crm, "crm": crm}))
         events, _, _ = read_all(conn)
     finally:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
-from syncd.connectors import Connector
+from syncd.config import ShardConfig
 from syncd.engine import Engine
 from syncd.model import Channel, WriteKind
 from syncd.store import Store
 from syncd.testing.fakes import FakeSink
-from syncd.testing.plugin import FakeSettings
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed
+from tests.wiring import fake_crm, wire
 
 FIRST_ID = 0x18D2A4C000000000  # both mailboxes count their message ids from here
 
@@ -38,33 +37,23 @@ REP_A, REP_B = "005A00000000001", "005B00000000001"  # the mailboxes' reps in th
 def _engine(
     a: GmailTestbed, b: GmailTestbed, tmp_path: Path, crm_sink: FakeSink
 ) -> tuple[Engine, Store]:
-    crm_core = ShardConfig(type="fake")
-    shards = {
-        CRM_SHARD: Shard(CRM_SHARD, crm_core, FakeSettings(events_file="-", remote_db="-")),
-        "gmail_a": Shard(
-            "gmail_a", ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_A), a.settings()
-        ),
-        "gmail_b": Shard(
-            "gmail_b", ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_B), b.settings()
-        ),
-    }
-    config = LoadedConfig(
-        tmp_path / "syncd.toml",
-        SyncdConfig(shards={name: shard.core for name, shard in shards.items()}),
-        shards,
+    wired = wire(
+        tmp_path,
+        {
+            CRM_SHARD: fake_crm(a.directory, crm_sink),
+            "gmail_a": (
+                ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_A),
+                a.settings(),
+                a.open(),
+            ),
+            "gmail_b": (
+                ShardConfig(type="gmail", crm=CRM_SHARD, owner=REP_B),
+                b.settings(),
+                b.open(),
+            ),
+        },
     )
-    connectors = {
-        CRM_SHARD: Connector(directory=a.directory, sink=crm_sink),
-        "gmail_a": a.open(),
-        "gmail_b": b.open(),
-    }
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-    engine = Engine(config, store, connectors)
-    for shard in shards:
-        epoch = store.acquire_shard(shard, "test", 60)
-        assert epoch is not None
-        engine.epochs[shard] = epoch
-    return engine, store
+    return wired.engine, wired.store
 
 
 def test_colliding_message_ids_in_two_mailboxes_are_both_decided(

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from syncd.connectors import FatalSyncError
-from syncd_m365.sandbox import write_secret
+from syncd.sandbox import write_secret
 from syncd_m365.testing import M365Testbed
 
 

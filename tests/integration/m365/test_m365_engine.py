@@ -7,13 +7,13 @@ from datetime import date
 
 from syncd.model import Channel, WriteKind
 from syncd_m365.testing import M365Testbed
-from tests.integration.m365.conftest import Wired
+from tests.wiring import MailboxWired
 
 CATEGORY = "syncd/processed"
 
 
 def test_an_opt_out_reply_is_written_to_the_crm_and_suppressed(
-    bed: M365Testbed, wired: Wired
+    bed: M365Testbed, wired: MailboxWired
 ) -> None:
     """ "Remove me from your list" sets the CRM person's e-mail opt-out once, enters syncd's
     suppression list, and gets no thank-you draft."""
@@ -33,7 +33,7 @@ def test_an_opt_out_reply_is_written_to_the_crm_and_suppressed(
 
 
 def test_a_not_now_reply_gets_a_call_back_and_a_threaded_draft(
-    bed: M365Testbed, wired: Wired
+    bed: M365Testbed, wired: MailboxWired
 ) -> None:
     """A polite "not now, next quarter" plans the call-back after the stated time and leaves
     one draft in the reply's conversation, made with createReply on the message read (no
@@ -62,7 +62,7 @@ def test_a_not_now_reply_gets_a_call_back_and_a_threaded_draft(
 
 
 def test_an_out_of_office_reply_is_neither_answered_nor_a_rejection(
-    bed: M365Testbed, wired: Wired
+    bed: M365Testbed, wired: MailboxWired
 ) -> None:
     """An automatic reply gets no draft, no CRM write and no plan, but is marked handled."""
     person = bed.person()
@@ -82,7 +82,7 @@ def test_an_out_of_office_reply_is_neither_answered_nor_a_rejection(
 
 
 def test_a_possible_opt_out_goes_to_the_rep_and_holds_e_mail(
-    bed: M365Testbed, wired: Wired
+    bed: M365Testbed, wired: MailboxWired
 ) -> None:
     """A question where they got "my personal data" is reviewed by the rep: a task quoting
     it, no flag written on a guess, no draft; completing the task releases the hold."""
@@ -102,7 +102,7 @@ def test_a_possible_opt_out_goes_to_the_rep_and_holds_e_mail(
     assert wired.store.held_for_review() == []
 
 
-def test_an_html_only_reply_from_outlook_is_read(bed: M365Testbed, wired: Wired) -> None:
+def test_an_html_only_reply_from_outlook_is_read(bed: M365Testbed, wired: MailboxWired) -> None:
     """Outlook often sends HTML only: the reply is still classified and acknowledged."""
     person = bed.person()
     bed.reply(

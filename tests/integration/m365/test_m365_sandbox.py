@@ -8,19 +8,11 @@ from pathlib import Path
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd.connectors import Connector, ShardContext
-from syncd.model import Cursor, Prospect, ProspectRef, RejectionEvent
+from syncd.model import Cursor, RejectionEvent
 from syncd.testing.demo_data import demo_world
-from syncd.testing.fakes import FakeDirectory
+from syncd.testing.fakes import demo_directory
 from syncd_m365 import M365Settings, open_connector, plugin
 from syncd_m365.sandbox import M365Sandbox
-
-
-def _crm_directory(crm: str) -> FakeDirectory:
-    world = demo_world().for_crm(crm)
-    return FakeDirectory(
-        Prospect(ProspectRef(crm, "contact", p.id), email=p.email, name=p.first_name)
-        for p in world.people
-    )
 
 
 def test_demo_mailbox_is_wired_to_hubspot_and_every_reply_matches(tmp_path: Path) -> None:
@@ -37,7 +29,7 @@ def test_demo_mailbox_is_wired_to_hubspot_and_every_reply_matches(tmp_path: Path
         settings = M365Settings.model_validate(
             {k: v for k, v in shard.section.items() if k not in CORE_SHARD_KEYS}
         )
-        crm = Connector(directory=_crm_directory("hubspot"))
+        crm = Connector(directory=demo_directory("hubspot"))
         conn = open_connector(ShardContext("m365", settings, tmp_path, {"hs": crm, "crm": crm}))
         assert conn.source is not None
         events: list[RejectionEvent] = []

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from syncd.config import CORE_SHARD_KEYS
 from syncd_m365 import M365Settings
+from tests.example_config import example_section
 
 
 def test_the_documented_example_block_is_a_valid_section_with_the_defaults() -> None:
     """Uncommenting the m365 block of syncd.example.toml gives a valid shard whose values are
     the real defaults, so the documentation cannot drift from the code."""
-    example = Path(__file__).parents[3] / "config" / "syncd.example.toml"
-    text = example.read_text()
-    block = text[text.index("# ---- BEGIN m365 ----") : text.index("# ---- END m365 ----")]
-    code = [ln[1:] for ln in block.splitlines() if re.match(r"#[^\s#]", ln)]
-    (section,) = tomllib.loads("\n".join(code))["shards"].values()
+    section = example_section("m365")
     documented = {k: v for k, v in section.items() if k not in CORE_SHARD_KEYS}
     M365Settings.model_validate(documented)
     defaults = M365Settings.model_fields

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
-from syncd.connectors import Connector
-from syncd.engine import Engine
+from syncd.config import ShardConfig
 from syncd.model import Channel, WriteKind
-from syncd.store import Store
 from syncd.testing.fakes import FakeSink
-from syncd.testing.plugin import FakeSettings
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.testing import GmailTestbed
 from syncd_m365.fake import FakeGraph
 from syncd_m365.testing import CRM_SHARD, M365Testbed
+from tests.wiring import fake_crm, wire
 
 FIRST_ID = 0x18D2A4C000000000  # both vendors count their message ids from here
 
@@ -35,29 +32,16 @@ def test_colliding_ids_in_a_gmail_and_an_m365_mailbox_are_each_decided_once(
         opt_out = ms.reply(str(leaver.email), "Please remove me from your mailing list.")
         assert opt_out.id == not_now.id  # the vendors' ids collide
 
-        crm_core = ShardConfig(type="fake")
-        shards = {
-            CRM_SHARD: Shard(CRM_SHARD, crm_core, FakeSettings(events_file="-", remote_db="-")),
-            "gmail": Shard("gmail", ShardConfig(type="gmail", crm=CRM_SHARD), gm.settings()),
-            "m365": Shard("m365", ShardConfig(type="m365", crm=CRM_SHARD), ms.settings()),
-        }
-        config = LoadedConfig(
-            tmp_path / "syncd.toml",
-            SyncdConfig(shards={name: shard.core for name, shard in shards.items()}),
-            shards,
-        )
         crm_sink = FakeSink()
-        connectors = {
-            CRM_SHARD: Connector(directory=gm.directory, sink=crm_sink),
-            "gmail": gm.open(),
-            "m365": ms.open(),
-        }
-        store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-        engine = Engine(config, store, connectors)
-        for shard in shards:
-            epoch = store.acquire_shard(shard, "test", 60)
-            assert epoch is not None
-            engine.epochs[shard] = epoch
+        wired = wire(
+            tmp_path,
+            {
+                CRM_SHARD: fake_crm(gm.directory, crm_sink),
+                "gmail": (ShardConfig(type="gmail", crm=CRM_SHARD), gm.settings(), gm.open()),
+                "m365": (ShardConfig(type="m365", crm=CRM_SHARD), ms.settings(), ms.open()),
+            },
+        )
+        engine, store = wired.engine, wired.store
         try:
             first_g = engine.cycle("gmail")
             first_m = engine.cycle("m365")

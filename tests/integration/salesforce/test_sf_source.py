@@ -9,6 +9,7 @@ import pytest
 from syncd.connectors import RetriableError
 from syncd.model import Channel, ContactFallback, Cursor, ReasonKind, SourceKind
 from syncd.testing.httpfake import Fault, FaultKind, Request
+from syncd_salesforce.backfill import Shape
 from syncd_salesforce.client import BulkJobFailed
 from syncd_salesforce.fake import sf_error
 from syncd_salesforce.testkit import LocalOrg, StepClock, read_all
@@ -339,3 +340,14 @@ def test_a_failed_job_is_started_again_alone(org: LocalOrg) -> None:
     assert len({e.event_id for e in events}) == len(events) == 155
     assert org.fake.soql_log[-1].startswith("SELECT OpportunityId")  # only the roles again
     assert org.fake.count("POST", "/jobs/query") == created + 1
+
+
+def test_bulk_csv_columns_are_rebuilt_into_the_rest_shape_at_any_depth() -> None:
+    """Flat CSV columns become the nested records the mapping reads, relationships of
+    relationships included, from one layout per table."""
+    shape = Shape(["Id", "Account.Name", "Account.Owner.Name", "Account.Owner.Id", "Contact.Email"])
+    assert shape.build(["006A", "Acme", "Jo", "005B", "x@example.com"]) == {
+        "Id": "006A",
+        "Account": {"Name": "Acme", "Owner": {"Name": "Jo", "Id": "005B"}},
+        "Contact": {"Email": "x@example.com"},
+    }
