@@ -36,8 +36,11 @@ def wire(
     *,
     policy: PolicyConfig | None = None,
     clock: Callable[[], datetime] | None = None,
+    store_clock: Callable[[], float] | None = None,
+    lease_s: float = 60,
 ) -> Wired:
-    """One engine owning every shard (core config, connector settings, open connector)."""
+    """One engine owning every shard (core config, connector settings, open connector) for
+    `lease_s`; the store runs on `store_clock` (default wall time)."""
     config = LoadedConfig(
         tmp_path / "syncd.toml",
         SyncdConfig(
@@ -46,11 +49,12 @@ def wire(
         ),
         {name: Shard(name, core, settings) for name, (core, settings, _) in shards.items()},
     )
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = Store.open(url, clock=store_clock) if store_clock else Store.open(url)
     connectors = {name: conn for name, (_, _, conn) in shards.items()}
     engine = Engine(config, store, connectors, **({"clock": clock} if clock else {}))
     for name in shards:
-        epoch = store.acquire_shard(name, "test", 60)
+        epoch = store.acquire_shard(name, "test", lease_s)
         assert epoch is not None
         engine.epochs[name] = epoch
     return Wired(engine, store)

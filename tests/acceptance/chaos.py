@@ -8,10 +8,13 @@ multiplies the number of prospects for a longer, benchmark-style run.
 from __future__ import annotations
 
 import os
+import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,26 +27,10 @@ from syncd.runtime import Runtime
 from syncd.store import OutboxItem, Store
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
 from syncd.testing.plugin import FakeSettings
-from tests.conftest import NOW
+from tests.conftest import Clock
 
 SCALE = max(1, int(os.environ.get("SYNCD_CHAOS_SCALE", "1")))
 LEASE_S = 60.0
-
-
-@dataclass
-class Clock:
-    """Wall time for every instance and store, moved only by the test."""
-
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def ts(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class HookedStore(Store):
@@ -107,6 +94,27 @@ def outbox_keys(url: str) -> dict[str, str]:
             return dict(conn.execute(sa.text("SELECT key, status FROM outbox")).all())
     finally:
         engine.dispose()
+
+
+def remote_writes(remote_db: Path) -> list[str]:
+    """The keys the file-backed `fake` remote has applied, in order (none before it exists)."""
+    if not remote_db.exists():
+        return []
+    with sqlite3.connect(remote_db) as db:
+        try:
+            return [k for (k,) in db.execute("SELECT key FROM writes")]
+        except sqlite3.OperationalError:
+            return []
+
+
+def start_once(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`syncd once` as its own process, its log appended to `log`: a process a test kills."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
 
 
 def duplicates_and_losses(written: Iterable[str], expected: Iterable[str]) -> tuple[int, int]:

@@ -16,14 +16,13 @@ from syncd.store import LeaseLost
 from tests.acceptance.chaos import (
     LEASE_S,
     SCALE,
-    Clock,
     HookedStore,
     Remote,
     duplicates_and_losses,
     instance,
     outbox_keys,
 )
-from tests.conftest import _reset_pg, rejection
+from tests.conftest import Clock, _reset_pg, rejection
 
 pytestmark = [pytest.mark.postgres]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,29 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.chaos import SCALE, duplicates_and_losses, outbox_keys
+from tests.acceptance.chaos import (
+    SCALE,
+    duplicates_and_losses,
+    outbox_keys,
+    remote_writes,
+    start_once,
+)
 from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
-
-
-def _written(remote: Path) -> list[str]:
-    if not remote.exists():
-        return []
-    with sqlite3.connect(remote) as db:
-        try:
-            return [k for (k,) in db.execute("SELECT key FROM writes")]
-        except sqlite3.OperationalError:
-            return []
-
-
-def _once(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
 
 
 def test_kill_9_after_applied_writes_with_index_lag_neither_duplicates_nor_loses(
@@ -57,10 +43,10 @@ def test_kill_9_after_applied_writes_with_index_lag_neither_duplicates_nor_loses
     remote, log = tmp_path / "remote.db", tmp_path / "runs.log"
     kills = 0
     for _ in range(4 * SCALE):
-        before = len(_written(remote))
-        proc = _once(config, log)
+        before = len(remote_writes(remote))
+        proc = start_once(config, log)
         deadline = time.monotonic() + 60
-        while len(_written(remote)) == before and proc.poll() is None:
+        while len(remote_writes(remote)) == before and proc.poll() is None:
             assert time.monotonic() < deadline, "no batch was written"
             time.sleep(0.005)
         if proc.poll() is None:
@@ -81,7 +67,7 @@ def test_kill_9_after_applied_writes_with_index_lag_neither_duplicates_nor_loses
         time.sleep(0.5)  # the grace period is wall time: let it pass between runs
     outbox = outbox_keys(state)
     assert "write.recovered_in_doubt" in log.read_text()
-    duplicates, losses = duplicates_and_losses(_written(remote), outbox)
+    duplicates, losses = duplicates_and_losses(remote_writes(remote), outbox)
     assert (duplicates, losses) == (0, 0), f"{duplicates} duplicate(s), {losses} lost"
     assert set(outbox.values()) == {"done"}
     assert len(outbox) == prospects

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from syncd.connectors import RetriableError
+from syncd.engine import Engine
 from syncd.testing.httpfake import Fault, FaultKind, Response
 from tests.acceptance.chaos import (
     SCALE,
@@ -24,11 +27,6 @@ from tests.acceptance.chaos import (
     outbox_keys,
     single_shard_engine,
 )
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def storm(status: int, body: object, path: str, headers: dict[str, str] | None = None) -> Fault:
@@ -61,7 +59,7 @@ def test_salesforce_backfill_finishes_through_a_50_percent_storm(
     """A first cycle through Bulk API 2.0 with half the calls refused (concurrency limit or
     5xx) still reads every lost deal and writes one task each."""
     from syncd_salesforce.fake import sf_error
-    from syncd_salesforce.testkit import LocalOrg
+    from syncd_salesforce.testkit import LocalOrg, Sleeps
 
     assert isinstance(org, LocalOrg)
     opportunities = org.closed_lost_many(120 * SCALE)
@@ -93,15 +91,38 @@ def test_salesforce_backfill_finishes_through_a_50_percent_storm(
 # --- HubSpot -------------------------------------------------------------------------------------
 
 
-def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Half the HubSpot calls answer 429 with Retry-After: the deals are all read and
-    each gets exactly one task."""
+@dataclass
+class HubSpotRun:
+    """A portal of lost deals and an engine on it, its clock moved by the client's sleeps."""
+
+    fake: Any  # HubSpotFake
+    engine: Engine
+    deals: int
+    url: str
+
+    def settled(self) -> bool:
+        outbox = outbox_keys(self.url)
+        return len(outbox) >= self.deals and set(outbox.values()) == {"done"}
+
+    def task_keys(self) -> list[str]:
+        with self.fake.lock:
+            return [
+                r.props.get("syncd_key", "")
+                for r in self.fake.portal.records["tasks"].values()
+                if r.props.get("syncd_key")
+            ]
+
+
+@contextlib.contextmanager
+def hubspot_deals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deals: int, **settings: Any
+) -> Iterator[HubSpotRun]:
+    """`deals` closed-lost deals (a company and a contact each) on a started fake, the
+    connector's checks passed, an engine owning the shard."""
     from hubspot import HubSpot
 
     from syncd_hubspot.connector import open_connector
-    from syncd_hubspot.fake import TEN_SECONDLY, HubSpotFake, rate_limit_body
+    from syncd_hubspot.fake import HubSpotFake
     from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
     from syncd_hubspot.settings import HubSpotSettings
 
@@ -115,7 +136,6 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
             "tasks", SYNCD_KEY_DEFINITION
         )
         base = datetime.now(UTC) - timedelta(days=2)
-        deals = 60 * SCALE
         for i in range(deals):
             company = fake.seed("companies", {"name": f"Co {i}", "numberofemployees": "120"})
             contact = fake.seed("contacts", {"email": f"p{i}@ex.com"}, [("companies", company)])
@@ -125,21 +145,39 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
                 [("contacts", contact), ("companies", company)],
                 modified_at=base + timedelta(seconds=i),
             )
-        settings = HubSpotSettings(
+        hs_settings = HubSpotSettings(
             access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
             base_url=fake.base_url,
             timeout_s=5.0,
             read_contacts=False,
+            **settings,
         )
         now = [1000.0]
 
         def sleep(s: float) -> None:
             now[0] += max(0.0, s)
 
-        conn = open_connector("hubspot", settings, sleep=sleep, clock=lambda: now[0])
+        conn = open_connector("hubspot", hs_settings, sleep=sleep, clock=lambda: now[0])
         for check in conn.checks:
             check()
-        fake.inject(
+        engine = single_shard_engine(tmp_path, "hubspot", "hubspot", hs_settings, conn)
+        try:
+            yield HubSpotRun(fake, engine, deals, f"sqlite:///{tmp_path / 'state.db'}")
+        finally:
+            engine.store.close()
+    finally:
+        fake.stop()
+
+
+def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the HubSpot calls answer 429 with Retry-After: the deals are all read and
+    each gets exactly one task."""
+    from syncd_hubspot.fake import TEN_SECONDLY, rate_limit_body
+
+    with hubspot_deals(tmp_path, monkeypatch, 60 * SCALE) as run:
+        run.fake.inject(
             storm(
                 429,
                 rate_limit_body(TEN_SECONDLY),
@@ -147,25 +185,9 @@ def test_hubspot_first_cycle_finishes_through_a_50_percent_429_storm(
                 {"Retry-After": "1", "X-HubSpot-RateLimit-Remaining": "0"},
             )
         )
-        engine = single_shard_engine(tmp_path, "hubspot", "hubspot", settings, conn)
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-
-        def settled() -> bool:
-            outbox = outbox_keys(url)
-            return len(outbox) >= deals and set(outbox.values()) == {"done"}
-
-        cycle_until(engine, "hubspot", settled)
-        with fake.lock:
-            keys = [
-                r.props.get("syncd_key", "")
-                for r in fake.portal.records["tasks"].values()
-                if r.props.get("syncd_key")
-            ]
-        assert duplicates_and_losses(keys, outbox_keys(url)) == (0, 0)
-        assert sum(1 for r in fake.served if r.status == 429) > deals / 10
-        engine.store.close()
-    finally:
-        fake.stop()
+        cycle_until(run.engine, "hubspot", run.settled)
+        assert duplicates_and_losses(run.task_keys(), outbox_keys(run.url)) == (0, 0)
+        assert sum(1 for r in run.fake.served if r.status == 429) > run.deals / 10
 
 
 # --- Gmail ---------------------------------------------------------------------------------------
@@ -175,13 +197,12 @@ def test_gmail_replies_finish_through_a_50_percent_429_storm(tmp_path: Path) -> 
     """Half the Gmail calls (batched ones included) answer 429 rateLimitExceeded: every
     "not now" reply still gets one threaded draft, and the CRM its writes, once each."""
     from syncd.config import EngineConfig, LoadedConfig, Shard, ShardConfig, SyncdConfig
-    from syncd.engine import Engine
     from syncd.store import Store
     from syncd.testing.fakes import FakeSink
     from syncd.testing.plugin import FakeSettings
     from syncd_gmail.fake_wire import google_error
     from syncd_gmail.testing import CRM_SHARD, GmailTestbed
-    from tests.acceptance.chaos import Clock
+    from tests.conftest import Clock
 
     bed = GmailTestbed.start(tmp_path)
     try:
@@ -254,49 +275,8 @@ def test_hubspot_malformed_answers_lose_nothing(
 ) -> None:
     """Half the HubSpot reads answer 200 with a body that is not what the API promises: the
     cycle treats them as errors, not as empty pages, so every deal still gets its one task."""
-    from hubspot import HubSpot
-
-    from syncd_hubspot.connector import open_connector
-    from syncd_hubspot.fake import HubSpotFake
-    from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
-    from syncd_hubspot.settings import HubSpotSettings
-
-    fake = HubSpotFake(ten_second_limit=10**6, search_per_second=10**6)
-    fake.start()
-    try:
-        token = fake.add_private_app()
-        monkeypatch.setenv("SYNCD_CHAOS_HUBSPOT_TOKEN", token)
-        # the admin's one-time set-up (`syncd doctor hubspot --fix`)
-        HubSpot(access_token=token, host=fake.base_url).crm.properties.core_api.create(
-            "tasks", SYNCD_KEY_DEFINITION
-        )
-        base = datetime.now(UTC) - timedelta(days=2)
-        deals = 30 * SCALE
-        for i in range(deals):
-            company = fake.seed("companies", {"name": f"Co {i}", "numberofemployees": "120"})
-            contact = fake.seed("contacts", {"email": f"p{i}@ex.com"}, [("companies", company)])
-            fake.seed(
-                "deals",
-                {"dealstage": "closedlost", "dealname": "Platform", "amount": "12000"},
-                [("contacts", contact), ("companies", company)],
-                modified_at=base + timedelta(seconds=i),
-            )
-        settings = HubSpotSettings(
-            access_token="env:SYNCD_CHAOS_HUBSPOT_TOKEN",
-            base_url=fake.base_url,
-            timeout_s=5.0,
-            read_contacts=False,
-            page_size=10,
-        )
-        now = [1000.0]
-
-        def sleep(s: float) -> None:
-            now[0] += max(0.0, s)
-
-        conn = open_connector("hubspot", settings, sleep=sleep, clock=lambda: now[0])
-        for check in conn.checks:
-            check()
-        fake.inject(
+    with hubspot_deals(tmp_path, monkeypatch, 30 * SCALE, page_size=10) as run:
+        run.fake.inject(
             Fault(
                 FaultKind.STATUS,
                 Response(200, body, {}),
@@ -305,21 +285,5 @@ def test_hubspot_malformed_answers_lose_nothing(
                 chance=0.5,
             )
         )
-        engine = single_shard_engine(tmp_path, "hubspot", "hubspot", settings, conn)
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-
-        def settled() -> bool:
-            outbox = outbox_keys(url)
-            return len(outbox) >= deals and set(outbox.values()) == {"done"}
-
-        cycle_until(engine, "hubspot", settled, cycles=60)
-        with fake.lock:
-            keys = [
-                r.props.get("syncd_key", "")
-                for r in fake.portal.records["tasks"].values()
-                if r.props.get("syncd_key")
-            ]
-        assert duplicates_and_losses(keys, outbox_keys(url)) == (0, 0)
-        engine.store.close()
-    finally:
-        fake.stop()
+        cycle_until(run.engine, "hubspot", run.settled, cycles=60)
+        assert duplicates_and_losses(run.task_keys(), outbox_keys(run.url)) == (0, 0)

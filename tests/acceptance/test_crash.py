@@ -21,29 +21,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.acceptance.chaos import remote_writes, start_once
 from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
 PROSPECTS = 120
-
-
-def _remote_count(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with sqlite3.connect(path) as db:
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM writes").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
-
-
-def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
 
 
 def test_sigkill_between_intent_and_response_never_duplicates_or_loses(tmp_path: Path) -> None:
@@ -60,12 +42,12 @@ def test_sigkill_between_intent_and_response_never_duplicates_or_loses(tmp_path:
     rng = random.Random(20261123)
     kills = 0
     for round_no in range(12):
-        before = _remote_count(remote)
-        proc = _start(config, log)
+        before = len(remote_writes(remote))
+        proc = start_once(config, log)
         deadline = time.monotonic() + 20
         if round_no % 2 == 0:
             # right after a batch was applied: the response is in flight
-            while _remote_count(remote) == before and proc.poll() is None:
+            while len(remote_writes(remote)) == before and proc.poll() is None:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.005)

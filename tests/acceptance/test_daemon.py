@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.chaos import remote_writes
 from tests.conftest import fake_config, rejection
 
 pytestmark = pytest.mark.slow
@@ -132,17 +133,6 @@ def test_broken_config_at_start_exits_78(tmp_path: Path) -> None:
     assert "daemon.poll_interval_s" in run.stderr
 
 
-def _remote_writes(remote: Path) -> int:
-    """Writes the fake remote applied so far (0 while its file or table is being created)."""
-    if not remote.exists():
-        return 0
-    try:
-        with sqlite3.connect(remote) as db:
-            return int(db.execute("SELECT COUNT(*) FROM writes").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     """SIGTERM during writes: the batch being sent completes and is recorded, nothing is
     left in flight, and the process exits 0 well before the work would have finished."""
@@ -157,7 +147,7 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path) -> None:
     )
     remote = tmp_path / "remote.db"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _remote_writes(remote) < 2:
+    while time.monotonic() < deadline and len(remote_writes(remote)) < 2:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,19 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.chaos import remote_writes
 from tests.conftest import _reset_pg, fake_config, rejection
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-def _written(remote: Path) -> list[str]:
-    if not remote.exists():
-        return []
-    with sqlite3.connect(remote) as db:
-        try:
-            return [k for (k,) in db.execute("SELECT key FROM writes")]
-        except sqlite3.OperationalError:
-            return []
 
 
 def _wait_for(what: str, done: Callable[[], bool], timeout_s: float = 90.0) -> None:
@@ -74,7 +64,7 @@ def test_a_second_instance_takes_over_a_dead_ones_shard(
     first = _daemon(config, first_log)
     second = None
     try:
-        _wait_for("the first writes", lambda: len(_written(remote)) >= 4)
+        _wait_for("the first writes", lambda: len(remote_writes(remote)) >= 4)
         second = _daemon(config, second_log)
         _wait_for(
             "the second to find the shard leased",
@@ -82,7 +72,7 @@ def test_a_second_instance_takes_over_a_dead_ones_shard(
         )
         os.kill(first.pid, signal.SIGKILL)  # mid-write (or idle): its lease is not released
         first.wait(timeout=30)
-        _wait_for("all 40 touches", lambda: len(set(_written(remote))) >= 40, timeout_s=120)
+        _wait_for("all 40 touches", lambda: len(set(remote_writes(remote))) >= 40, timeout_s=120)
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
     finally:
@@ -91,6 +81,6 @@ def test_a_second_instance_takes_over_a_dead_ones_shard(
                 proc.kill()
     log = second_log.read_text()
     assert "shard.acquired" in log
-    written = Counter(_written(remote))
+    written = Counter(remote_writes(remote))
     assert len(written) == 40, f"only {len(written)} of 40 touches written"
     assert max(written.values()) == 1, "a touch was written twice across the handover"

@@ -91,7 +91,9 @@ def test_every_alert_is_documented_with_a_runbook_in_the_guide() -> None:
 def test_alert_expressions_name_only_series_syncd_serves(daemon: DaemonRun) -> None:
     """An alert on a series syncd never exports would stay silent for ever."""
     served = _served(daemon.scrape) | SCRAPE_SERIES
-    for rule in _rules():
+    rules = _rules()
+    assert rules, "the alert rules file holds no rule"
+    for rule in rules:
         names = _series_names(rule["expr"])
         assert names, rule["alert"]
         assert names <= served, (rule["alert"], names - served)

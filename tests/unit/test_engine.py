@@ -5,15 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
-from syncd.connectors import Connector, FatalSyncError
-from syncd.engine import Engine
+from syncd.connectors import FatalSyncError
 from syncd.model import (
     Channel,
     Cursor,
@@ -30,66 +26,10 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.policy.config import IcpConfig, PolicyConfig, Release
-from syncd.store import LeaseLost, Store
-from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
-from syncd.testing.plugin import FakeSettings
+from syncd.store import LeaseLost
+from syncd.testing.fakes import FakeSource
 from tests.conftest import NOW, person, rejection
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def ts(self) -> float:
-        return self.now.timestamp()
-
-
-@dataclass
-class World:
-    store: Store
-    clock: Clock
-    source: FakeSource = field(default_factory=FakeSource)
-    directory: FakeDirectory = field(default_factory=FakeDirectory)
-    sink: FakeSink = field(default_factory=FakeSink)
-
-    def engine(
-        self, *, dry_run: bool = False, owner: str = "me", policy: PolicyConfig | None = None
-    ) -> Engine:
-        shard = ShardConfig(type="fake")
-        config = LoadedConfig(
-            Path("test.toml"),
-            SyncdConfig(shards={"crm": shard}, policy=policy or PolicyConfig()),
-            {"crm": Shard("crm", shard, FakeSettings(events_file="-", remote_db="-"))},
-        )
-        conn = Connector(source=self.source, directory=self.directory, sink=self.sink)
-        engine = Engine(
-            config,
-            self.store,
-            {"crm": conn},
-            clock=self.clock,
-            dry_run=dry_run,
-        )
-        if not dry_run:
-            epoch = self.store.acquire_shard("crm", owner, 60)
-            assert epoch is not None
-            engine.epochs["crm"] = epoch
-        return engine
-
-    def add(self, *events: RejectionEvent) -> None:
-        self.source.events.extend(events)
-        for e in events:
-            self.directory.people[e.prospect.ref] = e.prospect
-
-
-@pytest.fixture
-def world(store_url: str) -> Iterator[World]:
-    clock = Clock()
-    store = Store.open(store_url, clock=clock.ts)
-    yield World(store, clock)
-    store.close()
+from tests.unit.world import World
 
 
 def test_first_cycle_thanks_every_fitting_prospect_once(world: World) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from syncd.logging import configure
@@ -22,18 +20,9 @@ from syncd.model import (
     TouchSpec,
     WriteKind,
 )
-from syncd.store import Store, schema
+from syncd.store import schema
 from tests.conftest import NOW, person, rejection
-from tests.unit.test_engine import Clock, World
-
-
-@pytest.fixture
-def world(store_url: str) -> Iterator[World]:
-    clock = Clock()
-    store = Store.open(store_url, clock=clock.ts)
-    yield World(store, clock)
-    store.close()
-
+from tests.unit.world import World
 
 KEY = "crm:contact:C0001"
 REPLY_TEXT = "Hm, maybe. Who else uses this? We are looking at options but it's complicated."
@@ -190,9 +179,8 @@ def test_a_guessed_opt_out_under_review_writes_no_flag_but_holds_email(world: Wo
     assert world.store.outbox_counts("crm").get("cancelled") == 1
 
 
-def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) -> None:
-    """A later clear opt-out is honoured at once: the CRM flag is written, the hold ends."""
-    held(world)
+def clear_opt_out(world: World, channels: frozenset[Channel]) -> None:
+    """A day after the held reply, a clear opt-out (not for review) from the same person."""
     world.clock.now = NOW + timedelta(days=1, hours=3)
     world.add(
         reply(
@@ -201,9 +189,15 @@ def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) ->
             intent=Intent.OPT_OUT,
             review=False,
             reasons=(),
-            channels=frozenset(),
+            channels=channels,
         )
     )
+
+
+def test_a_decisive_opt_out_while_held_still_suppresses_at_once(world: World) -> None:
+    """A later clear opt-out is honoured at once: the CRM flag is written, the hold ends."""
+    held(world)
+    clear_opt_out(world, frozenset())
     summary = world.engine().cycle("crm")
     assert summary.decisions == Counter(opted_out=1)
     assert [w.write for w in mine(world)].count(WriteKind.OPT_OUT) == 1
@@ -259,17 +253,7 @@ def test_an_email_opt_out_while_held_is_written_at_once_and_the_hold_stays(world
     """A clear "no more e-mails" after the unread reply: the e-mail flag goes to the CRM in the
     same cycle, e-mail is suppressed for good, and the person stays held for the rep."""
     held(world)
-    world.clock.now = NOW + timedelta(days=1, hours=3)
-    world.add(
-        reply(
-            2,
-            NOW + timedelta(days=1),
-            intent=Intent.OPT_OUT,
-            review=False,
-            reasons=(),
-            channels=frozenset({Channel.EMAIL}),
-        )
-    )
+    clear_opt_out(world, frozenset({Channel.EMAIL}))
     before = len(world.sink.writes)
     summary = world.engine().cycle("crm")
     assert summary.decisions == Counter(review=1)

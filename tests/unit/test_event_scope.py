@@ -12,7 +12,7 @@ from syncd.model import Cursor, Decision, Outcome
 from syncd.store import Store
 from syncd.store.database import LATEST, create_db_engine, migrate
 from tests.conftest import rejection
-from tests.unit.test_engine import Clock, World
+from tests.unit.world import open_world
 
 
 def _downgrade_to_v2(store: Store) -> None:
@@ -55,8 +55,7 @@ def _downgrade_to_v2(store: Store) -> None:
 def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: str) -> None:
     """State written under the old key survives the migration: re-reading every record from
     the start finds each one already decided, so nothing is decided or written twice."""
-    clock = Clock()
-    world = World(Store.open(store_url, clock=clock.ts), clock)
+    world = open_world(store_url)
     world.add(*(rejection(n) for n in range(3)))
     first = world.engine().cycle("crm")
     assert first.decisions == Counter(nurture=3)
@@ -71,7 +70,7 @@ def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: st
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM cursors"))  # read every record again from the start
     engine.dispose()
-    world.store = Store.open(store_url, clock=clock.ts)
+    world.store = Store.open(store_url, clock=world.clock.ts)
     try:
         again = world.engine().cycle("crm")
         assert (again.events, again.skipped, again.decisions) == (0, 3, Counter())

@@ -13,7 +13,7 @@ from syncd.leases import LeaseKeeper
 from syncd.retry import attempts_until, call_with_retry
 from syncd.store import LeaseLost, OutboxItem, Store
 from tests.conftest import NOW, rejection
-from tests.unit.test_engine import Clock, World
+from tests.unit.world import World, open_world
 
 
 class PausingStore(Store):
@@ -30,10 +30,9 @@ class PausingStore(Store):
 
 @pytest.fixture
 def world(store_url: str) -> Iterator[World]:
-    clock = Clock()
-    store = PausingStore.open(store_url, clock=clock.ts)
-    yield World(store, clock)
-    store.close()
+    w = open_world(store_url, PausingStore)
+    yield w
+    w.store.close()
 
 
 def test_a_process_paused_after_claiming_sends_nothing_once_its_shard_moved(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from syncd.attribution import attribute
@@ -21,18 +19,9 @@ from syncd.model import (
     WriteKind,
 )
 from syncd.policy.config import PolicyConfig
-from syncd.store import Store
 from syncd.store import schema as t
 from tests.conftest import NOW, person, rejection
-from tests.unit.test_engine import Clock, World
-
-
-@pytest.fixture
-def world(store_url: str) -> Iterator[World]:
-    clock = Clock()
-    store = Store.open(store_url, clock=clock.ts)
-    yield World(store, clock)
-    store.close()
+from tests.unit.world import World
 
 
 def _interested(n: int, days_later: int) -> RejectionEvent:

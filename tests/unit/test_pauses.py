@@ -12,7 +12,7 @@ from syncd.model import Cursor, Page
 from syncd.runtime import Runtime
 from syncd.store import Store
 from tests.conftest import NOW, rejection
-from tests.unit.test_engine import World, world  # noqa: F401  (the fixture)
+from tests.unit.world import World
 
 
 def _dues(store: Store, key: str) -> dict[int, date]:
@@ -21,7 +21,7 @@ def _dues(store: Store, key: str) -> dict[int, date]:
     return {t.seq: t.due for t in history.plan.touches}
 
 
-def test_paused_prospect_gets_no_touch_and_resumes_from_today(world: World) -> None:  # noqa: F811
+def test_paused_prospect_gets_no_touch_and_resumes_from_today(world: World) -> None:
     """While paused, nothing is written for the person (others go on); resumed 10 days
     later, the touches still planned move on 10 days and the held thank-you goes out."""
     world.add(rejection(0), rejection(1))
@@ -42,7 +42,7 @@ def test_paused_prospect_gets_no_touch_and_resumes_from_today(world: World) -> N
     assert world.store.resume("prospect", key, world.clock.now.date()) is None
 
 
-def test_pausing_twice_changes_nothing(world: World) -> None:  # noqa: F811
+def test_pausing_twice_changes_nothing(world: World) -> None:
     """A second pause of the same thing keeps the first one's time and reason."""
     assert world.store.pause("shard", "crm", "first")
     assert not world.store.pause("shard", "crm", "second")
@@ -55,7 +55,7 @@ class _Revoked:
         raise FatalSyncError("INVALID_SESSION_ID")
 
 
-def test_once_records_a_shards_fatal_error_for_status(world: World) -> None:  # noqa: F811
+def test_once_records_a_shards_fatal_error_for_status(world: World) -> None:
     """`syncd once` leaves the error that stopped a shard where `syncd status` reads it."""
     engine = world.engine()
     engine.connectors["crm"].source = _Revoked()  # type: ignore[assignment]

@@ -6,7 +6,7 @@ import gc
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,7 @@ from syncd.store import Store
 from syncd.store import schema as t
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
 from syncd.testing.plugin import FakeSettings
-from tests.conftest import NOW, rejection
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def ts(self) -> float:
-        return self.now.timestamp()
+from tests.conftest import NOW, Clock, rejection
 
 
 @dataclass

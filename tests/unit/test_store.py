@@ -180,6 +180,16 @@ def test_a_touch_with_empty_values_survives_the_codec() -> None:
     assert stored["brief"] == ""
 
 
+def _undo_migrations_7_and_8(conn: sa.Connection) -> None:
+    """Drop what migrations 7 (pauses, shard errors) and 8 (outcomes, touch owners) add."""
+    conn.execute(sa.text("DROP TABLE pauses"))
+    for column in ("last_error", "last_error_at", "failed_at"):
+        conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
+    conn.execute(sa.text("DROP TABLE outcomes"))
+    conn.execute(sa.text("DROP INDEX ix_touches_owner_due"))
+    conn.execute(sa.text("ALTER TABLE touches DROP COLUMN owner_id"))
+
+
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     """A database from before plan reviews gains that column, the review holds, the attempt
     times, the plans' shared briefs, the review and retention indexes, the pauses and shard
@@ -193,12 +203,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN reviewed_on"))
         conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN attempted_at"))
         conn.execute(sa.text("DROP TABLE reviews"))
-        conn.execute(sa.text("DROP TABLE pauses"))
-        for column in ("last_error", "last_error_at", "failed_at"):
-            conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
-        conn.execute(sa.text("DROP TABLE outcomes"))
-        conn.execute(sa.text("DROP INDEX ix_touches_owner_due"))
-        conn.execute(sa.text("ALTER TABLE touches DROP COLUMN owner_id"))
+        _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 2"))
         conn.execute(
             sa.text(
@@ -229,12 +234,7 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 6 had
-        conn.execute(sa.text("DROP TABLE pauses"))
-        for column in ("last_error", "last_error_at", "failed_at"):
-            conn.execute(sa.text(f"ALTER TABLE shards DROP COLUMN {column}"))
-        conn.execute(sa.text("DROP TABLE outcomes"))
-        conn.execute(sa.text("DROP INDEX ix_touches_owner_due"))
-        conn.execute(sa.text("ALTER TABLE touches DROP COLUMN owner_id"))
+        _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
     assert migrate(engine) == [7, 8, 9]

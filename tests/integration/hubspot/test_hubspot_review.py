@@ -3,29 +3,20 @@ real task, a rep completes it through hubspot-api-client, and the follow-up resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
+from syncd.config import ShardConfig
 from syncd.connectors import Connector
-from syncd.engine import Engine
 from syncd.model import Intent, ProspectRef, RejectionEvent, ReplyInfo, SourceKind
-from syncd.store import Store
 from syncd.testing.fakes import FakeSource
 from syncd.testing.plugin import FakeSettings
 from syncd_hubspot.schema import SYNCD_KEY_DEFINITION
+from tests.conftest import Clock
 from tests.integration.hubspot.conftest import Portal
+from tests.wiring import wire
 
 MAILBOX = "mail"
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _tasks(portal: Portal) -> list[tuple[str, dict[str, str]]]:
@@ -47,24 +38,14 @@ def test_a_review_task_completed_in_hubspot_resumes_the_follow_up(
     for check in crm.checks:
         check()
     mailbox = FakeSource()
-    crm_core, mail_core = ShardConfig(type="hubspot"), ShardConfig(type="fake", crm="hubspot")
-    config = LoadedConfig(
-        tmp_path / "syncd.toml",
-        SyncdConfig(shards={"hubspot": crm_core, MAILBOX: mail_core}),
-        {
-            "hubspot": Shard("hubspot", crm_core, settings),
-            MAILBOX: Shard(MAILBOX, mail_core, FakeSettings(events_file="-", remote_db="-")),
-        },
-    )
+    fake = FakeSettings(events_file="-", remote_db="-")
+    shards = {
+        "hubspot": (ShardConfig(type="hubspot"), settings, crm),
+        MAILBOX: (ShardConfig(type="fake", crm="hubspot"), fake, Connector(source=mailbox)),
+    }
     clock = Clock(datetime.now(UTC) + timedelta(minutes=5))
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: clock().timestamp())
-    engine = Engine(
-        config, store, {"hubspot": crm, MAILBOX: Connector(source=mailbox)}, clock=clock
-    )
-    for shard in ("hubspot", MAILBOX):
-        epoch = store.acquire_shard(shard, "test", 3600)
-        assert epoch is not None
-        engine.epochs[shard] = epoch
+    wired = wire(tmp_path, shards, clock=clock, store_clock=clock.ts, lease_s=3600)
+    engine, store = wired.engine, wired.store
 
     def cycle() -> None:
         for shard in (MAILBOX, "hubspot"):  # the heartbeat's renewal, as the clock jumps

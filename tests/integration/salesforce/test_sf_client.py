@@ -14,7 +14,7 @@ from syncd.testing.httpfake import Fault, FaultKind
 from syncd_salesforce.errors import CONCURRENCY_RETRY_S, DAILY_LIMIT_RETRY_S
 from syncd_salesforce.fake import sf_error
 from syncd_salesforce.sandbox import key_pair, write_secret
-from syncd_salesforce.testkit import CONSUMER_SECRET, LocalOrg, Sleeps, read_all
+from syncd_salesforce.testkit import CONSUMER_SECRET, LocalOrg, Sleeps, StepClock, read_all
 from syncd_salesforce.transport import SalesforceAdapter, UsageWatcher, build_session
 
 
@@ -209,24 +209,11 @@ def test_sessions_use_the_configured_ca_bundle(org: LocalOrg) -> None:
     assert (adapter.verify, adapter.timeout_s) == ("/etc/corp-ca.pem", 12.0)
 
 
-class _Clock:
-    """A clock that moves only when the client sleeps: the fake stamps requests with it."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_no_request_follows_a_429_or_503_sooner_than_its_retry_after(org: LocalOrg) -> None:
     """A 429 asking for 12 s and a 503 asking for 9 s (both above syncd's own back-off): the
     fake, on the client's clock, sees each retry come no sooner than the answer asked."""
     org.closed_lost()
-    clock = _Clock()
+    clock = StepClock()
     org.fake.request_clock = clock
     busy = sf_error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests")
     busy.headers["Retry-After"] = "12"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -63,11 +64,11 @@ def test_records_are_stamped_and_validated_on_every_write(org: LocalOrg) -> None
     created = sf.restful("sobjects/Lead/", method="POST", json={"LastName": "Li", "Company": "X"})
     assert created["success"] and created["id"].startswith("00Q") and len(created["id"]) == 18
     before = sf.restful(f"sobjects/Lead/{created['id']}")
-    time.sleep(0.002)
-    assert (
-        sf.restful(f"sobjects/Lead/{created['id']}", method="PATCH", json={"Status": "Unqualified"})
-        is None
-    )
+    with org.fake.org.clock_at(org.fake.org.now() + timedelta(seconds=1)):  # a later write
+        patched = sf.restful(
+            f"sobjects/Lead/{created['id']}", method="PATCH", json={"Status": "Unqualified"}
+        )
+    assert patched is None
     after = sf.restful(f"sobjects/Lead/{created['id']}")
     assert after["SystemModstamp"] > before["SystemModstamp"]
     assert after["SystemModstamp"].endswith("+0000") and after["Status"] == "Unqualified"

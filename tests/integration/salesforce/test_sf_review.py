@@ -3,49 +3,33 @@ Task, a rep completes it through simple-salesforce, and the follow-up resumes.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncd.config import LoadedConfig, Shard, ShardConfig, SyncdConfig
+from syncd.config import ShardConfig
 from syncd.connectors import Connector
 from syncd.engine import Engine
 from syncd.model import Intent, ProspectRef, RejectionEvent, ReplyInfo, SourceKind
-from syncd.store import Store
 from syncd.testing.fakes import FakeSource
 from syncd.testing.plugin import FakeSettings
 from syncd_salesforce.testkit import LocalOrg
+from tests.conftest import Clock
+from tests.wiring import wire
 
 MAILBOX = "mail"
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def _engine(org: LocalOrg, tmp_path: Path, mailbox: FakeSource, clock: Clock) -> Engine:
-    crm_core = ShardConfig(type="salesforce")
-    mail_core = ShardConfig(type="fake", crm="sf")
-    config = LoadedConfig(
-        tmp_path / "syncd.toml",
-        SyncdConfig(shards={"sf": crm_core, MAILBOX: mail_core}),
-        {
-            "sf": Shard("sf", crm_core, org.settings()),
-            MAILBOX: Shard(MAILBOX, mail_core, FakeSettings(events_file="-", remote_db="-")),
-        },
-    )
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: clock().timestamp())
-    connectors = {"sf": org.connector(sleep=lambda _s: None), MAILBOX: Connector(source=mailbox)}
-    engine = Engine(config, store, connectors, clock=clock)
-    for shard in ("sf", MAILBOX):
-        epoch = store.acquire_shard(shard, "test", 3600)
-        assert epoch is not None
-        engine.epochs[shard] = epoch
-    return engine
+    fake = FakeSettings(events_file="-", remote_db="-")
+    shards = {
+        "sf": (
+            ShardConfig(type="salesforce"),
+            org.settings(),
+            org.connector(sleep=lambda _s: None),
+        ),
+        MAILBOX: (ShardConfig(type="fake", crm="sf"), fake, Connector(source=mailbox)),
+    }
+    return wire(tmp_path, shards, clock=clock, store_clock=clock.ts, lease_s=3600).engine
 
 
 def _cycle(engine: Engine) -> None:

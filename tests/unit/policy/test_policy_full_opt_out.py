@@ -44,6 +44,7 @@ def test_colleague_tasks_survive_the_write_time_check_and_the_daily_review() -> 
         prospect=event.prospect, rejections=(event,), plan=decision.plan, colleagues=COLLEAGUES
     )
     assert review(kept, PolicyConfig(), later) is None
+    assert decision.plan.touches, "there are colleague tasks to check"
     for touch in decision.plan.touches:
         assert recheck(touch, kept, PolicyConfig(), later) is None
 

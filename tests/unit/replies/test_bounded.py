@@ -1,8 +1,9 @@
 """The reply path never crawls: bounded input, linear patterns, whatever the content.
 
-The target is 50 ms per message on one core. The assertions allow several times that: this
-machine is shared, and a test must never fail on a busy moment; a quadratic pattern on these
-inputs takes seconds to minutes, so the margin still catches one.
+The target is 50 ms per message on one core. The time measured is this thread's CPU time,
+so other processes on a busy machine do not count against it; the assertions still allow
+several times the target, and a quadratic pattern on these inputs takes seconds to minutes,
+so the margin still catches one.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def message(
 
 
 def timed(msg: ReplyMessage) -> float:
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a preempted test is not a slow classifier
     result = CLASSIFIER.classify(msg)
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     assert result.intent in Intent
     return elapsed
 

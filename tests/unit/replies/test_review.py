@@ -156,6 +156,7 @@ def test_review_threshold_is_configurable() -> None:
 def test_review_fields_reach_the_engine_and_the_cli() -> None:
     """Confidence, review and reasons are copied to ReplyInfo and printed by `classify`."""
     result = classify(reply("Who is this?"))
+    assert result.review_reasons and result.confidence < 1.0  # not what a default would give
     info = to_reply_info(result, message_id="m1", thread_id="t1", subject="Re: x")
     assert (info.review, info.review_reasons, info.confidence) == (
         True,
