@@ -1,7 +1,7 @@
 """Many phrase patterns, tried only where they can start.
 
 Python's `re` tries every alternative of `p1|p2|…|p400` at every position of the text; with
-the phrase tables of four languages that dominated classification time. Nearly every phrase
+the phrase tables of several languages that dominated classification time. Nearly every phrase
 pattern starts at a word boundary with a known letter (`\\bnot…`, `\\b(?:stop|quit)…`), so
 `WordStartPatterns` groups them by that letter and tries a group only at the word starts
 beginning with it. Patterns whose first letter cannot be read off their text are scanned the
