@@ -92,10 +92,18 @@ _CUES = (
 )
 _CUE = re.compile("|".join(fold_pattern(c) for c in _CUES))
 
-# A line the prospect wrote: first person singular, or a request to stop at its start.
+# A line the prospect wrote: first person singular, a request to stop at its start, or one
+# anywhere that names the sender or the contact ("…, stop emailing us").
 _PERSONAL = re.compile(
     fold_pattern(
         r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|ich|mich|mir|mein\w*|j'\w+|moi|yo|ik|mij|mijn)\b"
+        r"|\b(?:stop|quit|cease) (?:e-?mailing|mailing|calling|phoning|contacting|sending|writing|messaging|spamming|bothering)\b"
+        r"|\b(?:remove|delete|take|erase) (?:us|our (?:address|details|names?|company|team))\b"
+        r"|\b(?:do ?n[o']?t|never) (?:ever )?(?:e-?mail|contact|call|phone|write to|message) us\b"
+        r"|\bhören sie auf\b|\b(?:nehmen|entfernen|streichen|löschen) sie (?:uns|unsere)\b|\bkontaktieren sie uns nicht\b"
+        r"|\b(?:arrêtez|cessez) de\b|\bne nous (?:contactez|écrivez|appelez|envoyez)\b|\bretirez-nous\b"
+        r"|\bdejen de\b|\bno nos (?:contacten|escriban|llamen|envíen|manden)\b|\b(?:elimínen|bórren)nos\b"
+        r"|\bstop (?:met|nu)\b|\b(?:haal|verwijder) ons\b|\bbel ons niet\b|\bmail ons niet\b"
         r"|^\W{0,5}p\.? ?s\b"  # a postscript below the signature is new text
         r"|^\W{0,5}(?:please |pls |kindly |bitte |por favor,? |graag )?"
         r"(?:stop|quit|cease|remove|delete|unsubscribe|don't|do not|never|take (?:me|us) off|"
