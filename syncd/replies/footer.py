@@ -32,6 +32,7 @@ __all__ = [
     "is_footer_line",
     "is_link_row",
     "is_personal_line",
+    "is_request_line",
 ]
 
 MAX_FOOTER_LINES = 40  # lines above the end where a footer may start
@@ -92,27 +93,51 @@ _CUES = (
 )
 _CUE = re.compile("|".join(fold_pattern(c) for c in _CUES))
 
-# A line the prospect wrote: first person singular, a request to stop at its start, or one
-# anywhere that names the sender or the contact ("…, stop emailing us").
-_PERSONAL = re.compile(
+# The sender speaking: first person singular.
+_PRONOUN = re.compile(
     fold_pattern(
         r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|ich|mich|mir|mein\w*|j'\w+|moi|yo|ik|mij|mijn)\b"
-        r"|\b(?:stop|quit|cease) (?:e-?mailing|mailing|calling|phoning|contacting|sending|writing|messaging|spamming|bothering)\b"
+    )
+)
+# A request to stop that names the sender or the contact, anywhere in a line ("…, stop
+# emailing us"): never footer wording.
+_ASKS = re.compile(
+    fold_pattern(
+        r"\b(?:stop|quit|cease) (?:e-?mailing|mailing|calling|phoning|contacting|sending|writing|messaging|spamming|bothering)\b"
         r"|\b(?:remove|delete|take|erase) (?:us|our (?:address|details|names?|company|team))\b"
         r"|\b(?:do ?n[o']?t|never) (?:ever )?(?:e-?mail|contact|call|phone|write to|message) us\b"
         r"|\bhören sie auf\b|\b(?:nehmen|entfernen|streichen|löschen) sie (?:uns|unsere)\b|\bkontaktieren sie uns nicht\b"
         r"|\b(?:arrêtez|cessez) de\b|\bne nous (?:contactez|écrivez|appelez|envoyez)\b|\bretirez-nous\b"
         r"|\bdejen de\b|\bno nos (?:contacten|escriban|llamen|envíen|manden)\b|\b(?:elimínen|bórren)nos\b"
         r"|\bstop (?:met|nu)\b|\b(?:haal|verwijder) ons\b|\bbel ons niet\b|\bmail ons niet\b"
-        r"|^\W{0,5}p\.? ?s\b"  # a postscript below the signature is new text
-        r"|^\W{0,5}(?:please |pls |kindly |bitte |por favor,? |graag )?"
-        r"(?:stop|quit|cease|remove|delete|unsubscribe|don't|do not|never|take (?:me|us) off|"
-        r"keine|nicht mehr|austragen|abmelden|entfernen|löschen|hören sie|"
-        r"ne plus|arrêtez|cessez|retirez|supprimez|désinscri\w*|désabonne\w*|"
-        r"no (?:me|nos|vuelva|envíe|manden)|dejen|denme|elimínen\w*|bórren\w*|baja|"
-        r"geen|niet meer|haal|verwijder|uitschrijven|afmelden)\b"
     )
 )
+# A request to stop at a line's start ("Unsubscribe", "Bitte austragen"): the sender's, unless
+# the line is footer wording or carries a link ("Unsubscribe here: https://…").
+_REQUEST_START = re.compile(
+    fold_pattern(
+        r"^\W{0,5}(?:please |pls |kindly |bitte |por favor,? |graag )?"
+        r"(?:stop|quit|cease|remove|delete|unsubscribe|take (?:me|us) off|"
+        r"(?:don't|do not|never) (?:ever )?(?:e-?mail|contact|call|phone|write|message|send|bother)|"
+        r"keine (?:\w+ )?(?:e-?mails?|mails|anrufe|werbung|nachrichten|newsletter)|"
+        r"nicht mehr|austragen|abmelden|entfernen|löschen|hören sie|"
+        r"ne plus|arrêtez|cessez|retirez|supprimez|désinscri\w*|désabonne\w*|"
+        r"no (?:me|nos|vuelva|envíe|manden)|dejen|denme|elimínen\w*|bórren\w*|baja|"
+        r"geen (?:\w+ )?(?:e-?mails?|mails|berichten|telefoontjes|nieuwsbrie\w+)|"
+        r"niet meer|haal|verwijder|uitschrijven|afmelden)\b"
+    )
+)
+_LINK = re.compile(r"https?://|www\.|\w\.\w{2,24}/")
+# Words of a request to stop, for a first-person line ("I'd like to be removed").
+_STOP_WORDS = re.compile(
+    fold_pattern(
+        r"\b(?:unsubscrib\w*|remov\w*|opt(?:ed|ing)?[- ]?out|stop|take \w+ off|"
+        r"abmelden|abbestell\w*|austragen|entfern\w*|lösch\w*|"
+        r"désinscri\w*|désabonn\w*|retir\w*|supprim\w*|baja|elimin\w*|"
+        r"uitschrijven|afmelden|verwijder\w*)\b"
+    )
+)
+_POSTSCRIPT = re.compile(r"^\W{0,5}p\.? ?s\b", re.IGNORECASE)
 
 # A row of links ("Unsubscribe | Manage preferences | Privacy"): no one writes a request so.
 _LINK_ROW = re.compile(r"[^|•·]{1,40}(?:[|•·][^|•·]{1,40}){1,8}")
@@ -136,8 +161,34 @@ def is_footer_line(line: str) -> bool:
 
 
 def is_personal_line(line: str) -> bool:
-    """Whether `line` speaks for the sender (first person) or starts a request to stop."""
-    return _PERSONAL.search(fold(line.strip()[:MAX_LINE])) is not None
+    """Whether `line` speaks for the sender (first person, a postscript) or asks to stop.
+
+    A line that starts like a request but is footer wording ("Afmelden voor onze nieuwsbrief?
+    Klik hier.", "Unsubscribe here: https://…") is not the sender's.
+    """
+    folded = fold(line.strip()[:MAX_LINE])
+    if _PRONOUN.search(folded) or _ASKS.search(folded) or _POSTSCRIPT.match(folded):
+        return True
+    return _REQUEST_START.search(folded) is not None and not _boilerplate(folded)
+
+
+def is_request_line(line: str) -> bool:
+    """Whether `line` asks to stop, in so many words: below a signature it is still new text.
+
+    A footer's row of links ("Unsubscribe | Preferences") is not a request.
+    """
+    folded = fold(line.strip()[:MAX_LINE])
+    if _ASKS.search(folded) or (_PRONOUN.search(folded) and _STOP_WORDS.search(folded)):
+        return True
+    return _REQUEST_START.search(folded) is not None and not _boilerplate(folded)
+
+
+def _boilerplate(folded: str) -> bool:
+    return (
+        _CUE.search(folded) is not None
+        or _LINK.search(folded) is not None
+        or (_LINK_ROW.fullmatch(folded) is not None and _LINK_WORDS.search(folded) is not None)
+    )
 
 
 def footer_start(

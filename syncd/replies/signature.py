@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 
-from syncd.replies.footer import footer_start
+from syncd.replies.footer import footer_start, is_request_line
 from syncd.replies.text import fold
 
 _MAX_CLOSING_LINE = 60
 _MAX_FOOTER_LINE = 120
 _MAX_BLOCK_LINES = 30  # lines of name, title, company, phone, address and disclaimer
 _MAX_CONTACT_LINES = 8
+_MAX_TAIL_LINES = 200  # lines below a cut searched for a postscript or a request
 
 _DASH_STARTS = "-_—"
 # first letters of the footers below: Sent, Envoyé, Gesendet, Get, Outlook, Von, Inviato …
@@ -125,8 +126,14 @@ def strip_signature(text: str) -> str:
     if cut is None:
         return "\n".join(lines) if footer is not None else text
     kept = lines[:cut]
+    # a postscript, or a request to stop written below the signature, is new text
     postscript = next(
-        (i for i in range(cut + 1, len(lines)) if _POSTSCRIPT.match(lines[i].strip()[:10])),
+        (
+            i
+            for i in range(cut + 1, min(len(lines), cut + 1 + _MAX_TAIL_LINES))
+            if _POSTSCRIPT.match(lines[i].strip()[:10])
+            or (lines[i].strip() and is_request_line(lines[i]))
+        ),
         None,
     )
     if postscript is not None:

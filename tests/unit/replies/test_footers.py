@@ -267,3 +267,31 @@ def test_footer_search_is_bounded() -> None:
     """A reply of footer lines costs the same as a short one: only the end is read."""
     lines = ["This message is confidential and intended for the addressee."] * 50_000
     assert footer_start(lines, list(range(len(lines)))) == len(lines) - MAX_FOOTER_LINES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No.\n\nBest,\nAnn\n\nunsubscribe",
+        "Not now.\n\nThanks,\nAnn\n\nPlease take me off your list.",
+        "No thanks\n\n-- \nAnn Shaw\nOps\n\nstop emailing me",
+        "Kein Bedarf.\n\nViele Grüße\nAnn\n\nBitte austragen.",
+    ],
+)
+def test_a_request_written_below_the_signature_is_new_text(text: str) -> None:
+    """Like a postscript, a request to stop below the signature is the prospect's."""
+    assert classify(reply(text)).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Unsubscribe from Alder updates: alder.example/unsubscribe",
+        "Afmelden voor onze nieuwsbrief? Klik hier.",
+        "Unsubscribe | Preferences",
+    ],
+)
+def test_footer_links_below_the_signature_are_not_requests(line: str) -> None:
+    text = f"Not for us, thanks.\n\nCheers,\nAnn\nAlder Foods\n\n{line}"
+    assert extract_new_text(text) == "Not for us, thanks."
+    assert classify(reply(text)).intent is not Intent.OPT_OUT
