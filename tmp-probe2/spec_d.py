@@ -62,7 +62,7 @@ ITEMS = [
 ("not_now","en","Not a no, just not now. Give it a couple of months."),
 ("not_now","en","Could you follow up in September? We're in peak season until then.", {"date":A,"followup_after":"2026-09-01"}),
 ("not_now","en","Maybe next year. We have other priorities for the rest of 2026.", {"date":B,"followup_after":"2027-01-01"}),
-("not_now","en","Touch base after our fiscal year closes in June please.", {"date":A,"followup_after":"2026-07-01"}),
+("not_now","en","Touch base after our fiscal year closes in June please.", {"date":A,"followup_after":"2026-06-01"}),
 ("not_now","de","Nach Ostern gerne nochmal melden, vorher ist keine Zeit.", {"date":A,"followup_after":"2026-04-07"}),
 ("not_now","de","Aktuell passt es leider nicht. Melden Sie sich im Herbst wieder.", {"date":A,"followup_after":"2026-09-01"}),
 ("not_now","de","Grundsätzlich spannend, aber erst nach den Sommerferien.", {"date":A,"followup_after":"2026-09-01"}),
