@@ -175,7 +175,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bfür <<name>> entschieden\b",
         r"\b(?:arbeiten|arbeite) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*mit <<name>>",
         # before the generic one below, which would read "auf" as the name's start
-        r"\b(?:setzen|vertrauen|bauen|standardisiert|festgelegt) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell |voll |ganz )*auf <<name>>",
+        r"\b(?:setzen|setzt|setze|vertrauen|vertraut|bauen|baut) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell |voll |ganz )*auf <<name>>",
+        r"\b(?:haben|hat) (?:uns|sich) (?:\w+ )?auf <<name>> (?:festgelegt|geeinigt|standardisiert)\b",
         r"\b(?:nutzen|verwenden|benutzen|setzen) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*<<name>>",
         r"\bmit <<name>> (?:unterschrieben|abgeschlossen|entschieden)\b",
         r"\bhaben (?:uns )?(?:bereits |schon )?<<name>> (?:gewählt|ausgewählt|gekauft|eingeführt|implementiert)\b",

@@ -367,7 +367,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:mandates|mandated|requires us to use|makes us use) <<name>>",
         r"\bwe (?:use|run) <<name>>",
         r"\b(?:standardi[sz]ed|standardi[sz]ing|consolidated|settled) on <<name>>",
-        r"\b(?:committed|commited|locked in|locked into|tied into|married) to <<name>>",
+        r"\b(?:(?:committed|commited|married) to|locked into|tied into|locked in to) <<name>>",
         r"(?:\A|[.!?\n]\s*)<<subject_name>> (?:already )?(?:does|handles|covers|provides) (?:this|that|it|all (?:of )?(?:this|that)) for us\b",
     ),
     Cue.REFERRAL: (
