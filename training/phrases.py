@@ -444,12 +444,14 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "Thanks - happy to take a look. Do you have a short video?",
             "We'd like to try it. Is there a pilot option?",
             "Let me know a couple of slots next week and I'll confirm.",
+            "We'd be up for a short call, I'll add my ops manager to the invite.",
         ],
         "de": [
             "Bitte schicken Sie mir ein Angebot für zwei Standorte.",
             "Gerne, ich habe Donnerstag Vormittag Zeit.",
             "Interessant, gibt es eine Testphase?",
             "Können Sie mir ein paar Termine vorschlagen?",
+            "Das interessiert uns, schicken Sie doch mal ein Angebot.",
         ],
         "fr": [
             "Oui, je suis disponible mardi prochain pour en parler.",
@@ -470,12 +472,19 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "Appreciate you reaching out, but we're going to pass.",
             "We looked into this last year and it's not for us.",
             "Honestly this isn't on our radar.",
+            "This isn't something we'd go ahead with, thanks anyway.",
+            "I can't see us ever using a tool like this.",
+            "Firm no, I'm afraid. It doesn't address a problem we actually have.",
+            "We'll give this one a miss.",
+            "We won't take this any further.",
         ],
         "de": [
             "Vielen Dank, aber wir haben aktuell keinen Bedarf.",
             "Das ist für uns kein Thema.",
             "Wir verzichten, danke.",
             "Das benötigen wir nicht.",
+            "Für uns bringt das keinen echten Nutzen, wir werden das nicht weiter verfolgen.",
+            "Wir sehen da keinen Mehrwert.",
         ],
         "fr": [
             "Cela ne nous intéresse pas, merci.",
@@ -488,6 +497,8 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "No es algo que necesitemos.",
             "Estamos bien así, gracias.",
             "No necesitamos nada de esto.",
+            "No vamos a avanzar con esto, gracias.",
+            "Ni ahora ni más adelante, lo siento.",
         ],
     },
     "referral": {
@@ -520,10 +531,14 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
         "en": [
             "We signed with a competitor in the spring, so we're set.",
             "We've been using {vendor} for two years and we're happy.",
+            "We've standardized on {vendor} company-wide.",
+            "We're committed to {vendor} for the next couple of years.",
+            "No thanks, we already work with one of your competitors.",
         ],
         "de": [
             "Wir sind mit unserem aktuellen Anbieter zufrieden.",
             "Wir setzen seit Jahren auf {vendor}.",
+            "Wir bauen voll auf {vendor}, ein Wechsel steht nicht an.",
         ],
         "fr": [
             "Nous sommes déjà équipés chez un concurrent.",
@@ -532,6 +547,7 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
         "es": [
             "Ya contamos con un proveedor para esto.",
             "Usamos {vendor} desde hace años.",
+            "Hemos contratado con otro proveedor hace poco.",
         ],
     },
     "opt_out": {
@@ -561,10 +577,13 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
         "en": [
             "We're heads down on a launch until {date}. Ping me after that?",
             "Not a good time. Try me after the holidays.",
+            "After Easter would suit us better.",
+            "Let's talk post-Thanksgiving, it's hectic until then.",
         ],
         "de": [
             "Vielleicht im nächsten Jahr, aktuell sind wir ausgelastet.",
             "Bitte kommen Sie im Frühjahr nochmal auf uns zu.",
+            "Nach den Osterfeiertagen gerne wieder.",
         ],
         "fr": [
             "Nous verrons cela l'année prochaine.",
@@ -573,6 +592,7 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
         "es": [
             "Escríbeme el año que viene.",
             "En este momento no, pero contáctame en {date}.",
+            "Hablamos después de Pascua, ahora es complicado.",
         ],
     },
     "other": {

@@ -243,6 +243,7 @@ class Classifier:
         referral = self._referral(r)
         if referral is not None and not absent:
             tally.add(Intent.REFERRAL, REFERRED_ADDRESS, referral)
+        tally.absorb(Intent.NOT_INTERESTED, into=Intent.COMPETITOR)
         ranked = tally.ranked()
         intent = ranked[0][0] if ranked else Intent.OTHER
         return _Verdict(

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from syncd.replies.fastre import WordStartPatterns, compiled
@@ -262,6 +263,10 @@ class DateFinder:
             return end if end > sent else None
         if "newyear" in groups or "winter" in groups:
             return date(sent.year + 1, 1, 1)
+        if "easter" in groups:  # the working days after the Easter weekend
+            return _after_feast(sent, lambda year: easter(year) + timedelta(days=2))
+        if "thanksgiving" in groups:  # the Monday after the fourth Thursday of November
+            return _after_feast(sent, _after_thanksgiving)
         if "summer" in groups:
             return _month(sent, 9, year=None, part=None, after=False)
         if "holidays" in groups:
@@ -395,3 +400,15 @@ def _month(
 def _next_weekday(sent: date, weekday: int) -> date:
     ahead = (weekday - sent.weekday()) % 7 or 7
     return sent + timedelta(days=ahead)
+
+
+def _after_feast(sent: date, day_after: Callable[[int], date]) -> date:
+    """The first day after a movable feast: this year's if still ahead, else next year's."""
+    found = day_after(sent.year)
+    return found if found > sent else day_after(sent.year + 1)
+
+
+def _after_thanksgiving(year: int) -> date:
+    first = date(year, 11, 1)
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return thursday + timedelta(days=4)

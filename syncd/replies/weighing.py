@@ -87,6 +87,17 @@ class Tally:
         if quote:
             self.evidence.setdefault(intent, []).append(quote)
 
+    def absorb(self, frame: Intent, into: Intent) -> None:
+        """Move `frame`'s weight to `into` when both have some.
+
+        "No thanks, we use X": the refusal and its reason are one answer, and the reason is
+        what the policy acts on (an early check-in, a call-back before the renewal).
+        """
+        if self.scores.get(into, 0.0) <= 0 or self.scores.get(frame, 0.0) <= 0:
+            return
+        self.scores[into] += self.scores.pop(frame)
+        self.evidence.setdefault(into, []).extend(self.evidence.pop(frame, []))
+
     def ranked(self) -> list[tuple[Intent, float]]:
         """Intents by score, ties in policy order; only those with a positive score."""
         return sorted(

@@ -112,6 +112,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bnichts für (?:uns|mich)\b",
         r"\baber nein\b(?=\s*(?:[.!,]|\Z))",
         r"\b(?:für uns kein thema|kein thema für uns)\b",
+        r"\bkeine?n? (?:echten |wirklichen |großen |besonderen )?(?:mehrwert|nutzen|vorteil)\b",
+        r"\bnicht (?:weiter ?verfolgen|weiterverfolgen|weiter ?verfolgt|in betracht ziehen)\b",
     ),
     Cue.NOT_NOW: (
         r"\b(?:derzeit|momentan|aktuell|zurzeit|zur zeit|im moment|gerade|jetzt|dieses jahr|in diesem jahr|vorerst|noch) (?:\w+ ){0,3}(?:nicht|kein\w*)\b",
@@ -152,6 +154,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:können|könnten) wir (?:\w+ ){0,3}(?:telefonieren|sprechen|reden|treffen|einen termin)\b",
         r"\berzählen sie (?:mir |uns )?mehr\b",
         r"(?:\A|[.!?\n]\s*)(?:sehr |durchaus )?interessant\b",
+        r"\b(?:das|dies|es|ihr angebot|das thema|so etwas|sowas) interessiert (?:mich|uns)\b",
     ),
     Cue.COMPETITOR: (
         r"\b(?:wir )?(?:arbeiten|sind) (?:schon |bereits )?(?:mit|an) (?P<name>[\w.&+'/-]+(?: [\w.&+'/-]+){0,2}) (?:und sind zufrieden|vertraglich gebunden)\b",
@@ -171,6 +174,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.COMPETITOR_NAMED: (
         r"\bfür <<name>> entschieden\b",
         r"\b(?:arbeiten|arbeite) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*mit <<name>>",
+        # before the generic one below, which would read "auf" as the name's start
+        r"\b(?:setzen|setzt|setze|vertrauen|vertraut|bauen|baut) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell |voll |ganz )*auf <<name>>",
+        r"\b(?:haben|hat) (?:uns|sich) (?:\w+ )?auf <<name>> (?:festgelegt|geeinigt|standardisiert)\b",
         r"\b(?:nutzen|verwenden|benutzen|setzen) (?:bereits |schon |seit \w+ |jetzt |inzwischen |derzeit |aktuell )*<<name>>",
         r"\bmit <<name>> (?:unterschrieben|abgeschlossen|entschieden)\b",
         r"\bhaben (?:uns )?(?:bereits |schon )?<<name>> (?:gewählt|ausgewählt|gekauft|eingeführt|implementiert)\b",
@@ -389,6 +395,7 @@ LEXICON = Lexicon(
         r"\bnach (?:den |dem )?(?P<winter>feiertagen|weihnachten|weihnachtsfeiertagen|jahreswechsel)\b",
         r"\bnach (?:den |der |dem )?(?P<summer>sommerferien|sommerpause|sommerurlaub)\b",
         r"\bnach (?:den )?(?P<holidays>ferien)\b",
+        r"\bnach (?:den |dem )?(?P<easter>ostern|osterferien|osterfeiertagen|osterwochenende)\b",
         r"\b(?:nächsten|kommenden)\s+(?P<weekday><<WEEKDAY>>)\b",
         r"\b(?:(?P<after>nach)|ab|bis|vor|im jahr|anfang|in)\s+(?P<yonly>20\d\d)\b",
     ),

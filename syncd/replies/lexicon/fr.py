@@ -348,6 +348,7 @@ LEXICON = Lexicon(
         r"\baprès (?:les |la |le )?(?P<winter>fêtes|noël|fêtes de fin d'année|vacances de noël)\b",
         r"\b(?:après (?:l'|les |la )?|à la )(?P<summer>été|vacances d'été|rentrée|grandes vacances)\b",
         r"\baprès les (?P<holidays>vacances)\b",
+        r"\baprès (?:les vacances de )?(?P<easter>pâques)\b",
         r"\b(?P<weekday><<WEEKDAY>>)\s+prochain\b",
         r"\b(?:(?P<after>après)|en|à partir de|dès|avant|début)\s+(?P<yonly>20\d\d)\b",
     ),

@@ -189,6 +189,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>dopo il)\s+|nel\s+|il\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+(?P<year>20\d\d))?",
         r"\b(?:(?P<after>dopo)\s+(?:l'|la\s+)?|in\s+|a\s+|in\s+)(?P<season><<SEASON>>)\b",
         r"\bdopo (?:le )?(?P<winter>feste|natale)\b",
+        r"\bdopo (?:le vacanze di )?(?P<easter>pasqua)\b",
         r"\b(?P<yearend>fine anno|fine dell'anno)\b",
         r"\b(?:(?P<after>dopo il)|nel|dal)\s+(?P<yonly>20\d\d)\b",
     ),

@@ -204,6 +204,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>na)\s+(?:de\s+)?|in\s+(?:de\s+|het\s+)?)(?P<season><<SEASON>>)\b",
         r"\bna de (?P<winter>feestdagen|kerst|jaarwisseling)\b",
         r"\bna de (?P<summer>zomervakantie|zomer)\b",
+        r"\bna (?:de )?(?P<easter>pasen|paasvakantie|paasdagen)\b",
         r"\b(?P<yearend>eind (?:van )?dit jaar|(?:aan het )?einde van het jaar)\b",
         r"\b(?:(?P<after>na)|in|vanaf)\s+(?P<yonly>20\d\d)\b",
     ),

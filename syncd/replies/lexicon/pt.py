@@ -191,6 +191,7 @@ LEXICON = Lexicon(
         r"\b(?:(?P<after>depois do|após o)\s+|no\s+)?(?P<qord><<ORD>>)\s+trimestre\b(?:\s+de\s+(?P<year>20\d\d))?",
         r"\b(?:(?P<after>depois d[oa])\s+|n[oa]\s+)(?P<season><<SEASON>>)\b",
         r"\b(?P<yearend>(?:no )?final do ano|fim do ano)\b",
+        r"\b(?:depois d[ao]|após a?) ?(?P<easter>páscoa)\b",
         r"\b(?:(?P<after>depois de)|em)\s+(?P<yonly>20\d\d)\b",
     ),
     return_cues=(

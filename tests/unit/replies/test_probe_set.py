@@ -24,7 +24,7 @@ def test_every_opt_out_in_the_probe_set_is_safe() -> None:
 
 
 def test_probe_set_accuracy_does_not_regress() -> None:
-    """At least 88 % of the probe set's replies get their labelled intent (0.90 measured)."""
+    """At least 88 % of the probe set's replies get their labelled intent (0.94 measured)."""
     report = evaluate(load(PROBE_SET), Classifier())
     assert report.total == 152
     assert report.accuracy >= 0.88, report.mistakes
