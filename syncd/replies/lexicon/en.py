@@ -26,7 +26,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
         r"\bunsubscribe (?:me|us|this (?:e-?mail )?address|my (?:e-?mail|address))\b",
         rf"\b(?:remove|delete|drop|erase|exclude|take|get|scratch|strike|cross|pull) {_ME} (?:off|from|out of)\b",
-        r"\b(?:remove|delete|drop|exclude|erase) (?:me|us|my e-?mail(?: address)?|this (?:e-?mail )?address)\b",
+        r"\b(?:remove|delete|exclude|erase) (?:me|us|my e-?mail(?: address)?|this (?:e-?mail )?address)\b",
+        # "drop me" alone asks to be dropped; "drop me a line / an e-mail / your deck" asks
+        # for contact
+        r"\bdrop (?:me|us|my e-?mail(?: address)?|this (?:e-?mail )?address)\b"
+        r"(?! (?:a|an|some|any|another|your|the|more|details|info|something|anything|over|by|in)\b)",
         r"\bopt (?:me|us) out\b",
         r"\b(?:i|we) (?:want|would like|'d like|wish|need) to (?:be )?(?:unsubscribed?|removed|taken off|opt(?:ed)? out)\b",
         r"\bhow (?:do|can) (?:i|we) (?:unsubscribe|opt out|get (?:off|removed))\b",
