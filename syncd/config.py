@@ -329,6 +329,11 @@ def _secret_refs(
         yield from _walk(shard.settings, f"shards.{name}")
 
 
+def secret_refs(model: BaseModel, where: str) -> Iterator[tuple[str, SecretRef]]:
+    """Every secret reference in `model`, with its key path under `where`."""
+    return _walk(model, where)
+
+
 def _walk(model: BaseModel, where: str) -> Iterator[tuple[str, SecretRef]]:
     for field_name in type(model).model_fields:
         value = getattr(model, field_name)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from structlog.contextvars import bound_contextvars
 
 from syncd.clock import Clock, system_clock
-from syncd.config import LoadedConfig
+from syncd.config import LoadedConfig, Shard, secret_refs
 from syncd.connectors import (
     ConfigError,
     Connector,
@@ -121,6 +121,16 @@ def shard_order(config: LoadedConfig) -> list[str]:
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
 
 
+def _reveal_secrets(name: str, shard: Shard) -> None:
+    """Resolve the shard's secrets before its connector opens, so a missing one is a
+    configuration error naming its key (exit 78), not a crash inside the connector."""
+    for where, ref in secret_refs(shard.settings, f"shards.{name}"):
+        try:
+            ref.reveal()
+        except SecretError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+
 def _open_one(
     plugin: ConnectorPlugin, ctx: ShardContext, dry_run: bool
 ) -> tuple[Connector, list[str], str | None]:
@@ -192,6 +202,7 @@ def open_connectors(
             if crm and crm in opened:
                 peers["crm"] = opened[crm]
             plugin = load_plugin(shard.core.type)
+            _reveal_secrets(name, shard)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
             try:
                 conn, notices, missing = call_with_retry(
