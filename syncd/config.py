@@ -69,6 +69,14 @@ def check_state_url(url: str) -> str:
             f"scheme {scheme!r} is not supported; {hint}syncd keeps its state in SQLite "
             "(sqlite:///PATH) or PostgreSQL (postgresql://user@host/dbname)"
         )
+    database = parsed.database or ""
+    if scheme == "sqlite" and database not in ("", ":memory:") and not database.startswith("/"):
+        # sqlite:///var/lib/… (three slashes) is relative: the state would follow the working
+        # directory, and a run from elsewhere would start afresh and write everything again.
+        raise ValueError(
+            f"the SQLite path {database!r} is relative to the working directory; use an "
+            f"absolute path, with four slashes: sqlite:////{database.lstrip('./')}"
+        )
     if parsed.password is not None:
         raise ValueError(
             "holds a password; remove it from the URL and set [state] password = "

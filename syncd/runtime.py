@@ -79,7 +79,8 @@ def _unusable(url: str, exc: BaseException) -> ConfigError:
     )
 
 
-_UNUSABLE = (SchemaTooNew, sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
+# DatabaseError: e.g. the file at a SQLite URL is something else ("file is not a database").
+_UNUSABLE = (SchemaTooNew, sa_exc.DatabaseError, sa_exc.InterfaceError, OSError)
 
 
 def open_store(

@@ -45,3 +45,32 @@ def test_unresolvable_secret_is_a_config_error_naming_its_key(
     assert len(lines) == 1, lines
     assert "shards.crm.api_token" in lines[0] and says in lines[0]
     assert not (tmp_path / "remote.db").exists()
+
+
+def test_a_relative_sqlite_path_is_refused_with_the_absolute_spelling(tmp_path: Path) -> None:
+    """`sqlite:///var/lib/…` (three slashes) is relative to the working directory, so a run
+    started elsewhere would keep another state and write everything again: it is a config
+    error naming the key and the four-slash spelling, before anything is read."""
+    config = fake_config(tmp_path, [rejection(1)], state_url="sqlite:///var/lib/syncd/syncd.db")
+    for command in ("check-config", "once"):
+        run = _syncd(config, command)
+        assert run.returncode == 78, run.stderr[-2000:]
+        assert "state.url" in run.stderr and "sqlite:////var/lib/syncd/syncd.db" in run.stderr
+        assert "Traceback" not in run.stderr
+    assert not (tmp_path / "remote.db").exists()
+
+
+@pytest.mark.parametrize("command", ["check-config", "once", "status"])
+def test_a_state_file_that_is_not_a_database_is_a_one_line_config_error(
+    tmp_path: Path, command: str
+) -> None:
+    """A state URL pointing at some other file (a typo, a clobbered file) stops the command
+    with exit 78 and one line naming state.url and the file, never a traceback."""
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database\n" * 100)
+    config = fake_config(tmp_path, [rejection(1)], state_url=f"sqlite:///{other}")
+    run = _syncd(config, command)
+    assert run.returncode == 78, run.stderr[-2000:]
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "state.url" in lines[0] and str(other) in lines[0], lines
+    assert other.read_text() == "not a database\n" * 100
