@@ -217,8 +217,13 @@ def _decide(
         rules.append(RuleHit("suppress.all", {"channels": sorted(suppressed)}))
         fit = evaluate_fit(prospect.account, cfg, resolve_reason(event, cfg)[0])
         colleagues: list[Touch] = []
-        if fit.fits and not (
-            earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at)
+        # A reply nobody could read with confidence starts nothing automated, not even a
+        # colleague's entry point (it may name the colleague, or ask for nobody at all).
+        unread = reply is not None and reply.review
+        if (
+            fit.fits
+            and not unread
+            and not (earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at))
         ):
             seq = seq_base + (1 if opt_out is not None else 0)
             colleagues, hits = colleague_touches(
