@@ -74,3 +74,19 @@ def test_a_state_file_that_is_not_a_database_is_a_one_line_config_error(
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "state.url" in lines[0] and str(other) in lines[0], lines
     assert other.read_text() == "not a database\n" * 100
+
+
+def test_a_mailbox_whose_crm_shard_is_disabled_is_named_by_check_config(tmp_path: Path) -> None:
+    """Disabling the CRM shard a mailbox writes through is caught by `check-config` (not
+    first by `once`), naming both keys, instead of claiming the mailbox has no `crm`."""
+    config = fake_config(tmp_path, [rejection(1)], shard="enabled = false")
+    config.write_text(
+        config.read_text()
+        + f'\n[shards.mail]\ntype = "fake"\ncrm = "crm"\nevents_file = "{tmp_path / "m.jsonl"}"'
+        + f'\nremote_db = "{tmp_path / "m.db"}"\n'
+    )
+    for command in ("check-config", "once"):
+        run = _syncd(config, command)
+        assert run.returncode == 78, run.stderr[-2000:]
+        assert "shards.mail.crm" in run.stderr and "shards.crm.enabled = false" in run.stderr
+        assert "Traceback" not in run.stderr
