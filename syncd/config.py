@@ -315,14 +315,16 @@ def parse_config(
                     f"shards.{name}.crm: no shard named {shard_cfg.crm!r} "
                     f"(configured: {', '.join(sorted(core.shards)) or 'none'})"
                 )
-            elif shard_cfg.crm is not None and shard_cfg.enabled:
-                if not core.shards[shard_cfg.crm].enabled:
-                    problems.append(
-                        f"shards.{name}.crm: the CRM shard {shard_cfg.crm!r} is disabled "
-                        f"(shards.{shard_cfg.crm}.enabled = false), and this mailbox matches "
-                        "senders and writes tasks through it; enable it, or disable this "
-                        "mailbox too"
-                    )
+            elif (
+                shard_cfg.crm is not None
+                and shard_cfg.enabled
+                and not core.shards[shard_cfg.crm].enabled
+            ):
+                problems.append(
+                    f"shards.{name}.crm: the CRM shard {shard_cfg.crm!r} is disabled "
+                    f"(shards.{shard_cfg.crm}.enabled = false), and this mailbox matches "
+                    "senders and writes tasks through it; enable it, or disable this mailbox too"
+                )
     if check_secrets:
         for where, ref in _secret_refs(core, shards):
             try:
