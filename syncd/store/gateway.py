@@ -85,15 +85,15 @@ def decode_event(
     """A stored rejection, with the person as last seen, and what the row holds beside the
     payload: its id and person, and the shard that read it (also for events stored before
     schema 3)."""
-    if "event_id" not in payload or "prospect" not in payload:
-        payload = dict(payload)
+    if "event_id" not in payload or "prospect" not in payload or not payload.get("shard"):
+        payload = dict(payload)  # filled in before decoding: cheaper than a replace after
         payload.setdefault("event_id", event_id)
         payload.setdefault("prospect", {"ref": encode(ProspectRef.parse(prospect_key))})
+        if not payload.get("shard"):
+            payload["shard"] = shard
     event = decode(RejectionEvent, payload)
     if person is not None and person.ref == event.prospect.ref:
         event = replace(event, prospect=person)
-    if not event.shard:
-        event = replace(event, shard=shard)
     return event
 
 

@@ -53,13 +53,18 @@ def _plan(n: int, created: float, generation: int, context: Any, brief: bytes | 
 def test_fetch_gives_the_rows_sqlalchemy_gives(
     store: Store, plans: list[tuple[float, int, Any, bytes | None]], shard: str
 ) -> None:
+    """Written through the bulk path or SQLAlchemy's own, read through either."""
     rows = [_plan(n, *p) | {"shard": shard} for n, p in enumerate(plans)]
+    stmt = sa.select(t.plans).order_by(t.plans.c.created_at.desc(), t.plans.c.plan_id)
     with store.engine.begin() as conn:
         conn.execute(t.plans.delete())
-        execute_rows(conn, t.plans.insert(), rows)
-    stmt = sa.select(t.plans).order_by(t.plans.c.created_at.desc(), t.plans.c.plan_id)
-    with store.engine.connect() as conn:
+        if rows:
+            conn.execute(t.plans.insert(), rows)
         expected = [tuple(r) for r in conn.execute(stmt)]
+        conn.execute(t.plans.delete())
+        execute_rows(conn, t.plans.insert(), rows)
+    with store.engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(stmt)] == expected
         got = fetch(conn, stmt)
     assert [tuple(r) for r in got] == expected
     for row, want in zip(got, expected, strict=True):
