@@ -49,8 +49,12 @@ def fetch(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
     if conn.dialect.name != "postgresql":
         return list(conn.execute(stmt).all())
     sub = stmt.subquery()
+    values = [  # bytea as hex digits whatever the server's bytea_output
+        sa.func.encode(c, sa.literal_column("'hex'")) if isinstance(c.type, sa.LargeBinary) else c
+        for c in sub.c
+    ]
     # json_agg has no parallel or partial form: it takes the rows in the sub-select's order
-    agg = sa.select(sa.cast(sa.func.json_agg(sa.func.json_build_array(*sub.c)), sa.Text))
+    agg = sa.select(sa.cast(sa.func.json_agg(sa.func.json_build_array(*values)), sa.Text))
     text = conn.execute(agg).scalar()
     if text is None:  # no rows
         return []
@@ -68,15 +72,11 @@ def fetch(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
 
 def _converter(kind: Any) -> Callable[[Any], Any] | None:
     """What makes a JSON value the driver's value of this type (None: it already is)."""
-    if isinstance(kind, sa.LargeBinary):  # bytea in JSON: "\\x" and hex digits
-        return _unhex
+    if isinstance(kind, sa.LargeBinary):  # encode(bytea, 'hex')
+        return bytes.fromhex
     if isinstance(kind, sa.Float):  # 2.0 comes back as 2
         return float
     return None
-
-
-def _unhex(text: str) -> bytes:
-    return bytes.fromhex(text[2:])
 
 
 @lru_cache(maxsize=256)
