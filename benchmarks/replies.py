@@ -1,7 +1,9 @@
-"""Reply classification on the shared development set and on the corpus's held-out split.
+"""Reply classification on the shared development set, the corpus's held-out split and the
+probe set (replies written as mail clients deliver them, in seven languages; nothing is fitted
+to it).
 
-    python -m benchmarks.replies [--data PATH] [--corpus PATH] [--split heldout] [--json]
-                                 [--seconds S] [--mistakes]
+    python -m benchmarks.replies [--data PATH] [--corpus PATH] [--split heldout] [--probe PATH]
+                                 [--json] [--seconds S] [--mistakes]
 
 For each set: opt-out safety (share of opt-outs classified opt_out or routed to review),
 opt-out precision, accuracy on the replies not routed to review ("auto-handled"), the review
@@ -25,6 +27,7 @@ from syncd.replies.evaluate import Labelled, Report, evaluate, load
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "replies-dev.jsonl"
 DEFAULT_CORPUS = ROOT / "data" / "replies" / "corpus.jsonl"
+DEFAULT_PROBE = ROOT / "data" / "replies" / "probe.jsonl"
 TARGETS = {
     "opt_out_safety": (1.0, ">="),
     "opt_out_precision": (0.95, ">="),
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="development set")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="labelled corpus")
     parser.add_argument("--split", default="heldout", help="corpus split to measure")
+    parser.add_argument("--probe", type=Path, default=DEFAULT_PROBE, help="held-out probe set")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--seconds", type=float, default=3.0, help="throughput run length")
     parser.add_argument("--mistakes", action="store_true", help="list every mistake")
@@ -114,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         sets.append((f"corpus {args.split}", args.corpus, load(args.corpus, args.split)))
     else:
         print(f"no corpus at {args.corpus} (pass --corpus PATH)", file=sys.stderr)
+    if args.probe.exists():
+        sets.append(("probe set", args.probe, load(args.probe)))
     if not sets:
         return 2
     classifier = Classifier()

@@ -1,4 +1,4 @@
-"""Reply intent classification: phrase cues in four languages, weighed, with a second opinion.
+"""Reply intent classification: phrase cues in seven languages, weighed, with a second opinion.
 
 An opt-out wins over everything (suppression first, and a missed opt-out is a legal problem).
 Machine-sent replies are out-of-office notices unless they say the person left (a referral).

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from syncd.model import Intent
 from syncd.replies.lexicon.registry import Language
 
-ALL_LANGUAGES: tuple[Language, ...] = ("en", "de", "fr", "es")
+ALL_LANGUAGES: tuple[Language, ...] = ("en", "de", "fr", "es", "nl", "it", "pt")
 
 
 class RepliesConfig(BaseModel):

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 
-from syncd.replies.fastre import WordStartPatterns
+from syncd.replies.fastre import WordStartPatterns, compiled
 from syncd.replies.lexicon import Lexicon, alternation
 from syncd.replies.text import Folded, fold, fold_pattern
 
@@ -147,7 +147,7 @@ class DateFinder:
 
         templates = [t for lx in lexicons for t in lx.timing]
         templates.sort(key=lambda t: "<<DATE>>" not in t)  # explicit dates win overlaps
-        self._timing = [re.compile(expand(t)) for t in templates]
+        self._timing = [compiled(expand(t)) for t in templates]
         # most replies state no timing at all: one cheap pass decides whether to look closer
         self._any_timing = WordStartPatterns(
             [p.pattern.replace("(?P=dx_sep)", "[./]") for p in self._timing]
@@ -157,21 +157,21 @@ class DateFinder:
             r"(?:(?:on|the|le|la|el|am|zum|dem|den|del|de|dia|next|nachsten|prochain|"
             r"einschliesslich|inklusive)\s+){0,4}"
         )
-        self._return = re.compile(rf"\b(?:{cues})\s+{fillers}{self._rdate}")
+        self._return = compiled(rf"\b(?:{cues})\s+{fillers}{self._rdate}")
         opens = "|".join(fold_pattern(c) for lx in lexicons for c in lx.range_cues)
         first = (
             rf"(?:the\s+|le\s+|el\s+|dem\s+)?(?:{months}\.?\s+)?\d{{1,2}}(?:st|nd|rd|th|er|\.)?"
             rf"(?:\s+(?:of\s+|de\s+)?{months}\.?)?(?:,?\s*20\d\d)?"
         )
-        self._range = re.compile(rf"\b(?:{opens})\s+{first}{_RANGE_LINK}{fillers}{self._rdate}")
+        self._range = compiled(rf"\b(?:{opens})\s+{first}{_RANGE_LINK}{fillers}{self._rdate}")
         backs = "|".join(fold_pattern(c) for lx in lexicons for c in lx.back_after)
         self._back_after = (
-            re.compile(rf"{self._date}\.?\s+(?:[\w'-]+\s+){{0,3}}?(?:{backs})\b") if backs else None
+            compiled(rf"{self._date}\.?\s+(?:[\w'-]+\s+){{0,3}}?(?:{backs})\b") if backs else None
         )
         self._negated = re.compile(r"\b(?:not|nicht|pas|no|nunca|never|jamais)\s+$")
         self._until = re.compile(r"(?:until|till|before|bis|vor|avant|jusqu|hasta|antes)\b")
         pasts = "|".join(fold_pattern(p) for lx in lexicons for p in lx.past_markers)
-        self._past = re.compile(rf"\b(?:{pasts})\b(?:\s+\S+){{0,3}}\s*$") if pasts else None
+        self._past = compiled(rf"\b(?:{pasts})\b(?:\s+\S+){{0,3}}\s*$") if pasts else None
 
     # ---- return dates -------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Many phrase patterns, tried only where they can start.
 
 Python's `re` tries every alternative of `p1|p2|…|p400` at every position of the text; with
-the phrase tables of four languages that dominated classification time. Nearly every phrase
+the phrase tables of several languages that dominated classification time. Nearly every phrase
 pattern starts at a word boundary with a known letter (`\\bnot…`, `\\b(?:stop|quit)…`), so
 `WordStartPatterns` groups them by that letter and tries a group only at the word starts
 beginning with it. Patterns whose first letter cannot be read off their text are scanned the
@@ -20,8 +20,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 _OPTIONAL = ("?", "*", "{")
+
+
+@lru_cache(maxsize=2048)
+def compiled(pattern: str) -> re.Pattern[str]:
+    """`re.compile`, remembered for the process: `re`'s own cache holds 512 patterns, fewer than
+    the phrase tables of seven languages, so every new classifier would compile them all again.
+    """
+    return re.compile(pattern)
+
+
 _NAMED = re.compile(r"\(\?P<\w+>")
 _WORD_START = re.compile(r"\b\w")
 
@@ -58,7 +69,7 @@ class WordStartPatterns:
                 rest.append(plain)
         self._by_char = {char: _alternation(members) for char, members in by_char.items()}
         self._by_sentence = [
-            re.compile(anchor + "(?:" + "|".join(f"(?:{m})" for m in members) + ")")
+            compiled(anchor + "(?:" + "|".join(f"(?:{m})" for m in members) + ")")
             for anchor, members in by_mark.items()
         ]
         self._anchored = _alternation(anchored) if anchored else None
@@ -104,7 +115,7 @@ def _top_alternatives(pattern: str) -> bool:
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+    return compiled("|".join(f"(?:{p})" for p in patterns))
 
 
 def first_chars(pattern: str) -> frozenset[str] | None:

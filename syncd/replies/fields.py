@@ -26,6 +26,10 @@ _NOT_NAMES = frozenset(
         *("wir", "sie"),
     }
 )
+# Lower-case articles a name may follow in any supported language ("usamos a X", "con el X").
+_ARTICLES = frozenset(
+    {"a", "an", "the", "o", "os", "as", "el", "la", "le", "les", "los", "il", "lo", "de", "het"}
+)
 HTML_FACTOR = 2  # markup: an HTML body carries the same text in more characters
 # Runs of blank lines (a reply of 20,000 empty lines) say nothing and slow the quote finders.
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
@@ -81,7 +85,11 @@ def sender_address(sender: str) -> str:
 def vendor_name(raw: str) -> str | None:
     """The capitalised words a vendor's name is made of ("StockPilot", "Acme Corp")."""
     words: list[str] = []
-    for token in raw.split():
+    tokens = raw.split()
+    # "utilizamos a Tangerino", "on the Acme suite": an article is not part of the name
+    if len(tokens) > 1 and tokens[0] in _ARTICLES and tokens[1][:1].isupper():
+        tokens = tokens[1:]
+    for token in tokens:
         word = token.rstrip(_TRAILING)
         if not word:
             break

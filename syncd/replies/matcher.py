@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.model import ALL_CHANNELS, Channel, Intent
-from syncd.replies.fastre import WordStartPatterns
+from syncd.replies.fastre import WordStartPatterns, compiled
 from syncd.replies.lexicon import NEGATABLE, ChannelWord, Cue, Lexicon, expand
 from syncd.replies.lexicon.registry import Language
 from syncd.replies.text import Folded, fold_pattern, literal_pattern
@@ -99,7 +99,7 @@ class Matcher:
         self._breakers = _union(b for lx in everyone for b in lx.scope_breakers)
         after = [p for lx in everyone for p in lx.negators_after]
         self._negated_after = (
-            re.compile(r"\A\s*(?:\S+\s+){0,2}?(?:" + "|".join(map(fold_pattern, after)) + ")")
+            compiled(r"\A\s*(?:\S+\s+){0,2}?(?:" + "|".join(map(fold_pattern, after)) + ")")
             if after
             else None
         )
@@ -158,7 +158,7 @@ def _numbered(patterns: Sequence[str]) -> re.Pattern[str]:
     """One language's patterns of a cue; `name` groups numbered so that each is unique."""
     count = iter(range(len(patterns)))
     renamed = [re.sub(r"\(\?P<name>", lambda _: f"(?P<name{next(count)}>", p) for p in patterns]
-    return re.compile("|".join(f"(?:{p})" for p in renamed))
+    return compiled("|".join(f"(?:{p})" for p in renamed))
 
 
 def _attribute(table: _Table, text: str, start: int) -> tuple[str, tuple[int, int] | None]:
@@ -182,9 +182,9 @@ def _overlaps_exclusion(hit: Hit, excluded: list[Hit]) -> bool:
 def _tail_pattern(negator_sets: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
     negators = "|".join(fold_pattern(n) for group in negator_sets for n in group)
     # the greedy lead makes the negation found the one nearest to the cue
-    return re.compile(rf".*(?:{negators})(?P<gap>(?:\s+\S+){{0,4}})\s*$")
+    return compiled(rf".*(?:{negators})(?P<gap>(?:\s+\S+){{0,4}})\s*$")
 
 
 def _union(patterns: Iterable[str]) -> re.Pattern[str] | None:
     collected = [fold_pattern(p) for p in patterns]
-    return re.compile("|".join(f"(?:{p})" for p in collected)) if collected else None
+    return compiled("|".join(f"(?:{p})" for p in collected)) if collected else None

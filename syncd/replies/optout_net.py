@@ -3,7 +3,7 @@
 The phrase tables decide whether a reply *is* an opt-out; this net only asks whether it *might
 be* one: any mention of data protection law or personal data, any "stop", "remove",
 "unsubscribe", "no more e-mails", "nichts mehr von euch hören", "ne plus être contacté",
-"no … más correos" in the four languages, written loosely (a few words may sit in between).
+"no … más correos" in every supported language, written loosely (a few words may sit in between).
 A reply the net catches that the tables do not read as a decisive opt-out goes to a person,
 and e-mail to that prospect is held until they decide: a false alarm costs a rep a minute,
 a missed opt-out is a legal problem.
@@ -91,8 +91,17 @@ _PATTERNS: tuple[str, ...] = (
     r"\bno (?:me |nos )?vuelva[ns]? a (?:escribir|contactar|llamar|enviar|mandar|molestar)\w*",
     r"\b(?:cesser|cessez|arretez|arreter) (?:tout |tous |toute |les |vos )?(?:envois?|communications?|relances?|sollicitations?)\b",
     r"\b(?:get|be|take me|take us|keep me|keep us) off (?:this|your|the|that|these|all|any|every) (?:list|lists|mailing|distribution)\b",
-    # a word alone on its line
-    r"(?:^|\n)[^\w\n]{0,10}(?:stop|remove|unsubscribe|baja|abmelden|austragen|desinscription|desinscrire|desabonner)[^\w\n]{0,10}(?:\n|$)",
+    # Dutch, Italian, Portuguese
+    r"\b(?:uitschrijven|uitgeschreven|afmelden|afgemeld|verwijder (?:mij|me|ons|mijn)|haal (?:mij|me|ons) (?:van|uit)|mailinglijst|avg)\b",
+    r"\b(?:geen|niet meer|nooit meer)\b"
+    + _GAP % 2
+    + r"?(?:mails?|e-?mails?|berichten|bellen|gebeld|benaderen|contact)\b",
+    r"\b(?:cancellami|cancellatemi|cancellarmi|rimuovetemi|rimuovermi|toglietemi|disiscriv\w*|non (?:voglio|desidero) piu|smettete di|i miei dati)\b",
+    r"\b(?:descadastr\w*|removam|remova-me|retirem-me|tirem-me|nao (?:quero|desejo) (?:mais )?receber|parem de|os meus dados)\b",
+    # a word alone on its line, perhaps with "please"
+    r"(?:^|\n)[^\w\n]{0,10}(?:(?:please|pls|plz|bitte|svp|por favor)\s+)?(?:stop|remove|unsubscribe|baja|abmelden|austragen|desinscription|desinscrire|desabonner|uitschrijven|afmelden)[^\w\n]{0,10}(?:\n|$)",
+    # misspelt "unsubscribe"
+    r"\bun-?sub?s?c?r?i?be?\b",
 )
 # tried only where a word starting with the right letter begins (see fastre)
 _NET = WordStartPatterns([fold_pattern(p) for p in _PATTERNS])

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import re
 
+from syncd.replies.footer import footer_start, is_request_line
 from syncd.replies.text import fold
 
 _MAX_CLOSING_LINE = 60
 _MAX_FOOTER_LINE = 120
 _MAX_BLOCK_LINES = 30  # lines of name, title, company, phone, address and disclaimer
 _MAX_CONTACT_LINES = 8
+_MAX_TAIL_LINES = 200  # lines below a cut searched for a postscript or a request
 
 _DASH_STARTS = "-_—"
 # first letters of the footers below: Sent, Envoyé, Gesendet, Get, Outlook, Von, Inviato …
-_FOOTER_STARTS = "SsEeGgDdOoTtVvIiWw"
+_FOOTER_STARTS = "SsEeGgDdOoTtVvIiWwHh"
 # "-- ", "---", "__": a longer rule starts a quote (see `quotes`)
 _DASHES = re.compile(r"(?:-{2,9}|_{2,9}|—{1,3}) ?")
 _FOOTER = re.compile(
@@ -35,11 +37,13 @@ _FOOTER = re.compile(
     r"avec|desde|con|von|mit|[üu]ber|ueber|vom)\b"
     r"|(?:get|download|obtenir|t[ée]l[ée]charger|obtener|descargar) outlook "
     r"(?:for|pour|para|f[üu]r|fuer)\b"
-    r"|outlook (?:f[üu]r|fuer) \w+ (?:herunterladen|beziehen)"
+    r"|outlook (?:f[üu]r|fuer|voor|per|para) \w+ "
+    r"(?:herunterladen|beziehen|downloaden|scaricare|baixar)"
+    r"|holen sie sich outlook\b"
     r"|von meine[mr]? .{1,60} gesendet"
     r"|von (?:outlook|yahoo|gmx|web\.de)\b.{0,40} gesendet"
     # it, nl, pt, sv, da/no, pl
-    r"|inviato da\b|verzonden (?:vanaf|met|van)\b|enviado do\b|skickat fr[åa]n\b"
+    r"|inviato da\b|(?:verzonden|verstuurd) (?:vanaf|met|van|via)\b|enviado do\b|skickat fr[åa]n\b"
     r"|sendt fra\b|wys(?:ł|l)ane z\b"
     r")",
     re.IGNORECASE,
@@ -67,6 +71,14 @@ _CLOSINGS = [
     *("saludos", "un saludo", "saludos cordiales", "un cordial saludo", "cordiales saludos"),
     *("atentamente", "gracias", "muchas gracias", "un abrazo", "cordialmente", "slds", "atte"),
     *("saludos y gracias", "un saludo cordial"),
+    # Dutch
+    *(r"(?:met )?(?:vriendelijke|hartelijke|beste|fijne|warme) groet(?:en)?", "mvg", "mvgr"),
+    *("groet", "groeten", "groetjes", "gr", "grt", "hartelijke dank", "alvast bedankt"),
+    *("bedankt", "dank je", "dank u", "dank je wel", "dank u wel", "fijne dag", "fijn weekend"),
+    # Italian, Portuguese
+    *("cordiali saluti", "distinti saluti", "saluti", "un saluto", "grazie", "buona giornata"),
+    *("atenciosamente", "cumprimentos", "melhores cumprimentos", "obrigado", "obrigada"),
+    *("abracos", "abraco", "um abraco"),
 ]
 # Longest first, so that "saludos cordiales" is one closing, not "saludos" and a name.
 _CLOSING = re.compile(
@@ -76,6 +88,9 @@ _CLOSING = re.compile(
     re.IGNORECASE,
 )
 _DASH_NAME = re.compile(r"-{1,2} ?[A-ZÀ-Ý][\w'.]*(?: [A-ZÀ-Ý][\w'.-]*){0,2}")
+# "~ Jenna", "--Mark", "— Liz" above a name block: an informal sign-off without "-- "
+_SIGN_OFF = re.compile(r"(?:~|-{1,2}|—|–) ?[A-ZÀ-Ý][\w'.]*(?: [A-ZÀ-Ý][\w'.-]*){0,2},?")
+_BULLETS = "-~—–*•"
 _NAME = re.compile(r"(?:[A-ZÀ-Ý][\w'.-]*)(?: [A-ZÀ-Ý][\w'.-]*){0,3}")
 _PLACE = re.compile(r"^(?:aus|from|de|desde|von|vom) ", re.IGNORECASE)  # "Grüße aus Köln"
 _POSTSCRIPT = re.compile(r"p\.? ?s\.?(?:\s|:|$)", re.IGNORECASE)
@@ -85,20 +100,40 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[.!?]$")
+_SENTENCE_END = re.compile(r"[.!?)]$")
+# a job title on a signature line ("COO, Redline Couriers", "Leiter Einkauf")
+_TITLE = re.compile(
+    r"\b(?:CEO|CFO|COO|CTO|CIO|CMO|VP|SVP|EVP|MD|[Pp]resident|[Ff]ounder|[Oo]wner|[Pp]artner|"
+    r"[Dd]irector|[Mm]anager|[Hh]ead of|[Ll]ead|[Oo]fficer|[Aa]ssistant|[Cc]oordinator|"
+    r"[Aa]dministrator|[Cc]onsultant|[Cc]ontroller|[Bb]uyer|[Ss]ecretary|[Rr]eceptionist|"
+    r"Geschäftsführer(?:in)?|Leiter(?:in)?|Inhaber(?:in)?|Prokurist(?:in)?|Assistenz|Einkauf|"
+    r"[Dd]irect(?:eur|rice)|[Rr]esponsable|[Gg]érant(?:e)?|[Aa]ssistante|[Gg]erente|[Jj]efe|"
+    r"[Dd]irecti(?:e)?secretaresse|[Ee]igenaar|[Oo]fficemanager|[Bb]edrijfsleider|[Ii]nkoper)\b"
+)
 
 
 def strip_signature(text: str) -> str:
-    """`text` without its signature, mobile footer and trailing contact block."""
+    """`text` without its signature, mobile footer, legal footer and trailing contact block."""
     lines = text.split("\n")
     content = [i for i, line in enumerate(lines) if line.strip()]
     if not content:
         return ""
+    footer = footer_start(lines, content, neutral=_is_footer)
+    if footer is not None:
+        lines = lines[:footer]
+        content = [i for i in content if i < footer]
     cut = _cut_point(lines, content)
     if cut is None:
-        return text
+        return "\n".join(lines) if footer is not None else text
     kept = lines[:cut]
+    # a postscript, or a request to stop written below the signature, is new text
     postscript = next(
-        (i for i in range(cut + 1, len(lines)) if _POSTSCRIPT.match(lines[i].strip()[:10])),
+        (
+            i
+            for i in range(cut + 1, min(len(lines), cut + 1 + _MAX_TAIL_LINES))
+            if _POSTSCRIPT.match(lines[i].strip()[:10])
+            or (lines[i].strip() and is_request_line(lines[i]))
+        ),
         None,
     )
     if postscript is not None:
@@ -124,11 +159,24 @@ def _cut_point(lines: list[str], content: list[int]) -> int | None:
             and not lines[content[position - 1]].lstrip().startswith("-")
         ):
             return i
+        if i != first and _is_sign_off(lines, content, position):
+            return i
         if i != first and _is_closing(line) and _is_name_block(lines, content[position + 1 :]):
             return i
     if rule is not None:
         return rule
     return _contact_block(lines, content)
+
+
+def _is_sign_off(lines: list[str], content: list[int], position: int) -> bool:
+    """ "~ Jenna" or "--Mark" with a name block below, not an item of a dash or tilde list."""
+    line = lines[content[position]].strip()
+    if len(line) > _MAX_CLOSING_LINE or line[:1] not in "~-—–" or not _SIGN_OFF.fullmatch(line):
+        return False
+    neighbours = (content[position - 1], *content[position + 1 : position + 2])
+    if any(lines[n].lstrip()[:1] in _BULLETS for n in neighbours):
+        return False
+    return _is_name_block(lines, content[position + 1 :])
 
 
 def _first_rule_or_footer(lines: list[str]) -> int | None:
@@ -184,19 +232,35 @@ def _is_sentence(line: str) -> bool:
 
 
 def _contact_block(lines: list[str], content: list[int]) -> int | None:
-    """The start of a trailing "name / title / phone" paragraph, if the reply ends in one."""
+    """The start of a trailing "name / title / phone" block, if the reply ends in one.
+
+    The block is its own paragraph, or the last lines of the reply's only paragraph right
+    below a finished sentence; there it must carry no address, which may be a referral's.
+    A block introduced by a colon ("Please talk to:") is the reply's, not a signature.
+    """
     start = content[-1]
     while start > 0 and lines[start - 1].strip():
         start -= 1
-    if start <= content[0]:
-        return None  # the whole reply is one paragraph
+    if start > content[0]:
+        above = lines[max(i for i in content if i < start)].rstrip()
+        return start if _is_contact_block(lines, start) and not above.endswith(":") else None
+    first = max(start + 1, content[-1] - _MAX_CONTACT_LINES + 2)
+    for j in range(first, content[-1]):
+        if (
+            _SENTENCE_END.search(lines[j - 1].rstrip())
+            and _is_contact_block(lines, j)
+            and not any("@" in line for line in lines[j:])
+        ):
+            return j
+    return None
+
+
+def _is_contact_block(lines: list[str], start: int) -> bool:
     block = [line.strip() for line in lines[start:] if line.strip()]
     if not 2 <= len(block) <= _MAX_CONTACT_LINES:
-        return None
+        return False
     if _NAME.fullmatch(block[0]) is None or len(block[0].split()) > 4:
-        return None
+        return False
     if any(len(line) > 80 or _is_sentence(line) for line in block):
-        return None
-    if not any(_CONTACT.search(line) for line in block[1:]):
-        return None
-    return start
+        return False
+    return any(_CONTACT.search(line) or _TITLE.search(line) for line in block[1:])

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from syncd.model import Intent
 from syncd.replies.lexicon import Cue
+from syncd.replies.text import fold
 
 # cue -> (intent it speaks for, weight)
 CUE_WEIGHTS: dict[Cue, tuple[Intent, float]] = {
@@ -62,7 +63,7 @@ _AFFIRMATIVES = frozenset(
     {
         *("yes", "yeah", "yep", "yup", "sure", "ok", "okay", "absolutely", "definitely"),
         *("certainly", "ja", "jawohl", "klar", "gerne", "oui", "bien", "sur", "si", "claro"),
-        "vale",
+        *("vale", "sim", "zeker", "prima", "certo", "graag"),
     }
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -70,7 +71,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 def weak_yes(quote: str) -> bool:
     """Whether an interest cue is nothing but an affirmative word or two."""
-    words = _LETTERS.findall(quote.lower())
+    words = _LETTERS.findall(fold(quote))  # "Já" is the Portuguese "already", folded "ja"
     return 0 < len(words) <= 2 and all(w in _AFFIRMATIVES for w in words)
 
 

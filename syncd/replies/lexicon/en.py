@@ -32,7 +32,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bhow (?:do|can) (?:i|we) (?:unsubscribe|opt out|get (?:off|removed))\b",
         r"\b(?:stop|quit|cease|end|halt|discontinue) (?:all |any |these |the |your |this )?"
         r"(?:sending (?:me |us )?(?:any |these |your |the |more |further |all )*)?"
-        r"(?:e-?mails?|e-?mailing|mails?|mailing|messages?|messaging|calls?|calling|phoning|ringing|"
+        r"(?:(?:linkedin|sales|cold|marketing|phone|automated|follow[- ]up) )?"
+        r"(?:e-?mails?|e-?mailing|mails?|mailing|messages?|messaging|inmails?|calls?|calling|phoning|ringing|"
         r"contact(?:ing)?|communications?|spam(?:ming)?|writing|texting|texts|marketing|"
         r"newsletters?|follow[- ]?ups?|outreach|pestering|bothering|harass(?:ing|ment)|"
         r"soliciting|solicitations?|reaching out)\b",
@@ -79,10 +80,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT_BARE: (
         r"\bunsubscribe\b",
         r"\bopt(?:ing)?[- ]?out\b",
-        r"\A\W*(?:please )?(?:remove|stop|delete)(?: me| please| it)?\W*\Z",
+        r"\A\W*(?:(?:please|pls|plz|kindly) )?(?:remove|stop|delete)(?: me| please| pls| plz| it)?\W*\Z",
         r"\b(?:please )?stop(?<!to stop)(?: it| this| now| please| immediately| already)*(?=\s*(?:[.!]|\Z))",
         r"\bunsubscribed\b",
         r"\bunsub\b",
+        # misspelt: "unsubcribe", "unsubscibe", "unsuscribe", "unsubsribe"
+        r"\bun-?sub?s?c?r?i?be?\b",
     ),
     Cue.ERASURE: (
         r"\b(?:delete|erase|remove|purge) (?:all )?(?:the )?(?:data|information|details|records) (?:you (?:hold|have|store|keep)|about me|on me|on us|about us)\b",
@@ -150,6 +153,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:we have|we've got|there's|there is) no budget\b",
         r"\b(?:isn'?t|is not|not) (?:something|anything) (?:we'?re|we are|i'?m|i am) (?:pursuing|considering|looking (?:at|for|into)|interested in|prioriti[sz]ing)\b",
         r"\bnot a (?:priority|focus)\b",
+        r"\b(?:isn'?t|is not|not) (?:really |currently )?(?:a |one of our )(?:priority|priorities|focus)\b",
+        r"\b(?:<<dont>>|can'?t|cannot) see (?:that|this|it) changing\b",
+        r"\b(?:way |far |well |much )?(?:beyond|more than|bigger than) what (?:we|i) need\b",
+        r"\boverkill for (?:us|a (?:company|team|business) (?:of|like|our))\b",
         r"\b(?:we|i) (?:already )?have (?:someone|somebody|a (?:person|team|guy|provider|vendor|solution|tool|system)) (?:doing|for|handling|who does|that does|in place)\b",
         r"\bnot (?:something|anything) (?:we|i) (?:need|want|use|'d use)\b",
         r"\b(?:we|i) (?:don'?t|do not|dont) (?:have|see) (?:a |any )?(?:need|use|requirement) for\b",
@@ -267,7 +274,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:would|'d) love to (?:see|learn|hear|chat|talk|try|get)\b",
         r"\b(?:i|we) can do (?:a |the )?(?:call|meeting|demo|chat|zoom|teams)\b",
         r"\b(?:let'?s|can we|could we) (?:do|set up|have|book|schedule) (?:a |an )?(?:\d+[- ]?min(?:ute)?s? )?(?:intro|call|meeting|demo|chat)\b",
-        r"\b(?:we(?:'ve| have) been|we(?:'re| are)) looking for (?:something|a (?:tool|solution|way))\b",
+        r"\b(?:we(?:'ve| have) been|we(?:'re| are)|i(?:'ve| have) been|i(?:'m| am)) looking for (?:something|a (?:tool|solution|way)|exactly (?:this|that|something like this)|just (?:this|that))\b",
+        r"\b(?:book|schedule|set up|arrange|find|pick) (?:something|a time|some time|a slot|a date)\b",
         r"\bwhat does (?:the )?pricing look like\b",
         r"\bhow does it (?:integrate|work|connect)\b",
         r"\b(?:talk|speak) to about a (?:trial|pilot|demo)\b",
@@ -343,6 +351,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:already|currently|now|happily|still) (?:use|using|uses|run|running|on|with|work with|working with|have|rely on|relying on|partner with) <<name>>",
         r"\b(?:we(?:'re| are)|we'?ve been|we have been) (?:using|on|with|working with) <<name>>",
         r"\b(?:happy|satisfied|pleased) with <<name>>",
+        r"\b(?:locked|tied) in(?:to)? (?:a (?:\w+ )?(?:contract|deal) )?with <<name>>",
+        r"\b(?:mandates|mandated|requires us to use|makes us use) <<name>>",
         r"\bwe (?:use|run) <<name>>",
         r"(?:\A|[.!?\n]\s*)<<subject_name>> (?:already )?(?:does|handles|covers|provides) (?:this|that|it|all (?:of )?(?:this|that)) for us\b",
     ),
@@ -412,6 +422,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bspam\b",
         r"\baddress\b",
         r"\bunsubscrib\w*",
+        r"\bun-?sub?s?c?r?i?be?\b",
         r"\bmarketing\b",
     ),
     ChannelWord.PHONE: (

@@ -1,4 +1,4 @@
-"""Labelled reply texts for the intent tests: written for these tests, in four languages.
+"""Labelled reply texts for the intent tests: written for these tests, in seven languages.
 
 Each row is (language, new text, expected fields). The tests put the text above a quoted pitch
 ("Are you interested?"), as a mail client would, so quoting must be stripped to pass.
@@ -153,6 +153,20 @@ OPT_OUT: list[Case] = [
     ("es", "Basta de correos.", {"channels": ["email"]}),
     ("de", "Kein Bedarf, bitte keine weiteren Anrufe.", {"channels": ["phone"]}),
     ("fr", "Je ne veux plus entendre parler de vous.", {"channels": ["all"]}),
+    ("en", "plz remove", {"channels": ["email"]}),
+    ("en", "unsuscribe", {"channels": ["email"]}),
+    (
+        "en",
+        "Unsubscribe me, and stop the LinkedIn messages as well.",
+        {"channels": ["email", "linkedin"]},
+    ),
+    ("nl", "Verwijder mij uit uw mailinglijst a.u.b.", {"channels": ["email"]}),
+    ("nl", "Bel mij niet meer.", {"channels": ["phone"]}),
+    ("nl", "Ik wil geen e-mails meer van jullie ontvangen.", {"channels": ["email"]}),
+    ("it", "Cancellatemi dalla lista, grazie.", {"channels": ["email"]}),
+    ("it", "Non chiamatemi più.", {"channels": ["phone"]}),
+    ("pt", "Removam-me da vossa lista de e-mails.", {"channels": ["email"]}),
+    ("pt", "Não quero receber mais mensagens vossas.", {"channels": ["email"]}),
 ]
 
 NOT_INTERESTED: list[Case] = [
@@ -237,6 +251,10 @@ NOT_INTERESTED: list[Case] = [
     ("de", "Danke für die Nachricht, aber das ist für uns kein Thema.", {}),
     ("fr", "Nous ne sommes pas preneurs.", {}),
     ("es", "Esto no es para mí.", {}),
+    ("en", "Honestly it isn't a priority for us.", {}),
+    ("nl", "Nee, dank u. Wij hebben hier geen behoefte aan.", {}),
+    ("it", "Grazie, ma non ci interessa.", {}),
+    ("pt", "Não estamos interessados, obrigado.", {}),
 ]
 
 NOT_NOW: list[Case] = [
@@ -325,6 +343,9 @@ NOT_NOW: list[Case] = [
     ("en", "We have other priorities right now.", {}),
     ("en", "It's not in our budget.", {}),
     ("en", "Send me an email in six months.", {"followup_after": "2027-04-08"}),
+    ("nl", "Nu even niet. Neem in maart opnieuw contact op.", {"followup_after": "2027-03-01"}),
+    ("it", "Per ora no, ricontattatemi tra tre mesi.", {"followup_after": "2027-01-08"}),
+    ("pt", "Agora não, talvez no próximo ano.", {"followup_after": "2027-01-01"}),
 ]
 
 COMPETITOR: list[Case] = [
@@ -371,6 +392,10 @@ COMPETITOR: list[Case] = [
     ("es", "Ya tenemos proveedor.", {}),
     ("en", "Good question. Acme won the deal.", {"competitor": "Acme"}),
     ("en", "Monday.com is our vendor.", {"competitor": "Monday.com"}),
+    ("en", "We're tied in with Rosterly until 2028.", {"competitor": "Rosterly"}),
+    ("nl", "We werken inmiddels met Planmaster.", {"competitor": "Planmaster"}),
+    ("it", "Abbiamo già scelto Turnify.", {"competitor": "Turnify"}),
+    ("pt", "Contratámos a Escalar no ano passado.", {"competitor": "Escalar"}),
 ]
 
 INTERESTED: list[Case] = [
@@ -424,6 +449,9 @@ INTERESTED: list[Case] = [
     ("fr", "Avec plaisir, appelez-moi demain.", {}),
     ("fr", "Envoyez-moi une proposition.", {}),
     ("es", "Me interesa, llámame el lunes.", {}),
+    ("nl", "Klinkt interessant, stuur me een offerte.", {}),
+    ("it", "Siamo interessati, possiamo sentirci domani?", {}),
+    ("pt", "Sim, tenho interesse. Podemos agendar uma chamada?", {}),
 ]
 
 REFERRAL: list[Case] = [
@@ -502,6 +530,21 @@ REFERRAL: list[Case] = [
     ("de", "Ich bin der falsche Ansprechpartner.", {}),
     ("fr", "Je ne suis plus en charge de ce sujet, contactez Paul.", {}),
     ("es", "Ya no trabajo en la empresa.", {}),
+    (
+        "nl",
+        "Ik ben niet de juiste persoon, mail naar inkoop@prospect.example",
+        {"referral_email": "inkoop@prospect.example"},
+    ),
+    (
+        "it",
+        "Non sono la persona giusta, scriva a acquisti@prospect.example",
+        {"referral_email": "acquisti@prospect.example"},
+    ),
+    (
+        "pt",
+        "Não sou a pessoa certa, fale com a nossa diretora: compras@prospect.example",
+        {"referral_email": "compras@prospect.example"},
+    ),
 ]
 
 OTHER: list[Case] = [

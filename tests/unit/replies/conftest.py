@@ -28,6 +28,18 @@ PITCH = {
         "El mié, 7 oct 2026 a las 16:40, Sam Ortiz (<sam@harborlight.example>) escribió:\n"
         "> Hola, ¿le interesaría una breve llamada?\n"
     ),
+    "nl": (
+        "Op wo 7 okt. 2026 om 16:40 schreef Sam Ortiz <sam@harborlight.example>:\n"
+        "> Hallo, heeft u interesse in een kort gesprek?\n"
+    ),
+    "it": (
+        "Il giorno mer 7 ott 2026 alle ore 16:40 Sam Ortiz <sam@harborlight.example> ha scritto:\n"
+        "> Buongiorno, le interesserebbe una breve chiamata?\n"
+    ),
+    "pt": (
+        "Em qua., 7 de out. de 2026 às 16:40, Sam Ortiz <sam@harborlight.example> escreveu:\n"
+        "> Olá, teria interesse numa breve chamada?\n"
+    ),
 }
 
 

@@ -13,10 +13,10 @@ from syncd.model import Intent
 from syncd.replies import RepliesConfig
 
 
-def test_defaults_enable_all_four_languages() -> None:
-    """An empty section classifies English, German, French and Spanish."""
+def test_defaults_enable_every_supported_language() -> None:
+    """An empty section classifies English, German, French, Spanish, Dutch, Italian, Portuguese."""
     config = RepliesConfig()
-    assert config.languages == ("en", "de", "fr", "es")
+    assert config.languages == ("en", "de", "fr", "es", "nl", "it", "pt")
     assert config.phrases == {}
 
 
@@ -31,8 +31,8 @@ def test_phrases_are_read_from_toml_tables() -> None:
     ("section", "where"),
     [
         ({"phrases": {"en": {"maybe": ["x"]}}}, "replies.phrases.en.maybe"),
-        ({"phrases": {"it": {"opt_out": ["x"]}}}, "replies.phrases.it"),
-        ({"languages": ["en", "nl"]}, "replies.languages.1"),
+        ({"phrases": {"sv": {"opt_out": ["x"]}}}, "replies.phrases.sv"),
+        ({"languages": ["en", "sv"]}, "replies.languages.1"),
         ({"unknown_key": 1}, "replies.unknown_key"),
     ],
 )

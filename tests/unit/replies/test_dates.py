@@ -132,6 +132,12 @@ def return_date(text: str, language: str = "en") -> date | None:
         ("es", "Estoy fuera de la oficina hasta el 19 de octubre.", date(2026, 10, 19)),
         ("es", "Volveré el lunes 19 de octubre.", date(2026, 10, 19)),
         ("es", "De vacaciones del 12 al 19 de octubre.", date(2026, 10, 19)),
+        ("nl", "Ik ben afwezig tot en met 21 oktober.", date(2026, 10, 21)),
+        ("nl", "Ik ben weer op kantoor op 19 oktober.", date(2026, 10, 19)),
+        ("it", "Sono in ferie fino al 22 ottobre.", date(2026, 10, 22)),
+        ("it", "Fuori ufficio, rientro il 19/10.", date(2026, 10, 19)),
+        ("pt", "Estou de férias até 23 de outubro.", date(2026, 10, 23)),
+        ("pt", "Ausente, de volta a 19/10.", date(2026, 10, 19)),
     ],
 )
 def test_return_date_is_anchored_on_a_cue(language: str, text: str, expected: date) -> None:

@@ -1,4 +1,4 @@
-"""Intent classification across English, German, French and Spanish."""
+"""Intent classification across English, German, French, Spanish, Dutch, Italian, Portuguese."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def ids(rows: list[cases.Case]) -> list[str]:
 def test_opt_out_requests_are_opt_outs_on_their_channels(
     language: str, text: str, expected: dict[str, Any]
 ) -> None:
-    """Every way of asking to stop, in four languages, is an opt-out on the channel named."""
+    """Every way of asking to stop, in seven languages, is an opt-out on the channel named."""
     check(language, text, Intent.OPT_OUT, expected)
 
 

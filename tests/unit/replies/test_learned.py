@@ -58,10 +58,10 @@ def test_a_model_file_that_does_not_fit_is_refused() -> None:
 
 
 def test_the_corpus_is_large_varied_and_split() -> None:
-    """At least 1,000 replies, four languages, every intent, and a held-out split."""
+    """At least 1,000 replies, four languages at least, every intent, and a held-out split."""
     records = corpus()
     assert len(records) >= 1_000
-    assert {r["language"] for r in records} == {"en", "de", "fr", "es"}
+    assert {r["language"] for r in records} >= {"en", "de", "fr", "es"}
     assert {r["label"] for r in records} == {i.value for i in Intent}
     splits = Counter(r["split"] for r in records)
     assert splits["heldout"] >= 150 and splits["train"] >= 800

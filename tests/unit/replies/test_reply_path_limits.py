@@ -105,8 +105,10 @@ def test_pathological_replies_are_read_in_time(body: str, html: str | None) -> N
     ids=[*PATHOLOGICAL, *DENSE, *LINES],
 )
 def test_pathological_replies_are_extracted_in_time(body: str, html: str | None) -> None:
-    """Extraction alone stays far below the budget on every pathological shape."""
-    assert cpu_seconds(lambda: extract_new_text(body, html)) < BUDGET_S / 5
+    """Extraction alone stays well below the budget on every pathological shape (the slowest,
+    100 KB of one-character lines, takes about 60 ms of CPU on a busy 2-core machine; a
+    quadratic step would take seconds)."""
+    assert cpu_seconds(lambda: extract_new_text(body, html)) < BUDGET_S / 2
 
 
 @pytest.mark.parametrize("body", [*DENSE.values(), *LINES.values()], ids=[*DENSE, *LINES])

@@ -1,0 +1,221 @@
+"""Dutch phrase tables (patterns over folded text: lower case, no accents, straight quotes)."""
+
+# ruff: noqa: E501 -- a phrase pattern reads best on one line; split, its alternatives hide
+
+from __future__ import annotations
+
+from syncd.replies.lexicon import ChannelWord, Cue, Lexicon, words
+
+_ME = r"(?:mij|me|ons|mijn (?:e-?mailadres|adres|naam|nummer|gegevens)|dit (?:e-?mail)?adres)"
+_CONTACT = r"(?:mailen|e-?mailen|bellen|benaderen|contacteren|sturen|storen|lastigvallen)"
+
+CUES: dict[Cue, tuple[str, ...]] = {
+    Cue.OPT_OUT: (
+        rf"\b(?:haal|verwijder|schrap|zet) {_ME} (?:\w+ ){{0,3}}?(?:van|uit)\b",
+        rf"\b(?:verwijder|schrap) {_ME}\b",
+        r"\b(?:graag|gelieve|wil(?:t)? (?:je|u)) (?:mij |me |ons )?(?:uitschrijven|afmelden|verwijderen)\b",
+        r"\b(?:wil|willen) (?:graag )?(?:worden )?(?:uitgeschreven|afgemeld|verwijderd)\b",
+        rf"\b(?:stop|stopt|stoppen) (?:nu )?met (?:het |die |deze |jullie )?(?:{_CONTACT}|mails|e-?mails|berichten|spam)\b",
+        r"\bdit is spam\b",
+        r"\blaat (?:mij|me|ons) (?:met rust|verder met rust)\b",
+    ),
+    Cue.OPT_OUT_FIRM: (
+        r"\b(?:ik|wij|we) (?:wil|willen) (?:geen|niet langer|niet meer) (?:\w+ ){0,2}?(?:e-?mails?|mails?|berichten|nieuwsbrieven|telefoontjes|gebeld|gemaild|benaderd|ontvangen)\b",
+        r"\bgeen (?:e-?mails?|mails|berichten|telefoontjes|nieuwsbrieven|spam) meer\b",
+        r"\b(?:bel|mail|benader|contacteer|stuur) (?:mij|me|ons) (?:niet|nooit) (?:meer|weer|langer)\b",
+        rf"\bniet (?:meer|langer) (?:\w+ ){{0,2}}?{_CONTACT}\b",
+    ),
+    Cue.OPT_OUT_BARE: (
+        r"\buitschrijven\b",
+        r"\buitgeschreven\b",
+        r"\A\W*(?:graag )?afmelden\W*\Z",
+    ),
+    Cue.ERASURE: (
+        r"\b(?:verwijder|wis|vernietig) (?:al )?(?:mijn|onze) (?:persoons)?gegevens\b",
+        r"\b(?:artikel|art\.?) ?(?:17|21) (?:van de )?avg\b",
+        r"\bbezwaar tegen (?:de |het )?(?:verwerking|gebruik)\b",
+        r"\brecht op (?:vergetelheid|verwijdering|bezwaar)\b",
+    ),
+    Cue.NOT_A_REQUEST: (
+        r"\b(?:klik|ga) hier om (?:je|u|jezelf) af te melden\b",
+        r"\bom (?:je|u) af te melden\b",
+        r"\bafmelden voor (?:deze|onze) (?:berichten|nieuwsbrief|mails)\b",
+        r"\bgeen e-?mails meer ontvangen\s*\?",
+    ),
+    Cue.HOSTILE: (
+        r"\bgeen sprake van\b",
+        r"\bzonde van (?:mijn|onze) tijd\b",
+        r"\babsoluut niet\b",
+    ),
+    Cue.NOT_INTERESTED: (
+        r"\bgeen (?:interesse|behoefte)\b",
+        r"\bniet ge[i]?nteresseerd\b",
+        r"\b(?:nee|neen),? (?:bedankt|dank (?:je|u)(?: wel)?)\b",
+        r"(?:\A|[.!?\n]\s*)nee\b(?=\s*(?:[.!,]|bedankt|dank|\Z))",
+        r"\bniet (?:nodig|relevant|interessant|van toepassing|voor ons)\b",
+        r"\binteresseert (?:ons|me|mij) niet\b",
+        r"\b(?:hebben|heb) (?:hier )?(?:geen|niets) (?:behoefte|nodig)\b",
+        r"\bwe (?:doen|regelen) (?:dit|dat|het) (?:zelf|intern)\b",
+    ),
+    Cue.NOT_NOW: (
+        r"\b(?:op dit moment|momenteel|nu even|nu|voorlopig) (?:even )?niet\b",
+        r"\bniet (?:nu|op dit moment|dit jaar|dit kwartaal|voorlopig)\b",
+        r"\bmisschien (?:later|volgend jaar|over|na)\b",
+        r"\b(?:geen|weinig) (?:tijd|budget|capaciteit)\b",
+        r"\b(?:kom|komen) (?:hier )?(?:later|volgend jaar) (?:op )?terug\b",
+        r"\bniet het (?:goede |juiste )?moment\b",
+        r"\bneem (?:\w+ ){0,4}?(?:opnieuw |nog eens |weer )?contact (?:met (?:mij|me|ons) )?op\b(?! met)",
+    ),
+    Cue.INTERESTED: (
+        r"(?:\A|[.!?,\n]\s*)(?:ja|graag|zeker|prima)\b(?!,? (?:maar|niet|uitschrijven|afmelden))",
+        r"\b(?:klinkt|lijkt) (?:erg |heel |zeer )?(?:goed|interessant|mooi)\b",
+        r"\bstuur (?:me|mij|ons) (?:\w+ ){0,3}?(?:informatie|info|offerte|voorstel|prijzen|prijslijst|brochure)\b",
+        r"\b(?:een )?(?:afspraak|demo|gesprek|belletje|kennismaking) (?:maken|plannen|inplannen|inplannen)\b",
+        r"\blaten we (?:een )?(?:afspraak|gesprek|call|demo|kennismaking|belletje)\b",
+        r"\b(?:ik ben|we zijn|wij zijn) (?:zeer |erg |wel |zeker |heel )?ge[i]?nteresseerd\b",
+        r"\bbel (?:me|mij) (?:maar|gerust|morgen|even)\b",
+        r"\bmeer (?:informatie|info|weten)\b",
+    ),
+    Cue.COMPETITOR: (
+        r"\b(?:een andere|andere) (?:leverancier|partij|aanbieder|oplossing)\b",
+        r"\bhuidige (?:leverancier|aanbieder|partner|oplossing)\b",
+        r"\been (?:contract|overeenkomst) (?:met|bij)\b",
+    ),
+    Cue.COMPETITOR_NAMED: (
+        r"\b(?:werken|werk) (?:al|nu|inmiddels|momenteel|tegenwoordig) (?:jaren )?met <<name>>",
+        r"\b(?:gebruiken|gebruik) (?:al|nu|inmiddels|momenteel|tegenwoordig) <<name>>",
+        r"\b(?:gekozen voor|overgestapt (?:naar|op)|getekend (?:bij|met)) <<name>>",
+    ),
+    Cue.REFERRAL: (
+        r"\b(?:ik ben|ben) niet de (?:juiste|aangewezen) (?:persoon|contactpersoon)\b",
+        r"\bdaar ga ik niet over\b",
+        r"\b(?:neem|neemt|kunt u|kun je) (?:beter |het beste )?contact op met\b",
+        r"\b(?:werkt|werk) (?:hier )?niet meer (?:bij|hier)\b",
+        r"\bis niet meer (?:werkzaam|in dienst)\b",
+        r"\bheeft (?:het bedrijf|ons) verlaten\b",
+        r"\bmet pensioen\b",
+        r"\b(?:probeer|mail|benader) (?:het )?(?:eens )?(?:bij |naar )?(?:mijn collega|onze|\S+@)",
+    ),
+    Cue.GATEKEEPER: (
+        r"\b(?:ik stuur|ik heb) (?:het|dit|uw bericht|je bericht) (?:door|doorgestuurd)\b",
+        r"\b(?:secretaresse|secretariaat|receptie)\b",
+    ),
+    Cue.ABSENCE: (
+        r"\bafwezig\b",
+        r"\b(?:met|op) vakantie\b",
+        r"\b(?:niet op|buiten) kantoor\b",
+        r"\bmet verlof\b",
+        r"\bweer aanwezig\b",
+        r"\bbij (?:mijn )?terugkomst\b",
+        r"\bniet (?:bereikbaar|doorgestuurd)\b",
+    ),
+}
+
+CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
+    ChannelWord.EMAIL: (
+        r"\b(?:e-?mails?|mails?|mailen|gemaild|berichten|nieuwsbrie\w+|mailinglijst|lijst|uitschrijv\w*|afmeld\w*)\b",
+    ),
+    ChannelWord.PHONE: (r"\b(?:bellen|gebeld|bel|telefo\w+|nummer|mobiel)\b",),
+    ChannelWord.LINKEDIN: (r"\blinked ?in\b",),
+    ChannelWord.ALL: (r"\b(?:contact\w*|gegevens|benader\w*|met rust)\b",),
+}
+
+LEXICON = Lexicon(
+    code="nl",
+    stopwords=words(
+        "de het een en ik wij we jullie u niet geen met voor van op dit dat zijn is graag "
+        "bedankt groet groeten mij mijn ons onze naar ook maar nu even wel"
+    ),
+    cues=CUES,
+    channels=CHANNELS,
+    negators=(r"\bniet\b", r"\bgeen\b", r"\bnooit\b"),
+    negators_after=(r"\bniet\b",),
+    scope_breakers=(r"\bgraag\b", r"\balstublieft\b", r"\baub\b", r"\bbedankt\b"),
+    auto_subjects=(
+        r"automatisch antwoord",
+        r"afwezig\b",
+        r"niet aanwezig",
+        r"buiten kantoor",
+        r"afwezigheidsbericht",
+    ),
+    reply_prefixes=("antw", "doorst"),
+    months={
+        "januari": 1,
+        "februari": 2,
+        "maart": 3,
+        "mrt": 3,
+        "april": 4,
+        "mei": 5,
+        "juni": 6,
+        "juli": 7,
+        "augustus": 8,
+        "september": 9,
+        "oktober": 10,
+        "november": 11,
+        "december": 12,
+    },
+    weekdays={
+        "maandag": 0,
+        "dinsdag": 1,
+        "woensdag": 2,
+        "donderdag": 3,
+        "vrijdag": 4,
+        "zaterdag": 5,
+        "zondag": 6,
+    },
+    numbers={
+        "een": 1,
+        "twee": 2,
+        "drie": 3,
+        "vier": 4,
+        "vijf": 5,
+        "zes": 6,
+        "zeven": 7,
+        "acht": 8,
+        "negen": 9,
+        "tien": 10,
+        "twaalf": 12,
+        "een paar": 3,
+        "paar": 3,
+        "enkele": 3,
+    },
+    units={
+        "dag": "day",
+        "dagen": "day",
+        "weken": "week",
+        "maand": "month",
+        "maanden": "month",
+        "kwartaal": "quarter",
+        "kwartalen": "quarter",
+        "jaar": "year",
+        "jaren": "year",
+    },
+    ordinals={"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4},
+    seasons={"voorjaar": 3, "lente": 3, "zomer": 6, "najaar": 9, "herfst": 9},
+    parts={"begin": "early", "medio": "mid", "half": "mid", "eind": "end", "einde": "end"},
+    tomorrow=("morgen",),
+    timing=(
+        r"\b(?:op|na|vanaf|tot|rond|voor)\s+<<DATE>>",
+        r"\b(?:over|binnen|na)\s+(?:ongeveer |circa |zo'n )?(?P<n><<NUM>>)\s+(?P<unit><<UNIT>>)\b",
+        r"\b(?:(?P<part><<PART>>)\s+)?(?:de |het )?volgende?\s+(?P<next>week|maand|kwartaal|jaar)\b",
+        r"\b(?:(?P<after>na)|in|vanaf|rond|tot|voor)\s+(?:(?P<part><<PART>>)\s+)?(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?P<part><<PART>>)\s+(?P<month><<MONTH>>)\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>na)\s+|in\s+)?(?:het\s+)?(?:[qk](?P<q>[1-4])|(?P<qord><<ORD>>)\s+kwartaal)\b(?:\s+(?P<year>20\d\d))?",
+        r"\b(?:(?P<after>na)\s+(?:de\s+)?|in\s+(?:de\s+|het\s+)?)(?P<season><<SEASON>>)\b",
+        r"\bna de (?P<winter>feestdagen|kerst|jaarwisseling)\b",
+        r"\bna de (?P<summer>zomervakantie|zomer)\b",
+        r"\b(?P<yearend>eind (?:van )?dit jaar|(?:aan het )?einde van het jaar)\b",
+        r"\b(?:(?P<after>na)|in|vanaf)\s+(?P<yonly>20\d\d)\b",
+    ),
+    return_cues=(
+        r"tot en met",
+        r"t/m",
+        r"tot",
+        r"(?:weer )?terug (?:op|vanaf)",
+        r"(?:weer )?aanwezig (?:op|vanaf)",
+        r"weer op kantoor(?: op| vanaf)?",
+    ),
+    back_after=(r"weer (?:aanwezig|terug|op kantoor)", r"terug"),
+    range_cues=(r"van",),
+    past_markers=(r"vorige|afgelopen|sinds|geleden",),
+)
