@@ -53,7 +53,8 @@ def fetch(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         sa.func.encode(c, sa.literal_column("'hex'")) if isinstance(c.type, sa.LargeBinary) else c
         for c in sub.c
     ]
-    # json_agg has no parallel or partial form: it takes the rows in the sub-select's order
+    # A sorted sub-select is never merged into the outer one, and json_agg has no partial
+    # (parallel) form: it takes the rows in the sub-select's order.
     agg = sa.select(sa.cast(sa.func.json_agg(sa.func.json_build_array(*values)), sa.Text))
     text = conn.execute(agg).scalar()
     if text is None:  # no rows
