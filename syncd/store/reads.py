@@ -47,7 +47,7 @@ def among(
 def fetch(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
     """The rows of `stmt` (attributes by column name), in its order."""
     if conn.dialect.name != "postgresql":
-        return list(conn.execute(stmt).all())
+        return list(conn.execute(stmt))  # row by row: .all() costs more here
     sub = stmt.subquery()
     values = [  # bytea as hex digits whatever the server's bytea_output
         sa.func.encode(c, sa.literal_column("'hex'")) if isinstance(c.type, sa.LargeBinary) else c
