@@ -28,6 +28,7 @@ from syncd.store import schema as t
 from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
+from syncd.store.reads import among, fetch
 from syncd.store.touchsets import touches_of
 
 
@@ -116,7 +117,7 @@ def _apply_round(
             continue
         conn.execute(
             t.plans.update()
-            .where(t.plans.c.prospect_key.in_(ended) & (t.plans.c.status == "live"))
+            .where(among(conn, t.plans.c.prospect_key, ended) & (t.plans.c.status == "live"))
             .values(status=status)
         )
         conn.execute(
@@ -157,10 +158,11 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         return
     cancelled = [
         {"p": row.plan_id, "s": row.seq}
-        for row in conn.execute(
+        for row in fetch(
+            conn,
             sa.select(
                 t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned"))
+            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned")),
         )
         if row.touch.get("suppress_channel") in channels[row.prospect_key]
     ]
@@ -180,7 +182,7 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         conn.execute(
             t.outbox.update()
             .where(
-                t.outbox.c.prospect_key.in_(keys)
+                among(conn, t.outbox.c.prospect_key, keys)
                 & t.outbox.c.channel.in_(sorted(group))
                 & t.outbox.c.status.in_(("pending", "in_doubt"))
             )
@@ -196,7 +198,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
     ids = list(plans)
-    conn.execute(t.plans.delete().where(t.plans.c.plan_id.in_(ids)))
+    conn.execute(t.plans.delete().where(among(conn, t.plans.c.plan_id, ids)))
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
     plan_rows = []
     touch_rows: list[dict[str, Any]] = []

@@ -42,6 +42,7 @@ from syncd.store.outbox import OutboxOps
 from syncd.store.outcomes import OutcomeOps
 from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
+from syncd.store.reads import among, fetch
 from syncd.store.reviews import ReviewOps
 from syncd.store.touchsets import touches_at, touches_of
 
@@ -84,15 +85,15 @@ def decode_event(
     """A stored rejection, with the person as last seen, and what the row holds beside the
     payload: its id and person, and the shard that read it (also for events stored before
     schema 3)."""
-    if "event_id" not in payload or "prospect" not in payload:
-        payload = dict(payload)
+    if "event_id" not in payload or "prospect" not in payload or not payload.get("shard"):
+        payload = dict(payload)  # filled in before decoding: cheaper than a replace after
         payload.setdefault("event_id", event_id)
         payload.setdefault("prospect", {"ref": encode(ProspectRef.parse(prospect_key))})
+        if not payload.get("shard"):
+            payload["shard"] = shard
     event = decode(RejectionEvent, payload)
     if person is not None and person.ref == event.prospect.ref:
         event = replace(event, prospect=person)
-    if not event.shard:
-        event = replace(event, shard=shard)
     return event
 
 
@@ -313,10 +314,11 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not ids:
             return set()
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            rows = fetch(
+                conn,
                 sa.select(t.events.c.event_id).where(
-                    (t.events.c.shard == shard) & t.events.c.event_id.in_(ids)
-                )
+                    (t.events.c.shard == shard) & among(conn, t.events.c.event_id, ids)
+                ),
             )
             return {r.event_id for r in rows}
 
@@ -328,23 +330,25 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         with self.engine.connect() as conn:
             snaps = {
                 r.key: unpack_prospect(r.snapshot, r.key, r.account_key)
-                for r in conn.execute(
+                for r in fetch(
+                    conn,
                     sa.select(
                         t.prospects.c.key, t.prospects.c.account_key, t.prospects.c.snapshot
-                    ).where(t.prospects.c.key.in_(keys))
+                    ).where(among(conn, t.prospects.c.key, keys)),
                 )
             }
             people = {k: decode(Prospect, v) for k, v in snaps.items()}
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
-            for r in conn.execute(
+            for r in fetch(
+                conn,
                 sa.select(
                     t.events.c.prospect_key,
                     t.events.c.shard,
                     t.events.c.event_id,
                     t.events.c.payload,
                 )
-                .where(t.events.c.prospect_key.in_(keys))
-                .order_by(t.events.c.occurred_at)
+                .where(among(conn, t.events.c.prospect_key, keys))
+                .order_by(t.events.c.occurred_at),
             ):
                 rejections[r.prospect_key].append(
                     decode_event(
@@ -353,10 +357,11 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 )
             plans = {
                 r.prospect_key: r
-                for r in conn.execute(
+                for r in fetch(
+                    conn,
                     sa.select(t.plans).where(
-                        t.plans.c.prospect_key.in_(keys) & (t.plans.c.status == "live")
-                    )
+                        among(conn, t.plans.c.prospect_key, keys) & (t.plans.c.status == "live")
+                    ),
                 )
             }
             # One read of the people's touches: those of the live plan whole (their briefs
@@ -365,7 +370,8 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             shared: dict[str, str] = {}
             plan_touches: dict[str, list[Touch]] = defaultdict(list)
             touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
-            for tr in conn.execute(
+            for tr in fetch(
+                conn,
                 sa.select(
                     t.touches.c.plan_id,
                     t.touches.c.seq,
@@ -375,7 +381,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     t.touches.c.state,
                 )
                 .where(touches_of(conn, keys) & (t.touches.c.state != "cancelled"))
-                .order_by(t.touches.c.seq)
+                .order_by(t.touches.c.seq),
             ):
                 plan_row = live.get(tr.plan_id)
                 if plan_row is not None and tr.plan_id not in shared:
@@ -422,7 +428,8 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not keys:
             return out
         with self.engine.connect() as conn:
-            for r in conn.execute(
+            for r in fetch(
+                conn,
                 sa.select(
                     t.touches.c.account_key,
                     t.touches.c.prospect_key,
@@ -433,7 +440,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     touches_at(conn, keys)
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
-                )
+                ),
             ):
                 out[r.account_key].append(
                     (r.prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
@@ -448,12 +455,13 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not ids:
             return out
         with self.engine.connect() as conn:
-            for r in conn.execute(
+            for r in fetch(
+                conn,
                 sa.select(t.touches.c.owner_id, t.touches.c.due, t.touches.c.touch).where(
-                    t.touches.c.owner_id.in_(ids)
+                    among(conn, t.touches.c.owner_id, ids)
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
-                )
+                ),
             ):
                 if r.touch.get("write") in _REP_WORK:
                     out[r.owner_id].append(date.fromisoformat(r.due))
@@ -570,6 +578,8 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
 def _suppressions(conn: Connection, keys: list[str]) -> dict[str, frozenset[Channel]]:
     """The channels each of these people opted out of (only those with some)."""
     found: dict[str, set[Channel]] = defaultdict(set)
-    for r in conn.execute(sa.select(t.suppressions).where(t.suppressions.c.prospect_key.in_(keys))):
+    for r in fetch(
+        conn, sa.select(t.suppressions).where(among(conn, t.suppressions.c.prospect_key, keys))
+    ):
         found[r.prospect_key].add(Channel(r.channel))
     return {k: frozenset(v) for k, v in found.items()}

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from syncd.model import Decision
 from syncd.store import schema as t
 from syncd.store.changes import Change, Settle, apply_changes
+from syncd.store.reads import among, fetch
 
 
 class PlanOps:
@@ -28,7 +29,8 @@ class PlanOps:
         (every plan has a review day: its creation day until first reviewed)."""
         day = today.isoformat()
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            rows = fetch(
+                conn,
                 sa.select(t.plans.c.plan_id, t.plans.c.prospect_key)
                 .where(
                     (t.plans.c.shard == shard)
@@ -38,8 +40,8 @@ class PlanOps:
                 # the order of ix_plans_review: each batch reads the index's first rows, so
                 # the work is proportional to the plans due, not to the plans kept
                 .order_by(t.plans.c.reviewed_on, t.plans.c.plan_id)
-                .limit(limit)
-            ).all()
+                .limit(limit),
+            )
         return [(r.plan_id, r.prospect_key) for r in rows]
 
     def record_reviews(
@@ -67,14 +69,14 @@ class PlanOps:
             if reviewed:
                 conn.execute(
                     t.plans.update()
-                    .where(t.plans.c.plan_id.in_(list(reviewed)))
+                    .where(among(conn, t.plans.c.plan_id, reviewed))
                     .values(reviewed_on=today.isoformat())
                 )
             if revisions:  # a revised plan was re-inserted: it counts as reviewed today too
                 conn.execute(
                     t.plans.update()
                     .where(
-                        t.plans.c.prospect_key.in_([d.prospect.key for d, _, _ in revisions])
+                        among(conn, t.plans.c.prospect_key, [d.prospect.key for d, *_ in revisions])
                         & (t.plans.c.status == "live")
                     )
                     .values(reviewed_on=today.isoformat())

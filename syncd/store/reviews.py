@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from syncd.model import Decision, ReviewHold, TouchKind, WriteKind, touch_key
 from syncd.store import schema as t
 from syncd.store.codec import decode, encode
+from syncd.store.reads import among, fetch
 
 HELD_NOTE = "held for review"
 
@@ -114,10 +115,11 @@ class ReviewOps:
         """The open hold of each of these people that has one."""
         if not keys:
             return {}
-        rows = conn.execute(
+        rows = fetch(
+            conn,
             sa.select(t.reviews.c.prospect_key, t.reviews.c.hold).where(
-                t.reviews.c.prospect_key.in_(list(keys)) & (t.reviews.c.status == "open")
-            )
+                among(conn, t.reviews.c.prospect_key, keys) & (t.reviews.c.status == "open")
+            ),
         )
         return {r.prospect_key: decode(ReviewHold, r.hold) for r in rows}
 

@@ -13,21 +13,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from syncd.store import schema as t
+from syncd.store.reads import among, fetch
 
 
 def touches_of(conn: Connection, keys: list[str]) -> sa.ColumnElement[bool]:
     """The touches of these people (every plan of theirs, whatever its status)."""
-    ids = conn.execute(sa.select(t.plans.c.plan_id).where(t.plans.c.prospect_key.in_(keys)))
-    return t.touches.c.plan_id.in_([r.plan_id for r in ids])
+    ids = fetch(conn, sa.select(t.plans.c.plan_id).where(among(conn, t.plans.c.prospect_key, keys)))
+    return among(conn, t.touches.c.plan_id, [r.plan_id for r in ids])
 
 
 def touches_at(conn: Connection, account_keys: list[str]) -> sa.ColumnElement[bool]:
     """The touches planned at these accounts (by people who are still at them)."""
-    ids = conn.execute(
+    ids = fetch(
+        conn,
         sa.select(t.plans.c.plan_id)
         .join(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
-        .where(t.prospects.c.account_key.in_(account_keys))
+        .where(among(conn, t.prospects.c.account_key, account_keys)),
     )
-    return t.touches.c.plan_id.in_([r.plan_id for r in ids]) & t.touches.c.account_key.in_(
-        account_keys
+    return among(conn, t.touches.c.plan_id, [r.plan_id for r in ids]) & among(
+        conn, t.touches.c.account_key, account_keys
     )
