@@ -210,8 +210,15 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     path = resolve_path(args.config)
-    check_store(load_config(path, check_secrets=True))
+    config = load_config(path, check_secrets=True)
+    check_store(config)
     print(f"{path}: OK")
+    if not any(shard.core.enabled for shard in config.shards.values()):
+        print(
+            f"syncd: warning: {path} enables no shard, so `syncd run` and `syncd once` have "
+            "nothing to do; add a [shards.NAME] section (see config/syncd.example.toml)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

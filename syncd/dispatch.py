@@ -131,6 +131,11 @@ class Dispatcher:
             return None
         return left - bound
 
+    def _still_owner(self) -> bool:
+        """Whether this process's epoch still holds the shard: asked by the connector right
+        before each write request leaves (a takeover may happen during look-ups or waits)."""
+        return self.store.lease_left(self.shard, self.epoch) is not None
+
     def send(self, items: Sequence[OutboxItem], tally: Counter[str]) -> bool:
         """Write one claimed batch; False when the lease was too short to start the call
         (the rows go back to pending, untouched remotely)."""
@@ -150,7 +155,7 @@ class Dispatcher:
             self.store.finish(self.shard, self.epoch, outcomes)
             return False
         try:
-            with attempts_until(time.monotonic() + spare):
+            with attempts_until(time.monotonic() + spare, self._still_owner):
                 results = self.sink.write(specs) if specs else []
         except FatalSyncError:
             # refused before anything was applied: leave the rows for after re-authorisation

@@ -7,7 +7,11 @@ the configured share of a budget is spent, so syncd never starves the org's othe
 
 A write runs under `attempts_until(deadline)`: the dispatcher sets the last moment at which a
 vendor call may still start (the shard's lease minus one call's bound), and no retry inside
-the connector starts after it, so a retried call cannot outlive the lease either.
+the connector starts after it, so a retried call cannot outlive the lease either. Every write
+attempt, the first too, passes `fence_call` right before its request leaves: past the deadline,
+or once the lease (read again) has another owner, it is not sent. A process paused or kept
+waiting (rate governor, token refresh, look-ups) between the dispatcher's lease check and the
+call would otherwise send a write its shard's new owner is already taking care of.
 """
 
 from __future__ import annotations
@@ -30,20 +34,41 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 # time.monotonic() after which no new attempt may start (set around a fenced write)
 _attempt_deadline: ContextVar[float | None] = ContextVar("syncd_attempt_deadline", default=None)
+# re-reads the shard's lease right before a fenced write leaves (set around a fenced write)
+_still_owner: ContextVar[Callable[[], bool] | None] = ContextVar("syncd_still_owner", default=None)
 
 
 @contextmanager
-def attempts_until(deadline: float) -> Iterator[None]:
-    """No retry inside this block starts after `deadline` (a time.monotonic() value)."""
+def attempts_until(
+    deadline: float, still_owner: Callable[[], bool] | None = None
+) -> Iterator[None]:
+    """No retry inside this block starts after `deadline` (a time.monotonic() value), and
+    no write starts once `still_owner` says the shard has another owner."""
     token = _attempt_deadline.set(deadline)
+    owner_token = _still_owner.set(still_owner)
     try:
         yield
     finally:
+        _still_owner.reset(owner_token)
         _attempt_deadline.reset(token)
 
 
 def attempt_deadline() -> float | None:
     return _attempt_deadline.get()
+
+
+def fence_call(what: str) -> None:
+    """Refuse to start a write past the fenced deadline: raises a RetriableError that is not
+    in doubt (nothing was sent), so the row goes back to the outbox, or to the shard's new
+    owner when the lease was lost meanwhile. Call it last before the request is sent."""
+    deadline = _attempt_deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        log.warning("write.fenced", what=what, reason="deadline passed before the call")
+        raise RetriableError(f"{what}: not sent, the shard's lease has no time left for it")
+    still_owner = _still_owner.get()
+    if still_owner is not None and not still_owner():
+        log.warning("write.fenced", what=what, reason="lease lost before the call")
+        raise RetriableError(f"{what}: not sent, another instance holds the shard now")
 
 
 class _StopPastDeadline(stop_base):

@@ -94,6 +94,8 @@ def open_store(
     `instance` (a daemon's owner id) names its sessions so the daemons can count each other.
     A database that cannot be used is a ConfigError with one line."""
     url = _state_url(config)
+    if url.startswith("sqlite") and not read_only and not Path(url.split("///", 1)[-1]).exists():
+        _check_sqlite_parent(Path(url.split("///", 1)[-1]))
     try:
         return Store.open(url, lambda: clock().timestamp(), read_only=read_only, instance=instance)
     except _UNUSABLE as exc:
@@ -105,6 +107,7 @@ def check_store(config: LoadedConfig) -> None:
     syncd. Reads only: a SQLite file that does not exist yet is fine (the first run makes it)."""
     url = _state_url(config)
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        _check_sqlite_parent(Path(url.split("///", 1)[-1]))
         return
     engine = sa.create_engine(normalise_url(url))
     try:
@@ -114,6 +117,24 @@ def check_store(config: LoadedConfig) -> None:
         raise _unusable(url, exc) from None
     finally:
         engine.dispose()
+
+
+def _check_sqlite_parent(path: Path) -> None:
+    """A state file that does not exist yet is made by the first run, in a directory it
+    creates: the nearest existing ancestor must be a directory this user may write to."""
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        why = f"{ancestor} is not a directory"
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        why = f"{ancestor} is not writable by this user"
+    else:
+        return
+    raise ConfigError(
+        f"state.url: the state file {path} cannot be created ({why}); "
+        "choose a path in a writable directory"
+    )
 
 
 def shard_order(config: LoadedConfig) -> list[str]:

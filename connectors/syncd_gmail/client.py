@@ -24,7 +24,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from syncd.connectors import MalformedAnswer, RetriableError, SyncError
-from syncd.retry import RateGovernor, call_with_retry
+from syncd.retry import RateGovernor, call_with_retry, fence_call
 from syncd.secrets import register
 from syncd_gmail import shapes
 from syncd_gmail.errors import VENDOR_ERRORS, NotFoundError, translate
@@ -278,6 +278,7 @@ class GmailClient:
 
         def attempt() -> Any:
             with self._meter.spend(UNITS.get(what, 5)):
+                fence_call(what)
                 try:
                     if idempotent:
                         return request.execute(num_retries=0)
@@ -321,6 +322,8 @@ class GmailClient:
         for key, call in calls:
             request.add(call, request_id=key)
         with self._meter.spend(UNITS.get(what, 5) * len(calls)):
+            if write:
+                fence_call(f"batch {what}")
             try:
                 if write:
                     with no_replay(self.http):

@@ -32,7 +32,7 @@ from urllib3.util.retry import Retry
 
 from syncd import httpstats
 from syncd.connectors import MalformedAnswer, RetriableError
-from syncd.retry import RateGovernor, call_with_retry
+from syncd.retry import RateGovernor, call_with_retry, fence_call
 from syncd.secrets import register
 from syncd_hubspot.auth import Credentials, Grant, OAuthSession, PrivateAppToken
 from syncd_hubspot.errors import TEN_SECONDLY, api_failure, rate_limit_wait_s, translate
@@ -278,6 +278,8 @@ class HubSpotApi:
             else:
                 self.pacer.wait()
                 self.governor.acquire(max_wait_s=_GOVERNOR_MAX_WAIT_S)
+            if write:
+                fence_call(what)
             try:
                 data, status, headers = _decoded(invoke(target, self._timeout), what, write)
             except Exception as exc:

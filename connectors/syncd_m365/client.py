@@ -34,6 +34,7 @@ from syncd.connectors import (
     SkippableRecordError,
     SyncError,
 )
+from syncd.retry import fence_call
 from syncd_m365.settings import BATCH_MAX, LOGIN_ROOT, SCOPES, M365Settings
 
 log = structlog.get_logger(__name__)
@@ -242,13 +243,16 @@ class GraphClient:
         while True:
             attempt += 1
             with self.limiter.slot(cost):
+                sent_headers = {"Authorization": f"Bearer {self._token()}", **(headers or {})}
+                if write:
+                    fence_call(what)
                 try:
                     response = self._http.request(
                         method,
                         url,
                         json=body,
                         params=params,
-                        headers={"Authorization": f"Bearer {self._token()}", **(headers or {})},
+                        headers=sent_headers,
                         timeout=self.settings.timeout_s,
                     )
                 except requests.RequestException as exc:

@@ -23,7 +23,7 @@ from simple_salesforce.bulk2 import Operation
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from syncd.connectors import ConfigError, MalformedAnswer, RetriableError, SyncError
-from syncd.retry import RateGovernor, call_with_retry
+from syncd.retry import RateGovernor, call_with_retry, fence_call
 from syncd.secrets import SecretError, register
 from syncd_salesforce.errors import QueryLocatorExpired, translate
 from syncd_salesforce.settings import SalesforceSettings
@@ -163,6 +163,8 @@ class SalesforceClient:
             self.governor.acquire(max_wait_s=MAX_IN_CALL_WAIT_S)
             self.usage.take_retry_after()
             sf = self.sf
+            if write:
+                fence_call(what)
             try:
                 return fn(sf)
             except Exception as exc:
