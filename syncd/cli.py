@@ -31,6 +31,7 @@ from syncd.connectors import ConfigError, FatalSyncError, RetriableError, load_p
 from syncd.gctuning import tune_for_throughput
 from syncd.logging import LEVELS, configure
 from syncd.runtime import check_store, open_store, runtime, summary_json
+from syncd.secrets import SecretError
 from syncd.store.database import StoreNotReady
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG = 0, 1, 64, 78
@@ -529,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except ConfigError as exc:
         print(f"syncd: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SecretError as exc:  # revealed lazily, past the start-up check that names its key
+        print(f"syncd: configuration error: a secret cannot be read: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except (StoreNotReady, _Unknown) as exc:
         print(f"syncd: {exc}", file=sys.stderr)

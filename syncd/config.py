@@ -69,6 +69,14 @@ def check_state_url(url: str) -> str:
             f"scheme {scheme!r} is not supported; {hint}syncd keeps its state in SQLite "
             "(sqlite:///PATH) or PostgreSQL (postgresql://user@host/dbname)"
         )
+    database = parsed.database or ""
+    if scheme == "sqlite" and database not in ("", ":memory:") and not database.startswith("/"):
+        # sqlite:///var/lib/… (three slashes) is relative: the state would follow the working
+        # directory, and a run from elsewhere would start afresh and write everything again.
+        raise ValueError(
+            f"the SQLite path {database!r} is relative to the working directory; use an "
+            f"absolute path, with four slashes: sqlite:////{database.lstrip('./')}"
+        )
     if parsed.password is not None:
         raise ValueError(
             "holds a password; remove it from the URL and set [state] password = "
@@ -307,6 +315,16 @@ def parse_config(
                     f"shards.{name}.crm: no shard named {shard_cfg.crm!r} "
                     f"(configured: {', '.join(sorted(core.shards)) or 'none'})"
                 )
+            elif (
+                shard_cfg.crm is not None
+                and shard_cfg.enabled
+                and not core.shards[shard_cfg.crm].enabled
+            ):
+                problems.append(
+                    f"shards.{name}.crm: the CRM shard {shard_cfg.crm!r} is disabled "
+                    f"(shards.{shard_cfg.crm}.enabled = false), and this mailbox matches "
+                    "senders and writes tasks through it; enable it, or disable this mailbox too"
+                )
     if check_secrets:
         for where, ref in _secret_refs(core, shards):
             try:
@@ -327,6 +345,11 @@ def _secret_refs(
         yield from _walk(core, "")
     for name, shard in shards.items():
         yield from _walk(shard.settings, f"shards.{name}")
+
+
+def secret_refs(model: BaseModel, where: str) -> Iterator[tuple[str, SecretRef]]:
+    """Every secret reference in `model`, with its key path under `where`."""
+    return _walk(model, where)
 
 
 def _walk(model: BaseModel, where: str) -> Iterator[tuple[str, SecretRef]]:

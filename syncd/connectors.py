@@ -102,6 +102,12 @@ class Source(Protocol):
 # calls it after the page holding these events is committed (e.g. Gmail labels the messages).
 
 
+# A Directory may also define `absent_means_deleted(ref: ProspectRef) -> bool`: True when a
+# person of that ref's kind that `prospects` did not return no longer exists in the CRM
+# (deleted, merged away). Touches about them are then cancelled instead of failing at the
+# vendor; without it, a missing person is written to from the last known state.
+
+
 @runtime_checkable
 class Directory(Protocol):
     """Looks people up at decision and write time, always in batches."""

@@ -30,6 +30,7 @@ from syncd.store import Materialisation, PlannedTouch, StoredHistory
 from syncd.store.codec import encode
 
 if TYPE_CHECKING:
+    from syncd.connectors import Directory
     from syncd.engine import CycleSummary, Engine
 
 log = structlog.get_logger(__name__)
@@ -83,13 +84,13 @@ class Materialiser:
     def _batch(self, due: list[PlannedTouch], now: datetime, summary: CycleSummary) -> None:
         refs = {ProspectRef.parse(p.prospect_key) for p in due}
         refs |= {p.touch.target for p in due if p.touch.target is not None}
-        fresh, active = self._lookups(sorted(refs, key=lambda r: r.key))
+        fresh, active, gone = self._lookups(sorted(refs, key=lambda r: r.key))
         keys = [r.key for r in refs]
         stored = self.engine.store.history(keys)
         suppressed = self.engine.store.suppressed(keys)
         items = []
         for planned in due:
-            item = self._one(planned, fresh, active, stored, suppressed, now)
+            item = self._one(planned, fresh, active, stored, suppressed, now, gone)
             items.append(item)
             if item.cancel_note and planned.touch.kind is TouchKind.REVIEW:
                 # Nobody can be asked to read the reply: the person stays held and listed.
@@ -115,13 +116,20 @@ class Materialiser:
             return
         summary.materialised += self.engine.store.materialise(self.shard, self.epoch, items)
 
-    def _lookups(self, refs: Sequence[ProspectRef]) -> tuple[dict[str, Prospect], set[str]]:
+    def _lookups(
+        self, refs: Sequence[ProspectRef]
+    ) -> tuple[dict[str, Prospect], set[str], set[str]]:
+        """(people as the CRM has them now, those being worked, those the CRM no longer has)."""
         directory = self.engine.directory(self.shard)
         if directory is None:
-            return {}, set()
+            return {}, set(), set()
         people = directory.prospects(refs)
         active = directory.active(refs)
-        return {r.key: p for r, p in people.items()}, {r.key for r in active}
+        return (
+            {r.key: p for r, p in people.items()},
+            {r.key for r in active},
+            {r.key for r in refs if r not in people and absent_means_deleted(directory, r)},
+        )
 
     def _one(
         self,
@@ -131,6 +139,7 @@ class Materialiser:
         stored: dict[str, StoredHistory],
         suppressed: dict[str, frozenset[Channel]],
         now: datetime,
+        gone: set[str],
     ) -> Materialisation:
         touch = planned.touch
         key = planned.prospect_key
@@ -149,6 +158,10 @@ class Materialiser:
             review=known.review if known else None,
         )
         cancel = recheck(touch, history, self.engine.config.core.policy, now)
+        if target_key in gone:
+            # Deleted or merged away in the CRM (an erasure request, a clean-up): no write
+            # about them can succeed, and none should be tried, opt-outs included.
+            cancel = "crm_record_gone"
         if cancel is None and ProspectRef.parse(target_key).id.startswith(NEW_RECORD_PREFIX):
             cancel = "no_crm_record"  # a sender the CRM does not know yet: nobody to task
         if (
@@ -177,6 +190,14 @@ class Materialiser:
             prospect_key=target_key,
             channel=touch.suppress_channel.value if touch.suppress_channel else None,
         )
+
+
+def absent_means_deleted(directory: Directory, ref: ProspectRef) -> bool:
+    """Whether the directory vouches that a person it did not return no longer exists. A
+    directory says so with an optional `absent_means_deleted(ref)`; without it, absence
+    proves nothing (a directory may not look every kind of person up)."""
+    check = getattr(directory, "absent_means_deleted", None)
+    return bool(check(ref)) if callable(check) else False
 
 
 def build_spec(

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from structlog.contextvars import bound_contextvars
 
 from syncd.clock import Clock, system_clock
-from syncd.config import LoadedConfig
+from syncd.config import LoadedConfig, Shard, secret_refs
 from syncd.connectors import (
     ConfigError,
     Connector,
@@ -79,7 +79,8 @@ def _unusable(url: str, exc: BaseException) -> ConfigError:
     )
 
 
-_UNUSABLE = (SchemaTooNew, sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
+# DatabaseError: e.g. the file at a SQLite URL is something else ("file is not a database").
+_UNUSABLE = (SchemaTooNew, sa_exc.DatabaseError, sa_exc.InterfaceError, OSError)
 
 
 def open_store(
@@ -119,6 +120,16 @@ def shard_order(config: LoadedConfig) -> list[str]:
     """Enabled shards, CRMs (no `crm` key) first."""
     enabled = [n for n, s in config.shards.items() if s.core.enabled]
     return sorted(enabled, key=lambda n: (config.shards[n].core.crm is not None, n))
+
+
+def _reveal_secrets(name: str, shard: Shard) -> None:
+    """Resolve the shard's secrets before its connector opens, so a missing one is a
+    configuration error naming its key (exit 78), not a crash inside the connector."""
+    for where, ref in secret_refs(shard.settings, f"shards.{name}"):
+        try:
+            ref.reveal()
+        except SecretError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
 
 def _open_one(
@@ -192,6 +203,7 @@ def open_connectors(
             if crm and crm in opened:
                 peers["crm"] = opened[crm]
             plugin = load_plugin(shard.core.type)
+            _reveal_secrets(name, shard)
             ctx = ShardContext(name, shard.settings, directory, peers, config.core.replies)
             try:
                 conn, notices, missing = call_with_retry(

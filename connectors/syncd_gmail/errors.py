@@ -44,7 +44,8 @@ class NotFoundError(SkippableRecordError):
 
 
 def reasons(exc: HttpError) -> set[str]:
-    details = exc.error_details if isinstance(exc.error_details, list) else []
+    found = getattr(exc, "error_details", None)  # a BatchError never sets it
+    details = found if isinstance(found, list) else []
     return {str(d.get("reason")) for d in details if isinstance(d, dict) and d.get("reason")}
 
 
@@ -103,6 +104,11 @@ def translate(exc: BaseException, what: str, *, write: bool = False) -> SyncErro
 
     Callers raise the result `from exc`, so the vendor exception stays the __cause__.
     """
+    if isinstance(exc, BatchError):
+        # The batch's answer could not be parsed (garbled by a proxy, cut off): the calls
+        # inside it may all have been applied, none of their own answers is known.
+        # (A batch refused as a whole arrives as an HttpError, handled below.)
+        return RetriableError(f"Gmail's answer to {what} could not be read", in_doubt=write)
     if isinstance(exc, HttpError):
         return _from_http_error(exc, what, write)
     if isinstance(exc, RefreshError):

@@ -160,7 +160,10 @@ def build_message(
     if references:
         msg["References"] = references
     for name, value in headers:
-        msg[name] = value
+        if name.lower() == "message-id":  # the same message delivered to another mailbox
+            msg.replace_header("Message-ID", value)
+        else:
+            msg[name] = value
     if body is None:  # HTML only, as Outlook often sends
         msg.set_content(html or "", subtype="html")
         return msg

@@ -19,6 +19,7 @@ from syncd_hubspot.shapes import Unreadable, answer_object, next_after, record, 
 
 OBJECT_BATCH = 100
 ASSOCIATION_BATCH = 1000
+NOT_FOUND_MAX = 100_000  # deleted ids remembered per object type before starting afresh
 # Search bodies may not exceed 3,000 characters, and IN takes at most 100 values: leave room
 # for the rest of the request.
 IN_VALUES_BUDGET = 2200
@@ -80,6 +81,8 @@ class Crm:
         self.api = api
         # Records that came back in a shape syncd can never read; the source dead-letters them.
         self.unreadable = Unreadable()
+        # ids HubSpot answered OBJECT_NOT_FOUND for, by object type: deleted or merged away
+        self.not_found: dict[str, set[str]] = {}
 
     def _records(self, object_type: str, answer: Any, what: str) -> Iterator[tuple[str, Props]]:
         for item in results(answer, what):
@@ -105,7 +108,13 @@ class Crm:
                 validate=partial(results, what=f"{object_type}.batch_read"),
             )
             what = f"{object_type}.batch_read"
-            out.update(self._records(object_type, answer, what))
+            found = dict(self._records(object_type, answer, what))
+            out.update(found)
+            gone = self.not_found.setdefault(object_type, set())
+            if len(gone) > NOT_FOUND_MAX:
+                gone.clear()
+            gone.difference_update(found)
+            gone.update(i for i in _not_found(answer) if i in chunk and i not in found)
         return out
 
     def associations(
@@ -222,3 +231,16 @@ class Crm:
             yield from rows
             if after is None:
                 return
+
+
+def _not_found(answer: Any) -> Iterator[str]:
+    """The ids a batch answer's OBJECT_NOT_FOUND errors name (none from a garbled answer)."""
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict) or error.get("category") != "OBJECT_NOT_FOUND":
+            continue
+        context = error.get("context")
+        ids = context.get("ids") if isinstance(context, dict) else None
+        for value in ids if isinstance(ids, list) else []:
+            if isinstance(value, str | int):
+                yield str(value)

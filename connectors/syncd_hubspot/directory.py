@@ -57,6 +57,16 @@ class HubSpotDirectory:
         people = self._people(contacts)
         return {p.ref: p for p in people}
 
+    def absent_means_deleted(self, ref: ProspectRef) -> bool:
+        """A contact of this portal that HubSpot's batch read answered OBJECT_NOT_FOUND for
+        (deleted, or merged into another); a contact merely missing from a garbled answer is
+        not vouched for."""
+        return (
+            ref.system == self._shard
+            and ref.kind == "contact"
+            and ref.id in self._crm.not_found.get("contacts", ())
+        )
+
     def colleagues(self, accounts: Sequence[AccountRef]) -> dict[AccountRef, list[Prospect]]:
         ids = unique(a.id for a in accounts if a.system == self._shard)
         links = self._crm.associations("companies", "contacts", ids)

@@ -29,6 +29,7 @@ import structlog
 from syncd.connectors import (
     ConfigError,
     FatalSyncError,
+    MalformedAnswer,
     RetriableError,
     SkippableRecordError,
     SyncError,
@@ -259,7 +260,7 @@ class GraphClient:
                     continue
             status = response.status_code
             if status < 300:
-                return response.json() if response.content else None
+                return _answer(response, what, write)
             payload = _json(response)
             code = _error_code(payload)
             if status == 401 and not refreshed:
@@ -326,7 +327,7 @@ class GraphClient:
                     write=write,
                     cost=len(chunk),
                 )
-                for item in (answer or {}).get("responses") or []:
+                for item in _batch_responses(answer, what, write):
                     cid = str(item.get("id"))
                     status = int(item.get("status") or 0)
                     wait = _retry_after(item.get("headers") or {})
@@ -343,6 +344,32 @@ class GraphClient:
             self._sleep(max(waits))
             pending = again
         return answers
+
+
+def _answer(response: requests.Response, what: str, write: bool) -> Any:
+    """A 2xx answer's JSON object (None for an empty body). Anything else (cut off, a proxy's
+    HTML page, not an object) is malformed: retried, and in doubt for a write."""
+    if not response.content:
+        return None
+    answer = _json(response)
+    if not isinstance(answer, dict):
+        raise MalformedAnswer(f"{what}: Graph's answer is not a JSON object", in_doubt=write)
+    return answer
+
+
+def _batch_responses(answer: Any, what: str, write: bool) -> list[dict[str, Any]]:
+    """The `responses` of a `$batch` answer, each an object with its request's id."""
+    items = answer.get("responses") if isinstance(answer, dict) else None
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict)
+        and isinstance(i.get("id"), str | int)
+        and isinstance(i.get("status"), int)
+        for i in items
+    ):
+        raise MalformedAnswer(
+            f"{what}: Graph's $batch answer has no readable responses", in_doubt=write
+        )
+    return items
 
 
 def _json(response: requests.Response) -> Any:

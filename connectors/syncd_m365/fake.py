@@ -139,7 +139,10 @@ class FakeGraph(FakeHTTPServer):
         received: datetime | None = None,
         html: str | None = None,
         headers: list[dict[str, str]] | None = None,
+        internet_message_id: str | None = None,
     ) -> StoredMessage:
+        """Deliver a message; `internet_message_id` when the same message reached another
+        mailbox too (else a new one)."""
         box = self.mailbox(mailbox)
         with box.lock:
             mid = box.new_id()
@@ -155,7 +158,8 @@ class FakeGraph(FakeHTTPServer):
                     text=text,
                     html=html,
                     received=received or datetime.now(UTC),
-                    internet_message_id=f"<{mid}.{secrets.token_hex(4)}@fake.outlook>",
+                    internet_message_id=internet_message_id
+                    or f"<{mid}.{secrets.token_hex(4)}@fake.outlook>",
                     headers=headers or [],
                 )
             )

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
-from syncd.connectors import Directory, SkippableRecordError
+from syncd.connectors import Directory, MalformedAnswer, SkippableRecordError
 from syncd.inbox import InboxReply, ReplyEvents
 from syncd.model import Cursor, Page, RejectionEvent
 from syncd.replies.config import RepliesConfig
@@ -105,14 +105,15 @@ class M365Source:
                 params=self._params(value),
                 headers=self._headers,
             )
-            replies = self._replies(answer.get("value") or [], position)
+            items, next_link, delta_link = _delta_page(answer)
+            readable, unreadable = _readable(items)
+            replies = self._replies(readable, position)
             events = self._events_of.events(replies)
-            next_link = answer.get("@odata.nextLink")
             if next_link:
-                value = SKIP + _token(str(next_link), "$skiptoken")
+                value = SKIP + _token(next_link, "$skiptoken")
             else:
-                value = DELTA + _token(str(answer.get("@odata.deltaLink") or ""), "$deltatoken")
-            yield Page(events, Cursor(value))
+                value = DELTA + _token(delta_link, "$deltatoken")
+            yield Page(events, Cursor(value), unreadable)
             if not next_link:
                 return
             position = value
@@ -238,6 +239,59 @@ def _token(link: str, name: str) -> str:
     if not values:
         raise SkippableRecordError(f"Graph's delta answer carries no {name}")
     return values[0]
+
+
+def _delta_page(answer: Any) -> tuple[list[Any], str, str]:
+    """(messages, next link, delta link) of a delta answer; one that lacks its messages or
+    both links is malformed, never an empty page that would move the cursor past replies."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("value"), list):
+        raise MalformedAnswer("messages.delta: Graph's answer has no list of messages")
+    next_link, delta_link = answer.get("@odata.nextLink"), answer.get("@odata.deltaLink")
+    if not (isinstance(next_link, str) and next_link) and not (
+        isinstance(delta_link, str) and delta_link
+    ):
+        raise MalformedAnswer("messages.delta: Graph's answer has neither a next nor a delta link")
+    return answer["value"], next_link if isinstance(next_link, str) else "", str(delta_link or "")
+
+
+_TEXT = (str, type(None))
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "from": (dict, type(None)),
+    "categories": (list, type(None)),
+    "conversationId": _TEXT,
+    "subject": _TEXT,
+    "internetMessageId": _TEXT,
+    "receivedDateTime": _TEXT,
+    "body": (dict, type(None)),
+    "isDraft": (bool, type(None)),
+}
+
+
+def _readable(items: list[Any]) -> tuple[list[dict[str, Any]], tuple[tuple[str, str], ...]]:
+    """The messages of the shape Graph documents, and (id, why) for each that is not: the
+    engine dead-letters those with the page instead of the cycle failing on them forever."""
+    good: list[dict[str, Any]] = []
+    bad: list[tuple[str, str]] = []
+    for n, item in enumerate(items):
+        mid = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(mid, str) or not mid:
+            bad.append((event_id(f"#{n}"), "a message without an id"))
+            continue
+        wrong = sorted(k for k, kinds in _FIELDS.items() if not isinstance(item.get(k), kinds))
+        sender = item.get("from") or {}
+        address = sender.get("emailAddress") if isinstance(sender, dict) else None
+        if not isinstance(address, dict | None) or not all(
+            isinstance(v, _TEXT) for v in (address or {}).values()
+        ):
+            wrong.append("from.emailAddress")
+        body = item.get("body") or {}
+        if isinstance(body, dict) and not all(isinstance(v, _TEXT) for v in body.values()):
+            wrong.append("body")
+        if wrong:
+            bad.append((event_id(mid), f"fields of the wrong type: {', '.join(wrong)}"))
+            continue
+        good.append(item)
+    return good, tuple(bad)
 
 
 def _received(item: dict[str, Any]) -> datetime:

@@ -142,8 +142,10 @@ class M365Testbed:
         html: str | None = None,
         minutes_ago: float = 30,
         name: str = "Pat Doe",
+        internet_message_id: str | None = None,
     ) -> StoredMessage:
-        """A reply delivered to the rep's Inbox, in `conversation` (a new outreach by default)."""
+        """A reply delivered to the rep's Inbox, in `conversation` (a new outreach by default);
+        `internet_message_id` makes it a copy of a message another mailbox received."""
         if conversation is None:
             conversation = self.outreach(sender, subject=subject.removeprefix("RE: "))
         return self.fake.seed_message(
@@ -157,6 +159,7 @@ class M365Testbed:
             html=html,
             conversation_id=conversation,
             received=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+            internet_message_id=internet_message_id,
         )
 
     # --- what a person would see in Outlook ------------------------------------------------

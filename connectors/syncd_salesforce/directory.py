@@ -81,6 +81,11 @@ class SalesforceDirectory:
                 found[prospect.ref] = prospect
         return found
 
+    def absent_means_deleted(self, ref: ProspectRef) -> bool:
+        """`prospects` reads every contact and lead of this org by id: one it did not
+        return was deleted or merged away (a converted lead is still returned)."""
+        return ref.system == self._shard and ref.kind in ("contact", "lead")
+
     def owners(self, ids: Sequence[str]) -> dict[str, Owner]:
         """Active users come from the org profile (no call); users it does not list (hired
         or deactivated since it was loaded) are read in one query and remembered; queues

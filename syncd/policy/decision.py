@@ -9,6 +9,7 @@ cadence within the caps, 7 other entry points, 8 cross-sell angles, 9 release to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from syncd.model import (
@@ -155,6 +156,23 @@ def decide_event(
     return decision
 
 
+def same_message(event: RejectionEvent, earlier: Sequence[RejectionEvent]) -> RejectionEvent | None:
+    """The earlier event that is this very reply read from another mailbox: the same
+    RFC 822 Message-ID, under another (shard, id). Mailbox ids differ per copy; the header
+    does not."""
+    message_id = event.reply.message_id if event.reply is not None else ""
+    if not message_id:
+        return None
+    for other in earlier:
+        if (
+            other.reply is not None
+            and other.reply.message_id == message_id
+            and other.identity != event.identity
+        ):
+            return other
+    return None
+
+
 def _decide(
     event: RejectionEvent,
     history: History,
@@ -191,12 +209,21 @@ def _decide(
     if seen and not replay:
         rules.append(RuleHit("event.duplicate", {"event_id": event.event_id}))
         return ends.end(Outcome.IGNORED, cancel=False)
+    copy = same_message(event, earlier)
+    if copy is not None:  # one reply delivered to several mailboxes (a CC'd rep): decided once
+        rules.append(RuleHit("event.same_message", {"decided_as": copy.event_id}))
+        return ends.end(Outcome.IGNORED, cancel=False)
     if fully_suppressed(suppressed, cfg):
         rules.append(RuleHit("suppress.all", {"channels": sorted(suppressed)}))
         fit = evaluate_fit(prospect.account, cfg, resolve_reason(event, cfg)[0])
         colleagues: list[Touch] = []
-        if fit.fits and not (
-            earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at)
+        # A reply nobody could read with confidence starts nothing automated, not even a
+        # colleague's entry point (it may name the colleague, or ask for nobody at all).
+        unread = reply is not None and reply.review
+        if (
+            fit.fits
+            and not unread
+            and not (earlier and as_utc(event.occurred_at) < as_utc(earlier[-1].occurred_at))
         ):
             seq = seq_base + (1 if opt_out is not None else 0)
             colleagues, hits = colleague_touches(
