@@ -105,6 +105,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:delete|erase|remove|forget) (?:my|our|all my|me|us)\b.{0,60}\bgdpr\b",
     ),
     Cue.NOT_A_REQUEST: (
+        r"\bunsubscrib(?:e|ed|ing) from (?:(?:the|our|their|that|an?) (?:old|previous|former|legacy|other|existing) |our |their )(?:\w+ )?(?:tool|app|service|software|platform|vendor|provider|plan|product|system|solution|subscription|licen[cs]e|account)s?\b",
         r"\b(?:click|tap) (?:here |below |the link |this link )?to unsubscribe\b",
         r"\bunsubscribe (?:at any time|anytime)\b",
         r"\bto unsubscribe,? (?:click|visit|reply|send|go|follow|use|please click)\b",
@@ -149,6 +150,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        # polite refusals: "I'll bow out", "zero interest", "not the right audience", "going to say no"
+        r"\bbow(?:ing)? out\b",
+        r"\b(?:zero|absolutely no|little to no|not the slightest|not the least bit of) interest\b",
+        r"\bnot (?:really )?(?:the|a|your) (?:right |ideal |intended |typical )?(?:audience|target (?:audience|market|group|customer)|demographic|user base)\b",
+        r"\b(?:going to|gonna|have to|will|'ll|must|need to) (?:have to )?say no\b",
         r"\b(?:we'?ve|we have|we) (?:got|have) (?:it|this|that) covered\b",
         r"\b(?:i|we)(?:'m| am|'re| are)? (?:going to |have to |must |will )?(?:have to )?(?:respectfully )?decline\b",
         r"\b(?:not|n't) (?:to )?(?:move|moving|go|going) forward\b",
@@ -282,6 +288,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:could|might|may|would|definitely|probably) be worth (?:a (?:closer )?(?:look|chat|call|conversation|try)|exploring|a demo|talking|discussing)\b",
+        r"\bsend (?:me |us )?(?:over )?(?:a |an |your )?(?:calendar|booking|scheduling|meeting) (?:link|invite)\b",
         r"\bset (?:something|a call|a meeting|some time|time|a time) up\b",
         r"\b(?:i'?m|we'?re) in\s*(?:[.!]|\Z)",
         r"\b(?:would|'d) love to (?:see|learn|hear|chat|talk|try|get)\b",
