@@ -105,6 +105,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:delete|erase|remove|forget) (?:my|our|all my|me|us)\b.{0,60}\bgdpr\b",
     ),
     Cue.NOT_A_REQUEST: (
+        # their own story about other vendors: "we unsubscribed from two tools like this"
+        r"\bunsubscrib(?:ed|ing) from (?:two|three|four|five|several|many|multiple|some|a few|a couple of|\d+|other|similar|most|all the other) (?:\w+ ){0,2}(?:tools?|apps?|services?|software|platforms?|vendors?|providers?|products?|systems?|solutions?|subscriptions?|newsletters?|offerings?|ones)\b",
         r"\bunsubscrib(?:e|ed|ing) from (?:(?:the|our|their|that|an?) (?:old|previous|former|legacy|other|existing) |our |their )(?:\w+ )?(?:tool|app|service|software|platform|vendor|provider|plan|product|system|solution|subscription|licen[cs]e|account)s?\b",
         r"\b(?:click|tap) (?:here |below |the link |this link )?to unsubscribe\b",
         r"\bunsubscribe (?:at any time|anytime)\b",
