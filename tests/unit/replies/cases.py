@@ -603,7 +603,12 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "You can keep me on your list, but we're not buying this year.", "not_interested", {}),
     ("en", "Don't remove me from the list!", "other", {}),
     ("en", "Swamped now. Drop me a line in three months.", "not_now", {}),
-    ("en", "We unsubscribed from three platforms like yours this year; not for us.", "not_interested", {}),
+    (
+        "en",
+        "We unsubscribed from three platforms like yours this year; not for us.",
+        "not_interested",
+        {},
+    ),
     ("en", "I unsubscribed from your newsletter already, stop emailing me.", "opt_out", {}),
     ("en", "Drop me an email after the summer and we'll see.", "not_now", {}),
     ("en", "Sounds good, drop me your deck and some times for a call.", "interested", {}),
