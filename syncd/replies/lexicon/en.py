@@ -32,6 +32,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bdrop (?:me|us|my e-?mail(?: address)?|this (?:e-?mail )?address)\b"
         r"(?! (?:a|an|some|any|another|your|the|more|details|info|something|anything|over|by|in)\b)",
         r"\bopt (?:me|us) out\b",
+        r"\b(?:i|we) (?:want|would like|'d like|need|wanna) (?:to (?:be|get) )?off (?:of )?(?:your|the|this|these|all your|all of your|every) (?:\w+ )?lists?\b",
         r"\b(?:i|we) (?:want|would like|'d like|wish|need) to (?:be )?(?:unsubscribed?|removed|taken off|opt(?:ed)? out)\b",
         r"\bhow (?:do|can) (?:i|we) (?:unsubscribe|opt out|get (?:off|removed))\b",
         r"\b(?:stop|quit|cease|end|halt|discontinue) (?:all |any |these |the |your |this )?"
@@ -75,7 +76,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcease and desist\b",
         r"\b(?:i|we) never (?:signed up|subscribed|opted in|asked (?:for|to (?:be|receive)))\b",
         r"\bthis (?:is|was|constitutes) (?:unsolicited|harassment)\b",
-        r"\b(?:please )?<<dont>> (?:contact|e-?mail|call|phone)\b(?=\s*(?:[.!]|\Z))",
+        # "Don't call." and "Stop. Don't call, don't email." (a list of what not to do)
+        r"\b(?:please )?<<dont>> (?:contact|e-?mail|call|phone|text|ring)\b(?=\s*(?:[.!,;]|\Z|(?:and|or|nor) ))",
+        r"\bno (?:more |further )?(?:phone |cold )?(?:calls|e-?mails|texts|messages)(?: please| pls| thanks| thank you)?(?=\s*(?:[.!,;]|\Z|(?:and|or|nor|either)\b))",
         rf"\b<<dont>> (?:call|phone|ring|text) (?:me|us|my (?:mobile|cell(?: ?phone)?|phone|number|office|desk|landline))\b{_NOT_SCHEDULING}",
         r"\b(?:i|we) (?:<<dont>>|no longer) (?:want|need|wish to receive|care for) (?:these|your|any|any more|more|further) (?:e-?mails|mails|messages|calls|newsletters|communications|marketing)\b",
         r"\b(?:<<dont>>|no need to) bother (?:e-?mailing|calling|contacting|writing|following up|reaching out)\b",

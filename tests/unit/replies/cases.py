@@ -21,6 +21,9 @@ OPT_OUT: list[Case] = [
     ("en", "STOP", {"channels": ["email"]}),
     ("en", "Remove", {"channels": ["email"]}),
     ("en", "Drop me, please.", {"channels": ["email"]}),
+    ("en", "Stop. Don't call, don't text, don't email.", {"channels": ["email", "phone"]}),
+    ("en", "No calls please, and no more emails either.", {"channels": ["email", "phone"]}),
+    ("en", "Enough already. We want off your mailing list.", {"channels": ["email"]}),
     ("en", "Please drop us from this list.", {"channels": ["email"]}),
     ("en", "Please stop sending these.", {"channels": ["email"]}),
     ("en", "Under GDPR, I request deletion of my personal data.", {"channels": ["all"]}),
@@ -603,6 +606,7 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "You can keep me on your list, but we're not buying this year.", "not_interested", {}),
     ("en", "Don't remove me from the list!", "other", {}),
     ("en", "Swamped now. Drop me a line in three months.", "not_now", {}),
+    ("en", "No emails needed, just call me on Tuesday.", "interested", {}),
     (
         "en",
         "We unsubscribed from three platforms like yours this year; not for us.",
