@@ -10,6 +10,12 @@ _LIST = (
     r"(?:\w*verteiler\w*|\w*liste|newsletter|datenbank|kartei|adressbuch|e-?mail-?verteiler|"
     r"anrufliste|telefonliste|kontaktliste|adressliste|mailingliste)"
 )
+# Where a list of what not to do ("nicht anrufen, keine Mails") may end: punctuation, the
+# next item, "bitte". "Nicht vor 10 Uhr anrufen", "keine Anrufe vor Montag" go on: scheduling.
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:bevor|ehe|bis|solange|wenn|falls)\b)|\Z|(?:und|oder|noch|bitte|danke|mehr)\b))"
+_DONT_VERB = r"(?:anrufen|telefonieren|e-?mailen|mailen|schreiben|anschreiben|kontaktieren|(?:e-?mails|mails|nachrichten|sms|werbung) (?:schicken|senden))"
+# "Rufen Sie mich nicht vor 10 Uhr an" is a wish about the time, not an opt-out
+_NOT_SCHEDULING = r"(?!\s+(?:vor|nach|bis|zwischen|heute|morgen|übermorgen|diese|dieser|diesen|nächste|nächsten|am|um|ab|in der|vormittags|nachmittags|abends|mittags|während|jetzt|gerade|<<weekday_de>>)\b)"
 _ME = r"(?:mich|uns|meine (?:e-?mail(?:-?adresse)?|adresse|nummer|telefonnummer|kontaktdaten)|diese (?:e-?mail-?)?adresse)"
 
 CUES: dict[Cue, tuple[str, ...]] = {
@@ -32,11 +38,18 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bkeine (?:weiteren |weitere |erneuten |neuen )?(?:e-?mails|mails|nachrichten|anrufe|kontaktaufnahmen?|werbung|newsletter|zusendungen|kontakte|werbe-?mails|angebote|kaltakquise) mehr\b",
         r"\bkeine weiteren (?:e-?mails|mails|nachrichten|anrufe|kontaktaufnahmen?|zusendungen|angebote|kontakte)\b",
         r"\b(?:ich|wir) (?:möchte|möchten|will|wollen|wünsche|wünschen) (?:\w+ ){0,2}(?:keine|nicht mehr|nicht weiter) (?:\w+ ){0,3}(?:e-?mails|mails|nachrichten|anrufe|werbung|kontaktiert|angeschrieben|angerufen|erhalten|bekommen|kontakt)\b",
-        r"\b(?:kontaktieren|schreiben|mailen|rufen|belästigen|anschreiben|kontaktiere|schicken|senden) sie (?:mir|mich|uns) (?:bitte |künftig |zukünftig )?(?:nicht|nie|keine \w+) ?(?:mehr|wieder|weiter|an)?\b",
+        rf"\b(?:kontaktieren|schreiben|mailen|rufen|belästigen|anschreiben|kontaktiere|schicken|senden) sie (?:mir|mich|uns) (?:bitte |künftig |zukünftig )?(?:nicht|nie|keine \w+){_NOT_SCHEDULING} ?(?:mehr|wieder|weiter|an)?\b",
         r"\bnicht (?:mehr|weiter|wieder) (?:\w+ )?(?:kontaktieren|anschreiben|anrufen|mailen|belästigen|kontaktiert werden|angeschrieben werden|angerufen werden|zu kontaktieren|anzurufen|anzuschreiben)\b",
         r"\b(?:lassen sie|lasst) (?:mich|uns) (?:bitte |endlich |doch )?in ruhe\b",
         r"\b(?:ich|wir) (?:habe|haben) (?:mich|uns) (?:nie|niemals) (?:angemeldet|eingetragen)\b",
         r"\bnie (?:angemeldet|eingewilligt|zugestimmt)\b",
+        # a list of what not to do: "Bitte nicht anrufen, keine E-Mails mehr", "Weder anrufen noch mailen"
+        rf"(?:\A|[.!?,;:\n]\s*)(?:und |also |aber )?(?:bitte )?(?:auch )?nicht (?:mehr |wieder |weiter )?{_DONT_VERB}\b{_LIST_END}",
+        rf"\b(?:bitte|und|oder) (?:auch )?nicht (?:mehr |wieder |weiter )?{_DONT_VERB}\b{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:und |also |aber )?(?:bitte )?(?:auch )?keine (?:weiteren |erneuten )?(?:anrufe|telefonate|e-?mails|mails|nachrichten|sms|werbe-?mails|newsletter|werbung)\b{_LIST_END}",
+        rf"\b(?:bitte|und|oder) (?:auch )?keine (?:weiteren |erneuten )?(?:anrufe|telefonate|e-?mails|mails|nachrichten|sms|werbe-?mails|newsletter|werbung)\b{_LIST_END}",
+        r"\bweder (?:\w+ ){0,2}?(?:anrufe|anrufen|telefonate|e-?mails|mails|nachrichten|mailen|schreiben|anschreiben|kontaktieren) noch\b",
+        rf"\b(?:ruf|schreib|mail|kontaktier) (?:mich|uns) (?:bitte )?nicht(?: mehr| an)?\b{_NOT_SCHEDULING}",
     ),
     Cue.OPT_OUT_BARE: (
         r"\babmelden\b",
@@ -231,6 +244,9 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bnachrichten\b",
         r"\bzusendungen\b",
         r"\b(?:an)?schreiben\b",
+        r"\b(?:an|ange|anzu|zu)?schr(?:eibt|ieben|eib)\b",
+        r"\b(?:e-?)?mail(?:en|t)\b",
+        r"\bgemailt\b",
         r"\bliste\b",
         r"\bwerbe-?mails\b",
         r"\be-?mail-?adresse\b",
@@ -242,6 +258,8 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\banruf\w*",
         r"\banzurufen\b",
         r"\brufen\b",
+        r"\bruf\b",
+        r"\bsms\b",
         r"\bangerufen\b",
         r"\btelefon\w*",
         r"\bnummer\b",

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from syncd.replies.lexicon import ChannelWord, Cue, Lexicon, words
 
-_NOT_SCHEDULING = r"(?!\s+(?:antes|después|hasta|hoy|mañana|esta|este|la próxima|el próximo|por la (?:mañana|tarde)))"
+_NOT_SCHEDULING = r"(?!\s+(?:antes|después|hasta|hoy|mañana|esta|este|la próxima|el próximo|por la (?:mañana|tarde|noche)|entre|a (?:las|la|partir)|ahora|durante|el (?:<<weekday_es>>|\d)|los <<weekday_es>>|<<weekday_es>>)\b)"
+# Where a list of what not to do ("sin llamadas, sin correos") may end: punctuation, the next
+# item, "por favor", "gracias".
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:antes|hasta|salvo|a menos)\b)|\Z|(?:y|o|ni|por favor|porfa|gracias|más|nunca|tampoco)\b))"
+_DONT_VERB = r"(?:llamar(?:me|nos)?|telefonear(?:me|nos)?|escribir(?:me|nos)?|contactar(?:me|nos)?|enviar(?:me|nos)? (?:correos|e-?mails|mails|mensajes)|mandar(?:me|nos)? (?:correos|e-?mails|mails|mensajes))"
 
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
@@ -29,7 +33,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bno (?:quiero|deseo|queremos|deseamos) (?:recibir|que me (?:escriban|llamen|contacten|envíen|manden)|ser contactad\w*|más (?:correos|mensajes|llamadas))\b",
         r"\bno más (?:correos|emails|e-mails|mensajes|llamadas|comunicaciones)\b",
         r"\bnunca (?:me )?(?:suscribí|registré|inscribí|di mi consentimiento)\b",
-        r"\bno (?:contactarme|escribirme|llamarme|enviarme|molestarme|contactarnos|escribirnos|llamarnos)\b",
+        rf"\bno (?:contactarme|escribirme|llamarme|enviarme|molestarme|contactarnos|escribirnos|llamarnos)\b{_NOT_SCHEDULING}",
+        # a list of what not to do: "No llamar, no escribir", "Ni me llamen ni me escriban",
+        # "Nada de llamadas ni correos", "Sin llamadas, sin correos"
+        rf"(?:\A|[.!?,;:\n]\s*)(?:y |pero |por favor,? )?no {_DONT_VERB}\b{_NOT_SCHEDULING}{_LIST_END}",
+        r"\bni (?:me |nos )?(?:llam\w+|telefone\w+|escrib\w+|contact\w+|envíe\w*|mand\w+) ni\b",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:y |pero |por favor,? )?(?:nada de|sin|ni|cero|basta de|no más) (?:más )?(?:llamadas|correos|e-?mails|mails|mensajes|sms)\b{_LIST_END}",
     ),
     Cue.OPT_OUT_BARE: (
         r"\A\W*(?:baja|stop)\W*\Z",
@@ -207,6 +216,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
     ),
     ChannelWord.PHONE: (
         r"\bllam\w*",
+        r"\bsms\b",
         r"\btelef\w*",
         r"\bnúmero\b",
         r"\bmóvil\b",

@@ -11,6 +11,12 @@ _CONTACT_INF = (
     r"spammer|harceler|démarcher)"
 )
 
+# "Ne m'appelez pas avant lundi" is a wish about the time, not an opt-out
+_NOT_SCHEDULING = r"(?!\s+(?:avant|après|d'ici|jusqu'|entre|aujourd'hui|demain|ce (?:matin|soir|midi)|cet après-midi|cette semaine|la semaine prochaine|le matin|l'après-midi|le soir|le midi|pendant|maintenant|tout de suite|en ce moment|à \d|a \d|le (?:<<weekday_fr>>|\d)|<<weekday_fr>>)\b)"
+# Where a list of what not to do ("pas d'appels, pas de mails") may end: punctuation, the
+# next item, "merci", "svp".
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:avant|tant que|sauf si|à moins)\b)|\Z|(?:et|ou|ni|merci|svp|s'il vous plaît|non plus|plus)\b))"
+
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
         r"\b(?:désabonnez|désinscrivez|retirez|supprimez|enlevez|rayez|effacez|sortez|radiez)[- ](?:moi|nous)\b",
@@ -29,13 +35,17 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:cessez|cesser|arrêtez|arrêter) (?:tout|toute|tous|toutes) (?:contacts?|envois?|communications?|sollicitations?)\b",
     ),
     Cue.OPT_OUT_FIRM: (
-        r"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b",
-        rf"\bne (?:plus|jamais|pas) (?:me |m'|nous )?{_CONTACT_INF}\b",
+        rf"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b{_NOT_SCHEDULING}",
+        rf"\bne (?:plus|jamais|pas) (?:me |m'|nous )?{_CONTACT_INF}\b{_NOT_SCHEDULING}",
         r"\bje ne (?:souhaite|veux|désire) (?:plus|pas|aucun\w*) (?:\w+ ){0,3}(?:recevoir|être contacté|être sollicité|être appelé|vos)\b",
         r"\b(?:plus|aucun|aucune) (?:de |d')(?:e-?mails?|mails?|messages?|appels?|sollicitations?|courriels?|relances?)\b",
         r"\bje ne (?:me )?suis jamais inscrit\w*",
         r"\bsans mon consentement\b",
         r"\bne (?:veux|souhaite|désire) plus entendre parler de vous\b",
+        # a list of what not to do: "Pas d'appels, pas de mails", "Ni appels ni e-mails"
+        rf"(?:\A|[.!?,;:\n]\s*)(?:et |mais |merci,? |svp,? )?(?:pas|plus|aucun|aucune|ni|jamais) (?:d'|de |d' )?(?:appels?|coups? de (?:fil|téléphone)|e-?mails?|mails?|courriels?|messages?|sms|relances?|sollicitations?)\b{_LIST_END}",
+        r"\bni (?:appels?|coups? de fil|e-?mails?|mails?|courriels?|messages?|sms|(?:m'|me |nous )?(?:appeler|écrire|contacter|téléphoner)) ni\b",
+        rf"\bne (?:m'|me |nous )?(?:appelez|écrivez|téléphonez|contactez|envoyez) (?:pas|plus|jamais) (?:de |d')?(?:e-?mails?|mails?|courriels?|messages?|sms)\b{_LIST_END}",
     ),
     Cue.OPT_OUT_BARE: (
         r"\bdésabonn\w*",
@@ -193,6 +203,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
         r"\bnewsletters?\b",
         r"\blistes?\b",
         r"\bécrire\b",
+        r"\bécri(?:vez|s|t|vent)\b",
         r"\benvo(?:yer|yez|is)\b",
         r"\bdésabonn\w*",
         r"\bdésinscri\w*",
@@ -203,6 +214,7 @@ CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
     ChannelWord.PHONE: (
         r"\bappel\w*",
         r"\bappelez\b",
+        r"\bcoups? de (?:fil|téléphone)\b",
         r"\btéléphon\w*",
         r"\bnuméro\b",
         r"\bportable\b",

@@ -7,6 +7,10 @@ from __future__ import annotations
 from syncd.replies.lexicon import ChannelWord, Cue, Lexicon, words
 
 _STOP_VERB = r"(?:scrivermi|scriverci|contattarmi|contattarci|chiamarmi|chiamarci|inviarmi|inviare|mandarmi|mandare|scrivere|contattare|chiamare|disturbarmi)"
+# Where a list of what not to do ("niente chiamate, niente e-mail") may end: punctuation, the
+# next item, "per favore". "Non chiamatemi prima delle 10" goes on: a wish about the time.
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:prima|finché|fino|a meno)\b)|\Z|(?:e|o|né|per favore|per piacere|grazie|più|mai)\b))"
+_DONT_ME = r"(?:chiamatemi|chiamateci|chiamarmi|chiamarci|telefonatemi|telefonarmi|scrivetemi|scriveteci|scrivermi|scriverci|contattatemi|contattateci|contattarmi|contattarci|mandatemi (?:e-?mail|mail|messaggi)|inviatemi (?:e-?mail|mail|messaggi)|mi chiami|mi chiamate|mi telefoni|mi telefonate|mi scriva|mi scrivete|mi contatti|mi contattate)"
 
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
@@ -21,6 +25,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bnon (?:mi|ci) (?:contattate|scrivete|chiamate|contatti|scriva|chiami|mandate|inviate) più\b",
         r"\bnon (?:contattatemi|scrivetemi|chiamatemi|telefonatemi|contattateci|scriveteci|chiamateci) più\b",
         r"\bnon (?:voglio|vogliamo) (?:essere|più essere) (?:contattat|disturbat|chiamat)\w*",
+        # a list of what not to do: "Non chiamatemi e non scrivetemi", "Niente chiamate, niente
+        # e-mail", "Né chiamate né e-mail", "Non chiamare, non scrivere"
+        rf"(?<!perché )(?<!perche )\bnon {_DONT_ME}\b(?: più)?{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:e |ma |per favore,? )?non (?:chiamare|telefonare|scrivere|contattare|mandare (?:e-?mail|mail|messaggi)|inviare (?:e-?mail|mail|messaggi))\b(?: più)?{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:e |ma |per favore,? )?(?:niente|nessuna|nessun|basta|né|zero|stop) (?:più )?(?:chiamate|telefonate|e-?mail|mail|messaggi|sms)\b{_LIST_END}",
+        r"\bné (?:chiamate|telefonate|e-?mail|mail|messaggi|sms|(?:mi )?(?:chiamare|scrivere|telefonare)) né\b",
     ),
     Cue.OPT_OUT_BARE: (r"\bdisiscriv\w*",),
     Cue.ERASURE: (
@@ -105,9 +115,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
 
 CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
     ChannelWord.EMAIL: (
-        r"\b(?:e-?mail|mail|messaggi|newsletter|mailing list|lista|disiscri\w*|scriver\w*|indirizzo)\b",
+        r"\b(?:e-?mail|mail|messaggi|newsletter|mailing list|lista|disiscri\w*|scriv\w*|indirizzo)\b",
     ),
-    ChannelWord.PHONE: (r"\b(?:chiam\w*|telefon\w*|numero|cellulare)\b",),
+    ChannelWord.PHONE: (r"\b(?:chiam\w*|telefon\w*|numero|cellulare|sms)\b",),
     ChannelWord.LINKEDIN: (r"\blinked ?in\b",),
     ChannelWord.ALL: (r"\b(?:contatt\w*|dati|disturb\w*)\b",),
 }

@@ -8,6 +8,11 @@ from syncd.replies.lexicon import ChannelWord, Cue, Lexicon, words
 
 _ME = r"(?:mij|me|ons|mijn (?:e-?mailadres|adres|naam|nummer|gegevens)|dit (?:e-?mail)?adres)"
 _CONTACT = r"(?:mailen|e-?mailen|bellen|benaderen|contacteren|sturen|storen|lastigvallen)"
+# Where a list of what not to do ("niet bellen, niet mailen") may end: punctuation, the next
+# item, "a.u.b.". "Niet bellen voor 10 uur" goes on: a wish about the time.
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:voordat|tot|totdat|tenzij)\b)|\Z|a\.?u\.?b\b|(?:en|of|noch|aub|alsjeblieft|alstublieft|svp|graag|bedankt|dank|meer|ook)\b))"
+# "Bel me niet voor 10 uur" is a wish about the time, not an opt-out
+_NOT_SCHEDULING = r"(?!\s+(?:voor|na|tot|tussen|vandaag|morgen|deze|volgende|volgend|op|om|in de|'s|tijdens|nu|maandag|dinsdag|woensdag|donderdag|vrijdag)\b)"
 
 CUES: dict[Cue, tuple[str, ...]] = {
     Cue.OPT_OUT: (
@@ -24,6 +29,14 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bgeen (?:e-?mails?|mails|berichten|telefoontjes|nieuwsbrieven|spam) meer\b",
         r"\b(?:bel|mail|benader|contacteer|stuur) (?:mij|me|ons) (?:niet|nooit) (?:meer|weer|langer)\b",
         rf"\bniet (?:meer|langer) (?:\w+ ){{0,2}}?{_CONTACT}\b",
+        # a list of what not to do: "Niet bellen en niet mailen", "Bel me niet, mail me niet",
+        # "Geen telefoontjes en geen mails meer"
+        rf"(?:\A|[.!?,;:\n]\s*)(?:en |maar |graag |a\.?u\.?b\.? |alsjeblieft )?(?:ook )?niet (?:meer )?(?:bellen|opbellen|mailen|e-?mailen|benaderen|contacteren|sms'?en|appen)\b{_LIST_END}",
+        rf"\b(?:en|of|graag) (?:ook )?niet (?:meer )?(?:bellen|opbellen|mailen|e-?mailen|benaderen|contacteren|sms'?en|appen)\b{_LIST_END}",
+        rf"\b(?:bel|mail|e-?mail|benader|contacteer|sms|app) (?:mij|me|ons) (?:ook )?niet\b{_NOT_SCHEDULING}{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:en |maar |graag |a\.?u\.?b\.? |alsjeblieft )?(?:ook )?geen (?:telefoontjes|telefoon|oproepen|e-?mails?|mails|berichten|nieuwsbrieven|sms'?jes)\b{_LIST_END}",
+        rf"\b(?:en|of|graag) (?:ook )?geen (?:telefoontjes|telefoon|oproepen|e-?mails?|mails|berichten|nieuwsbrieven|sms'?jes)\b{_LIST_END}",
+        r"\bnoch (?:\w+ )?(?:bellen|mailen|e-?mailen|telefoontjes|e-?mails|mails|berichten) noch\b",
     ),
     Cue.OPT_OUT_BARE: (
         r"\buitschrijven\b",
@@ -116,9 +129,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
 
 CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
     ChannelWord.EMAIL: (
-        r"\b(?:e-?mails?|mails?|mailen|gemaild|berichten|nieuwsbrie\w+|mailinglijst|lijst|uitschrijv\w*|afmeld\w*)\b",
+        r"\b(?:e-?mails?|mails?|mailen|e-?mailen|gemaild|schrijv\w*|berichten|nieuwsbrie\w+|mailinglijst|lijst|uitschrijv\w*|afmeld\w*)\b",
     ),
-    ChannelWord.PHONE: (r"\b(?:bellen|gebeld|bel|telefo\w+|nummer|mobiel)\b",),
+    ChannelWord.PHONE: (
+        r"\b(?:bellen|opbellen|gebeld|bel|belt|telefo\w+|nummer|mobiel|oproep\w*|sms\w*)\b",
+    ),
     ChannelWord.LINKEDIN: (r"\blinked ?in\b",),
     ChannelWord.ALL: (r"\b(?:contact\w*|gegevens|benader\w*|met rust)\b",),
 }

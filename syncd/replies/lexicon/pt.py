@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from syncd.replies.lexicon import ChannelWord, Cue, Lexicon, words
 
+# Where a list of what not to do ("sem ligações, sem e-mails") may end: punctuation, the next
+# item, "por favor". "Não me liguem antes das 10h" goes on: a wish about the time.
+_LIST_END = r"(?=[ \t]*(?:[.!;\n]|,(?!\s*(?:antes|até|a menos|salvo)\b)|\Z|(?:e|ou|nem|por favor|obrigad[oa]|mais|nunca)\b))"
+_DONT_VERB = r"(?:liguem|ligue|ligar|telefonem|telefone|telefonar|escrevam|escreva|escrever|contactem|contatem|contacte|contate|contactar|contatar|(?:mandem|mande|mandar|enviem|envie|enviar) (?:mais )?(?:e-?mails?|mensagens|sms))"
 _REMOVE = (
     r"(?:removam|remova|retirem|retire|tirem|tire|excluam|exclua|apaguem|apague|eliminem|elimine)"
 )
@@ -23,6 +27,12 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bnão (?:quero|desejo|queremos|desejamos) (?:mais )?(?:\w+ ){0,2}?(?:receber|ser contactad\w*|ser contatad\w*|e-?mails?|mensagens|ligações|chamadas)\b",
         r"\bnão (?:me|nos) (?:contactem|contatem|liguem|enviem|mandem|escrevam|contacte|contate|ligue|envie) mais\b",
         r"\bnão (?:me|nos) (?:voltem|volte) a (?:contactar|contatar|ligar|enviar|escrever)\b",
+        # a list of what not to do: "Não me liguem nem mandem e-mails", "Sem ligações, sem
+        # e-mails", "Nem ligações nem e-mails"
+        rf"\bnão (?:me |nos )(?:mais )?{_DONT_VERB}\b(?: mais)?{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:e |mas |por favor,? )?não (?:mais )?{_DONT_VERB}\b(?: mais)?{_LIST_END}",
+        rf"(?:\A|[.!?,;:\n]\s*)(?:e |mas |por favor,? )?(?:sem|nada de|nem|chega de|basta de|nenhuma|nenhum|zero) (?:mais )?(?:ligações|chamadas|telefonemas|e-?mails?|mensagens|sms)\b{_LIST_END}",
+        r"\bnem (?:me )?(?:ligações|chamadas|telefonemas|e-?mails?|mensagens|sms|liguem|ligar|telefonem|escrevam|escrever) nem\b",
     ),
     Cue.OPT_OUT_BARE: (r"\bdescadastr\w*",),
     Cue.ERASURE: (
@@ -97,10 +107,10 @@ CUES: dict[Cue, tuple[str, ...]] = {
 
 CHANNELS: dict[ChannelWord, tuple[str, ...]] = {
     ChannelWord.EMAIL: (
-        r"\b(?:e-?mails?|mensagens|lista|newsletter|descadastr\w*|enviar|escrever)\b",
+        r"\b(?:e-?mails?|mensagens|lista|newsletter|descadastr\w*|enviar|escrev\w*)\b",
     ),
     ChannelWord.PHONE: (
-        r"\b(?:ligar|liguem|ligações|chamadas|telefone\w*|número|telemóvel|celular)\b",
+        r"\b(?:ligar|liguem|ligue|ligações|chamadas|telefon\w*|número|telemóvel|celular|sms)\b",
     ),
     ChannelWord.LINKEDIN: (r"\blinked ?in\b",),
     ChannelWord.ALL: (r"\b(?:contact\w*|contat\w*|dados)\b",),
