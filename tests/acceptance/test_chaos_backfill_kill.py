@@ -1,0 +1,161 @@
+"""Chaos with the real process: kill -9 in the middle of a first Salesforce backfill.
+
+The local org runs in the test process; `syncd once` runs against it as its own process and
+is killed twice: while its bulk jobs are still queued (their ids checkpointed in spill files),
+then half-way through the pages (some decided and committed, the rest not). The org's bulk
+clock is the test's, and a gate holds one request until the process is dead: no sleeps decide
+where a kill lands. A clean run then finishes: every record decided once, one task per touch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from syncd.sandbox import to_toml
+from syncd.testing.httpfake import Fault, FaultKind, Request
+from syncd_salesforce.testkit import CONSUMER_KEY, TEST_LEAD_MAP, USERNAME, LocalOrg, StepClock
+
+pytestmark = pytest.mark.slow
+DEALS, LEADS, PAGE = 500, 250, 200  # page_size is at least 200
+
+
+class Gate(Fault):
+    """Holds the `nth` request whose path matches `wanted` (once `ready()`) until `released`,
+    then lets it through unchanged (it never answers instead of the org)."""
+
+    def __init__(self, wanted: str, nth: int = 1, ready: Callable[[], bool] = lambda: True) -> None:
+        super().__init__(FaultKind.STATUS, times=10**9)
+        self.wanted, self.nth, self.ready = wanted, nth, ready
+        self.reached, self.released = threading.Event(), threading.Event()
+
+    def matches(self, req: Request) -> bool:
+        if not self.reached.is_set() and re.search(self.wanted, req.path) and self.ready():
+            self.nth -= 1
+            if self.nth == 0:
+                self.reached.set()
+                self.released.wait(60)
+        return False
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Iterator[LocalOrg]:
+    (tmp_path / "org").mkdir()
+    local = LocalOrg(tmp_path / "org")
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def _config(tmp_path: Path, org: LocalOrg) -> Path:
+    shard = {
+        "type": "salesforce",
+        "auth": "jwt",
+        "consumer_key": CONSUMER_KEY,
+        "username": USERNAME,
+        "private_key": f"file:{org.key_file}",
+        "base_url": org.fake.base_url,
+        "lead_statuses": TEST_LEAD_MAP,
+        "bulk_threshold": LEADS,  # the deals go through bulk jobs, the leads through REST
+        "bulk_poll_s": 0.01,
+        "page_size": PAGE,
+        "retry_base_s": 0.001,
+    }
+    config = {
+        "state": {"url": f"sqlite:///{tmp_path / 'state' / 'state.db'}"},
+        "engine": {"lag_s": 0},
+        "shards": {"sf": shard},
+    }
+    (tmp_path / "state").mkdir()
+    path = tmp_path / "syncd.toml"
+    path.write_text(to_toml(config))
+    return path
+
+
+def _start(config: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    with (tmp_path / "runs.log").open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
+            stdout=out,
+            stderr=out,
+            env=env,
+        )
+
+
+def _kill_at(proc: subprocess.Popen[bytes], gate: Gate) -> None:
+    while not gate.reached.wait(0.05):
+        assert proc.poll() is None, "the process ended before the gate"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    gate.released.set()
+
+
+def _decisions(state: Path) -> Counter[str]:
+    engine = sa.create_engine(f"sqlite:///{state}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT data FROM audit WHERE kind = 'decision'")).all()
+    finally:
+        engine.dispose()
+    import json
+
+    return Counter(json.loads(data)["source"] for (data,) in rows)
+
+
+def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    """Killed with its bulk jobs queued, then killed with part of the pages committed, a
+    restarted `syncd once` decides each deal and lead exactly once, writes each task once,
+    starts no bulk job again and leaves no spill file behind."""
+    org.closed_lost_many(DEALS)
+    for _ in range(LEADS):
+        org.lead("Unqualified")
+    (tmp_path / "tmp").mkdir()
+    config, state_dir = _config(tmp_path, org), tmp_path / "state"
+    clock = StepClock()
+    org.fake.clock = clock
+    org.fake.bulk.queue_s = 30.0  # queued until the test's clock moves
+
+    queued = Gate(r"/jobs/query/\w+$", nth=2)  # polled twice: every job created, none done
+    org.fake.inject(queued)
+    _kill_at(_start(config, tmp_path), queued)
+    assert org.fake.count("POST", r"/jobs/query$") == 3
+    assert list(state_dir.glob("salesforce-backfill-*"))  # the jobs are checkpointed
+    assert not _decisions(state_dir / "state.db")
+
+    clock.sleep(60)  # the jobs complete
+    # A call for the last page's lookups, made once a page is decided (the reader is at most
+    # two pages ahead of the decisions, and there are four).
+    half_way = Gate(r"/query", ready=lambda: bool(_decisions(state_dir / "state.db")))
+    org.fake.inject(half_way)
+    _kill_at(_start(config, tmp_path), half_way)
+    assert 0 < sum(_decisions(state_dir / "state.db").values()) < DEALS + LEADS
+
+    done = subprocess.run(
+        [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    decisions = _decisions(state_dir / "state.db")
+    assert len(decisions) == DEALS + LEADS, "a record was never decided"
+    assert {k for k, n in decisions.items() if n > 1} == set(), "a record was decided twice"
+    keys = Counter(t.get("Syncd_Key__c") for t in org.tasks())
+    assert keys and {k for k, n in keys.items() if n > 1} == set(), "a task was written twice"
+    assert org.fake.count("POST", r"/jobs/query$") == 3, "a bulk job was started again"
+    assert not list(state_dir.glob("salesforce-backfill-*")), "spill files were left"
+    assert not list((tmp_path / "tmp").iterdir()), "temporary files were left"
