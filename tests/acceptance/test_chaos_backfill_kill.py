@@ -29,7 +29,7 @@ from syncd_salesforce.testkit import CONSUMER_KEY, TEST_LEAD_MAP, USERNAME, Loca
 from tests.conftest import _reset_pg as reset_pg
 
 pytestmark = pytest.mark.slow
-DEALS, LEADS, PAGE = 500, 250, 200  # page_size is at least 200
+DEALS, LEADS, PAGE = 500, 250, 200  # four pages (page_size is at least 200)
 
 
 class Gate(Fault):
