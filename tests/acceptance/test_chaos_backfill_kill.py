@@ -9,45 +9,22 @@ where a kill lands. A clean run then finishes: every record decided once, one ta
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from syncd.sandbox import to_toml
-from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_salesforce.testkit import CONSUMER_KEY, TEST_LEAD_MAP, USERNAME, LocalOrg, StepClock
+from tests.acceptance.chaos import Gate, decisions, kill_at
 from tests.conftest import _reset_pg as reset_pg
 
 pytestmark = pytest.mark.slow
 DEALS, LEADS, PAGE = 500, 250, 200  # four pages (page_size is at least 200)
-
-
-class Gate(Fault):
-    """Holds the `nth` request whose path matches `wanted` (once `ready()`) until `released`,
-    then lets it through unchanged (it never answers instead of the org)."""
-
-    def __init__(self, wanted: str, nth: int = 1, ready: Callable[[], bool] = lambda: True) -> None:
-        super().__init__(FaultKind.STATUS, times=10**9)
-        self.wanted, self.nth, self.ready = wanted, nth, ready
-        self.reached, self.released = threading.Event(), threading.Event()
-
-    def matches(self, req: Request) -> bool:
-        if not self.reached.is_set() and re.search(self.wanted, req.path) and self.ready():
-            self.nth -= 1
-            if self.nth == 0:
-                self.reached.set()
-                self.released.wait(60)
-        return False
 
 
 @pytest.fixture
@@ -108,34 +85,6 @@ def _start(config: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _kill_at(proc: subprocess.Popen[bytes], gate: Gate, url: str) -> None:
-    """SIGKILL once `gate` holds a request; then the lease the process held lapses (on
-    PostgreSQL a restart would otherwise wait it out, as another instance must)."""
-    while not gate.reached.wait(0.05):
-        assert proc.poll() is None, "the process ended before the gate"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    gate.released.set()
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE shards SET lease_until = 0"))
-    finally:
-        engine.dispose()
-
-
-def _decisions(url: str) -> Counter[str]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT data FROM audit WHERE kind = 'decision'")).all()
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated yet
-        return Counter()
-    finally:
-        engine.dispose()
-    return Counter((d if isinstance(d, dict) else json.loads(d))["source"] for (d,) in rows)
-
-
 def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
     org: LocalOrg, tmp_path: Path, state: tuple[str, Path]
 ) -> None:
@@ -154,18 +103,18 @@ def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
 
     queued = Gate(r"/jobs/query/\w+$", nth=2)  # polled twice: every job created, none done
     org.fake.inject(queued)
-    _kill_at(_start(config, tmp_path), queued, url)
+    kill_at(_start(config, tmp_path), queued, url)
     assert org.fake.count("POST", r"/jobs/query$") == 3
     assert list(state_dir.glob("salesforce-backfill-*"))  # the jobs are checkpointed
-    assert not _decisions(url)
+    assert not decisions(url)
 
     clock.sleep(60)  # the jobs complete
     # A call for the last page's lookups, made once a page is decided (the reader is at most
     # two pages ahead of the decisions, and there are four).
-    half_way = Gate(r"/query", ready=lambda: bool(_decisions(url)))
+    half_way = Gate(r"/query", ready=lambda: bool(decisions(url)))
     org.fake.inject(half_way)
-    _kill_at(_start(config, tmp_path), half_way, url)
-    assert 0 < sum(_decisions(url).values()) < DEALS + LEADS
+    kill_at(_start(config, tmp_path), half_way, url)
+    assert 0 < sum(decisions(url).values()) < DEALS + LEADS
 
     done = subprocess.run(
         [sys.executable, "-m", "syncd.cli", "--config", str(config), "once"],
@@ -174,9 +123,9 @@ def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
         env=_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    decisions = _decisions(url)
-    assert len(decisions) == DEALS + LEADS, "a record was never decided"
-    assert {k for k, n in decisions.items() if n > 1} == set(), "a record was decided twice"
+    decided = decisions(url)
+    assert len(decided) == DEALS + LEADS, "a record was never decided"
+    assert {k for k, n in decided.items() if n > 1} == set(), "a record was decided twice"
     keys = Counter(t.get("Syncd_Key__c") for t in org.tasks())
     assert keys and {k for k, n in keys.items() if n > 1} == set(), "a task was written twice"
     assert org.fake.count("POST", r"/jobs/query$") == 3, "a bulk job was started again"
