@@ -439,6 +439,8 @@ PHRASES: dict[str, dict[str, list[str]]] = {
 TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
     "interested": {
         "en": [
+            "Might be worth a closer look - send me a booking link.",
+            "Could be worth exploring. Send over a calendar invite.",
             "Yes, I'd be open to a quick call. What times work for you?",
             "Could you send over a proposal for two sites?",
             "Thanks - happy to take a look. Do you have a short video?",
@@ -447,6 +449,7 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "We'd be up for a short call, I'll add my ops manager to the invite.",
         ],
         "de": [
+            "Schicken Sie mir gern eine Mail mit ein paar Terminen, dann schaue ich es mir an.",
             "Bitte schicken Sie mir ein Angebot für zwei Standorte.",
             "Gerne, ich habe Donnerstag Vormittag Zeit.",
             "Interessant, gibt es eine Testphase?",
@@ -460,6 +463,7 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "Proposez-moi deux ou trois créneaux la semaine prochaine.",
         ],
         "es": [
+            "Algo así nos vendría muy bien. ¿Hablamos la semana que viene?",
             "Sí, me gustaría saber más. ¿Tienes disponibilidad el jueves?",
             "Envíame precios, por favor.",
             "¿Tienen un periodo de prueba?",
@@ -468,6 +472,10 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
     },
     "not_interested": {
         "en": [
+            "I'm going to bow out of this one, thanks for understanding.",
+            "There's zero interest on our side, sorry.",
+            "We aren't really the right audience for a product like this.",
+            "I'll have to say no to this one.",
             "Thank you, but we are not in need of these services.",
             "Appreciate you reaching out, but we're going to pass.",
             "We looked into this last year and it's not for us.",
@@ -479,6 +487,7 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "We won't take this any further.",
         ],
         "de": [
+            "Wir sind mit unserer jetzigen Lösung sehr zufrieden, danke.",
             "Vielen Dank, aber wir haben aktuell keinen Bedarf.",
             "Das ist für uns kein Thema.",
             "Wir verzichten, danke.",
@@ -487,12 +496,14 @@ TRAIN_ONLY: dict[str, dict[str, list[str]]] = {
             "Wir sehen da keinen Mehrwert.",
         ],
         "fr": [
+            "Nous ne pensons pas aller plus loin, merci pour votre message.",
             "Cela ne nous intéresse pas, merci.",
             "Nous ne sommes pas preneurs.",
             "Nous n'avons pas besoin de ce type de service.",
             "Sans façon, merci.",
         ],
         "es": [
+            "Vamos a declinar la propuesta, gracias.",
             "Gracias pero no nos interesa por ahora.",
             "No es algo que necesitemos.",
             "Estamos bien así, gracias.",

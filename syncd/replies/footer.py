@@ -51,7 +51,8 @@ _CUES = (
     r"\b(?:you are|you're) receiving this\b|\byou received this (?:e-?mail|message) because\b",
     r"\bif you (?:no longer|do not|don't|would (?:rather|prefer) not) (?:wish|want|like) to (?:receive|hear)\b",
     r"\bif you would (?:rather|prefer) not (?:to )?receive\b",
-    r"\b(?:to|click here to|click to) (?:unsubscribe|opt[- ]?out|stop receiving|update your (?:preferences|subscription))\b",
+    # "To unsubscribe, click", not a person's own story: "we managed to unsubscribe from the old tool"
+    r"(?<!managed )(?<!tried )(?<!wanted )(?<!decided )(?<!able )(?<!had )(?<!need )(?<!going )(?<!want )\b(?:to|click here to|click to) (?:unsubscribe|opt[- ]?out|stop receiving|update your (?:preferences|subscription))\b",
     r"\bclick (?:here|below)\b.{0,40}\b(?:unsubscribe|opt[- ]?out|preferences|stop receiving)\b",
     r"\b(?:unsubscribe|opt[- ]?out) (?:here|below|at any time|anytime)\b",
     r"\bmanage (?:your )?(?:email )?(?:preferences|subscriptions?)\b|\bview (?:it |this )?in (?:your )?browser\b",

@@ -32,6 +32,25 @@ def _config(tmp_path: Path, url: str) -> Path:
     return path
 
 
+def _until_sessions(url: str, wanted: int) -> None:
+    """Wait until exactly `wanted` daemons are connected: a closed connection's server
+    process leaves `pg_stat_activity` a moment after the client has gone (longer on a busy
+    machine), and until then it still counts as a live instance."""
+    engine = sa.create_engine(url)
+    count = (
+        "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE 'syncd-daemon:%'"
+    )
+    try:
+        with engine.connect() as conn:
+            deadline = time.monotonic() + 30
+            while conn.execute(sa.text(count)).scalar_one() != wanted:
+                assert time.monotonic() < deadline, f"not {wanted} daemon(s) connected"
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def _no_other_daemons(url: str) -> None:
     """End the sessions daemons of earlier tests left in the shared test database (a killed
     process's session lingers until the server notices), and wait until they are gone."""
@@ -83,4 +102,5 @@ def test_a_later_daemon_gets_its_share_and_a_survivor_takes_all(
             taken = b.acquire()
             assert sorted(taken) == sorted(a.handed_over)
             assert a.acquire() == kept and b.acquire() == taken  # stable once split
+        _until_sessions(own_database, 1)
         assert sorted(a.acquire()) == SHARDS  # B released its leases when it stopped

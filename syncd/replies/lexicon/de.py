@@ -81,6 +81,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsparen sie sich\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\b(?:sind|bin) mit (?:unserer|unserem|unseren|der|dem|den|meiner|meinem) (?:\w+ )?(?:lösung|system|anbieter|tool|software|prozess|partner|dienstleister)\w* (?:sehr |voll |vollauf |ganz |rundum |absolut )?zufrieden\b",
+        r"\b(?:brauchen|benötigen) (?:wir |ich )?nichts (?:neues|anderes|weiteres|zusätzliches)\b",
         r"\b(?:nicht|kein) (?:wahrnehmen|in anspruch nehmen)\b",
         r"\bdagegen entschieden\b",
         r"\buninteressant\b",
@@ -131,6 +133,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:andere|wichtigere) prioritäten\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:schicken|senden|schickt|sendet|mailen) sie (?:mir|uns) (?:bitte |gerne |doch |mal |gern )*(?:eine?n? )?(?:e-?mail|mail|nachricht) mit\b",
+        r"\bschau(?:e|en)? (?:ich|wir) (?:es|das|sie|die unterlagen) (?:mir|uns) (?:gerne? |gern |gerne mal |mal )?an\b",
         r"\b(?:würde|möchte|werde) (?:ich|wir) (?:mir|uns) (?:das |es )?(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen|anhören)\b",
         r"\b(?:gern|gerne) (?:mal |einmal )?(?:ansehen|anschauen)\b",
         r"\b(?:ich habe|wir haben|ich hätte|wir hätten) (?:am |nächste woche |diese woche |morgen |übermorgen )?(?:<<weekday_de>> )?(?:vormittag |nachmittag |abend )?zeit\b",

@@ -32,6 +32,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bdrop (?:me|us|my e-?mail(?: address)?|this (?:e-?mail )?address)\b"
         r"(?! (?:a|an|some|any|another|your|the|more|details|info|something|anything|over|by|in)\b)",
         r"\bopt (?:me|us) out\b",
+        r"\b(?:i|we) (?:want|would like|'d like|need|wanna) (?:to (?:be|get) )?off (?:of )?(?:your|the|this|these|all your|all of your|every) (?:\w+ )?lists?\b",
         r"\b(?:i|we) (?:want|would like|'d like|wish|need) to (?:be )?(?:unsubscribed?|removed|taken off|opt(?:ed)? out)\b",
         r"\bhow (?:do|can) (?:i|we) (?:unsubscribe|opt out|get (?:off|removed))\b",
         r"\b(?:stop|quit|cease|end|halt|discontinue) (?:all |any |these |the |your |this )?"
@@ -75,7 +76,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bcease and desist\b",
         r"\b(?:i|we) never (?:signed up|subscribed|opted in|asked (?:for|to (?:be|receive)))\b",
         r"\bthis (?:is|was|constitutes) (?:unsolicited|harassment)\b",
-        r"\b(?:please )?<<dont>> (?:contact|e-?mail|call|phone)\b(?=\s*(?:[.!]|\Z))",
+        # "Don't call." and "Stop. Don't call, don't email." (a list of what not to do)
+        r"\b(?:please )?<<dont>> (?:contact|e-?mail|call|phone|text|ring)\b(?=\s*(?:[.!,;]|\Z|(?:and|or|nor) ))",
+        r"\bno (?:more |further )?(?:phone |cold )?(?:calls|e-?mails|texts|messages)(?: please| pls| thanks| thank you)?(?=\s*(?:[.!,;]|\Z|(?:and|or|nor|either)\b))",
         rf"\b<<dont>> (?:call|phone|ring|text) (?:me|us|my (?:mobile|cell(?: ?phone)?|phone|number|office|desk|landline))\b{_NOT_SCHEDULING}",
         r"\b(?:i|we) (?:<<dont>>|no longer) (?:want|need|wish to receive|care for) (?:these|your|any|any more|more|further) (?:e-?mails|mails|messages|calls|newsletters|communications|marketing)\b",
         r"\b(?:<<dont>>|no need to) bother (?:e-?mailing|calling|contacting|writing|following up|reaching out)\b",
@@ -105,6 +108,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:delete|erase|remove|forget) (?:my|our|all my|me|us)\b.{0,60}\bgdpr\b",
     ),
     Cue.NOT_A_REQUEST: (
+        # their own story about other vendors: "we unsubscribed from two tools like this"
+        r"\bunsubscrib(?:ed|ing) from (?:two|three|four|five|several|many|multiple|some|a few|a couple of|\d+|other|similar|most|all the other) (?:\w+ ){0,2}(?:tools?|apps?|services?|software|platforms?|vendors?|providers?|products?|systems?|solutions?|subscriptions?|newsletters?|offerings?|ones)\b",
+        r"\bunsubscrib(?:e|ed|ing) from (?:(?:the|our|their|that|an?) (?:old|previous|former|legacy|other|existing) |our |their )(?:\w+ )?(?:tool|app|service|software|platform|vendor|provider|plan|product|system|solution|subscription|licen[cs]e|account)s?\b",
         r"\b(?:click|tap) (?:here |below |the link |this link )?to unsubscribe\b",
         r"\bunsubscribe (?:at any time|anytime)\b",
         r"\bto unsubscribe,? (?:click|visit|reply|send|go|follow|use|please click)\b",
@@ -149,6 +155,11 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bare you (?:kidding|serious|joking)\b",
     ),
     Cue.NOT_INTERESTED: (
+        # polite refusals: "I'll bow out", "zero interest", "not the right audience", "going to say no"
+        r"\bbow(?:ing)? out\b",
+        r"\b(?:zero|absolutely no|little to no|not the slightest|not the least bit of) interest\b",
+        r"\bnot (?:really )?(?:the|a|your) (?:right |ideal |intended |typical )?(?:audience|target (?:audience|market|group|customer)|demographic|user base)\b",
+        r"\b(?:going to|gonna|have to|will|'ll|must|need to) (?:have to )?say no\b",
         r"\b(?:we'?ve|we have|we) (?:got|have) (?:it|this|that) covered\b",
         r"\b(?:i|we)(?:'m| am|'re| are)? (?:going to |have to |must |will )?(?:have to )?(?:respectfully )?decline\b",
         r"\b(?:not|n't) (?:to )?(?:move|moving|go|going) forward\b",
@@ -282,6 +293,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:other|different|competing|higher) priorities\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:could|might|may|would|definitely|probably) be worth (?:a (?:closer )?(?:look|chat|call|conversation|try)|exploring|a demo|talking|discussing)\b",
+        r"\bsend (?:me |us )?(?:over )?(?:a |an |your )?(?:calendar|booking|scheduling|meeting) (?:link|invite)\b",
         r"\bset (?:something|a call|a meeting|some time|time|a time) up\b",
         r"\b(?:i'?m|we'?re) in\s*(?:[.!]|\Z)",
         r"\b(?:would|'d) love to (?:see|learn|hear|chat|talk|try|get)\b",

@@ -109,6 +109,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\botras prioridades\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:nos|me) vendría (?:genial|muy bien|de maravilla|perfecto)\b",
+        r"(?:\A|[.!?\n]\s*)¿?hablamos\s*\?",
         r"\bme encantaria (?:ver|saber|conocer|hablar|probar|recibir)\b",
         r"\b(?:me llamas|me llama|llamame|llameme|lo hablamos|hablamos (?:manana|el|esta|la proxima))\b",
         r"\bcuentame mas\b",
@@ -174,6 +176,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\ben nombre de\b",
     ),
     Cue.ABSENCE: (
+        r"\b(?:estoy|me encuentro|estaré|sigo|permanezco) de baja\b(?! (?:de|en) (?:la|vuestra|su|tu) (?:lista|base))",
         r"\bfuera de la oficina\b",
         r"\bde vacaciones\b",
         r"\bausente\b",

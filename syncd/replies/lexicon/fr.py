@@ -69,6 +69,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bplutôt mourir\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bne (?:souhait\w+|voul\w+|pens\w+|compt\w+|désir\w+|envisag\w+) pas (?:aller plus loin|donner suite)\b",
+        r"\bn'(?:irons|irai) pas plus loin\b",
         r"\bpas une priorite\b",
         r"\b(?:je n'ai|nous n'avons|on n'a) besoin de rien\b",
         r"\b(?:nous avons|on a|j'ai) deja ce qu'il (?:faut|nous faut)\b",

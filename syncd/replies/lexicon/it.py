@@ -39,6 +39,9 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bassolutamente no\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bnon (?:ci|mi) serv(?:e|ono)\b",
+        r"\b(?:nemmeno|neanche|neppure|né) in futuro\b",
+        r"\b(?:preferiamo|preferisco|dobbiamo|devo) declinare\b",
         r"\bnon (?:siamo|sono) interessat\w*",
         r"\bnon (?:ci|mi) interessa(?:no)?\b",
         r"\bno,? grazie\b",
@@ -72,6 +75,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bconcorrent[ei]\b",
     ),
     Cue.COMPETITOR_NAMED: (
+        r"\b(?:abbiamo|ho) (?:già |appena |da poco )?(?:un contratto|un accordo) con <<name>>",
         r"\b(?:usiamo|utilizziamo|lavoriamo con) (?:già |ora |attualmente |da anni )?<<name>>",
         r"\b(?:abbiamo|ho) (?:già |appena |recentemente )?(?:scelto|firmato con|optato per|acquistato) <<name>>",
         r"\bsiamo passati a <<name>>",
@@ -89,6 +93,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:segreteria|centralino|reception)\b",
     ),
     Cue.ABSENCE: (
+        r"\b(?:sono|sarò|mi trovo) in (?:malattia|maternità|paternità|congedo|permesso)\b",
         r"\bfuori (?:ufficio|sede)\b",
         r"\bin ferie\b",
         r"\bassente\b",

@@ -48,6 +48,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\babsoluut niet\b",
     ),
     Cue.NOT_INTERESTED: (
+        r"\bniets voor (?:ons|mij)\b",
+        r"\b(?:we|wij|ik) (?:slaan|sla) (?:het|dit|deze|die) (?:\w+ )?over\b",
         r"\bgeen (?:interesse|behoefte)\b",
         r"\bniet ge[i]?nteresseerd\b",
         r"\b(?:nee|neen),? (?:bedankt|dank (?:je|u)(?: wel)?)\b",
@@ -67,6 +69,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bneem (?:\w+ ){0,4}?(?:opnieuw |nog eens |weer )?contact (?:met (?:mij|me|ons) )?op\b(?! met)",
     ),
     Cue.INTERESTED: (
+        r"\bstuur (?:me |mij |ons )?(?:maar |gerust |even |alvast |dan )*(?:(?!geen\b|niets\b|niks\b|nooit\b)[\w-]+ ){0,3}?(?:informatie|info|offerte|voorstel|demo[\w-]*|link|uitnodiging|tijden|tijdstippen|mailtje|agenda\w*)\b(?! meer)",
         r"(?:\A|[.!?,\n]\s*)(?:ja|graag|zeker|prima)\b(?!,? (?:maar|niet|uitschrijven|afmelden))",
         r"\b(?:klinkt|lijkt) (?:erg |heel |zeer )?(?:goed|interessant|mooi)\b",
         r"\bstuur (?:me|mij|ons) (?:\w+ ){0,3}?(?:informatie|info|offerte|voorstel|prijzen|prijslijst|brochure)\b",
@@ -216,7 +219,7 @@ LEXICON = Lexicon(
         r"(?:weer )?aanwezig (?:op|vanaf)",
         r"weer op kantoor(?: op| vanaf)?",
     ),
-    back_after=(r"weer (?:aanwezig|terug|op kantoor)", r"terug"),
+    back_after=(r"weer (?:aanwezig|terug|op kantoor|bereikbaar|beschikbaar)", r"terug"),
     range_cues=(r"van",),
     past_markers=(r"vorige|afgelopen|sinds|geleden",),
 )

@@ -36,6 +36,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
     ),
     Cue.HOSTILE: (r"\bperda de tempo\b", r"\bde jeito nenhum\b"),
     Cue.NOT_INTERESTED: (
+        r"\bnão (?:é|e) (?:para|pra) (?:nós|mim)\b",
+        r"\b(?:vamos|vou|temos de|temos que|preferimos|prefiro) (?:recusar|declinar)\b",
         r"\bnão (?:temos|tenho) (?:nenhum )?interesse\b",
         r"\bnão (?:estamos|estou) interessad\w*",
         r"\bsem interesse\b",
@@ -53,6 +55,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\bsem (?:orçamento|verba)\b",
     ),
     Cue.INTERESTED: (
+        r"\b(?:para|pra) (?:nos |me )?(?:mostrar|demonstrar|apresentar) (?:a |o )?(?:solução|produto|plataforma|ferramenta|demo)\b",
         r"\b(?:tenho|temos) interesse\b",
         r"\b(?:estou|estamos) (?:muito )?interessad\w*",
         r"\b(?:podemos|poderíamos) (?:marcar|agendar|falar|conversar)\b",
@@ -83,6 +86,7 @@ CUES: dict[Cue, tuple[str, ...]] = {
         r"\b(?:secretária|receção|recepção)\b",
     ),
     Cue.ABSENCE: (
+        r"\b(?:estou|estarei|encontro-me) de (?:baixa|licença)\b",
         r"\bde férias\b",
         r"\bfora do escritório\b",
         r"\bausente\b",

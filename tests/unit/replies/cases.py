@@ -21,6 +21,9 @@ OPT_OUT: list[Case] = [
     ("en", "STOP", {"channels": ["email"]}),
     ("en", "Remove", {"channels": ["email"]}),
     ("en", "Drop me, please.", {"channels": ["email"]}),
+    ("en", "Stop. Don't call, don't text, don't email.", {"channels": ["email", "phone"]}),
+    ("en", "No calls please, and no more emails either.", {"channels": ["email", "phone"]}),
+    ("en", "Enough already. We want off your mailing list.", {"channels": ["email"]}),
     ("en", "Please drop us from this list.", {"channels": ["email"]}),
     ("en", "Please stop sending these.", {"channels": ["email"]}),
     ("en", "Under GDPR, I request deletion of my personal data.", {"channels": ["all"]}),
@@ -257,6 +260,21 @@ NOT_INTERESTED: list[Case] = [
     ("nl", "Nee, dank u. Wij hebben hier geen behoefte aan.", {}),
     ("it", "Grazie, ma non ci interessa.", {}),
     ("pt", "Não estamos interessados, obrigado.", {}),
+    # polite refusals phrased around leaving, saying no or who the product is for
+    ("en", "Think I'll bow out here, but good luck with the launch.", {}),
+    ("en", "There is zero interest from the finance team, sorry.", {}),
+    ("en", "We're really not the target audience for warehouse software.", {}),
+    ("en", "I'm going to say no, thanks for the follow-ups though.", {}),
+    ("de", "Wir sind mit unserem bisherigen System rundum zufrieden.", {}),
+    ("de", "Danke, aber wir benötigen nichts Neues in dem Bereich.", {}),
+    ("fr", "Nous ne pensons pas donner suite à votre proposition.", {}),
+    ("fr", "Merci, nous n'irons pas plus loin.", {}),
+    ("nl", "Sorry, dat is niets voor mij.", {}),
+    ("nl", "Wij slaan deze keer over, bedankt.", {}),
+    ("it", "Grazie ma non ci servono altri strumenti.", {}),
+    ("it", "Dobbiamo declinare, né ora né in futuro.", {}),
+    ("pt", "Obrigada, mas não é para nós.", {}),
+    ("pt", "Prefiro declinar, obrigado pelo contacto.", {}),
 ]
 
 NOT_NOW: list[Case] = [
@@ -398,6 +416,7 @@ COMPETITOR: list[Case] = [
     ("nl", "We werken inmiddels met Planmaster.", {"competitor": "Planmaster"}),
     ("it", "Abbiamo già scelto Turnify.", {"competitor": "Turnify"}),
     ("pt", "Contratámos a Escalar no ano passado.", {"competitor": "Escalar"}),
+    ("it", "Da marzo abbiamo un contratto con Scaffalo.", {"competitor": "Scaffalo"}),
 ]
 
 INTERESTED: list[Case] = [
@@ -454,6 +473,14 @@ INTERESTED: list[Case] = [
     ("nl", "Klinkt interessant, stuur me een offerte.", {}),
     ("it", "Siamo interessati, possiamo sentirci domani?", {}),
     ("pt", "Sim, tenho interesse. Podemos agendar uma chamada?", {}),
+    # casual interest: worth a look, a link or a mail with times, "shall we talk?"
+    ("en", "Might be worth a chat - send me your booking link.", {}),
+    ("en", "Probably worth exploring. Send over a meeting invite for next week.", {}),
+    ("de", "Senden Sie mir gern eine Mail mit zwei Terminvorschlägen.", {}),
+    ("de", "Klingt gut, ich schaue es mir gerne an.", {}),
+    ("nl", "Stuur gerust een uitnodiging voor donderdag.", {}),
+    ("es", "Eso nos vendría muy bien. ¿Hablamos?", {}),
+    ("pt", "Pode vir cá para nos mostrar a plataforma?", {}),
 ]
 
 REFERRAL: list[Case] = [
@@ -579,6 +606,14 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "You can keep me on your list, but we're not buying this year.", "not_interested", {}),
     ("en", "Don't remove me from the list!", "other", {}),
     ("en", "Swamped now. Drop me a line in three months.", "not_now", {}),
+    ("en", "No emails needed, just call me on Tuesday.", "interested", {}),
+    (
+        "en",
+        "We unsubscribed from three platforms like yours this year; not for us.",
+        "not_interested",
+        {},
+    ),
+    ("en", "I unsubscribed from your newsletter already, stop emailing me.", "opt_out", {}),
     ("en", "Drop me an email after the summer and we'll see.", "not_now", {}),
     ("en", "Sounds good, drop me your deck and some times for a call.", "interested", {}),
     ("en", "Please keep me on your mailing list.", "other", {}),
@@ -607,6 +642,19 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "Our ERP handles this automatically.", "other", {}),
     ("en", "We'll go with Tuesday then.", "interested", {}),
     ("en", "Let me think about it.", "other", {}),
+    # "unsubscribe" about another vendor's tool is no request to us
+    (
+        "en",
+        "We unsubscribed from our old platform last month; happy to see a demo of yours.",
+        "interested",
+        {},
+    ),
+    (
+        "en",
+        "I finally got to unsubscribe from the previous vendor, so yes, let's talk.",
+        "interested",
+        {},
+    ),
 ]
 
 # A clear refusal with a vague time word stays a refusal ("not at this time", "pas de budget").

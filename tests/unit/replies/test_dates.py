@@ -134,6 +134,7 @@ def return_date(text: str, language: str = "en") -> date | None:
         ("es", "De vacaciones del 12 al 19 de octubre.", date(2026, 10, 19)),
         ("nl", "Ik ben afwezig tot en met 21 oktober.", date(2026, 10, 21)),
         ("nl", "Ik ben weer op kantoor op 19 oktober.", date(2026, 10, 19)),
+        ("nl", "Vanaf 20 oktober ben ik weer bereikbaar.", date(2026, 10, 20)),
         ("it", "Sono in ferie fino al 22 ottobre.", date(2026, 10, 22)),
         ("it", "Fuori ufficio, rientro il 19/10.", date(2026, 10, 19)),
         ("pt", "Estou de férias até 23 de outubro.", date(2026, 10, 23)),

@@ -295,3 +295,14 @@ def test_footer_links_below_the_signature_are_not_requests(line: str) -> None:
     text = f"Not for us, thanks.\n\nCheers,\nAnn\nAlder Foods\n\n{line}"
     assert extract_new_text(text) == "Not for us, thanks."
     assert classify(reply(text)).intent is not Intent.OPT_OUT
+
+
+def test_a_story_about_unsubscribing_from_another_tool_is_the_reply() -> None:
+    """ "We managed to unsubscribe from the old tool" is the prospect's news, not a footer's
+    "To unsubscribe, click": it stays in the new text, and it is no opt-out."""
+    body = "Hi Sam,\n\nWe managed to unsubscribe from the old tool last week. Send me times.\n"
+    assert "old tool" in extract_new_text(body)
+    result = classify(
+        reply("We managed to unsubscribe from our previous platform. Let's set up a demo.")
+    )
+    assert result.intent is Intent.INTERESTED

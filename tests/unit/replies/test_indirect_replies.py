@@ -115,3 +115,33 @@ def test_a_deferral_to_easter_is_not_now_with_its_date() -> None:
     result = classify(reply(text, language="de", sent=sent))
     assert result.intent is Intent.NOT_NOW, result.evidence
     assert result.followup_after == date(2026, 4, 7)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Me encuentro de baja. Para pedidos, escriba a pedidos@prospect.example."),
+        ("es", "Estoy de baja hasta nuevo aviso; consultas a soporte@prospect.example."),
+        ("it", "Sono in malattia, per urgenze contattate amministrazione@prospect.example."),
+        ("pt", "Estou de licença. Assuntos urgentes: geral@prospect.example."),
+    ],
+)
+def test_sick_leave_notices_with_a_contact_are_out_of_office(language: str, text: str) -> None:
+    """Leave "until further notice" with a desk to write to is an absence, not a referral:
+    the address is where urgent matters go while the person is away."""
+    result = classify(
+        reply(
+            text,
+            language=language,
+            subject="Re: Stock counts",
+            headers={"Auto-Submitted": "auto-replied"},
+            quoted=False,
+        )
+    )
+    assert result.intent is Intent.OUT_OF_OFFICE, result.evidence
+
+
+def test_being_unsubscribed_from_the_list_is_still_an_opt_out() -> None:
+    """ "De baja" in a request ("dame de baja") stays an opt-out; only "estoy de baja" is leave."""
+    result = classify(reply("Por favor, dadme de baja de la lista.", language="es"))
+    assert result.intent is Intent.OPT_OUT
