@@ -6,6 +6,7 @@ same way. CRM shards open first: a mailbox shard gets its CRM's connector as `pe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -50,10 +51,16 @@ def instance_id() -> str:
 
 
 def state_dir(config: LoadedConfig) -> Path:
+    """Where connectors keep their files: next to a SQLite store, else the default state
+    directory, created when missing (private). Without it a connector's checkpoints would go
+    to temporary files that neither survive a crash nor get removed after one."""
     url = config.core.state.url
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         return Path(url.split("///", 1)[1]).parent
-    return default_state_dir()
+    directory = default_state_dir()
+    with contextlib.suppress(OSError):  # read-only home: connectors fall back to temporaries
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory
 
 
 def _state_url(config: LoadedConfig) -> str:

@@ -316,9 +316,11 @@ class GraphClient:
         answers: dict[str, BatchAnswer] = {}
         pending = list(calls)
         size = min(self.settings.batch_size, BATCH_MAX)
+        refreshed = False
         for attempt in range(1, self.settings.retry_attempts + 1):
             again: list[tuple[str, dict[str, Any]]] = []
             waits: list[float] = []
+            expired = False
             for start in range(0, len(pending), size):
                 chunk = pending[start : start + size]
                 by_id = dict(chunk)
@@ -335,6 +337,14 @@ class GraphClient:
                     cid = str(item.get("id"))
                     status = int(item.get("status") or 0)
                     wait = _retry_after(item.get("headers") or {})
+                    last = attempt >= self.settings.retry_attempts
+                    if status == 401 and not refreshed and not last and cid in by_id:
+                        # The token expired while the batch ran (each request in it is
+                        # authorised on its own): refused, so not applied; sent again once
+                        # with a new token, as a refused call is.
+                        expired = True
+                        again.append((cid, by_id[cid]))
+                        continue
                     if status == 401:
                         raise FatalSyncError(f"{what}: Graph refused the app inside a batch")
                     retry = status == 429 or (status >= 500 and not write)
@@ -345,7 +355,11 @@ class GraphClient:
                     answers[cid] = BatchAnswer(status, item.get("body"), wait)
             if not again:
                 break
-            self._sleep(max(waits))
+            if expired:
+                refreshed = True
+                self._drop_token()
+            if waits:
+                self._sleep(max(waits))
             pending = again
         return answers
 

@@ -10,9 +10,10 @@ Errors use Graph's bodies: 401 InvalidAuthenticationToken, 403 ErrorAccessDenied
 application access policy), 404 ErrorItemNotFound, 410 syncStateNotFound, 429
 ApplicationThrottled with Retry-After.
 
-Switches: `expire_delta()` (every delta and skip token answers 410), `revoke(client_id)`,
-`throttle()`, `server_errors()`, `mailbox_requests_per_10_min` and `mailbox_concurrency`
-(Graph's per-mailbox limits, off by default) and the base class's latency and fault schedule.
+Switches: `expire_delta()` (every delta and skip token answers 410), `expire_tokens()` (every
+access token issued so far answers 401), `revoke(client_id)`, `throttle()`, `server_errors()`,
+`mailbox_requests_per_10_min` and `mailbox_concurrency` (Graph's per-mailbox limits, off by
+default) and the base class's latency and fault schedule.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class FakeGraph(FakeHTTPServer):
         self.apps: dict[str, App] = {}
         self.mailboxes: dict[str, Mailbox] = {}
         self.tokens = _Tokens()
+        self.canary = ""  # planted in every access token issued (tests search logs for it)
         self.inner_requests: list[tuple[str, str, int]] = []  # (method, path, status) in $batch
         self.mailbox_requests_per_10_min: int | None = None
         self.mailbox_concurrency: int | None = None
@@ -175,6 +177,11 @@ class FakeGraph(FakeHTTPServer):
         with box.lock:
             box.epoch += 1
 
+    def expire_tokens(self) -> None:
+        """Every access token issued so far expires now (the app gets new ones as before)."""
+        with self.lock:
+            self.tokens.issued = {t: (app, 0.0) for t, (app, _) in self.tokens.issued.items()}
+
     def revoke(self, client_id: str) -> None:
         with self.lock:
             self.apps[client_id].revoked = True
@@ -238,7 +245,7 @@ class FakeGraph(FakeHTTPServer):
             return Response(401, {"error": "invalid_client", "error_description": "AADSTS7000215"})
         if form.get("scope", "").split() != ["https://graph.microsoft.com/.default"]:
             return Response(400, {"error": "invalid_scope"})
-        token = secrets.token_urlsafe(24)
+        token = self.canary + secrets.token_urlsafe(24)
         with self.lock:
             self.tokens.issued[token] = (app.client_id, time.time() + TOKEN_LIFETIME_S)
         return Response(

@@ -98,6 +98,7 @@ class Spill:
             "CREATE TABLE IF NOT EXISTS _jobs (name TEXT PRIMARY KEY, shape TEXT NOT NULL, "
             "job_id TEXT, locator TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0)"
         )
+        self.db.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.commit()
         self._columns: dict[str, list[str]] = {}
         for (name,) in self.db.execute("SELECT name FROM _jobs"):
@@ -118,6 +119,14 @@ class Spill:
         self.db.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO _meta (key, value) VALUES (?, ?)", (key, value))
+        self.db.commit()
 
     def job(self, table: str, shape: str) -> tuple[str | None, str, bool]:
         """(job id, next locator, done) checkpointed for `table`; a job for another query
@@ -261,7 +270,11 @@ class Backfill:
             if spill is None:
                 spill = self._temporary[kind] = Spill.temporary(None)
             return spill
-        return Spill(self._spill_dir / f"salesforce-backfill-{self._digest()}-{kind}.sqlite")
+        return Spill(self._path(kind))
+
+    def _path(self, kind: str) -> Path:
+        assert self._spill_dir is not None
+        return self._spill_dir / f"salesforce-backfill-{self._digest()}-{kind}.sqlite"
 
     def _digest(self) -> str:
         return hashlib.sha256(self._name.encode()).hexdigest()[:12]
@@ -270,6 +283,30 @@ class Backfill:
         """The checkpoint stays for a next attempt (a temporary one open)."""
         if kind not in self._temporary:
             spill.close()
+
+    def bound(self) -> str | None:
+        """The upper bound (SOQL datetime) the backfill under way was started with, if any.
+
+        A resumed job keeps the bound it was created with, so every stream of the resumed
+        read (REST ones included) must keep it too: a stream reading further would carry the
+        cursor past records the resumed jobs cannot return, and they would never be read."""
+        if self._spill_dir is None and "bound" not in self._temporary:
+            return None
+        if self._spill_dir is not None and not self._path("bound").exists():
+            return None
+        spill = self._spill("bound")
+        try:
+            return spill.meta("until")
+        finally:
+            self._keep("bound", spill)
+
+    def pin(self, until: str) -> None:
+        """Record the upper bound of a backfill whose jobs are about to start."""
+        spill = self._spill("bound")
+        try:
+            spill.set_meta("until", until)
+        finally:
+            self._keep("bound", spill)
 
     def discard(self) -> None:
         """The backfill's rows are committed (a read starts from a cursor): drop the spills."""

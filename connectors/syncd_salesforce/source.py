@@ -93,13 +93,18 @@ class SalesforceSource:
         if start is None:
             # The first read counts both objects (large orgs go through Bulk API 2.0), in the
             # same round-trip as the org profile. Statuses the org lacks simply match nothing.
-            counts = {}
-            if self._settings.read_opportunities:
-                counts["opportunity"] = self._count("Opportunity", opp_where, upper)
-            if self._settings.lead_statuses:
-                configured = self._lead_where(list(self._settings.lead_statuses))
-                counts["lead"] = self._count("Lead", configured, upper)
-            profile, sizes = self._facts.load(counts)
+            # A backfill under way keeps the bound its jobs were started with.
+            pinned = self._backfill.bound()
+            profile, sizes = self._first_counts(opp_where, pinned or upper)
+            threshold = self._settings.bulk_threshold
+            if pinned is not None and not any(n > threshold for n in sizes.values()):
+                self._backfill.discard()  # nothing left to resume through bulk jobs
+                pinned = None
+                profile, sizes = self._first_counts(opp_where, upper)
+            if pinned is not None:
+                upper = pinned
+            elif any(n > threshold for n in sizes.values()):
+                self._backfill.pin(upper)
         else:
             profile = self._facts.profile()
         statuses = rejection_statuses(self._settings, profile)
@@ -130,6 +135,16 @@ class SalesforceSource:
         contactless = ContactlessResolver(self._client, mapper, fields, self._settings, until)
         for page in self._pages(merged, start, skip):
             yield Page(contactless.resolve(page.events), page.cursor, page.unreadable)
+
+    def _first_counts(self, opp_where: list[str], upper: str) -> tuple[OrgProfile, dict[str, int]]:
+        """The org profile and the first read's record counts up to `upper`, in one call."""
+        counts: dict[str, str] = {}
+        if self._settings.read_opportunities:
+            counts["opportunity"] = self._count("Opportunity", opp_where, upper)
+        if self._settings.lead_statuses:
+            configured = self._lead_where(list(self._settings.lead_statuses))
+            counts["lead"] = self._count("Lead", configured, upper)
+        return self._facts.load(counts)
 
     @staticmethod
     def _lead_where(statuses: list[str]) -> list[str]:

@@ -7,10 +7,14 @@ multiplies the number of prospects for a longer, benchmark-style run.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from syncd.model import Cursor, Page
 from syncd.runtime import Runtime
 from syncd.store import OutboxItem, Store
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
+from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd.testing.plugin import FakeSettings
 from tests.conftest import Clock
 
@@ -172,3 +177,50 @@ def cycle_until(engine: Engine, shard: str, done: Callable[[], bool], cycles: in
         assert isinstance(clock, Clock)
         clock.advance(60)
     raise AssertionError(f"not settled after {cycles} cycles ({failed} failed)")
+
+
+class Gate(Fault):
+    """Holds the `nth` request whose path matches `wanted` (once `ready()`) until `released`,
+    then lets it through unchanged (it never answers instead of the org)."""
+
+    def __init__(self, wanted: str, nth: int = 1, ready: Callable[[], bool] = lambda: True) -> None:
+        super().__init__(FaultKind.STATUS, times=10**9)
+        self.wanted, self.nth, self.ready = wanted, nth, ready
+        self.reached, self.released = threading.Event(), threading.Event()
+
+    def matches(self, req: Request) -> bool:
+        if not self.reached.is_set() and re.search(self.wanted, req.path) and self.ready():
+            self.nth -= 1
+            if self.nth == 0:
+                self.reached.set()
+                self.released.wait(60)
+        return False
+
+
+def kill_at(proc: subprocess.Popen[bytes], gate: Gate, url: str) -> None:
+    """SIGKILL once `gate` holds a request; then the lease the process held lapses (on
+    PostgreSQL a restart would otherwise wait it out, as another instance must)."""
+    while not gate.reached.wait(0.05):
+        assert proc.poll() is None, "the process ended before the gate"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    gate.released.set()
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE shards SET lease_until = 0"))
+    finally:
+        engine.dispose()
+
+
+def decisions(url: str) -> Counter[str]:
+    """How many times each event (its `source`) was decided, by the audit log."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT data FROM audit WHERE kind = 'decision'")).all()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated yet
+        return Counter()
+    finally:
+        engine.dispose()
+    return Counter((d if isinstance(d, dict) else json.loads(d))["source"] for (d,) in rows)
