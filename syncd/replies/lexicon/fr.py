@@ -38,7 +38,8 @@ CUES: dict[Cue, tuple[str, ...]] = {
         rf"\b(?:ne|n') ?(?:me|m'|nous) ?(?:contactez|écrivez|appelez|envoyez|sollicitez|relancez|téléphonez|recontactez|dérangez) (?:plus|jamais|pas)\b{_NOT_SCHEDULING}",
         rf"\bne (?:plus|jamais|pas) (?:me |m'|nous )?{_CONTACT_INF}\b{_NOT_SCHEDULING}",
         r"\bje ne (?:souhaite|veux|désire) (?:plus|pas|aucun\w*) (?:\w+ ){0,3}(?:recevoir|être contacté|être sollicité|être appelé|vos)\b",
-        r"\b(?:plus|aucun|aucune) (?:de |d')(?:e-?mails?|mails?|messages?|appels?|sollicitations?|courriels?|relances?)\b",
+        # not a question asking for more: "Plus de messages comme celui-ci ? Oui, volontiers."
+        r"\b(?:plus|aucun|aucune) (?:de |d')(?:e-?mails?|mails?|messages?|appels?|sollicitations?|courriels?|relances?)\b(?![^.!?\n]{0,60}\?)",
         r"\bje ne (?:me )?suis jamais inscrit\w*",
         r"\bsans mon consentement\b",
         r"\bne (?:veux|souhaite|désire) plus entendre parler de vous\b",

@@ -632,6 +632,12 @@ TRAPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("en", "You can keep me on your list, but we're not buying this year.", "not_interested", {}),
     ("en", "Don't remove me from the list!", "other", {}),
     ("en", "Swamped now. Drop me a line in three months.", "not_now", {}),
+    (
+        "fr",
+        "Plus de messages comme celui-ci ? Oui, volontiers, c'est intéressant.",
+        "interested",
+        {},
+    ),
     ("en", "No emails needed, just call me on Tuesday.", "interested", {}),
     (
         "en",
