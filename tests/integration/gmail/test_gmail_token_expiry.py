@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from syncd.logging import configure
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_gmail.fake import FakeGmail
 from syncd_gmail.testing import CRM_SHARD, GmailTestbed
+from tests.acceptance.chaos import decisions
 from tests.wiring import wire_mailbox
 
 CANARY = "GMcanaryX2mQ6"
@@ -33,16 +31,6 @@ class ExpireAt(Fault):
             if self.nth == 0:
                 self.fake.expire_tokens()
         return False
-
-
-def _decided(tmp_path: Path) -> Counter[str]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT data FROM audit WHERE kind = 'decision'")).all()
-    finally:
-        engine.dispose()
-    return Counter(json.loads(data)["source"] for (data,) in rows)
 
 
 @pytest.mark.parametrize("nth", [2, 4])
@@ -72,6 +60,6 @@ def test_a_token_expiring_mid_read_is_renewed_and_each_reply_decided_once(
         bed.fake.oauth.canary = ""
     refused = [c for c in bed.fake.calls() if c.status == 401]
     assert refused, "the token never expired mid-read"
-    decided = _decided(tmp_path)
+    decided = decisions(f"sqlite:///{tmp_path / 'state.db'}")
     assert len(decided) == len(replies) and set(decided.values()) == {1}, decided
     assert CANARY not in out.getvalue()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
-from collections import Counter
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from syncd.logging import configure
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd_m365.testing import M365Testbed
+from tests.acceptance.chaos import decisions
 from tests.wiring import wire_mailbox
 
 CANARY = "M365canaryR5tV8"
@@ -31,16 +28,6 @@ class ExpireAt(Fault):
             if self.nth == 0:
                 self.bed.fake.expire_tokens()
         return False
-
-
-def _decided(tmp_path: Path) -> Counter[str]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT data FROM audit WHERE kind = 'decision'")).all()
-    finally:
-        engine.dispose()
-    return Counter(json.loads(data)["source"] for (data,) in rows)
 
 
 def test_a_token_expiring_mid_read_is_renewed_and_each_reply_decided_once(
@@ -73,7 +60,7 @@ def test_a_token_expiring_mid_read_is_renewed_and_each_reply_decided_once(
     finally:
         bed.stop()
     assert refused, "the token never expired mid-read"
-    decided = _decided(tmp_path)
+    decided = decisions(f"sqlite:///{tmp_path / 'state.db'}")
     assert len(decided) == len(replies) and set(decided.values()) == {1}, decided
     assert all(bed.categories_of(r.id).count("syncd/processed") == 1 for r in replies)
     assert all(CANARY in token for token in bed.fake.tokens.issued)
