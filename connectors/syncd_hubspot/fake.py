@@ -416,6 +416,13 @@ class HubSpotFake(FakeHTTPServer):
         with self.lock:
             self.portal.subscriptions[subscription_id] = name
 
+    def task_keys(self) -> list[str]:
+        """The syncd idempotency key of every task in the portal that has one (one entry per
+        task: a key twice is a duplicate write)."""
+        with self.lock:
+            records = self.portal.records["tasks"].values()
+            return [str(r.props["syncd_key"]) for r in records if r.props.get("syncd_key")]
+
 
 def default_pipeline() -> list[tuple[str, str, float, bool]]:
     """The stages every portal's built-in sales pipeline starts with."""

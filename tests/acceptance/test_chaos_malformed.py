@@ -51,9 +51,7 @@ def _remote_keys(box: Any) -> Counter[str]:
     with fakes["salesforce"].org.lock:
         tasks = fakes["salesforce"].org.records["Task"].values()
         keys.update(t["Syncd_Key__c"] for t in tasks if t.get("Syncd_Key__c"))
-    with fakes["hubspot"].lock:
-        records = fakes["hubspot"].portal.records["tasks"].values()
-        keys.update(r.props["syncd_key"] for r in records if r.props.get("syncd_key"))
+    keys.update(fakes["hubspot"].task_keys())
     for mailbox in list(fakes["gmail"].mailboxes.values()):
         with mailbox.lock:
             drafts = [mailbox.messages[d.message_id] for d in mailbox.drafts.values()]

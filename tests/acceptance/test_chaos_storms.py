@@ -105,12 +105,7 @@ class HubSpotRun:
         return len(outbox) >= self.deals and set(outbox.values()) == {"done"}
 
     def task_keys(self) -> list[str]:
-        with self.fake.lock:
-            return [
-                r.props.get("syncd_key", "")
-                for r in self.fake.portal.records["tasks"].values()
-                if r.props.get("syncd_key")
-            ]
+        return self.fake.task_keys()
 
 
 @contextlib.contextmanager

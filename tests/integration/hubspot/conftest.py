@@ -119,12 +119,7 @@ class Portal:
         )
 
     def task_keys(self) -> list[str]:
-        with self.fake.lock:
-            return [
-                r.props.get("syncd_key", "")
-                for r in self.fake.portal.records["tasks"].values()
-                if r.props.get("syncd_key")
-            ]
+        return self.fake.task_keys()
 
 
 @pytest.fixture
