@@ -29,7 +29,7 @@ from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
 from syncd.store.reads import among, fetch
-from syncd.store.touchsets import touches_of
+from syncd.store.touchsets import plans_of, touches_of
 
 
 @dataclass(frozen=True)
@@ -156,22 +156,21 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
     """Planned touches and open writes on a channel the person opted out of are cancelled."""
     if not channels:
         return
+    plans = plans_of(conn, list(channels))
     cancelled = [
-        {"p": row.plan_id, "s": row.seq}
+        {"p": row.plan, "s": row.seq}
         for row in fetch(
             conn,
-            sa.select(
-                t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned")),
+            sa.select(t.touches.c.plan, t.touches.c.seq, t.touches.c.touch).where(
+                among(conn, t.touches.c.plan, list(plans)) & (t.touches.c.state == "planned")
+            ),
         )
-        if row.touch.get("suppress_channel") in channels[row.prospect_key]
+        if row.touch.get("suppress_channel") in channels[plans[row.plan]]
     ]
     if cancelled:
         conn.execute(
             t.touches.update()
-            .where(
-                (t.touches.c.plan_id == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
-            )
+            .where((t.touches.c.plan == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s")))
             .values(state="cancelled", note="opted out"),
             cancelled,
         )
@@ -197,16 +196,13 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     for c in batch:
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
-    ids = list(plans)
-    conn.execute(t.plans.delete().where(among(conn, t.plans.c.plan_id, ids)))
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
     plan_rows = []
-    touch_rows: list[dict[str, Any]] = []
+    touch_rows: list[tuple[str, dict[str, Any]]] = []  # (plan id, row without its plan ref)
     for plan_id, (c, plan) in plans.items():
         shared, touches = split_briefs(plan.touches)
         plan_rows.append(
             {
-                "plan_id": plan_id,
                 "prospect_key": c.key,
                 "shard": shard,
                 "generation": plan.generation,
@@ -222,25 +218,40 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
             }
         )
         touch_rows += [
-            {
-                "plan_id": plan_id,
-                "seq": tc.seq,
-                "shard": shard,
-                "prospect_key": c.key,
-                "account_key": c.account_key,
-                "due": tc.due.isoformat(),
-                "state": "planned",
-                "touch": stored,
-                "note": None,
-                "owner_id": _owner_id(c.context),
-            }
+            (
+                plan_id,
+                {
+                    "seq": tc.seq,
+                    "shard": shard,
+                    "due": tc.due.isoformat(),
+                    "state": "planned",
+                    "touch": stored,
+                    "note": None,
+                    "owner_id": _owner_id(c.context),
+                },
+            )
             for tc, stored in zip(plan.touches, touches, strict=True)
         ]
-    execute_rows(conn, t.plans.insert(), plan_rows)
+    # A plan made again (same person and generation) keeps its row and id, so the touches it
+    # already wrote stay its own.
+    upsert(conn, t.plans, plan_rows, ["prospect_key", "generation"])
+    refs = {
+        f"{r.prospect_key}#{r.generation}": r.id
+        for r in fetch(
+            conn,
+            sa.select(t.plans.c.id, t.plans.c.prospect_key, t.plans.c.generation).where(
+                among(conn, t.plans.c.prospect_key, [c.key for c, _ in plans.values()])
+            ),
+        )
+    }
     # A revision carries over the touches already written (materialised): those stay as they
     # are; every other touch of the plan is planned (again).
     upsert(
-        conn, t.touches, touch_rows, ["plan_id", "seq"], where=t.touches.c.state != "materialised"
+        conn,
+        t.touches,
+        [{"plan": refs[plan_id], **row} for plan_id, row in touch_rows],
+        ["plan", "seq"],
+        where=t.touches.c.state != "materialised",
     )
 
 

@@ -182,12 +182,11 @@ def _v6(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE plans ADD COLUMN brief {kind}"))
     # plans from before reviews were recorded at creation: due for review at once
     conn.execute(sa.text("UPDATE plans SET reviewed_on = '0001-01-01' WHERE reviewed_on IS NULL"))
-    conn.execute(
-        sa.text(
-            "CREATE INDEX IF NOT EXISTS ix_plans_review"
-            " ON plans (shard, status, reviewed_on, plan_id)"
+    indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
+    if "ix_plans_review" not in indexes:  # a fresh database has schema 10's from create_all
+        conn.execute(
+            sa.text("CREATE INDEX ix_plans_review ON plans (shard, status, reviewed_on, plan_id)")
         )
-    )
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
 
 
@@ -222,6 +221,58 @@ def _v9(conn: Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_touches_account_key"))
 
 
+_PLAN_COLUMNS = (
+    "prospect_key, shard, generation, callback_on, status, created_at, rules, context, "
+    "reviewed_on, brief"
+)
+_TOUCH_COLUMNS = "seq, shard, due, state, touch, outbox_key, note, owner_id"
+_OLD_INDEXES = (
+    "ix_plans_review",
+    "ix_plans_prospect_key",
+    "ix_touches_due",
+    "ix_touches_owner_due",
+    "ix_touches_prospect_key",
+    "ix_touches_account_key",
+)
+
+
+def _v10(conn: Connection) -> None:
+    """Plans get an integer id, and touches refer to their plan by it instead of by the text
+    "<prospect key>#<generation>" and no longer repeat the person's and account's keys:
+    about a third of the state per prospect. Both tables are rebuilt, their rows copied as
+    they are; the plan id callers see is unchanged."""
+    if "plan_id" not in {c["name"] for c in sa.inspect(conn).get_columns("plans")}:
+        return  # a fresh database got the new tables from create_all in step 1
+    for name in _OLD_INDEXES:
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+    for table in ("plans", "touches"):
+        conn.execute(sa.text(f"ALTER TABLE {table} RENAME TO {table}_v9"))
+        if conn.dialect.name == "postgresql":  # a primary key's name stays with its table
+            pk = sa.inspect(conn).get_pk_constraint(f"{table}_v9")["name"] or f"{table}_pkey"
+            conn.execute(
+                sa.text(f'ALTER TABLE {table}_v9 RENAME CONSTRAINT "{pk}" TO "{table}_v9_pkey"')
+            )
+    schema.plans.create(conn)
+    schema.touches.create(conn)
+    conn.execute(
+        sa.text(
+            f"INSERT INTO plans ({_PLAN_COLUMNS}) "  # noqa: S608  (fixed names)
+            f"SELECT {_PLAN_COLUMNS} FROM plans_v9 ORDER BY created_at, plan_id"
+        )
+    )
+    old = ", ".join(f"o.{c.strip()}" for c in _TOUCH_COLUMNS.split(","))
+    conn.execute(
+        sa.text(
+            f"INSERT INTO touches (plan, {_TOUCH_COLUMNS}) "  # noqa: S608  (fixed names)
+            f"SELECT p.id, {old} FROM touches_v9 o "
+            "JOIN plans_v9 v ON v.plan_id = o.plan_id "
+            "JOIN plans p ON p.prospect_key = v.prospect_key AND p.generation = v.generation"
+        )
+    )
+    conn.execute(sa.text("DROP TABLE touches_v9"))
+    conn.execute(sa.text("DROP TABLE plans_v9"))
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -233,6 +284,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (7, _v7),
     (8, _v8),
     (9, _v9),
+    (10, _v10),
 ]
 LATEST = MIGRATIONS[-1][0]
 

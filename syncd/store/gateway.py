@@ -44,7 +44,7 @@ from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
 from syncd.store.reads import among, fetch
 from syncd.store.reviews import ReviewOps
-from syncd.store.touchsets import touches_at, touches_of
+from syncd.store.touchsets import plans_at, plans_of
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -121,13 +121,14 @@ class PlannedTouch:
     touch: Touch
     context: dict[str, Any]
     prospect: Prospect | None
+    plan_ref: int  # the plan's row id in the store
 
 
 @dataclass(frozen=True)
 class Materialisation:
     """The outcome of materialising one planned touch: an outbox row, or a cancellation."""
 
-    plan_id: str
+    plan_ref: int  # PlannedTouch.plan_ref
     seq: int
     key: str | None = None
     sink_shard: str | None = None
@@ -355,6 +356,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                         r.payload, people.get(r.prospect_key), r.shard, r.event_id, r.prospect_key
                     )
                 )
+            owners = plans_of(conn, keys)  # every plan of theirs: plan id -> prospect key
             plans = {
                 r.prospect_key: r
                 for r in fetch(
@@ -366,34 +368,33 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             }
             # One read of the people's touches: those of the live plan whole (their briefs
             # too, a revision carries them over), every one as history.
-            live = {r.plan_id: r for r in plans.values()}
-            shared: dict[str, str] = {}
-            plan_touches: dict[str, list[Touch]] = defaultdict(list)
+            live = {r.id: r for r in plans.values()}
+            shared: dict[int, str] = {}
+            plan_touches: dict[int, list[Touch]] = defaultdict(list)
             touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
             for tr in fetch(
                 conn,
                 sa.select(
-                    t.touches.c.plan_id,
+                    t.touches.c.plan,
                     t.touches.c.seq,
                     t.touches.c.due,
-                    t.touches.c.prospect_key,
                     t.touches.c.touch,
                     t.touches.c.state,
                 )
-                .where(touches_of(conn, keys) & (t.touches.c.state != "cancelled"))
+                .where(
+                    among(conn, t.touches.c.plan, list(owners)) & (t.touches.c.state != "cancelled")
+                )
                 .order_by(t.touches.c.seq),
             ):
-                plan_row = live.get(tr.plan_id)
-                if plan_row is not None and tr.plan_id not in shared:
-                    shared[tr.plan_id] = unpack_brief(
+                plan_row = live.get(tr.plan)
+                if plan_row is not None and tr.plan not in shared:
+                    shared[tr.plan] = unpack_brief(
                         plan_row.brief, plan_row.prospect_key, plan_row.context
                     )
-                touch = decode(
-                    Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan_id))
-                )
-                if tr.plan_id in live:
-                    plan_touches[tr.plan_id].append(touch)
-                touches[tr.prospect_key].append((touch, tr.state))
+                touch = decode(Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan)))
+                if tr.plan in live:
+                    plan_touches[tr.plan].append(touch)
+                touches[owners[tr.plan]].append((touch, tr.state))
             suppressed = _suppressions(conn, keys)
             holds = self.open_holds(conn, keys)
         out: dict[str, StoredHistory] = {}
@@ -405,7 +406,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     ProspectRef.parse(key),
                     plan_row.generation,
                     date.fromisoformat(plan_row.callback_on) if plan_row.callback_on else None,
-                    tuple(plan_touches[plan_row.plan_id]),
+                    tuple(plan_touches[plan_row.id]),
                 )
             out[key] = StoredHistory(
                 prospect=people.get(key),
@@ -428,22 +429,20 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not keys:
             return out
         with self.engine.connect() as conn:
+            at = plans_at(conn, keys)
             for r in fetch(
                 conn,
-                sa.select(
-                    t.touches.c.account_key,
-                    t.touches.c.prospect_key,
-                    t.touches.c.touch,
-                    t.touches.c.due,
-                    t.touches.c.seq,
-                ).where(
-                    touches_at(conn, keys)
+                sa.select(t.touches.c.plan, t.touches.c.touch, t.touches.c.due, t.touches.c.seq)
+                .where(
+                    among(conn, t.touches.c.plan, list(at))
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
-                ),
+                )
+                .order_by(t.touches.c.due, t.touches.c.plan, t.touches.c.seq),
             ):
-                out[r.account_key].append(
-                    (r.prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
+                prospect_key, account_key = at[r.plan]
+                out[account_key].append(
+                    (prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
                 )
         return out
 

@@ -58,8 +58,8 @@ class LookupOps:
             touches = conn.execute(
                 sa.select(t.touches, t.outbox.c.status, t.outbox.c.remote_id, t.outbox.c.attempts)
                 .outerjoin(t.outbox, t.outbox.c.key == t.touches.c.outbox_key)
-                .where(t.touches.c.plan_id.in_([p.plan_id for p in plans]))
-                .order_by(t.touches.c.plan_id, t.touches.c.seq)
+                .where(t.touches.c.plan.in_([p.id for p in plans]))
+                .order_by(t.touches.c.plan, t.touches.c.seq)
             ).all()
             audit = conn.execute(
                 sa.select(t.audit)
@@ -71,11 +71,15 @@ class LookupOps:
             suppressions = conn.execute(
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key == key)
             ).all()
+        plan_ids = {p.id: f"{key}#{p.generation}" for p in plans}
         return {
             "prospect": dict(prospect._mapping) if prospect else None,
             "events": [dict(r._mapping) for r in events],
-            "plans": [dict(r._mapping) for r in plans],
-            "touches": [dict(r._mapping) for r in touches],
+            # a plan's id as everything else names it: "<prospect key>#<generation>"
+            "plans": [{**r._mapping, "plan_id": f"{key}#{r.generation}"} for r in plans],
+            "touches": [
+                {**r._mapping, "plan_id": plan_ids[r.plan], "prospect_key": key} for r in touches
+            ],
             "audit": [dict(r._mapping) for r in audit],
             "suppressions": [dict(r._mapping) for r in suppressions],
         }

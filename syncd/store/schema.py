@@ -67,11 +67,14 @@ prospects = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+# A plan's id is an integer (migration 10): the touches, the largest table, refer to their
+# plan by it instead of repeating the person's key. The id callers see, "<prospect key>#<gen>"
+# (Plan.plan_id), is the pair (prospect_key, generation), which is unique.
 plans = sa.Table(
     "plans",
     metadata,
-    sa.Column("plan_id", sa.String(320), primary_key=True),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prospect_key", sa.String(300), nullable=False),
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("generation", sa.Integer, nullable=False),
     sa.Column("callback_on", sa.String(10)),
@@ -83,19 +86,18 @@ plans = sa.Table(
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
-    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
+    sa.Index("ux_plans_prospect", "prospect_key", "generation", unique=True),
+    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "id"),
 )
 
 touches = sa.Table(
     "touches",
     metadata,
-    sa.Column("plan_id", sa.String(320), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True),
+    # the plan's integer id (migration 10); a person's touches are found through their plans,
+    # an account's through its people's (store.touchsets), so the touch keeps neither key
+    sa.Column("plan", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("shard", sa.String(200), nullable=False),
-    # Not indexed (migration 9): a person's touches are found through their plans' ids, an
-    # account's through its people (store.touchsets).
-    sa.Column("prospect_key", sa.String(300), nullable=False),
-    sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
     sa.Column("touch", sa.JSON, nullable=False),  # the Touch
