@@ -12,13 +12,15 @@ from syncd.model import Cursor, Decision, Outcome
 from syncd.store import Store
 from syncd.store.database import LATEST, create_db_engine, migrate
 from tests.conftest import rejection
+from tests.unit import schema9
 from tests.unit.world import open_world
 
 
 def _downgrade_to_v2(store: Store) -> None:
     """Put the state back the way the previous schema stored it: events keyed by id alone,
-    payloads without their shard, schema version 2."""
+    payloads without their shard, plans by text id (schema 9's layout), schema version 2."""
     with store.engine.begin() as conn:
+        schema9.to_schema_9(conn)
         rows = conn.execute(sa.text("SELECT event_id, payload FROM events")).all()
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("ALTER TABLE events DROP CONSTRAINT events_pkey"))
@@ -65,8 +67,9 @@ def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: st
 
     engine = create_db_engine(store_url)
     # 4 (review holds) finds its table, 5 (attempt times) its column, 6 (briefs) its column,
-    # 7 (pauses) its table, 8 (outcomes) its table, 9 (lean state) drops indexes if there
-    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9]
+    # 7 (pauses) its table, 8 (outcomes) its table, 9 (lean state) drops indexes if there,
+    # 10 (integer plan ids) rebuilds plans and touches: the touches already written stay so
+    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9, 10]
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM cursors"))  # read every record again from the start
     engine.dispose()

@@ -18,6 +18,7 @@ from syncd.store import Store
 from syncd.store.codec import decode, dumps, encode, loads
 from syncd.store.database import LATEST, create_db_engine, migrate
 from tests.conftest import _reset_pg, rejection
+from tests.unit import schema9
 
 
 def test_migrations_apply_once_and_record_their_version(store_url: str) -> None:
@@ -197,6 +198,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
+        schema9.to_schema_9(conn)
         conn.execute(sa.text("DROP INDEX ix_plans_review"))
         conn.execute(sa.text("DROP INDEX ix_audit_at"))
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN brief"))
@@ -208,16 +210,19 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO plans (plan_id, prospect_key, shard, generation, status, created_at,"
-                " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
+                " rules, context) VALUES ('crm:contact:1#1', 'crm:contact:1', 'crm', 1, 'live', 0,"
+                " '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
+        row = conn.execute(
+            sa.text("SELECT prospect_key, generation, reviewed_on, brief FROM plans")
+        ).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
         holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
         attempts = conn.execute(sa.text("SELECT COUNT(attempted_at) FROM outbox")).scalar()
-    assert tuple(row) == ("p#1", "0001-01-01", None)  # due for review at once
+    assert tuple(row) == ("crm:contact:1", 1, "0001-01-01", None)  # due for review at once
     assert "ix_plans_review" in indexes
     assert holds == 0
     assert attempts == 0
@@ -234,10 +239,11 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 6 had
+        schema9.to_schema_9(conn)
         _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [7, 8, 9]
+    assert migrate(engine) == [7, 8, 9, 10]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
