@@ -329,32 +329,34 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not keys:
             return {}
         with self.engine.connect() as conn:
-            snaps = {
-                r.key: unpack_prospect(r.snapshot, r.key, r.account_key)
-                for r in fetch(
-                    conn,
-                    sa.select(
-                        t.prospects.c.key, t.prospects.c.account_key, t.prospects.c.snapshot
-                    ).where(among(conn, t.prospects.c.key, keys)),
-                )
-            }
-            people = {k: decode(Prospect, v) for k, v in snaps.items()}
+            ids: dict[int, str] = {}  # prospects row id -> key
+            people: dict[str, Prospect] = {}
+            for r in fetch(
+                conn,
+                sa.select(
+                    t.prospects.c.id,
+                    t.prospects.c.key,
+                    t.prospects.c.account_key,
+                    t.prospects.c.snapshot,
+                ).where(among(conn, t.prospects.c.key, keys)),
+            ):
+                ids[r.id] = r.key
+                people[r.key] = decode(Prospect, unpack_prospect(r.snapshot, r.key, r.account_key))
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in fetch(
                 conn,
                 sa.select(
-                    t.events.c.prospect_key,
+                    t.events.c.prospect,
                     t.events.c.shard,
                     t.events.c.event_id,
                     t.events.c.payload,
                 )
-                .where(among(conn, t.events.c.prospect_key, keys))
+                .where(among(conn, t.events.c.prospect, list(ids)))
                 .order_by(t.events.c.occurred_at),
             ):
-                rejections[r.prospect_key].append(
-                    decode_event(
-                        r.payload, people.get(r.prospect_key), r.shard, r.event_id, r.prospect_key
-                    )
+                key = ids[r.prospect]
+                rejections[key].append(
+                    decode_event(r.payload, people.get(key), r.shard, r.event_id, key)
                 )
             owners = plans_of(conn, keys)  # every plan of theirs: plan id -> prospect key
             plans = {
@@ -498,7 +500,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 {
                     "event_id": event.event_id,
                     "shard": shard,
-                    "prospect_key": key,
+                    "prospect": key,  # its prospects row's id, once that row is written
                     "occurred_at": event.occurred_at.timestamp(),
                     "processed_at": now,
                     "payload": encode_event(
@@ -533,8 +535,19 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             self._fence(conn, shard, epoch)
             for found in reengaged:  # first: the decisions' own urgent task must stay
                 self.record_reengagement(conn, shard, found, now)
-            execute_rows(conn, t.events.insert(), events)
             upsert(conn, t.prospects, list(snapshots.values()), ["key"])
+            ids = {
+                r.key: r.id
+                for r in fetch(
+                    conn,
+                    sa.select(t.prospects.c.id, t.prospects.c.key).where(
+                        among(conn, t.prospects.c.key, list(snapshots))
+                    ),
+                )
+            }
+            execute_rows(
+                conn, t.events.insert(), [{**e, "prospect": ids[e["prospect"]]} for e in events]
+            )
             apply_changes(conn, shard, changes, now, self._settle_reviews)
             execute_rows(conn, t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)

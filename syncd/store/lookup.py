@@ -47,7 +47,7 @@ class LookupOps:
             prospect = conn.execute(sa.select(t.prospects).where(t.prospects.c.key == key)).first()
             events = conn.execute(
                 sa.select(t.events)
-                .where(t.events.c.prospect_key == key)
+                .where(t.events.c.prospect == (prospect.id if prospect else None))
                 .order_by(t.events.c.occurred_at)
             ).all()
             plans = conn.execute(

@@ -44,13 +44,14 @@ cursors = sa.Table(
 )
 
 # An event id is unique only within its shard (two mailboxes or two portals hand out the
-# same ids), so the shard is part of the key (migration 3).
+# same ids), so the shard is part of the key (migration 3). The person is their prospects
+# row's integer id (migration 10), not their key again.
 events = sa.Table(
     "events",
     metadata,
     sa.Column("shard", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(300), primary_key=True),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("prospect", sa.Integer, nullable=False, index=True),  # prospects.id
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),  # the RejectionEvent, for history and briefs
@@ -59,12 +60,14 @@ events = sa.Table(
 prospects = sa.Table(
     "prospects",
     metadata,
-    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # migration 10
+    sa.Column("key", sa.String(300), nullable=False),
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("account_key", sa.String(300), index=True),
     sa.Column("outcome", sa.String(40)),  # the latest decision's outcome
     sa.Column("snapshot", sa.JSON, nullable=False),  # the Prospect as last seen
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ux_prospects_key", "key", unique=True),
 )
 
 # A plan's id is an integer (migration 10): the touches, the largest table, refer to their

@@ -1,5 +1,6 @@
-"""The plans and touches tables as schema 9 laid them out (text plan ids, touches with the
-person's and account's keys), for tests that build an older database to upgrade."""
+"""The people, events, plans and touches tables as schema 9 laid them out (people and plans
+keyed by text, touches with the person's and account's keys), for tests that build an older
+database to upgrade."""
 
 from __future__ import annotations
 
@@ -11,6 +12,28 @@ from sqlalchemy.engine import Connection
 from syncd.store import schema as t
 
 _old = sa.MetaData()
+
+prospects = sa.Table(
+    "prospects",
+    _old,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("shard", sa.String(200), nullable=False),
+    sa.Column("account_key", sa.String(300), index=True),
+    sa.Column("outcome", sa.String(40)),
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    _old,
+    sa.Column("shard", sa.String(200), primary_key=True),
+    sa.Column("event_id", sa.String(300), primary_key=True),
+    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("occurred_at", sa.Float, nullable=False),
+    sa.Column("processed_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
 
 plans = sa.Table(
     "plans",
@@ -49,15 +72,25 @@ touches = sa.Table(
 
 
 def to_schema_9(conn: Connection) -> None:
-    """Rebuild the plans and touches tables in schema 9's layout, rows and all, and forget
-    every migration from 10 on (so the next open runs them)."""
+    """Rebuild the people, events, plans and touches tables in schema 9's layout, rows and
+    all, and forget every migration from 10 on (so the next open runs them)."""
+    people: list[dict[str, Any]] = []
+    keys: dict[int, str] = {}
+    for r in conn.execute(sa.select(t.prospects)):
+        row = dict(r._mapping)
+        keys[row.pop("id")] = row["key"]
+        people.append(row)
+    old_events = []
+    for r in conn.execute(sa.select(t.events)):
+        row = dict(r._mapping)
+        old_events.append({**row, "prospect_key": keys[row.pop("prospect")]})
     old_plans: list[dict[str, Any]] = []
     ids: dict[int, str] = {}
     for r in conn.execute(sa.select(t.plans)):
         row = dict(r._mapping)
         ids[row.pop("id")] = plan_id = f"{row['prospect_key']}#{row['generation']}"
         old_plans.append({**row, "plan_id": plan_id})
-    accounts = dict(conn.execute(sa.select(t.prospects.c.key, t.prospects.c.account_key)).all())
+    accounts = {p["key"]: p["account_key"] for p in people}
     old_touches = []
     for r in conn.execute(sa.select(t.touches)):
         row = dict(r._mapping)
@@ -66,12 +99,15 @@ def to_schema_9(conn: Connection) -> None:
         old_touches.append(
             {**row, "plan_id": plan_id, "prospect_key": key, "account_key": accounts.get(key)}
         )
-    t.touches.drop(conn)
-    t.plans.drop(conn)
-    plans.create(conn)
-    touches.create(conn)
-    if old_plans:
-        conn.execute(plans.insert(), old_plans)
-    if old_touches:
-        conn.execute(touches.insert(), old_touches)
+    for table in (t.touches, t.plans, t.events, t.prospects):
+        table.drop(conn)
+    for old, rows in (
+        (prospects, people),
+        (events, old_events),
+        (plans, old_plans),
+        (touches, old_touches),
+    ):
+        old.create(conn)
+        if rows:
+            conn.execute(old.insert(), rows)
     conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 10"))

@@ -141,13 +141,13 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
                 )
             )
             conn.execute(
-                t.events.update()
-                .where(t.events.c.event_id == event.event_id)
+                schema9.events.update()
+                .where(schema9.events.c.event_id == event.event_id)
                 .values(payload=payload)
             )
             conn.execute(
-                t.prospects.update()
-                .where(t.prospects.c.key == key)
+                schema9.prospects.update()
+                .where(schema9.prospects.c.key == key)
                 .values(snapshot=encode(event.prospect))
             )
             conn.execute(

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 import syncd
 import syncd.model
-from syncd.model import Channel, Intent, RejectionEvent, ReplyInfo
+from syncd.model import Channel, Cursor, History, Intent, RejectionEvent, ReplyInfo
+from syncd.policy import decide
+from syncd.policy.config import PolicyConfig
 from syncd.store import Store
 from syncd.store.codec import decode, dumps, encode, loads
 from syncd.store.database import LATEST, create_db_engine, migrate
-from tests.conftest import _reset_pg, rejection
+from tests.conftest import NOW, _reset_pg, rejection
 from tests.unit import schema9
 
 
@@ -277,3 +279,38 @@ def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> Non
     assert len(everything) == len(dues)
     assert [tc.due for _, tc in later] == [d for d in dues if d >= dues[-1]]
     assert store.account_touch_dues([account.ref.key], dues[-1] + timedelta(days=1)) == {}
+
+
+def test_the_integer_id_migration_keeps_every_event_seen(store_url: str) -> None:
+    """Migration 10 copies people, events, plans and touches into their integer-keyed tables:
+    every event is still seen (even one whose person row went missing by hand), and each
+    touch still belongs to its person's plan."""
+    store = Store.open(store_url)
+    epoch = store.acquire_shard("crm", "me", 60)
+    assert epoch is not None
+    pairs = []
+    for n in range(3):
+        event = rejection(n)
+        pairs.append((event, decide(event, History(), PolicyConfig(), NOW), {}))
+    store.commit_page("crm", epoch, Cursor("c"), pairs)
+    keys = [d.prospect.key for _, d, _ in pairs]
+    before = store.history(keys)
+    with store.engine.begin() as conn:
+        schema9.to_schema_9(conn)
+        conn.execute(sa.text("DELETE FROM prospects WHERE key = :k"), {"k": keys[0]})
+    store.close()
+    engine = create_db_engine(store_url)
+    assert migrate(engine) == [10]
+    engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert store.seen("crm", [e.event_id for e, _, _ in pairs]) == {
+            e.event_id for e, _, _ in pairs
+        }
+        after = store.history(keys)
+        for key in keys[1:]:
+            assert after[key] == before[key]
+        assert after[keys[0]].plan == before[keys[0]].plan  # the plan and touches stay whole
+        assert [r.event_id for r in after[keys[0]].rejections] == [pairs[0][0].event_id]
+    finally:
+        store.close()
