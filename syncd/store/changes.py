@@ -29,7 +29,7 @@ from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
 from syncd.store.reads import among, fetch
-from syncd.store.touchsets import plans_of, touches_of
+from syncd.store.touchsets import person_ids, plans_among, plans_of, touches_of
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _apply_round(
             continue
         conn.execute(
             t.plans.update()
-            .where(among(conn, t.plans.c.prospect_key, ended) & (t.plans.c.status == "live"))
+            .where(plans_among(conn, ended) & (t.plans.c.status == "live"))
             .values(status=status)
         )
         conn.execute(
@@ -197,13 +197,15 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
+    people = person_ids(conn, [c.key for c, _ in plans.values()])  # their rows are written
     plan_rows = []
-    touch_rows: list[tuple[str, dict[str, Any]]] = []  # (plan id, row without its plan ref)
-    for plan_id, (c, plan) in plans.items():
+    touch_rows: list[tuple[tuple[int, int], dict[str, Any]]] = []  # (person, generation), row
+    for c, plan in plans.values():
         shared, touches = split_briefs(plan.touches)
+        person = people[c.key]
         plan_rows.append(
             {
-                "prospect_key": c.key,
+                "prospect": person,
                 "shard": shard,
                 "generation": plan.generation,
                 "status": "live",
@@ -219,7 +221,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         )
         touch_rows += [
             (
-                plan_id,
+                (person, plan.generation),
                 {
                     "seq": tc.seq,
                     "shard": shard,
@@ -234,13 +236,13 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         ]
     # A plan made again (same person and generation) keeps its row and id, so the touches it
     # already wrote stay its own.
-    upsert(conn, t.plans, plan_rows, ["prospect_key", "generation"])
+    upsert(conn, t.plans, plan_rows, ["prospect", "generation"])
     refs = {
-        f"{r.prospect_key}#{r.generation}": r.id
+        (r.prospect, r.generation): r.id
         for r in fetch(
             conn,
-            sa.select(t.plans.c.id, t.plans.c.prospect_key, t.plans.c.generation).where(
-                among(conn, t.plans.c.prospect_key, [c.key for c, _ in plans.values()])
+            sa.select(t.plans.c.id, t.plans.c.prospect, t.plans.c.generation).where(
+                among(conn, t.plans.c.prospect, list(people.values()))
             ),
         )
     }
@@ -249,7 +251,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     upsert(
         conn,
         t.touches,
-        [{"plan": refs[plan_id], **row} for plan_id, row in touch_rows],
+        [{"plan": refs[plan], **row} for plan, row in touch_rows],
         ["plan", "seq"],
         where=t.touches.c.state != "materialised",
     )

@@ -228,8 +228,7 @@ def _v9(conn: Connection) -> None:
 
 
 _PLAN_COLUMNS = (
-    "prospect_key, shard, generation, callback_on, status, created_at, rules, context, "
-    "reviewed_on, brief"
+    "shard, generation, callback_on, status, created_at, rules, context, reviewed_on, brief"
 )
 _TOUCH_COLUMNS = ("seq", "shard", "due", "state", "touch", "outbox_key", "note", "owner_id")
 _PROSPECT_COLUMNS = "key, shard, account_key, outcome, snapshot, updated_at"
@@ -270,42 +269,48 @@ def _v10(conn: Connection) -> None:
         "INSERT INTO events (shard, event_id, prospect, occurred_at, processed_at, payload) "
         "SELECT e.shard, e.event_id, p.id, e.occurred_at, e.processed_at, e.payload "
         "FROM events_v9 e JOIN prospects p ON p.key = e.prospect_key",
-        f"INSERT INTO plans ({_PLAN_COLUMNS}) "  # noqa: S608  (fixed names)
-        f"SELECT {_PLAN_COLUMNS} FROM plans_v9 ORDER BY created_at, plan_id",
+        f"INSERT INTO plans (prospect, {_PLAN_COLUMNS}) "  # noqa: S608  (fixed names)
+        f"SELECT p.id, {', '.join('v.' + c for c in _PLAN_COLUMNS.split(', '))} FROM plans_v9 v "
+        "JOIN prospects p ON p.key = v.prospect_key ORDER BY v.created_at, v.plan_id",
         f"INSERT INTO touches (plan, {', '.join(_TOUCH_COLUMNS)}) "  # noqa: S608
         f"SELECT p.id, {', '.join('o.' + c for c in _TOUCH_COLUMNS)} FROM touches_v9 o "
-        "JOIN plans_v9 v ON v.plan_id = o.plan_id "
-        "JOIN plans p ON p.prospect_key = v.prospect_key AND p.generation = v.generation",
+        "JOIN plans_v9 v ON v.plan_id = o.plan_id JOIN prospects w ON w.key = v.prospect_key "
+        "JOIN plans p ON p.prospect = w.id AND p.generation = v.generation",
     ):
         conn.execute(sa.text(sql))
     for table in ("touches", "plans", "events", "prospects"):
         conn.execute(sa.text(f"DROP TABLE {table}_v9"))
+    if conn.dialect.name == "postgresql":  # explain's look-up by subject: a hash index
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_audit_subject"))
+        conn.execute(sa.text("CREATE INDEX ix_audit_subject ON audit USING hash (subject)"))
 
 
 def _add_missing_people(conn: Connection) -> None:
-    """A prospects row for anyone an event names without one (syncd always wrote both
-    together; a hand-edited database might not have), so that no event is lost in the copy:
-    an event forgotten would be decided, and written, again."""
-    old = sa.table("events", sa.column("prospect_key"), sa.column("shard"))
-    keys = sa.table("prospects", sa.column("key"))
-    missing = conn.execute(
-        sa.select(old.c.prospect_key, sa.func.min(old.c.shard))
-        .where(old.c.prospect_key.not_in(sa.select(keys.c.key)))
-        .group_by(old.c.prospect_key)
-    ).all()
+    """A prospects row for anyone an event or a plan names without one (syncd always wrote
+    them together; a hand-edited database might not have), so that nothing is lost in the
+    copy: an event forgotten would be decided, and written, again."""
+    people = sa.table(
+        "prospects",
+        sa.column("key"),
+        sa.column("shard"),
+        sa.column("snapshot", schema.prospects.c.snapshot.type),
+        sa.column("updated_at"),
+    )
+    missing: dict[str, str] = {}
+    for name in ("events", "plans"):
+        old = sa.table(name, sa.column("prospect_key"), sa.column("shard"))
+        for key, shard in conn.execute(
+            sa.select(old.c.prospect_key, sa.func.min(old.c.shard))
+            .where(old.c.prospect_key.not_in(sa.select(people.c.key)))
+            .group_by(old.c.prospect_key)
+        ):
+            missing.setdefault(key, shard)
     if missing:
-        people = sa.table(
-            "prospects",
-            sa.column("key"),
-            sa.column("shard"),
-            sa.column("snapshot", schema.prospects.c.snapshot.type),
-            sa.column("updated_at"),
-        )
         conn.execute(
             people.insert(),
             [
                 {"key": key, "shard": shard, "snapshot": {}, "updated_at": 0.0}
-                for key, shard in missing
+                for key, shard in sorted(missing.items())
             ],
         )
 

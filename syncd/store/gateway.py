@@ -360,11 +360,11 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 )
             owners = plans_of(conn, keys)  # every plan of theirs: plan id -> prospect key
             plans = {
-                r.prospect_key: r
+                ids[r.prospect]: r
                 for r in fetch(
                     conn,
                     sa.select(t.plans).where(
-                        among(conn, t.plans.c.prospect_key, keys) & (t.plans.c.status == "live")
+                        among(conn, t.plans.c.prospect, list(ids)) & (t.plans.c.status == "live")
                     ),
                 )
             }
@@ -391,7 +391,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 plan_row = live.get(tr.plan)
                 if plan_row is not None and tr.plan not in shared:
                     shared[tr.plan] = unpack_brief(
-                        plan_row.brief, plan_row.prospect_key, plan_row.context
+                        plan_row.brief, ids[plan_row.prospect], plan_row.context
                     )
                 touch = decode(Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan)))
                 if tr.plan in live:

@@ -52,7 +52,7 @@ class LookupOps:
             ).all()
             plans = conn.execute(
                 sa.select(t.plans)
-                .where(t.plans.c.prospect_key == key)
+                .where(t.plans.c.prospect == (prospect.id if prospect else None))
                 .order_by(t.plans.c.created_at, t.plans.c.generation)
             ).all()
             touches = conn.execute(

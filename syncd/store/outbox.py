@@ -46,14 +46,14 @@ class OutboxOps:
         prospects and accounts) holds."""
         held: sa.ColumnElement[bool] = sa.true() if whole_shard else sa.false()
         if prospects:
-            held = held | t.plans.c.prospect_key.in_(sorted(prospects))
+            held = held | t.prospects.c.key.in_(sorted(prospects))
         if accounts:
             held = held | t.prospects.c.account_key.in_(sorted(accounts))
         query = (
             sa.select(sa.func.count())
             .select_from(t.touches)
             .join(t.plans, t.plans.c.id == t.touches.c.plan)
-            .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
         ).where(
             (t.touches.c.shard == shard)
             & (t.touches.c.state == "planned")
@@ -80,7 +80,7 @@ class OutboxOps:
         query = (
             sa.select(
                 t.touches.c.plan,
-                t.plans.c.prospect_key,
+                t.prospects.c.key,
                 t.plans.c.generation,
                 t.prospects.c.account_key,
                 t.touches.c.touch,
@@ -91,18 +91,16 @@ class OutboxOps:
                 t.prospects.c.snapshot,
             )
             .join(t.plans, t.plans.c.id == t.touches.c.plan)
-            .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
             .where(
                 (t.touches.c.shard == shard)
                 & (t.touches.c.state == "planned")
                 & (t.touches.c.due <= until.isoformat())
             )
-            .order_by(
-                t.touches.c.due, t.plans.c.prospect_key, t.plans.c.generation, t.touches.c.seq
-            )
+            .order_by(t.touches.c.due, t.prospects.c.key, t.plans.c.generation, t.touches.c.seq)
         )
         if skip_prospects:
-            query = query.where(t.plans.c.prospect_key.not_in(sorted(skip_prospects)))
+            query = query.where(t.prospects.c.key.not_in(sorted(skip_prospects)))
         if skip_accounts:
             query = query.where(
                 t.prospects.c.account_key.is_(None)
@@ -112,18 +110,16 @@ class OutboxOps:
             rows = conn.execute(query if limit is None else query.limit(limit)).all()
         return [
             PlannedTouch(
-                f"{r.prospect_key}#{r.generation}",
-                r.prospect_key,
+                f"{r.key}#{r.generation}",
+                r.key,
                 r.account_key,
                 decode(
                     Touch,
-                    unpack_touch(
-                        r.touch, r.due, r.seq, unpack_brief(r.brief, r.prospect_key, r.context)
-                    ),
+                    unpack_touch(r.touch, r.due, r.seq, unpack_brief(r.brief, r.key, r.context)),
                 ),
                 dict(r.context),
                 (
-                    decode(Prospect, unpack_prospect(r.snapshot, r.prospect_key, r.account_key))
+                    decode(Prospect, unpack_prospect(r.snapshot, r.key, r.account_key))
                     if r.snapshot
                     else None
                 ),
@@ -399,13 +395,14 @@ class OutboxOps:
         """(due date, prospect key, touch kind) of the next planned touches."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(t.touches.c.due, t.plans.c.prospect_key, t.touches.c.touch)
+                sa.select(t.touches.c.due, t.prospects.c.key, t.touches.c.touch)
                 .join(t.plans, t.plans.c.id == t.touches.c.plan)
+                .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
                 .where((t.touches.c.shard == shard) & (t.touches.c.state == "planned"))
                 .order_by(t.touches.c.due)
                 .limit(limit)
             ).all()
-        return [(r.due, r.prospect_key, str(r.touch.get("kind"))) for r in rows]
+        return [(r.due, r.key, str(r.touch.get("kind"))) for r in rows]
 
     def shard_row(self, shard: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -14,6 +14,7 @@ from syncd.model import Decision
 from syncd.store import schema as t
 from syncd.store.changes import Change, Settle, apply_changes
 from syncd.store.reads import among, fetch
+from syncd.store.touchsets import plans_among
 
 
 class PlanOps:
@@ -31,7 +32,8 @@ class PlanOps:
         with self.engine.connect() as conn:
             rows = fetch(
                 conn,
-                sa.select(t.plans.c.id, t.plans.c.prospect_key)
+                sa.select(t.plans.c.id, t.prospects.c.key)
+                .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
                 .where(
                     (t.plans.c.shard == shard)
                     & (t.plans.c.status == "live")
@@ -42,7 +44,7 @@ class PlanOps:
                 .order_by(t.plans.c.reviewed_on, t.plans.c.id)
                 .limit(limit),
             )
-        return [(r.id, r.prospect_key) for r in rows]
+        return [(r.id, r.key) for r in rows]
 
     def record_reviews(
         self,
@@ -76,7 +78,7 @@ class PlanOps:
                 conn.execute(
                     t.plans.update()
                     .where(
-                        among(conn, t.plans.c.prospect_key, [d.prospect.key for d, *_ in revisions])
+                        plans_among(conn, [d.prospect.key for d, *_ in revisions])
                         & (t.plans.c.status == "live")
                     )
                     .values(reviewed_on=today.isoformat())

@@ -71,13 +71,14 @@ prospects = sa.Table(
 )
 
 # A plan's id is an integer (migration 10): the touches, the largest table, refer to their
-# plan by it instead of repeating the person's key. The id callers see, "<prospect key>#<gen>"
-# (Plan.plan_id), is the pair (prospect_key, generation), which is unique.
+# plan by it, and the plan to its person by the prospects row's id, instead of repeating the
+# person's key. The id callers see, "<prospect key>#<generation>" (Plan.plan_id), is the
+# pair (prospect, generation), which is unique.
 plans = sa.Table(
     "plans",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("prospect_key", sa.String(300), nullable=False),
+    sa.Column("prospect", sa.Integer, nullable=False),  # prospects.id
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("generation", sa.Integer, nullable=False),
     sa.Column("callback_on", sa.String(10)),
@@ -89,7 +90,7 @@ plans = sa.Table(
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
-    sa.Index("ux_plans_prospect", "prospect_key", "generation", unique=True),
+    sa.Index("ux_plans_prospect", "prospect", "generation", unique=True),
     sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "id"),
 )
 
@@ -153,7 +154,9 @@ audit = sa.Table(
     sa.Column("kind", sa.String(40), nullable=False),  # decision | write | suppress | replay …
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", sa.JSON, nullable=False),
-    sa.Index("ix_audit_subject", "subject"),
+    # explain looks a subject up by equality only: on PostgreSQL a hash index keeps a 4-byte
+    # code per row instead of the whole key (migration 10)
+    sa.Index("ix_audit_subject", "subject", postgresql_using="hash"),
     sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
 

@@ -88,8 +88,9 @@ def to_schema_9(conn: Connection) -> None:
     ids: dict[int, str] = {}
     for r in conn.execute(sa.select(t.plans)):
         row = dict(r._mapping)
-        ids[row.pop("id")] = plan_id = f"{row['prospect_key']}#{row['generation']}"
-        old_plans.append({**row, "plan_id": plan_id})
+        key = keys[row.pop("prospect")]
+        ids[row.pop("id")] = plan_id = f"{key}#{row['generation']}"
+        old_plans.append({**row, "plan_id": plan_id, "prospect_key": key})
     accounts = {p["key"]: p["account_key"] for p in people}
     old_touches = []
     for r in conn.execute(sa.select(t.touches)):

@@ -58,9 +58,8 @@ def test_an_interested_reply_from_a_nurtured_prospect_is_an_outcome_once(world: 
             sa.select(sa.func.count())
             .select_from(t.touches)
             .join(t.plans, t.plans.c.id == t.touches.c.plan)
-            .where(
-                (t.plans.c.prospect_key == "crm:contact:C0001") & (t.touches.c.state == "planned")
-            )
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
+            .where((t.prospects.c.key == "crm:contact:C0001") & (t.touches.c.state == "planned"))
         ).scalar()
     assert left == 0, "no nurture touch stays planned"
     world.clock.now = NOW + timedelta(days=42)

@@ -99,15 +99,19 @@ def _state(store: Store) -> dict[str, Any]:
     with store.engine.connect() as conn:
         return {
             "plans": sorted(
-                (r.prospect_key, r.status, r.generation, r.callback_on, r.reviewed_on)
-                for r in conn.execute(sa.select(t.plans))
+                (r.key, r.status, r.generation, r.callback_on, r.reviewed_on)
+                for r in conn.execute(
+                    sa.select(t.plans, t.prospects.c.key).join(
+                        t.prospects, t.prospects.c.id == t.plans.c.prospect
+                    )
+                )
             ),
             "touches": sorted(
-                (r.prospect_key, r.generation, r.seq, r.state, r.due, r.note, str(r.touch))
+                (r.key, r.generation, r.seq, r.state, r.due, r.note, str(r.touch))
                 for r in conn.execute(
-                    sa.select(t.touches, t.plans.c.prospect_key, t.plans.c.generation).join(
-                        t.plans, t.plans.c.id == t.touches.c.plan
-                    )
+                    sa.select(t.touches, t.prospects.c.key, t.plans.c.generation)
+                    .join(t.plans, t.plans.c.id == t.touches.c.plan)
+                    .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
                 )
             ),
             "suppressions": sorted(

@@ -86,7 +86,7 @@ def test_plan_briefs_as_bytes_and_no_rows_at_all(store: Store) -> None:
             t.plans.insert(),
             [
                 {
-                    "prospect_key": "crm:contact:1",
+                    "prospect": 1,
                     "shard": "crm",
                     "generation": 1,
                     "status": "live",
