@@ -260,6 +260,8 @@ def pack(column: str, value: Any) -> bytes:
     """A value as `column` stores it: compressed after its dictionary's byte, or its JSON
     text as it is when that is no longer."""
     text = dumps(value).encode()
+    if len(text) > MAX_VALUE_BYTES:  # too large to be read back packed: kept as it is
+        return text
     number = _WRITE[column]
     packed = bytes((number,)) + _CODECS.pack[number].compress(text)
     return packed if len(packed) < len(text) else text
@@ -281,7 +283,27 @@ def unpack(column: str, stored: bytes | str) -> Any:
             f"{column}: stored with dictionary {first}, unknown to this syncd "
             "(written by a newer version?)"
         )
-    return _DECODE.decode(decompressor.decompress(data[1:], max_output_size=MAX_VALUE_BYTES))
+    frame = data[1:]
+    if _content_size(frame) > MAX_VALUE_BYTES:  # the decompressor would allocate it as told
+        raise UnreadableValue(f"{column}: a stored value claims more than {MAX_VALUE_BYTES} bytes")
+    return _DECODE.decode(decompressor.decompress(frame, max_output_size=MAX_VALUE_BYTES))
+
+
+_FIELD_WIDTHS = (0, 2, 4, 8)  # by the descriptor's two top bits (0: 1 in a single segment)
+_DICT_ID_WIDTHS = (0, 1, 2, 4)  # by its two low bits
+
+
+def _content_size(frame: bytes) -> int:
+    """The decompressed size a magicless frame's header states (0 when it states none, and
+    then `max_output_size` bounds the output)."""
+    if not frame:
+        return 0
+    descriptor = frame[0]
+    single_segment = descriptor & 0x20
+    width = _FIELD_WIDTHS[descriptor >> 6] or (1 if single_segment else 0)
+    start = 1 + (0 if single_segment else 1) + _DICT_ID_WIDTHS[descriptor & 3]
+    size = int.from_bytes(frame[start : start + width], "little")
+    return size + 256 if width == 2 else size
 
 
 class PackedJSON(sa.types.TypeDecorator[Any]):
