@@ -222,6 +222,38 @@ def _v9(conn: Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_touches_account_key"))
 
 
+PACKED_COLUMNS = (
+    ("prospects", "snapshot"),
+    ("events", "payload"),
+    ("plans", "context"),
+    ("plans", "rules"),
+    ("touches", "touch"),
+    ("audit", "data"),
+    ("outbox", "spec"),
+    ("reviews", "hold"),
+    ("outcomes", "attribution"),
+)
+
+
+def _v10(conn: Connection) -> None:
+    """JSON columns stored compressed (store.packed). Rows are not rewritten: the store reads
+    JSON text where it finds it. SQLite keeps each column's declared type (a value carries its
+    own); PostgreSQL's JSON columns become BYTEA holding the same JSON text as UTF-8."""
+    if conn.dialect.name != "postgresql":
+        return
+    inspector = sa.inspect(conn)
+    for table, column in PACKED_COLUMNS:
+        kinds = {c["name"]: c["type"] for c in inspector.get_columns(table)}
+        if isinstance(kinds[column], sa.LargeBinary):  # a fresh database got BYTEA in step 1
+            continue
+        conn.execute(
+            sa.text(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE BYTEA "
+                f"USING convert_to({column}::text, 'UTF8')"
+            )
+        )
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -233,6 +265,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (7, _v7),
     (8, _v8),
     (9, _v9),
+    (10, _v10),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,7 +1,8 @@
 """The state store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
 Times are UTC epoch seconds (float) and dates ISO strings, so both databases compare them
-alike. Every table that a shard writes carries the shard name: several instances on
+alike. JSON columns are stored compressed (`PackedJSON`, migration 10) but for the cursors'
+boundary ids. Every table that a shard writes carries the shard name: several instances on
 PostgreSQL split shards by lease, and the `shards.epoch` fencing token stops a process whose
 lease was taken over from committing anything further.
 """
@@ -9,6 +10,8 @@ lease was taken over from committing anything further.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
+from syncd.store.packed import PackedJSON
 
 metadata = sa.MetaData()
 
@@ -53,7 +56,8 @@ events = sa.Table(
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
-    sa.Column("payload", sa.JSON, nullable=False),  # the RejectionEvent, for history and briefs
+    # the RejectionEvent, for history and briefs
+    sa.Column("payload", PackedJSON("payload"), nullable=False),
 )
 
 prospects = sa.Table(
@@ -63,7 +67,7 @@ prospects = sa.Table(
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("account_key", sa.String(300), index=True),
     sa.Column("outcome", sa.String(40)),  # the latest decision's outcome
-    sa.Column("snapshot", sa.JSON, nullable=False),  # the Prospect as last seen
+    sa.Column("snapshot", PackedJSON("snapshot"), nullable=False),  # the Prospect as last seen
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
@@ -77,9 +81,9 @@ plans = sa.Table(
     sa.Column("callback_on", sa.String(10)),
     sa.Column("status", sa.String(20), nullable=False),  # live | superseded | cancelled
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("rules", PackedJSON("rules"), nullable=False),
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
-    sa.Column("context", sa.JSON, nullable=False),
+    sa.Column("context", PackedJSON("context"), nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
@@ -98,7 +102,7 @@ touches = sa.Table(
     sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
-    sa.Column("touch", sa.JSON, nullable=False),  # the Touch
+    sa.Column("touch", PackedJSON("touch"), nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
     sa.Column("owner_id", sa.String(200)),  # migration 8: the plan's assignee, for daily load
@@ -116,7 +120,7 @@ outbox = sa.Table(
     sa.Column("write", sa.String(20), nullable=False),
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("channel", sa.String(20)),  # the opt-out channel that cancels it
-    sa.Column("spec", sa.JSON, nullable=False),  # the TouchSpec
+    sa.Column("spec", PackedJSON("spec"), nullable=False),  # the TouchSpec
     sa.Column(
         "status", sa.String(20), nullable=False
     ),  # pending|inflight|in_doubt|done|dead|cancelled
@@ -147,7 +151,7 @@ audit = sa.Table(
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(40), nullable=False),  # decision | write | suppress | replay …
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
-    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("data", PackedJSON("data"), nullable=False),
     sa.Index("ix_audit_subject", "subject"),
     sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
@@ -174,7 +178,7 @@ reviews = sa.Table(
     sa.Column("event_id", sa.String(300), nullable=False),  # the reply under review
     sa.Column("plan_id", sa.String(320), nullable=False),  # the plan holding the review task
     sa.Column("task_seq", sa.Integer, nullable=False),
-    sa.Column("hold", sa.JSON, nullable=False),  # the ReviewHold
+    sa.Column("hold", PackedJSON("hold"), nullable=False),  # the ReviewHold
     sa.Column("status", sa.String(20), nullable=False),  # open | resolved | replaced
     sa.Column("resolution", sa.String(40)),
     sa.Column("opened_at", sa.Float, nullable=False),
@@ -211,5 +215,6 @@ outcomes = sa.Table(
     sa.Column("competitor", sa.String(200)),
     sa.Column("worth_tier", sa.String(20)),
     sa.Column("amount", sa.Float),  # the new opportunity's amount
-    sa.Column("attribution", sa.JSON, nullable=False),  # last touch, touches in the window
+    # last touch, touches in the window
+    sa.Column("attribution", PackedJSON("attribution"), nullable=False),
 )

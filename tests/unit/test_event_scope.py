@@ -3,14 +3,15 @@ migration to that key keeps every decision already made."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import sqlalchemy as sa
 
 from syncd.model import Cursor, Decision, Outcome
 from syncd.store import Store
+from syncd.store import schema as t
 from syncd.store.database import LATEST, create_db_engine, migrate
+from syncd.store.packed import PackedJSON
 from tests.conftest import rejection
 from tests.unit.world import open_world
 
@@ -19,7 +20,7 @@ def _downgrade_to_v2(store: Store) -> None:
     """Put the state back the way the previous schema stored it: events keyed by id alone,
     payloads without their shard, schema version 2."""
     with store.engine.begin() as conn:
-        rows = conn.execute(sa.text("SELECT event_id, payload FROM events")).all()
+        rows = conn.execute(sa.select(t.events.c.event_id, t.events.c.payload)).all()
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("ALTER TABLE events DROP CONSTRAINT events_pkey"))
             conn.execute(sa.text("ALTER TABLE events ADD PRIMARY KEY (event_id)"))
@@ -42,9 +43,11 @@ def _downgrade_to_v2(store: Store) -> None:
                 )
             )
             conn.execute(sa.text("DROP TABLE events_new"))
-        events = sa.table("events", sa.column("event_id"), sa.column("payload", sa.JSON))
+        events = sa.table(
+            "events", sa.column("event_id"), sa.column("payload", PackedJSON("payload"))
+        )
         for row in rows:
-            payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
+            payload = dict(row.payload)
             payload.pop("shard", None)
             conn.execute(
                 events.update().where(events.c.event_id == row.event_id).values(payload=payload)
@@ -66,7 +69,7 @@ def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: st
     engine = create_db_engine(store_url)
     # 4 (review holds) finds its table, 5 (attempt times) its column, 6 (briefs) its column,
     # 7 (pauses) its table, 8 (outcomes) its table, 9 (lean state) drops indexes if there
-    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9]
+    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9, 10]
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM cursors"))  # read every record again from the start
     engine.dispose()

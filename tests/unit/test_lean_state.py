@@ -174,7 +174,7 @@ def test_a_version_8_database_with_stored_briefs_reads_the_same(store_url: str) 
     store.close()
 
     engine = create_db_engine(store_url)
-    assert migrate(engine) == [9]
+    assert migrate(engine) == [9, 10]
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("touches")}
         old_touch = conn.execute(sa.select(t.touches.c.touch).limit(1)).scalar_one()

@@ -211,7 +211,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
@@ -237,7 +237,7 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
         _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [7, 8, 9]
+    assert migrate(engine) == [7, 8, 9, 10]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
