@@ -3,8 +3,8 @@
 A page commits about a dozen rows per decision. Through `Connection.execute(stmt, rows)`
 SQLAlchemy builds each row's parameters one by one (the JSON columns serialised by the bind
 processors, every value looked up by key), and that cost was as large as the database's own
-work. Here the JSON columns are serialised with the store's codec and the rows go to the
-database in bulk:
+work. Here the JSON columns are serialised with the store's codec (packed ones compressed
+as `PackedJSON` stores them) and the rows go to the database in bulk:
 
 - SQLite: the statement compiled once, the rows to sqlite3's `executemany` (it runs in C).
 - PostgreSQL: the rows as one JSON array (encoded in C by msgspec), one parameter of one
@@ -12,7 +12,7 @@ database in bulk:
   sends each row as its own statement in a pipeline, and with its pure-Python
   implementation (built on the system libpq) adapting and sending the rows one by one cost
   more client CPU than the rest of the page's commit. JSON columns arrive as the codec's text
-  and are cast to JSON, binary ones as base64, so the values stored are the ones
+  and are cast to JSON, binary and packed ones as base64, so the values stored are the ones
   `executemany` stored.
 
 The statement (ON CONFLICT and its WHERE included) and the transaction are the caller's;
@@ -22,7 +22,8 @@ keys go this way; the rest of the store uses SQLAlchemy as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -32,6 +33,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from syncd.store.codec import dumps
+from syncd.store.packed import PackedJSON, pack
 
 _ROWS = msgspec.json.Encoder()  # bytes go as base64 (decoded by the statement)
 _ORDER = "row_order_"  # the ordinal column of the rows, named unlike any table column
@@ -45,9 +47,15 @@ def execute_rows(conn: Connection, stmt: Insert, rows: Sequence[dict[str, Any]])
     table = stmt.table
     assert isinstance(table, sa.Table)
     keys = list(rows[0])
-    json_keys = {k for k in keys if isinstance(table.c[k].type, sa.JSON)}
+    serialise: dict[str, Callable[[Any], Any]] = {}
+    for k in keys:
+        kind = table.c[k].type
+        if isinstance(kind, PackedJSON):
+            serialise[k] = partial(pack, kind.name)
+        elif isinstance(kind, sa.JSON):
+            serialise[k] = dumps
     encoded = [
-        {k: dumps(v) if k in json_keys else v for k, v in row.items()} if json_keys else row
+        {k: serialise[k](v) if k in serialise else v for k, v in row.items()} if serialise else row
         for row in rows
     ]
     if conn.dialect.name == "postgresql":
@@ -70,7 +78,7 @@ def _from_json(conn: Connection, stmt: Insert, table: sa.Table, keys: list[str])
     """`stmt` inserting the rows of the JSON array bound as `rows`, in the array's order.
 
     The column list goes inside ROWS FROM because PostgreSQL allows WITH ORDINALITY only
-    there; JSON and binary columns travel as text (the codec's JSON, base64)."""
+    there; JSON, binary and packed columns travel as text (the codec's JSON, base64)."""
     quote = conn.dialect.identifier_preparer.quote
     types = []
     columns: list[sa.ColumnElement[Any]] = []
@@ -81,7 +89,7 @@ def _from_json(conn: Connection, stmt: Insert, table: sa.Table, keys: list[str])
         if isinstance(kind, sa.JSON):
             types.append(f"{name} TEXT")
             columns.append(sa.cast(value, sa.JSON))
-        elif isinstance(kind, sa.LargeBinary):
+        elif isinstance(kind, sa.LargeBinary | PackedJSON):
             types.append(f"{name} TEXT")
             columns.append(sa.func.decode(value, sa.literal_column("'base64'")))
         else:

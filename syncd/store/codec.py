@@ -7,7 +7,8 @@ defaults, so a field added to the model later reads from old rows as its default
 `dumps`, the serialiser of every JSON column, writes compact JSON and leaves out each object
 member whose value is null, [] or {}: every such field of the model defaults to exactly that
 (a test keeps it so), so rows carry what a record says and not the shape of its class.
-(`false` stays: a flag may default to true.)
+(`false` stays: a flag may default to true.) The state's JSON columns store that text
+compressed against a dictionary per column (`store.packed`); the cursors' keep it as it is.
 The members are dropped from the encoded text, where a quote inside a string is always
 escaped, so the pattern below cannot match inside a string.
 """

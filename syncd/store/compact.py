@@ -1,8 +1,9 @@
 """Lean row encodings: what a row stores beyond its columns, and nothing twice.
 
 State is kept for every prospect ever seen, so each byte per row is paid tens of thousands of
-times. Each packer here has an unpacker that also reads the rows written before it (schema 8
-and earlier), so nothing needs rewriting on upgrade:
+times. The values here are what a JSON column holds; `store.packed` then compresses them as it
+writes the row (schema 10). Each packer here has an unpacker that also reads the rows written
+before it (schema 8 and earlier), so nothing needs rewriting on upgrade:
 
 - a touch's JSON leaves out `due` and `seq` (columns of its row) and, when its brief is the
   standard one, stores only the "why now" sentence: the heading and the rule are put back;

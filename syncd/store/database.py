@@ -189,7 +189,7 @@ def _v6(conn: Connection) -> None:
     # plans from before reviews were recorded at creation: due for review at once
     conn.execute(sa.text("UPDATE plans SET reviewed_on = '0001-01-01' WHERE reviewed_on IS NULL"))
     indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
-    if "ix_plans_review" not in indexes:  # a fresh database has schema 10's from create_all
+    if "ix_plans_review" not in indexes:  # a fresh database has schema 11's from create_all
         conn.execute(
             sa.text("CREATE INDEX ix_plans_review ON plans (shard, status, reviewed_on, plan_id)")
         )
@@ -227,6 +227,38 @@ def _v9(conn: Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_touches_account_key"))
 
 
+PACKED_COLUMNS = (
+    ("prospects", "snapshot"),
+    ("events", "payload"),
+    ("plans", "context"),
+    ("plans", "rules"),
+    ("touches", "touch"),
+    ("audit", "data"),
+    ("outbox", "spec"),
+    ("reviews", "hold"),
+    ("outcomes", "attribution"),
+)
+
+
+def _v10(conn: Connection) -> None:
+    """JSON columns stored compressed (store.packed). Rows are not rewritten: the store reads
+    JSON text where it finds it. SQLite keeps each column's declared type (a value carries its
+    own); PostgreSQL's JSON columns become BYTEA holding the same JSON text as UTF-8."""
+    if conn.dialect.name != "postgresql":
+        return
+    inspector = sa.inspect(conn)
+    for table, column in PACKED_COLUMNS:
+        kinds = {c["name"]: c["type"] for c in inspector.get_columns(table)}
+        if isinstance(kinds[column], sa.LargeBinary):  # a fresh database got BYTEA in step 1
+            continue
+        conn.execute(
+            sa.text(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE BYTEA "
+                f"USING convert_to({column}::text, 'UTF8')"
+            )
+        )
+
+
 _PLAN_COLUMNS = (
     "shard, generation, callback_on, status, created_at, rules, context, reviewed_on, brief"
 )
@@ -244,7 +276,7 @@ _OLD_INDEXES = (
 )
 
 
-def _v10(conn: Connection) -> None:
+def _v11(conn: Connection) -> None:
     """Integer ids for people and plans: events refer to their person, and touches to their
     plan, by id instead of by text key, and touches no longer repeat the person's and
     account's keys; a third of the state per prospect. The four tables are rebuilt and their
@@ -327,6 +359,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _v8),
     (9, _v9),
     (10, _v10),
+    (11, _v11),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from syncd.store import schema as t
+from syncd.store.reads import fetch
+
+EMAIL_SCAN_BATCH = 2000  # prospects decoded at a time when searching by e-mail address
 
 
 class LookupOps:
@@ -23,23 +26,32 @@ class LookupOps:
             if conn.execute(sa.select(t.prospects.c.key).where(t.prospects.c.key == term)).first():
                 return [term]
             if "@" in term:
-                wanted = term.lower()
-                rows = conn.execute(
-                    sa.select(t.prospects.c.key, t.prospects.c.snapshot).where(
-                        sa.func.lower(sa.cast(t.prospects.c.snapshot, sa.Text)).contains(
-                            wanted, autoescape=True
-                        )
-                    )
-                ).all()
-                return sorted(
-                    r.key for r in rows if str(r.snapshot.get("email") or "").lower() == wanted
-                )
+                return self._by_email(conn, term.lower())
             rows = conn.execute(
                 sa.select(t.prospects.c.key).where(
                     t.prospects.c.key.endswith(f":{term}", autoescape=True)
                 )
             ).all()
             return sorted(r.key for r in rows if r.key.split(":", 2)[2] == term)
+
+    def _by_email(self, conn: Connection, wanted: str) -> list[str]:
+        """Keys of the prospects whose snapshot holds this address. Snapshots are stored
+        compressed, so the database cannot search them: they are read a batch at a time in
+        key order and decoded here, and only the matching keys are kept."""
+        found: list[str] = []
+        after = ""
+        while True:
+            rows = fetch(
+                conn,
+                sa.select(t.prospects.c.key, t.prospects.c.snapshot)
+                .where(t.prospects.c.key > after)
+                .order_by(t.prospects.c.key)
+                .limit(EMAIL_SCAN_BATCH),
+            )
+            found += (r.key for r in rows if str(r.snapshot.get("email") or "").lower() == wanted)
+            if len(rows) < EMAIL_SCAN_BATCH:
+                return sorted(found)
+            after = rows[-1].key
 
     def prospect_record(self, key: str) -> dict[str, Any]:
         """The raw rows about one prospect, oldest first."""

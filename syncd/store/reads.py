@@ -10,8 +10,8 @@ time and a large part of a page's.
 On PostgreSQL, then, a key set travels as one JSON array (`among`) and a result comes back
 as one JSON array of row arrays (`fetch`), both encoded and decoded in C by msgspec. The
 rows are the ones the query selects, in its order, with the values SQLAlchemy would give
-(JSON columns decoded, floats as floats, binary as bytes). SQLite's driver has no such
-per-value cost, so there the statements run as they are written.
+(JSON columns decoded, packed ones unpacked, floats as floats, binary as bytes). SQLite's
+driver has no such per-value cost, so there the statements run as they are written.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from syncd.store.packed import PackedJSON, unpack
 
 _ENCODE = msgspec.json.Encoder()
 _DECODE = msgspec.json.Decoder()
@@ -50,7 +52,9 @@ def fetch(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         return list(conn.execute(stmt))  # row by row: .all() costs more here
     sub = stmt.subquery()
     values = [  # bytea as hex digits whatever the server's bytea_output
-        sa.func.encode(c, sa.literal_column("'hex'")) if isinstance(c.type, sa.LargeBinary) else c
+        sa.func.encode(c, sa.literal_column("'hex'"))
+        if isinstance(c.type, sa.LargeBinary | PackedJSON)
+        else c
         for c in sub.c
     ]
     # A sorted sub-select is never merged into the outer one, and json_agg has no partial
@@ -75,6 +79,9 @@ def _converter(kind: Any) -> Callable[[Any], Any] | None:
     """What makes a JSON value the driver's value of this type (None: it already is)."""
     if isinstance(kind, sa.LargeBinary):  # encode(bytea, 'hex')
         return bytes.fromhex
+    if isinstance(kind, PackedJSON):
+        name = kind.name
+        return lambda value: unpack(name, bytes.fromhex(value))
     if isinstance(kind, sa.Float):  # 2.0 comes back as 2
         return float
     return None

@@ -1,7 +1,8 @@
 """The state store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
 Times are UTC epoch seconds (float) and dates ISO strings, so both databases compare them
-alike. Every table that a shard writes carries the shard name: several instances on
+alike. JSON columns are stored compressed (`PackedJSON`, migration 10) but for the cursors'
+boundary ids. Every table that a shard writes carries the shard name: several instances on
 PostgreSQL split shards by lease, and the `shards.epoch` fencing token stops a process whose
 lease was taken over from committing anything further.
 """
@@ -9,6 +10,8 @@ lease was taken over from committing anything further.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
+from syncd.store.packed import PackedJSON
 
 metadata = sa.MetaData()
 
@@ -45,7 +48,7 @@ cursors = sa.Table(
 
 # An event id is unique only within its shard (two mailboxes or two portals hand out the
 # same ids), so the shard is part of the key (migration 3). The person is their prospects
-# row's integer id (migration 10), not their key again.
+# row's integer id (migration 11), not their key again.
 events = sa.Table(
     "events",
     metadata,
@@ -54,23 +57,24 @@ events = sa.Table(
     sa.Column("prospect", sa.Integer, nullable=False, index=True),  # prospects.id
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
-    sa.Column("payload", sa.JSON, nullable=False),  # the RejectionEvent, for history and briefs
+    # the RejectionEvent, for history and briefs
+    sa.Column("payload", PackedJSON("payload"), nullable=False),
 )
 
 prospects = sa.Table(
     "prospects",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # migration 10
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # migration 11
     sa.Column("key", sa.String(300), nullable=False),
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("account_key", sa.String(300), index=True),
     sa.Column("outcome", sa.String(40)),  # the latest decision's outcome
-    sa.Column("snapshot", sa.JSON, nullable=False),  # the Prospect as last seen
+    sa.Column("snapshot", PackedJSON("snapshot"), nullable=False),  # the Prospect as last seen
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Index("ux_prospects_key", "key", unique=True),
 )
 
-# A plan's id is an integer (migration 10): the touches, the largest table, refer to their
+# A plan's id is an integer (migration 11): the touches, the largest table, refer to their
 # plan by it, and the plan to its person by the prospects row's id, instead of repeating the
 # person's key. The id callers see, "<prospect key>#<generation>" (Plan.plan_id), is the
 # pair (prospect, generation), which is unique.
@@ -84,9 +88,9 @@ plans = sa.Table(
     sa.Column("callback_on", sa.String(10)),
     sa.Column("status", sa.String(20), nullable=False),  # live | superseded | cancelled
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("rules", PackedJSON("rules"), nullable=False),
     # what writes need beyond the touch: source shard, opportunity id, the reply's thread
-    sa.Column("context", sa.JSON, nullable=False),
+    sa.Column("context", PackedJSON("context"), nullable=False),
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
@@ -97,14 +101,14 @@ plans = sa.Table(
 touches = sa.Table(
     "touches",
     metadata,
-    # the plan's integer id (migration 10); a person's touches are found through their plans,
+    # the plan's integer id (migration 11); a person's touches are found through their plans,
     # an account's through its people's (store.touchsets), so the touch keeps neither key
     sa.Column("plan", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
-    sa.Column("touch", sa.JSON, nullable=False),  # the Touch
+    sa.Column("touch", PackedJSON("touch"), nullable=False),  # the Touch
     sa.Column("outbox_key", sa.String(64)),
     sa.Column("note", sa.String(200)),  # why it was cancelled
     sa.Column("owner_id", sa.String(200)),  # migration 8: the plan's assignee, for daily load
@@ -122,7 +126,7 @@ outbox = sa.Table(
     sa.Column("write", sa.String(20), nullable=False),
     sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
     sa.Column("channel", sa.String(20)),  # the opt-out channel that cancels it
-    sa.Column("spec", sa.JSON, nullable=False),  # the TouchSpec
+    sa.Column("spec", PackedJSON("spec"), nullable=False),  # the TouchSpec
     sa.Column(
         "status", sa.String(20), nullable=False
     ),  # pending|inflight|in_doubt|done|dead|cancelled
@@ -153,9 +157,9 @@ audit = sa.Table(
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(40), nullable=False),  # decision | write | suppress | replay …
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
-    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("data", PackedJSON("data"), nullable=False),
     # explain looks a subject up by equality only: on PostgreSQL a hash index keeps a 4-byte
-    # code per row instead of the whole key (migration 10)
+    # code per row instead of the whole key (migration 11)
     sa.Index("ix_audit_subject", "subject", postgresql_using="hash"),
     sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
@@ -182,7 +186,7 @@ reviews = sa.Table(
     sa.Column("event_id", sa.String(300), nullable=False),  # the reply under review
     sa.Column("plan_id", sa.String(320), nullable=False),  # the plan holding the review task
     sa.Column("task_seq", sa.Integer, nullable=False),
-    sa.Column("hold", sa.JSON, nullable=False),  # the ReviewHold
+    sa.Column("hold", PackedJSON("hold"), nullable=False),  # the ReviewHold
     sa.Column("status", sa.String(20), nullable=False),  # open | resolved | replaced
     sa.Column("resolution", sa.String(40)),
     sa.Column("opened_at", sa.Float, nullable=False),
@@ -219,5 +223,6 @@ outcomes = sa.Table(
     sa.Column("competitor", sa.String(200)),
     sa.Column("worth_tier", sa.String(20)),
     sa.Column("amount", sa.Float),  # the new opportunity's amount
-    sa.Column("attribution", sa.JSON, nullable=False),  # last touch, touches in the window
+    # last touch, touches in the window
+    sa.Column("attribution", PackedJSON("attribution"), nullable=False),
 )

@@ -1,6 +1,6 @@
 """People's rows ids, and which plans and touches belong to some people or accounts.
 
-People and plans have integer ids (schema 10): events and plans refer to their person, and
+People and plans have integer ids (schema 11): events and plans refer to their person, and
 touches to their plan, by id rather than by repeating the person's key. The touches table is
 the largest one, so it is indexed only by plan and seq, by due day and by owner. A person's
 touches are those of their plans, an account's those of its people's plans: the people and

@@ -7,7 +7,6 @@ multiplies the number of prospects for a longer, benchmark-style run.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -29,6 +28,7 @@ from syncd.engine import Engine
 from syncd.model import Cursor, Page
 from syncd.runtime import Runtime
 from syncd.store import OutboxItem, Store
+from syncd.store.packed import unpack
 from syncd.testing.fakes import FakeDirectory, FakeSink, FakeSource
 from syncd.testing.httpfake import Fault, FaultKind, Request
 from syncd.testing.plugin import FakeSettings
@@ -223,4 +223,4 @@ def decisions(url: str) -> Counter[str]:
         return Counter()
     finally:
         engine.dispose()
-    return Counter((d if isinstance(d, dict) else json.loads(d))["source"] for (d,) in rows)
+    return Counter(unpack("data", d)["source"] for (d,) in rows)

@@ -17,6 +17,7 @@ from syncd.config import load_config
 from syncd.daemon import Daemon
 from syncd.model import Intent, ReplyInfo, SourceKind
 from syncd.runtime import runtime
+from syncd.store.packed import unpack
 from syncd.testing.plugin import complete_task
 from tests.conftest import fake_config, rejection
 
@@ -100,8 +101,8 @@ def test_completing_the_review_task_releases_the_hold(
     keys = [
         key
         for key, spec in state.execute("SELECT key, spec FROM outbox")
-        if json.loads(spec)["subject"].startswith("Read this reply")
-        and json.loads(spec)["prospect"]["id"] == "C0001"
+        if unpack("spec", spec)["subject"].startswith("Read this reply")
+        and unpack("spec", spec)["prospect"]["id"] == "C0001"
     ]
     state.close()
     assert len(keys) == 1

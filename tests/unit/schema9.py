@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from syncd.store import schema as t
+from syncd.store.packed import unpack
 
 _old = sa.MetaData()
 
@@ -71,37 +71,50 @@ touches = sa.Table(
 )
 
 
+_JSON_COLUMNS = frozenset({"snapshot", "payload", "rules", "context", "touch"})
+
+
+def _rows(conn: Connection, table: str) -> list[dict[str, Any]]:
+    """A table's rows as the store wrote them, JSON columns decoded whether they hold JSON
+    (the database's or as text) or packed values."""
+    out = []
+    for r in conn.execute(sa.text(f"SELECT * FROM {table}")):  # noqa: S608  (fixed names)
+        row = dict(r._mapping)
+        for name in _JSON_COLUMNS & row.keys():
+            value = row[name]
+            if isinstance(value, str | bytes | memoryview):
+                row[name] = unpack(name, bytes(value) if isinstance(value, memoryview) else value)
+        out.append(row)
+    return out
+
+
 def to_schema_9(conn: Connection) -> None:
     """Rebuild the people, events, plans and touches tables in schema 9's layout, rows and
     all, and forget every migration from 10 on (so the next open runs them)."""
     people: list[dict[str, Any]] = []
     keys: dict[int, str] = {}
-    for r in conn.execute(sa.select(t.prospects)):
-        row = dict(r._mapping)
+    for row in _rows(conn, "prospects"):
         keys[row.pop("id")] = row["key"]
         people.append(row)
     old_events = []
-    for r in conn.execute(sa.select(t.events)):
-        row = dict(r._mapping)
+    for row in _rows(conn, "events"):
         old_events.append({**row, "prospect_key": keys[row.pop("prospect")]})
     old_plans: list[dict[str, Any]] = []
     ids: dict[int, str] = {}
-    for r in conn.execute(sa.select(t.plans)):
-        row = dict(r._mapping)
+    for row in _rows(conn, "plans"):
         key = keys[row.pop("prospect")]
         ids[row.pop("id")] = plan_id = f"{key}#{row['generation']}"
         old_plans.append({**row, "plan_id": plan_id, "prospect_key": key})
     accounts = {p["key"]: p["account_key"] for p in people}
     old_touches = []
-    for r in conn.execute(sa.select(t.touches)):
-        row = dict(r._mapping)
+    for row in _rows(conn, "touches"):
         plan_id = ids[row.pop("plan")]
         key = plan_id.rsplit("#", 1)[0]
         old_touches.append(
             {**row, "plan_id": plan_id, "prospect_key": key, "account_key": accounts.get(key)}
         )
-    for table in (t.touches, t.plans, t.events, t.prospects):
-        table.drop(conn)
+    for name in ("touches", "plans", "events", "prospects"):
+        conn.execute(sa.text(f"DROP TABLE {name}"))
     for old, rows in (
         (prospects, people),
         (events, old_events),

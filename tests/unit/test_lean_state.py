@@ -169,7 +169,7 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
 
 def test_a_version_8_database_with_stored_briefs_reads_the_same(store_url: str) -> None:
     """Migration 9 drops the touches' person and account indexes and rewrites no row, and
-    migration 10 gives plans integer ids and copies the rows as they are: the store reads
+    migration 11 gives plans integer ids and copies the rows as they are: the store reads
     schema 8's encodings (whole briefs, rule dicts, full payloads) as they were, so history,
     due touches and `syncd explain` say exactly what they said before."""
     store = Store.open(store_url)
@@ -180,7 +180,7 @@ def test_a_version_8_database_with_stored_briefs_reads_the_same(store_url: str) 
     store.close()
 
     engine = create_db_engine(store_url)
-    assert migrate(engine) == [9, 10]
+    assert migrate(engine) == [9, 10, 11]
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("touches")}
         old_touch = conn.execute(sa.select(t.touches.c.touch).limit(1)).scalar_one()

@@ -216,10 +216,10 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
                 " '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     with engine.connect() as conn:
         row = conn.execute(
-            sa.text(  # the plan's person had no row: migration 10 gives them one
+            sa.text(  # the plan's person had no row: migration 11 gives them one
                 "SELECT p.key, l.generation, l.reviewed_on, l.brief FROM plans l "
                 "JOIN prospects p ON p.id = l.prospect"
             )
@@ -248,7 +248,7 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
         _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [7, 8, 9, 10]
+    assert migrate(engine) == [7, 8, 9, 10, 11]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
@@ -285,7 +285,7 @@ def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> Non
 
 
 def test_the_integer_id_migration_keeps_every_event_seen(store_url: str) -> None:
-    """Migration 10 copies people, events, plans and touches into their integer-keyed tables:
+    """Migration 11 copies people, events, plans and touches into their integer-keyed tables:
     every event is still seen (even one whose person row went missing by hand), and each
     touch still belongs to its person's plan."""
     store = Store.open(store_url)
@@ -303,7 +303,7 @@ def test_the_integer_id_migration_keeps_every_event_seen(store_url: str) -> None
         conn.execute(sa.text("DELETE FROM prospects WHERE key = :k"), {"k": keys[0]})
     store.close()
     engine = create_db_engine(store_url)
-    assert migrate(engine) == [10]
+    assert migrate(engine) == [10, 11]
     engine.dispose()
     store = Store.open(store_url)
     try:
