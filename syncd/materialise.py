@@ -178,11 +178,11 @@ class Materialiser:
         if cancel is None and sink_shard is None:
             cancel = f"no_sink.{touch.write.value}"
         if cancel is not None:
-            return Materialisation(planned.plan_id, touch.seq, cancel_note=cancel)
+            return Materialisation(planned.plan_ref, touch.seq, cancel_note=cancel)
         assert sink_shard is not None
         spec = build_spec(self.shard, planned, person, target, max(touch.due, now.date()))
         return Materialisation(
-            planned.plan_id,
+            planned.plan_ref,
             touch.seq,
             key=spec.key,
             sink_shard=sink_shard,

@@ -40,7 +40,7 @@ class Reviewer:
             due = self.engine.store.plans_to_review(self.shard, today, BATCH)
             if not due or self.engine.stop_requested():
                 return
-            self._batch([key for _, key in due], [plan_id for plan_id, _ in due], summary)
+            self._batch([key for _, key in due], [plan for plan, _ in due], summary)
             self.engine.heartbeat()
 
     def resolve(
@@ -54,7 +54,7 @@ class Reviewer:
     def _batch(
         self,
         keys: list[str],
-        plan_ids: list[str],
+        plans: list[int],
         summary: CycleSummary,
         resolutions: dict[str, str] | None = None,
         seen: Seen | None = None,
@@ -102,7 +102,7 @@ class Reviewer:
                 outcome=decision.outcome.value,
                 rules=[h.rule_id for h in decision.rules],
             )
-        self.engine.store.record_reviews(self.shard, self.epoch, now.date(), plan_ids, revisions)
+        self.engine.store.record_reviews(self.shard, self.epoch, now.date(), plans, revisions)
 
     def _lookups(
         self, refs: list[ProspectRef], seen: Seen | None

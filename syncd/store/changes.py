@@ -29,7 +29,7 @@ from syncd.store.bulk import execute_rows
 from syncd.store.codec import encode
 from syncd.store.compact import pack_brief, pack_plan_id, pack_rules, pack_touch
 from syncd.store.reads import among, fetch
-from syncd.store.touchsets import touches_of
+from syncd.store.touchsets import person_ids, plans_among, plans_of, touches_of
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _apply_round(
             continue
         conn.execute(
             t.plans.update()
-            .where(among(conn, t.plans.c.prospect_key, ended) & (t.plans.c.status == "live"))
+            .where(plans_among(conn, ended) & (t.plans.c.status == "live"))
             .values(status=status)
         )
         conn.execute(
@@ -156,22 +156,21 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
     """Planned touches and open writes on a channel the person opted out of are cancelled."""
     if not channels:
         return
+    plans = plans_of(conn, list(channels))
     cancelled = [
-        {"p": row.plan_id, "s": row.seq}
+        {"p": row.plan, "s": row.seq}
         for row in fetch(
             conn,
-            sa.select(
-                t.touches.c.plan_id, t.touches.c.seq, t.touches.c.prospect_key, t.touches.c.touch
-            ).where(touches_of(conn, list(channels)) & (t.touches.c.state == "planned")),
+            sa.select(t.touches.c.plan, t.touches.c.seq, t.touches.c.touch).where(
+                among(conn, t.touches.c.plan, list(plans)) & (t.touches.c.state == "planned")
+            ),
         )
-        if row.touch.get("suppress_channel") in channels[row.prospect_key]
+        if row.touch.get("suppress_channel") in channels[plans[row.plan]]
     ]
     if cancelled:
         conn.execute(
             t.touches.update()
-            .where(
-                (t.touches.c.plan_id == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
-            )
+            .where((t.touches.c.plan == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s")))
             .values(state="cancelled", note="opted out"),
             cancelled,
         )
@@ -197,17 +196,16 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     for c in batch:
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
-    ids = list(plans)
-    conn.execute(t.plans.delete().where(among(conn, t.plans.c.plan_id, ids)))
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
+    people = person_ids(conn, [c.key for c, _ in plans.values()])  # their rows are written
     plan_rows = []
-    touch_rows: list[dict[str, Any]] = []
-    for plan_id, (c, plan) in plans.items():
+    touch_rows: list[tuple[tuple[int, int], dict[str, Any]]] = []  # (person, generation), row
+    for c, plan in plans.values():
         shared, touches = split_briefs(plan.touches)
+        person = people[c.key]
         plan_rows.append(
             {
-                "plan_id": plan_id,
-                "prospect_key": c.key,
+                "prospect": person,
                 "shard": shard,
                 "generation": plan.generation,
                 "status": "live",
@@ -222,25 +220,40 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
             }
         )
         touch_rows += [
-            {
-                "plan_id": plan_id,
-                "seq": tc.seq,
-                "shard": shard,
-                "prospect_key": c.key,
-                "account_key": c.account_key,
-                "due": tc.due.isoformat(),
-                "state": "planned",
-                "touch": stored,
-                "note": None,
-                "owner_id": _owner_id(c.context),
-            }
+            (
+                (person, plan.generation),
+                {
+                    "seq": tc.seq,
+                    "shard": shard,
+                    "due": tc.due.isoformat(),
+                    "state": "planned",
+                    "touch": stored,
+                    "note": None,
+                    "owner_id": _owner_id(c.context),
+                },
+            )
             for tc, stored in zip(plan.touches, touches, strict=True)
         ]
-    execute_rows(conn, t.plans.insert(), plan_rows)
+    # A plan made again (same person and generation) keeps its row and id, so the touches it
+    # already wrote stay its own.
+    upsert(conn, t.plans, plan_rows, ["prospect", "generation"])
+    refs = {
+        (r.prospect, r.generation): r.id
+        for r in fetch(
+            conn,
+            sa.select(t.plans.c.id, t.plans.c.prospect, t.plans.c.generation).where(
+                among(conn, t.plans.c.prospect, list(people.values()))
+            ),
+        )
+    }
     # A revision carries over the touches already written (materialised): those stay as they
     # are; every other touch of the plan is planned (again).
     upsert(
-        conn, t.touches, touch_rows, ["plan_id", "seq"], where=t.touches.c.state != "materialised"
+        conn,
+        t.touches,
+        [{"plan": refs[plan], **row} for plan, row in touch_rows],
+        ["plan", "seq"],
+        where=t.touches.c.state != "materialised",
     )
 
 

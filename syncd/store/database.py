@@ -131,6 +131,11 @@ def _v2(conn: Connection) -> None:
 
 
 _EVENT_COLUMNS = "shard, event_id, prospect_key, occurred_at, processed_at, payload"
+_EVENTS_V3 = (  # the events table of schemas 3 to 9
+    "CREATE TABLE events (shard VARCHAR(200) NOT NULL, event_id VARCHAR(300) NOT NULL, "
+    "prospect_key VARCHAR(300) NOT NULL, occurred_at FLOAT NOT NULL, "
+    "processed_at FLOAT NOT NULL, payload JSON NOT NULL, PRIMARY KEY (shard, event_id))"
+)
 
 
 def _v3(conn: Connection) -> None:
@@ -149,7 +154,8 @@ def _v3(conn: Connection) -> None:
         else:  # SQLite cannot change a primary key in place: rebuild the table
             conn.execute(sa.text("DROP INDEX IF EXISTS ix_events_prospect_key"))
             conn.execute(sa.text("ALTER TABLE events RENAME TO events_v2"))
-            schema.events.create(conn)
+            conn.execute(sa.text(_EVENTS_V3))
+            conn.execute(sa.text("CREATE INDEX ix_events_prospect_key ON events (prospect_key)"))
             conn.execute(
                 sa.text(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) "  # noqa: S608  (fixed names)
@@ -182,12 +188,11 @@ def _v6(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE plans ADD COLUMN brief {kind}"))
     # plans from before reviews were recorded at creation: due for review at once
     conn.execute(sa.text("UPDATE plans SET reviewed_on = '0001-01-01' WHERE reviewed_on IS NULL"))
-    conn.execute(
-        sa.text(
-            "CREATE INDEX IF NOT EXISTS ix_plans_review"
-            " ON plans (shard, status, reviewed_on, plan_id)"
+    indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
+    if "ix_plans_review" not in indexes:  # a fresh database has schema 11's from create_all
+        conn.execute(
+            sa.text("CREATE INDEX ix_plans_review ON plans (shard, status, reviewed_on, plan_id)")
         )
-    )
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)"))
 
 
@@ -254,6 +259,94 @@ def _v10(conn: Connection) -> None:
         )
 
 
+_PLAN_COLUMNS = (
+    "shard, generation, callback_on, status, created_at, rules, context, reviewed_on, brief"
+)
+_TOUCH_COLUMNS = ("seq", "shard", "due", "state", "touch", "outbox_key", "note", "owner_id")
+_PROSPECT_COLUMNS = "key, shard, account_key, outcome, snapshot, updated_at"
+_OLD_INDEXES = (
+    "ix_plans_review",
+    "ix_plans_prospect_key",
+    "ix_touches_due",
+    "ix_touches_owner_due",
+    "ix_touches_prospect_key",
+    "ix_touches_account_key",
+    "ix_prospects_account_key",
+    "ix_events_prospect_key",
+)
+
+
+def _v11(conn: Connection) -> None:
+    """Integer ids for people and plans: events refer to their person, and touches to their
+    plan, by id instead of by text key, and touches no longer repeat the person's and
+    account's keys; a third of the state per prospect. The four tables are rebuilt and their
+    rows copied as they are (every event keeps its id, so nothing is decided again); the keys
+    and plan ids callers see are unchanged."""
+    if "plan_id" not in {c["name"] for c in sa.inspect(conn).get_columns("plans")}:
+        return  # a fresh database got the new tables from create_all in step 1
+    _add_missing_people(conn)
+    for name in _OLD_INDEXES:
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+    for table in ("prospects", "events", "plans", "touches"):
+        conn.execute(sa.text(f"ALTER TABLE {table} RENAME TO {table}_v9"))
+        if conn.dialect.name == "postgresql":  # a primary key's name stays with its table
+            pk = sa.inspect(conn).get_pk_constraint(f"{table}_v9")["name"] or f"{table}_pkey"
+            conn.execute(
+                sa.text(f'ALTER TABLE {table}_v9 RENAME CONSTRAINT "{pk}" TO "{table}_v9_pkey"')
+            )
+        schema.metadata.tables[table].create(conn)
+    for sql in (
+        f"INSERT INTO prospects ({_PROSPECT_COLUMNS}) "  # noqa: S608  (fixed names)
+        f"SELECT {_PROSPECT_COLUMNS} FROM prospects_v9 ORDER BY key",
+        "INSERT INTO events (shard, event_id, prospect, occurred_at, processed_at, payload) "
+        "SELECT e.shard, e.event_id, p.id, e.occurred_at, e.processed_at, e.payload "
+        "FROM events_v9 e JOIN prospects p ON p.key = e.prospect_key",
+        f"INSERT INTO plans (prospect, {_PLAN_COLUMNS}) "  # noqa: S608  (fixed names)
+        f"SELECT p.id, {', '.join('v.' + c for c in _PLAN_COLUMNS.split(', '))} FROM plans_v9 v "
+        "JOIN prospects p ON p.key = v.prospect_key ORDER BY v.created_at, v.plan_id",
+        f"INSERT INTO touches (plan, {', '.join(_TOUCH_COLUMNS)}) "  # noqa: S608
+        f"SELECT p.id, {', '.join('o.' + c for c in _TOUCH_COLUMNS)} FROM touches_v9 o "
+        "JOIN plans_v9 v ON v.plan_id = o.plan_id JOIN prospects w ON w.key = v.prospect_key "
+        "JOIN plans p ON p.prospect = w.id AND p.generation = v.generation",
+    ):
+        conn.execute(sa.text(sql))
+    for table in ("touches", "plans", "events", "prospects"):
+        conn.execute(sa.text(f"DROP TABLE {table}_v9"))
+    if conn.dialect.name == "postgresql":  # explain's look-up by subject: a hash index
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_audit_subject"))
+        conn.execute(sa.text("CREATE INDEX ix_audit_subject ON audit USING hash (subject)"))
+
+
+def _add_missing_people(conn: Connection) -> None:
+    """A prospects row for anyone an event or a plan names without one (syncd always wrote
+    them together; a hand-edited database might not have), so that nothing is lost in the
+    copy: an event forgotten would be decided, and written, again."""
+    people = sa.table(
+        "prospects",
+        sa.column("key"),
+        sa.column("shard"),
+        sa.column("snapshot", schema.prospects.c.snapshot.type),
+        sa.column("updated_at"),
+    )
+    missing: dict[str, str] = {}
+    for name in ("events", "plans"):
+        old = sa.table(name, sa.column("prospect_key"), sa.column("shard"))
+        for key, shard in conn.execute(
+            sa.select(old.c.prospect_key, sa.func.min(old.c.shard))
+            .where(old.c.prospect_key.not_in(sa.select(people.c.key)))
+            .group_by(old.c.prospect_key)
+        ):
+            missing.setdefault(key, shard)
+    if missing:
+        conn.execute(
+            people.insert(),
+            [
+                {"key": key, "shard": shard, "snapshot": {}, "updated_at": 0.0}
+                for key, shard in sorted(missing.items())
+            ],
+        )
+
+
 # Numbered migrations, applied in order. Never edit a released step; append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -266,6 +359,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _v8),
     (9, _v9),
     (10, _v10),
+    (11, _v11),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -44,7 +44,7 @@ from syncd.store.pauses import PauseOps
 from syncd.store.plans import PlanOps
 from syncd.store.reads import among, fetch
 from syncd.store.reviews import ReviewOps
-from syncd.store.touchsets import touches_at, touches_of
+from syncd.store.touchsets import plans_at, plans_of
 
 CONTACTLESS = "contactless"  # audit kind: a lost deal that named no contact
 
@@ -121,13 +121,14 @@ class PlannedTouch:
     touch: Touch
     context: dict[str, Any]
     prospect: Prospect | None
+    plan_ref: int  # the plan's row id in the store
 
 
 @dataclass(frozen=True)
 class Materialisation:
     """The outcome of materialising one planned touch: an outbox row, or a cancellation."""
 
-    plan_id: str
+    plan_ref: int  # PlannedTouch.plan_ref
     seq: int
     key: str | None = None
     sink_shard: str | None = None
@@ -328,72 +329,74 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not keys:
             return {}
         with self.engine.connect() as conn:
-            snaps = {
-                r.key: unpack_prospect(r.snapshot, r.key, r.account_key)
-                for r in fetch(
-                    conn,
-                    sa.select(
-                        t.prospects.c.key, t.prospects.c.account_key, t.prospects.c.snapshot
-                    ).where(among(conn, t.prospects.c.key, keys)),
-                )
-            }
-            people = {k: decode(Prospect, v) for k, v in snaps.items()}
+            ids: dict[int, str] = {}  # prospects row id -> key
+            people: dict[str, Prospect] = {}
+            for r in fetch(
+                conn,
+                sa.select(
+                    t.prospects.c.id,
+                    t.prospects.c.key,
+                    t.prospects.c.account_key,
+                    t.prospects.c.snapshot,
+                ).where(among(conn, t.prospects.c.key, keys)),
+            ):
+                ids[r.id] = r.key
+                people[r.key] = decode(Prospect, unpack_prospect(r.snapshot, r.key, r.account_key))
             rejections: dict[str, list[RejectionEvent]] = defaultdict(list)
             for r in fetch(
                 conn,
                 sa.select(
-                    t.events.c.prospect_key,
+                    t.events.c.prospect,
                     t.events.c.shard,
                     t.events.c.event_id,
                     t.events.c.payload,
                 )
-                .where(among(conn, t.events.c.prospect_key, keys))
+                .where(among(conn, t.events.c.prospect, list(ids)))
                 .order_by(t.events.c.occurred_at),
             ):
-                rejections[r.prospect_key].append(
-                    decode_event(
-                        r.payload, people.get(r.prospect_key), r.shard, r.event_id, r.prospect_key
-                    )
+                key = ids[r.prospect]
+                rejections[key].append(
+                    decode_event(r.payload, people.get(key), r.shard, r.event_id, key)
                 )
+            owners = plans_of(conn, keys)  # every plan of theirs: plan id -> prospect key
             plans = {
-                r.prospect_key: r
+                ids[r.prospect]: r
                 for r in fetch(
                     conn,
                     sa.select(t.plans).where(
-                        among(conn, t.plans.c.prospect_key, keys) & (t.plans.c.status == "live")
+                        among(conn, t.plans.c.prospect, list(ids)) & (t.plans.c.status == "live")
                     ),
                 )
             }
             # One read of the people's touches: those of the live plan whole (their briefs
             # too, a revision carries them over), every one as history.
-            live = {r.plan_id: r for r in plans.values()}
-            shared: dict[str, str] = {}
-            plan_touches: dict[str, list[Touch]] = defaultdict(list)
+            live = {r.id: r for r in plans.values()}
+            shared: dict[int, str] = {}
+            plan_touches: dict[int, list[Touch]] = defaultdict(list)
             touches: dict[str, list[tuple[Touch, str]]] = defaultdict(list)
             for tr in fetch(
                 conn,
                 sa.select(
-                    t.touches.c.plan_id,
+                    t.touches.c.plan,
                     t.touches.c.seq,
                     t.touches.c.due,
-                    t.touches.c.prospect_key,
                     t.touches.c.touch,
                     t.touches.c.state,
                 )
-                .where(touches_of(conn, keys) & (t.touches.c.state != "cancelled"))
+                .where(
+                    among(conn, t.touches.c.plan, list(owners)) & (t.touches.c.state != "cancelled")
+                )
                 .order_by(t.touches.c.seq),
             ):
-                plan_row = live.get(tr.plan_id)
-                if plan_row is not None and tr.plan_id not in shared:
-                    shared[tr.plan_id] = unpack_brief(
-                        plan_row.brief, plan_row.prospect_key, plan_row.context
+                plan_row = live.get(tr.plan)
+                if plan_row is not None and tr.plan not in shared:
+                    shared[tr.plan] = unpack_brief(
+                        plan_row.brief, ids[plan_row.prospect], plan_row.context
                     )
-                touch = decode(
-                    Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan_id))
-                )
-                if tr.plan_id in live:
-                    plan_touches[tr.plan_id].append(touch)
-                touches[tr.prospect_key].append((touch, tr.state))
+                touch = decode(Touch, unpack_touch(tr.touch, tr.due, tr.seq, shared.get(tr.plan)))
+                if tr.plan in live:
+                    plan_touches[tr.plan].append(touch)
+                touches[owners[tr.plan]].append((touch, tr.state))
             suppressed = _suppressions(conn, keys)
             holds = self.open_holds(conn, keys)
         out: dict[str, StoredHistory] = {}
@@ -405,7 +408,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                     ProspectRef.parse(key),
                     plan_row.generation,
                     date.fromisoformat(plan_row.callback_on) if plan_row.callback_on else None,
-                    tuple(plan_touches[plan_row.plan_id]),
+                    tuple(plan_touches[plan_row.id]),
                 )
             out[key] = StoredHistory(
                 prospect=people.get(key),
@@ -428,22 +431,20 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
         if not keys:
             return out
         with self.engine.connect() as conn:
+            at = plans_at(conn, keys)
             for r in fetch(
                 conn,
-                sa.select(
-                    t.touches.c.account_key,
-                    t.touches.c.prospect_key,
-                    t.touches.c.touch,
-                    t.touches.c.due,
-                    t.touches.c.seq,
-                ).where(
-                    touches_at(conn, keys)
+                sa.select(t.touches.c.plan, t.touches.c.touch, t.touches.c.due, t.touches.c.seq)
+                .where(
+                    among(conn, t.touches.c.plan, list(at))
                     & (t.touches.c.state != "cancelled")
                     & (t.touches.c.due >= since.isoformat())
-                ),
+                )
+                .order_by(t.touches.c.due, t.touches.c.plan, t.touches.c.seq),
             ):
-                out[r.account_key].append(
-                    (r.prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
+                prospect_key, account_key = at[r.plan]
+                out[account_key].append(
+                    (prospect_key, decode(Touch, unpack_touch(r.touch, r.due, r.seq)))
                 )
         return out
 
@@ -499,7 +500,7 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 {
                     "event_id": event.event_id,
                     "shard": shard,
-                    "prospect_key": key,
+                    "prospect": key,  # its prospects row's id, once that row is written
                     "occurred_at": event.occurred_at.timestamp(),
                     "processed_at": now,
                     "payload": encode_event(
@@ -534,8 +535,19 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
             self._fence(conn, shard, epoch)
             for found in reengaged:  # first: the decisions' own urgent task must stay
                 self.record_reengagement(conn, shard, found, now)
-            execute_rows(conn, t.events.insert(), events)
             upsert(conn, t.prospects, list(snapshots.values()), ["key"])
+            ids = {
+                r.key: r.id
+                for r in fetch(
+                    conn,
+                    sa.select(t.prospects.c.id, t.prospects.c.key).where(
+                        among(conn, t.prospects.c.key, list(snapshots))
+                    ),
+                )
+            }
+            execute_rows(
+                conn, t.events.insert(), [{**e, "prospect": ids[e["prospect"]]} for e in events]
+            )
             apply_changes(conn, shard, changes, now, self._settle_reviews)
             execute_rows(conn, t.audit.insert(), contactless)
             self._set_cursor(conn, shard, cursor, now)

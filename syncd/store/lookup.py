@@ -59,19 +59,19 @@ class LookupOps:
             prospect = conn.execute(sa.select(t.prospects).where(t.prospects.c.key == key)).first()
             events = conn.execute(
                 sa.select(t.events)
-                .where(t.events.c.prospect_key == key)
+                .where(t.events.c.prospect == (prospect.id if prospect else None))
                 .order_by(t.events.c.occurred_at)
             ).all()
             plans = conn.execute(
                 sa.select(t.plans)
-                .where(t.plans.c.prospect_key == key)
+                .where(t.plans.c.prospect == (prospect.id if prospect else None))
                 .order_by(t.plans.c.created_at, t.plans.c.generation)
             ).all()
             touches = conn.execute(
                 sa.select(t.touches, t.outbox.c.status, t.outbox.c.remote_id, t.outbox.c.attempts)
                 .outerjoin(t.outbox, t.outbox.c.key == t.touches.c.outbox_key)
-                .where(t.touches.c.plan_id.in_([p.plan_id for p in plans]))
-                .order_by(t.touches.c.plan_id, t.touches.c.seq)
+                .where(t.touches.c.plan.in_([p.id for p in plans]))
+                .order_by(t.touches.c.plan, t.touches.c.seq)
             ).all()
             audit = conn.execute(
                 sa.select(t.audit)
@@ -83,11 +83,15 @@ class LookupOps:
             suppressions = conn.execute(
                 sa.select(t.suppressions).where(t.suppressions.c.prospect_key == key)
             ).all()
+        plan_ids = {p.id: f"{key}#{p.generation}" for p in plans}
         return {
             "prospect": dict(prospect._mapping) if prospect else None,
             "events": [dict(r._mapping) for r in events],
-            "plans": [dict(r._mapping) for r in plans],
-            "touches": [dict(r._mapping) for r in touches],
+            # a plan's id as everything else names it: "<prospect key>#<generation>"
+            "plans": [{**r._mapping, "plan_id": f"{key}#{r.generation}"} for r in plans],
+            "touches": [
+                {**r._mapping, "plan_id": plan_ids[r.plan], "prospect_key": key} for r in touches
+            ],
             "audit": [dict(r._mapping) for r in audit],
             "suppressions": [dict(r._mapping) for r in suppressions],
         }

@@ -22,8 +22,8 @@ from syncd.store.codec import decode
 from syncd.store.compact import unpack_brief, unpack_prospect, unpack_touch
 
 OPEN_STATUSES = ("pending", "inflight", "in_doubt")
-# one touch, for executemany updates with parameters p (plan id) and s (seq)
-_touch_at = (t.touches.c.plan_id == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
+# one touch, for executemany updates with parameters p (its plan's row id) and s (seq)
+_touch_at = (t.touches.c.plan == sa.bindparam("p")) & (t.touches.c.seq == sa.bindparam("s"))
 
 
 class OutboxOps:
@@ -46,10 +46,15 @@ class OutboxOps:
         prospects and accounts) holds."""
         held: sa.ColumnElement[bool] = sa.true() if whole_shard else sa.false()
         if prospects:
-            held = held | t.touches.c.prospect_key.in_(sorted(prospects))
+            held = held | t.prospects.c.key.in_(sorted(prospects))
         if accounts:
-            held = held | t.touches.c.account_key.in_(sorted(accounts))
-        query = sa.select(sa.func.count()).where(
+            held = held | t.prospects.c.account_key.in_(sorted(accounts))
+        query = (
+            sa.select(sa.func.count())
+            .select_from(t.touches)
+            .join(t.plans, t.plans.c.id == t.touches.c.plan)
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
+        ).where(
             (t.touches.c.shard == shard)
             & (t.touches.c.state == "planned")
             & (t.touches.c.due <= until.isoformat())
@@ -74,54 +79,51 @@ class OutboxOps:
 
         query = (
             sa.select(
-                t.touches.c.plan_id,
-                t.touches.c.prospect_key,
-                t.touches.c.account_key,
+                t.touches.c.plan,
+                t.prospects.c.key,
+                t.plans.c.generation,
+                t.prospects.c.account_key,
                 t.touches.c.touch,
                 t.touches.c.due,
                 t.touches.c.seq,
                 t.plans.c.context,
                 t.plans.c.brief,
                 t.prospects.c.snapshot,
-                t.prospects.c.account_key.label("snapshot_account"),
             )
-            .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
-            .outerjoin(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
+            .join(t.plans, t.plans.c.id == t.touches.c.plan)
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
             .where(
                 (t.touches.c.shard == shard)
                 & (t.touches.c.state == "planned")
                 & (t.touches.c.due <= until.isoformat())
             )
-            .order_by(t.touches.c.due, t.touches.c.plan_id, t.touches.c.seq)
+            .order_by(t.touches.c.due, t.prospects.c.key, t.plans.c.generation, t.touches.c.seq)
         )
         if skip_prospects:
-            query = query.where(t.touches.c.prospect_key.not_in(sorted(skip_prospects)))
+            query = query.where(t.prospects.c.key.not_in(sorted(skip_prospects)))
         if skip_accounts:
             query = query.where(
-                t.touches.c.account_key.is_(None)
-                | t.touches.c.account_key.not_in(sorted(skip_accounts))
+                t.prospects.c.account_key.is_(None)
+                | t.prospects.c.account_key.not_in(sorted(skip_accounts))
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query if limit is None else query.limit(limit)).all()
         return [
             PlannedTouch(
-                r.plan_id,
-                r.prospect_key,
+                f"{r.key}#{r.generation}",
+                r.key,
                 r.account_key,
                 decode(
                     Touch,
-                    unpack_touch(
-                        r.touch, r.due, r.seq, unpack_brief(r.brief, r.prospect_key, r.context)
-                    ),
+                    unpack_touch(r.touch, r.due, r.seq, unpack_brief(r.brief, r.key, r.context)),
                 ),
                 dict(r.context),
                 (
-                    decode(
-                        Prospect, unpack_prospect(r.snapshot, r.prospect_key, r.snapshot_account)
-                    )
+                    decode(Prospect, unpack_prospect(r.snapshot, r.key, r.account_key))
                     if r.snapshot
                     else None
                 ),
+                r.plan,
             )
             for r in rows
         ]
@@ -130,7 +132,7 @@ class OutboxOps:
         """Insert outbox rows (a key already there is left alone) and settle the touches."""
         now = self.clock()
         cancelled = [
-            {"p": m.plan_id, "s": m.seq, "n": m.cancel_note[:200]}
+            {"p": m.plan_ref, "s": m.seq, "n": m.cancel_note[:200]}
             for m in items
             if m.cancel_note is not None
         ]
@@ -175,7 +177,7 @@ class OutboxOps:
                 t.touches.update()
                 .where(_touch_at)
                 .values(state="materialised", outbox_key=sa.bindparam("k")),
-                [{"p": m.plan_id, "s": m.seq, "k": m.key} for m in written],
+                [{"p": m.plan_ref, "s": m.seq, "k": m.key} for m in written],
             )
         return len(fresh)
 
@@ -393,12 +395,14 @@ class OutboxOps:
         """(due date, prospect key, touch kind) of the next planned touches."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(t.touches.c.due, t.touches.c.prospect_key, t.touches.c.touch)
+                sa.select(t.touches.c.due, t.prospects.c.key, t.touches.c.touch)
+                .join(t.plans, t.plans.c.id == t.touches.c.plan)
+                .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
                 .where((t.touches.c.shard == shard) & (t.touches.c.state == "planned"))
                 .order_by(t.touches.c.due)
                 .limit(limit)
             ).all()
-        return [(r.due, r.prospect_key, str(r.touch.get("kind"))) for r in rows]
+        return [(r.due, r.key, str(r.touch.get("kind"))) for r in rows]
 
     def shard_row(self, shard: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

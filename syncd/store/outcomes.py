@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Cursor, Reengagement
 from syncd.store import schema as t
-from syncd.store.touchsets import touches_of
+from syncd.store.touchsets import plans_among, touches_of
 
 REENGAGED = "reengaged"  # audit kind, and the note on the touches it cancelled
 
@@ -40,7 +40,7 @@ class OutcomeOps:
         with self.engine.connect() as conn:
             for r in conn.execute(
                 sa.select(t.prospects.c.account_key, t.prospects.c.key)
-                .join(t.plans, t.plans.c.prospect_key == t.prospects.c.key)
+                .join(t.plans, t.plans.c.prospect == t.prospects.c.id)
                 .where(t.prospects.c.account_key.in_(keys) & (t.plans.c.status == "live"))
                 .order_by(t.prospects.c.key)
             ):
@@ -90,7 +90,7 @@ class OutcomeOps:
         # The nurture ends: the plan, its touches not made yet, and writes not sent yet.
         conn.execute(
             t.plans.update()
-            .where((t.plans.c.prospect_key == r.prospect_key) & (t.plans.c.status == "live"))
+            .where(plans_among(conn, [r.prospect_key]) & (t.plans.c.status == "live"))
             .values(status="cancelled")
         )
         conn.execute(
@@ -142,7 +142,7 @@ class OutcomeOps:
         """Prospects syncd planned a nurture for before `until` (the rate's denominator)."""
         with self.engine.connect() as conn:
             count = conn.execute(
-                sa.select(sa.func.count(sa.distinct(t.plans.c.prospect_key))).where(
+                sa.select(sa.func.count(sa.distinct(t.plans.c.prospect))).where(
                     t.plans.c.created_at < until.timestamp()
                 )
             ).scalar()

@@ -108,15 +108,15 @@ class PauseOps:
         else:
             whose = t.touches.c.shard == ref
         rows = conn.execute(
-            sa.select(t.touches.c.plan_id, t.touches.c.seq, t.touches.c.due, t.touches.c.touch)
-            .join(t.plans, t.plans.c.plan_id == t.touches.c.plan_id)
+            sa.select(t.touches.c.plan, t.touches.c.seq, t.touches.c.due, t.touches.c.touch)
+            .join(t.plans, t.plans.c.id == t.touches.c.plan)
             .where(whose & (t.touches.c.state == "planned") & (t.plans.c.status == "live"))
         ).all()
         for r in rows:
             due = (date.fromisoformat(r.due) + timedelta(days=days)).isoformat()
             conn.execute(
                 t.touches.update()
-                .where((t.touches.c.plan_id == r.plan_id) & (t.touches.c.seq == r.seq))
+                .where((t.touches.c.plan == r.plan) & (t.touches.c.seq == r.seq))
                 # the due date lives in its column (a touch stored before schema 9 has it twice)
                 .values(due=due, touch={**r.touch, "due": due} if "due" in r.touch else r.touch)
             )

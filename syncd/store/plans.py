@@ -14,6 +14,7 @@ from syncd.model import Decision
 from syncd.store import schema as t
 from syncd.store.changes import Change, Settle, apply_changes
 from syncd.store.reads import among, fetch
+from syncd.store.touchsets import plans_among
 
 
 class PlanOps:
@@ -24,14 +25,15 @@ class PlanOps:
     _fence: Callable[[Connection, str, int], None]
     _settle_reviews: Settle
 
-    def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[str, str]]:
-        """(plan id, prospect key) of live plans not reviewed today, oldest review first
+    def plans_to_review(self, shard: str, today: date, limit: int) -> list[tuple[int, str]]:
+        """(plan row id, prospect key) of live plans not reviewed today, oldest review first
         (every plan has a review day: its creation day until first reviewed)."""
         day = today.isoformat()
         with self.engine.connect() as conn:
             rows = fetch(
                 conn,
-                sa.select(t.plans.c.plan_id, t.plans.c.prospect_key)
+                sa.select(t.plans.c.id, t.prospects.c.key)
+                .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
                 .where(
                     (t.plans.c.shard == shard)
                     & (t.plans.c.status == "live")
@@ -39,17 +41,17 @@ class PlanOps:
                 )
                 # the order of ix_plans_review: each batch reads the index's first rows, so
                 # the work is proportional to the plans due, not to the plans kept
-                .order_by(t.plans.c.reviewed_on, t.plans.c.plan_id)
+                .order_by(t.plans.c.reviewed_on, t.plans.c.id)
                 .limit(limit),
             )
-        return [(r.plan_id, r.prospect_key) for r in rows]
+        return [(r.id, r.key) for r in rows]
 
     def record_reviews(
         self,
         shard: str,
         epoch: int,
         today: date,
-        reviewed: Sequence[str],
+        reviewed: Sequence[int],
         revisions: Sequence[tuple[Decision, str | None, dict[str, Any]]],
     ) -> None:
         """Apply the revisions (decision, account key, plan context) and mark plans reviewed."""
@@ -69,14 +71,14 @@ class PlanOps:
             if reviewed:
                 conn.execute(
                     t.plans.update()
-                    .where(among(conn, t.plans.c.plan_id, reviewed))
+                    .where(among(conn, t.plans.c.id, reviewed))
                     .values(reviewed_on=today.isoformat())
                 )
             if revisions:  # a revised plan was re-inserted: it counts as reviewed today too
                 conn.execute(
                     t.plans.update()
                     .where(
-                        among(conn, t.plans.c.prospect_key, [d.prospect.key for d, *_ in revisions])
+                        plans_among(conn, [d.prospect.key for d, *_ in revisions])
                         & (t.plans.c.status == "live")
                     )
                     .values(reviewed_on=today.isoformat())

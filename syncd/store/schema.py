@@ -47,13 +47,14 @@ cursors = sa.Table(
 )
 
 # An event id is unique only within its shard (two mailboxes or two portals hand out the
-# same ids), so the shard is part of the key (migration 3).
+# same ids), so the shard is part of the key (migration 3). The person is their prospects
+# row's integer id (migration 11), not their key again.
 events = sa.Table(
     "events",
     metadata,
     sa.Column("shard", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(300), primary_key=True),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("prospect", sa.Integer, nullable=False, index=True),  # prospects.id
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Column("processed_at", sa.Float, nullable=False),
     # the RejectionEvent, for history and briefs
@@ -63,19 +64,25 @@ events = sa.Table(
 prospects = sa.Table(
     "prospects",
     metadata,
-    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # migration 11
+    sa.Column("key", sa.String(300), nullable=False),
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("account_key", sa.String(300), index=True),
     sa.Column("outcome", sa.String(40)),  # the latest decision's outcome
     sa.Column("snapshot", PackedJSON("snapshot"), nullable=False),  # the Prospect as last seen
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ux_prospects_key", "key", unique=True),
 )
 
+# A plan's id is an integer (migration 11): the touches, the largest table, refer to their
+# plan by it, and the plan to its person by the prospects row's id, instead of repeating the
+# person's key. The id callers see, "<prospect key>#<generation>" (Plan.plan_id), is the
+# pair (prospect, generation), which is unique.
 plans = sa.Table(
     "plans",
     metadata,
-    sa.Column("plan_id", sa.String(320), primary_key=True),
-    sa.Column("prospect_key", sa.String(300), nullable=False, index=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prospect", sa.Integer, nullable=False),  # prospects.id
     sa.Column("shard", sa.String(200), nullable=False),
     sa.Column("generation", sa.Integer, nullable=False),
     sa.Column("callback_on", sa.String(10)),
@@ -87,19 +94,18 @@ plans = sa.Table(
     sa.Column("reviewed_on", sa.String(10)),  # migration 2: the policy's daily review
     # migration 6: the part of the touches' briefs shared by the whole plan, zlib-compressed
     sa.Column("brief", sa.LargeBinary),
-    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "plan_id"),
+    sa.Index("ux_plans_prospect", "prospect", "generation", unique=True),
+    sa.Index("ix_plans_review", "shard", "status", "reviewed_on", "id"),
 )
 
 touches = sa.Table(
     "touches",
     metadata,
-    sa.Column("plan_id", sa.String(320), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True),
+    # the plan's integer id (migration 11); a person's touches are found through their plans,
+    # an account's through its people's (store.touchsets), so the touch keeps neither key
+    sa.Column("plan", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("shard", sa.String(200), nullable=False),
-    # Not indexed (migration 9): a person's touches are found through their plans' ids, an
-    # account's through its people (store.touchsets).
-    sa.Column("prospect_key", sa.String(300), nullable=False),
-    sa.Column("account_key", sa.String(300)),
     sa.Column("due", sa.String(10), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),  # planned | materialised | cancelled
     sa.Column("touch", PackedJSON("touch"), nullable=False),  # the Touch
@@ -152,7 +158,9 @@ audit = sa.Table(
     sa.Column("kind", sa.String(40), nullable=False),  # decision | write | suppress | replay …
     sa.Column("subject", sa.String(300)),  # prospect key or outbox key
     sa.Column("data", PackedJSON("data"), nullable=False),
-    sa.Index("ix_audit_subject", "subject"),
+    # explain looks a subject up by equality only: on PostgreSQL a hash index keeps a 4-byte
+    # code per row instead of the whole key (migration 11)
+    sa.Index("ix_audit_subject", "subject", postgresql_using="hash"),
     sa.Index("ix_audit_at", "at"),  # migration 6: retention
 )
 

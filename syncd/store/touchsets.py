@@ -1,10 +1,11 @@
-"""Which touches belong to some people, or to some accounts, without indexes of their own.
+"""People's rows ids, and which plans and touches belong to some people or accounts.
 
-The touches table is the largest one, so it is indexed only by plan and seq, by due day
-and by owner (schema 9). A person's touches are those of their plans, an account's those of
-its people's plans: the plan ids are looked up first (through the plans' and prospects'
-indexes), then the touches by their key. One query with a sub-select instead lets PostgreSQL
-hash-join the whole touches table.
+People and plans have integer ids (schema 11): events and plans refer to their person, and
+touches to their plan, by id rather than by repeating the person's key. The touches table is
+the largest one, so it is indexed only by plan and seq, by due day and by owner. A person's
+touches are those of their plans, an account's those of its people's plans: the people and
+plans are looked up first (through their own indexes), then the touches by plan id. One query
+with a sub-select instead lets PostgreSQL hash-join the whole touches table.
 """
 
 from __future__ import annotations
@@ -16,20 +17,48 @@ from syncd.store import schema as t
 from syncd.store.reads import among, fetch
 
 
+def person_ids(conn: Connection, keys: list[str]) -> dict[str, int]:
+    """The prospects row id of each of these people that has one: key -> id."""
+    rows = fetch(
+        conn,
+        sa.select(t.prospects.c.id, t.prospects.c.key).where(among(conn, t.prospects.c.key, keys)),
+    )
+    return {r.key: r.id for r in rows}
+
+
+def plans_among(conn: Connection, keys: list[str]) -> sa.ColumnElement[bool]:
+    """The plans of these people (whatever their status)."""
+    return among(conn, t.plans.c.prospect, list(person_ids(conn, keys).values()))
+
+
+def plans_of(conn: Connection, keys: list[str]) -> dict[int, str]:
+    """Every plan of these people (whatever its status): plan id -> prospect key."""
+    people = {i: k for k, i in person_ids(conn, keys).items()}
+    rows = fetch(
+        conn,
+        sa.select(t.plans.c.id, t.plans.c.prospect).where(
+            among(conn, t.plans.c.prospect, list(people))
+        ),
+    )
+    return {r.id: people[r.prospect] for r in rows}
+
+
+def plans_at(conn: Connection, account_keys: list[str]) -> dict[int, tuple[str, str]]:
+    """The plans of the people now at these accounts: plan id -> (prospect key, account key)."""
+    rows = fetch(
+        conn,
+        sa.select(t.plans.c.id, t.prospects.c.key, t.prospects.c.account_key)
+        .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
+        .where(among(conn, t.prospects.c.account_key, account_keys)),
+    )
+    return {r.id: (r.key, r.account_key) for r in rows}
+
+
 def touches_of(conn: Connection, keys: list[str]) -> sa.ColumnElement[bool]:
     """The touches of these people (every plan of theirs, whatever its status)."""
-    ids = fetch(conn, sa.select(t.plans.c.plan_id).where(among(conn, t.plans.c.prospect_key, keys)))
-    return among(conn, t.touches.c.plan_id, [r.plan_id for r in ids])
+    return among(conn, t.touches.c.plan, list(plans_of(conn, keys)))
 
 
 def touches_at(conn: Connection, account_keys: list[str]) -> sa.ColumnElement[bool]:
     """The touches planned at these accounts (by people who are still at them)."""
-    ids = fetch(
-        conn,
-        sa.select(t.plans.c.plan_id)
-        .join(t.prospects, t.prospects.c.key == t.plans.c.prospect_key)
-        .where(among(conn, t.prospects.c.account_key, account_keys)),
-    )
-    return among(conn, t.touches.c.plan_id, [r.plan_id for r in ids]) & among(
-        conn, t.touches.c.account_key, account_keys
-    )
+    return among(conn, t.touches.c.plan, list(plans_at(conn, account_keys)))

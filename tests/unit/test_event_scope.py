@@ -9,18 +9,19 @@ import sqlalchemy as sa
 
 from syncd.model import Cursor, Decision, Outcome
 from syncd.store import Store
-from syncd.store import schema as t
 from syncd.store.database import LATEST, create_db_engine, migrate
-from syncd.store.packed import PackedJSON
 from tests.conftest import rejection
+from tests.unit import schema9
 from tests.unit.world import open_world
 
 
 def _downgrade_to_v2(store: Store) -> None:
     """Put the state back the way the previous schema stored it: events keyed by id alone,
-    payloads without their shard, schema version 2."""
+    payloads without their shard, plans by text id (schema 9's layout), schema version 2."""
     with store.engine.begin() as conn:
-        rows = conn.execute(sa.select(t.events.c.event_id, t.events.c.payload)).all()
+        schema9.to_schema_9(conn)  # plain JSON columns, as schema 2 had them
+        old = schema9.events
+        rows = conn.execute(sa.select(old.c.event_id, old.c.payload)).all()
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("ALTER TABLE events DROP CONSTRAINT events_pkey"))
             conn.execute(sa.text("ALTER TABLE events ADD PRIMARY KEY (event_id)"))
@@ -43,9 +44,7 @@ def _downgrade_to_v2(store: Store) -> None:
                 )
             )
             conn.execute(sa.text("DROP TABLE events_new"))
-        events = sa.table(
-            "events", sa.column("event_id"), sa.column("payload", PackedJSON("payload"))
-        )
+        events = sa.table("events", sa.column("event_id"), sa.column("payload", sa.JSON))
         for row in rows:
             payload = dict(row.payload)
             payload.pop("shard", None)
@@ -68,8 +67,10 @@ def test_an_upgrade_decides_nothing_again_and_writes_nothing_again(store_url: st
 
     engine = create_db_engine(store_url)
     # 4 (review holds) finds its table, 5 (attempt times) its column, 6 (briefs) its column,
-    # 7 (pauses) its table, 8 (outcomes) its table, 9 (lean state) drops indexes if there
-    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9, 10]
+    # 7 (pauses) its table, 8 (outcomes) its table, 9 (lean state) drops indexes if there,
+    # 10 (packed JSON) converts the columns, 11 (integer ids) rebuilds people, events, plans
+    # and touches: every event stays seen, the touches already written stay so
+    assert migrate(engine) == list(range(3, LATEST + 1)) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM cursors"))  # read every record again from the start
     engine.dispose()

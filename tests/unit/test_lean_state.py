@@ -31,6 +31,7 @@ from syncd.store.compact import (
 )
 from syncd.store.database import create_db_engine, migrate
 from tests.conftest import NOW, rejection
+from tests.unit import schema9
 
 FAR = date(2099, 1, 1)
 
@@ -102,15 +103,18 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
     """Rewrite the rows the way schema 8 stored them (whole encodings, plain zlib briefs,
     rule dicts, the touches' person and account indexes)."""
     with store.engine.begin() as conn:
+        schema9.to_schema_9(conn)
         for event, decision in pairs:
             key = decision.prospect.key
             assert decision.plan is not None
             plan_id = decision.plan.plan_id
-            row = conn.execute(sa.select(t.plans).where(t.plans.c.plan_id == plan_id)).one()
+            row = conn.execute(
+                sa.select(schema9.plans).where(schema9.plans.c.plan_id == plan_id)
+            ).one()
             shared = unpack_brief(row.brief, key, row.context)
             conn.execute(
-                t.plans.update()
-                .where(t.plans.c.plan_id == plan_id)
+                schema9.plans.update()
+                .where(schema9.plans.c.plan_id == plan_id)
                 .values(
                     brief=zlib.compress(shared.encode(), 6) if shared else None,
                     rules=[h.rule_id for h in decision.rules],
@@ -122,9 +126,10 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
                 head, sep, tail = tc.brief.partition("\n\n")
                 if shared and sep and tail == shared:
                     old["brief"], old["+"] = head, 1
+                touches = schema9.touches
                 conn.execute(
-                    t.touches.update()
-                    .where((t.touches.c.plan_id == plan_id) & (t.touches.c.seq == tc.seq))
+                    touches.update()
+                    .where((touches.c.plan_id == plan_id) & (touches.c.seq == tc.seq))
                     .values(touch=old)
                 )
             payload = encode(
@@ -136,13 +141,13 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
                 )
             )
             conn.execute(
-                t.events.update()
-                .where(t.events.c.event_id == event.event_id)
+                schema9.events.update()
+                .where(schema9.events.c.event_id == event.event_id)
                 .values(payload=payload)
             )
             conn.execute(
-                t.prospects.update()
-                .where(t.prospects.c.key == key)
+                schema9.prospects.update()
+                .where(schema9.prospects.c.key == key)
                 .values(snapshot=encode(event.prospect))
             )
             conn.execute(
@@ -163,9 +168,10 @@ def _as_schema_8(store: Store, pairs: list[tuple[RejectionEvent, Decision]]) -> 
 
 
 def test_a_version_8_database_with_stored_briefs_reads_the_same(store_url: str) -> None:
-    """Migration 9 drops the touches' person and account indexes and rewrites no row: the
-    store reads schema 8's encodings (whole briefs, rule dicts, full payloads) as they were,
-    so history, due touches and `syncd explain` say exactly what they said before."""
+    """Migration 9 drops the touches' person and account indexes and rewrites no row, and
+    migration 11 gives plans integer ids and copies the rows as they are: the store reads
+    schema 8's encodings (whole briefs, rule dicts, full payloads) as they were, so history,
+    due touches and `syncd explain` say exactly what they said before."""
     store = Store.open(store_url)
     pairs = _decided(store)
     keys = [d.prospect.key for _, d in pairs]
@@ -174,7 +180,7 @@ def test_a_version_8_database_with_stored_briefs_reads_the_same(store_url: str) 
     store.close()
 
     engine = create_db_engine(store_url)
-    assert migrate(engine) == [9, 10]
+    assert migrate(engine) == [9, 10, 11]
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("touches")}
         old_touch = conn.execute(sa.select(t.touches.c.touch).limit(1)).scalar_one()

@@ -95,7 +95,7 @@ def test_in_doubt_recovery_waits_the_grace_from_the_attempt_across_restarts(stor
     store.materialise(
         "crm",
         epoch,
-        [Materialisation("p", 0, "k1", "crm", {"write": "task"}, None, "crm:contact:1")],
+        [Materialisation(1, 0, "k1", "crm", {"write": "task"}, None, "crm:contact:1")],
     )
     assert [i.key for i in store.claim("crm", epoch, 10)] == ["k1"]  # attempted at t
     now[0] = t + 5  # the restart

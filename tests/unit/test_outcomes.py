@@ -57,9 +57,9 @@ def test_an_interested_reply_from_a_nurtured_prospect_is_an_outcome_once(world: 
         left = conn.execute(
             sa.select(sa.func.count())
             .select_from(t.touches)
-            .where(
-                (t.touches.c.prospect_key == "crm:contact:C0001") & (t.touches.c.state == "planned")
-            )
+            .join(t.plans, t.plans.c.id == t.touches.c.plan)
+            .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
+            .where((t.prospects.c.key == "crm:contact:C0001") & (t.touches.c.state == "planned"))
         ).scalar()
     assert left == 0, "no nurture touch stays planned"
     world.clock.now = NOW + timedelta(days=42)

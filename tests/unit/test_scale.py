@@ -99,12 +99,20 @@ def _state(store: Store) -> dict[str, Any]:
     with store.engine.connect() as conn:
         return {
             "plans": sorted(
-                (r.plan_id, r.status, r.generation, r.callback_on, r.reviewed_on)
-                for r in conn.execute(sa.select(t.plans))
+                (r.key, r.status, r.generation, r.callback_on, r.reviewed_on)
+                for r in conn.execute(
+                    sa.select(t.plans, t.prospects.c.key).join(
+                        t.prospects, t.prospects.c.id == t.plans.c.prospect
+                    )
+                )
             ),
             "touches": sorted(
-                (r.plan_id, r.seq, r.state, r.due, r.note, r.account_key, str(r.touch))
-                for r in conn.execute(sa.select(t.touches))
+                (r.key, r.generation, r.seq, r.state, r.due, r.note, str(r.touch))
+                for r in conn.execute(
+                    sa.select(t.touches, t.prospects.c.key, t.plans.c.generation)
+                    .join(t.plans, t.plans.c.id == t.touches.c.plan)
+                    .join(t.prospects, t.prospects.c.id == t.plans.c.prospect)
+                )
             ),
             "suppressions": sorted(
                 (r.prospect_key, r.channel, r.source)
@@ -158,7 +166,7 @@ def test_a_page_persisted_at_once_equals_one_decision_at_a_time(store_url: str) 
     single.store.close()
     assert batched == one_by_one
     assert any(status == "superseded" for _, status, *_ in batched["plans"])
-    assert any(state == "cancelled" for _, _, state, *_ in batched["touches"])
+    assert any(state == "cancelled" for _, _, _, state, *_ in batched["touches"])
     assert batched["suppressions"], "the opt-outs were recorded"
 
 

@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 
 import syncd
 import syncd.model
-from syncd.model import Channel, Intent, RejectionEvent, ReplyInfo
+from syncd.model import Channel, Cursor, History, Intent, RejectionEvent, ReplyInfo
+from syncd.policy import decide
+from syncd.policy.config import PolicyConfig
 from syncd.store import Store
 from syncd.store.codec import decode, dumps, encode, loads
 from syncd.store.database import LATEST, create_db_engine, migrate
-from tests.conftest import _reset_pg, rejection
+from tests.conftest import NOW, _reset_pg, rejection
+from tests.unit import schema9
 
 
 def test_migrations_apply_once_and_record_their_version(store_url: str) -> None:
@@ -197,6 +200,7 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 1 created
+        schema9.to_schema_9(conn)
         conn.execute(sa.text("DROP INDEX ix_plans_review"))
         conn.execute(sa.text("DROP INDEX ix_audit_at"))
         conn.execute(sa.text("ALTER TABLE plans DROP COLUMN brief"))
@@ -208,16 +212,22 @@ def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO plans (plan_id, prospect_key, shard, generation, status, created_at,"
-                " rules, context) VALUES ('p#1', 'crm:contact:1', 'crm', 1, 'live', 0, '[]', '{}')"
+                " rules, context) VALUES ('crm:contact:1#1', 'crm:contact:1', 'crm', 1, 'live', 0,"
+                " '[]', '{}')"
             )
         )
-    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert migrate(engine) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT plan_id, reviewed_on, brief FROM plans")).one()
+        row = conn.execute(
+            sa.text(  # the plan's person had no row: migration 11 gives them one
+                "SELECT p.key, l.generation, l.reviewed_on, l.brief FROM plans l "
+                "JOIN prospects p ON p.id = l.prospect"
+            )
+        ).one()
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("plans")}
         holds = conn.execute(sa.text("SELECT count(*) FROM reviews")).scalar()
         attempts = conn.execute(sa.text("SELECT COUNT(attempted_at) FROM outbox")).scalar()
-    assert tuple(row) == ("p#1", "0001-01-01", None)  # due for review at once
+    assert tuple(row) == ("crm:contact:1", 1, "0001-01-01", None)  # due for review at once
     assert "ix_plans_review" in indexes
     assert holds == 0
     assert attempts == 0
@@ -234,10 +244,11 @@ def test_a_version_6_database_gains_pauses_and_shard_errors(store_url: str) -> N
     engine = create_db_engine(store_url)
     migrate(engine)
     with engine.begin() as conn:  # turn it back into what version 6 had
+        schema9.to_schema_9(conn)
         _undo_migrations_7_and_8(conn)
         conn.execute(sa.text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(sa.text("INSERT INTO shards (name, epoch) VALUES ('crm', 4)"))
-    assert migrate(engine) == [7, 8, 9, 10]
+    assert migrate(engine) == [7, 8, 9, 10, 11]
     engine.dispose()
     store = Store.open(store_url)
     store.record_error("crm", "RetriableError: 503", failed=False)
@@ -271,3 +282,38 @@ def test_account_touches_are_read_back_only_as_far_as_asked(store: Store) -> Non
     assert len(everything) == len(dues)
     assert [tc.due for _, tc in later] == [d for d in dues if d >= dues[-1]]
     assert store.account_touch_dues([account.ref.key], dues[-1] + timedelta(days=1)) == {}
+
+
+def test_the_integer_id_migration_keeps_every_event_seen(store_url: str) -> None:
+    """Migration 11 copies people, events, plans and touches into their integer-keyed tables:
+    every event is still seen (even one whose person row went missing by hand), and each
+    touch still belongs to its person's plan."""
+    store = Store.open(store_url)
+    epoch = store.acquire_shard("crm", "me", 60)
+    assert epoch is not None
+    pairs = []
+    for n in range(3):
+        event = rejection(n)
+        pairs.append((event, decide(event, History(), PolicyConfig(), NOW), {}))
+    store.commit_page("crm", epoch, Cursor("c"), pairs)
+    keys = [d.prospect.key for _, d, _ in pairs]
+    before = store.history(keys)
+    with store.engine.begin() as conn:
+        schema9.to_schema_9(conn)
+        conn.execute(sa.text("DELETE FROM prospects WHERE key = :k"), {"k": keys[0]})
+    store.close()
+    engine = create_db_engine(store_url)
+    assert migrate(engine) == [10, 11]
+    engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert store.seen("crm", [e.event_id for e, _, _ in pairs]) == {
+            e.event_id for e, _, _ in pairs
+        }
+        after = store.history(keys)
+        for key in keys[1:]:
+            assert after[key] == before[key]
+        assert after[keys[0]].plan == before[keys[0]].plan  # the plan and touches stay whole
+        assert [r.event_id for r in after[keys[0]].rejections] == [pairs[0][0].event_id]
+    finally:
+        store.close()
