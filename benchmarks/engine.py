@@ -288,7 +288,8 @@ def run_crm(crm: str, records: int, latency_ms: float, state: str) -> dict[str, 
         try:
             config = workdir / "syncd.toml"
             write_config(config, url, crm, section)
-            env = {**os.environ, "SYNCD_CONFIG": str(config)}
+            # the state directory (bulk spills on PostgreSQL) is the run's own, removed after it
+            env = {**os.environ, "SYNCD_CONFIG": str(config), "STATE_DIRECTORY": str(workdir)}
             summary, wall, rss, cpu = run_once(config, env)
             if crm == "hubspot":
                 pipe.send("stats")

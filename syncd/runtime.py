@@ -7,6 +7,7 @@ same way. CRM shards open first: a mailbox shard gets its CRM's connector as `pe
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import socket
 import time
@@ -51,16 +52,28 @@ def instance_id() -> str:
 
 
 def state_dir(config: LoadedConfig) -> Path:
-    """Where connectors keep their files: next to a SQLite store, else the default state
-    directory, created when missing (private). Without it a connector's checkpoints would go
-    to temporary files that neither survive a crash nor get removed after one."""
+    """Where connectors keep their files: next to a SQLite store, else a directory of the
+    default state directory named for the database (created when missing, private). Without
+    it a connector's checkpoints would go to temporary files that neither survive a crash nor
+    get removed after one; without the database in its name, a checkpoint left by one
+    database (another deployment on the host, or one since replaced) would be resumed for
+    another, and the records its finished pages held never read into it."""
     url = config.core.state.url
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         return Path(url.split("///", 1)[1]).parent
-    directory = default_state_dir()
+    directory = default_state_dir() / database_dir_name(url or default_url())
     with contextlib.suppress(OSError):  # read-only home: connectors fall back to temporaries
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.mkdir(exist_ok=True, mode=0o700)
     return directory
+
+
+def database_dir_name(url: str) -> str:
+    """A directory name for this database: its host, port and name, never its credentials."""
+    parsed = make_url(normalise_url(url))
+    where = f"{parsed.get_backend_name()}://{parsed.host or ''}:{parsed.port or ''}/"
+    where += f"{parsed.database or ''}?{parsed.query.get('host', '')}"
+    return f"{parsed.get_backend_name()}-{hashlib.sha256(where.encode()).hexdigest()[:12]}"
 
 
 def _state_url(config: LoadedConfig) -> str:

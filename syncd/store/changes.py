@@ -197,7 +197,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
-    people = person_ids(conn, [c.key for c, _ in plans.values()])  # their rows are written
+    people = _person_rows(conn, shard, [c.key for c, _ in plans.values()], now)
     plan_rows = []
     touch_rows: list[tuple[tuple[int, int], dict[str, Any]]] = []  # (person, generation), row
     for c, plan in plans.values():
@@ -255,6 +255,22 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         ["plan", "seq"],
         where=t.touches.c.state != "materialised",
     )
+
+
+def _person_rows(conn: Connection, shard: str, keys: list[str], now: float) -> dict[str, int]:
+    """The prospects row id of each person a plan is for. A page writes its people's rows
+    before their plans; a plan for anyone else (none is known) gets a bare row rather than
+    failing the whole batch."""
+    people = person_ids(conn, keys)
+    missing = [k for k in keys if k not in people]
+    if missing:
+        insert_absent(
+            conn,
+            t.prospects,
+            [{"key": k, "shard": shard, "snapshot": {}, "updated_at": now} for k in missing],
+        )
+        people.update(person_ids(conn, missing))
+    return people
 
 
 def _lean_context(context: dict[str, Any], shard: str) -> dict[str, Any]:

@@ -40,7 +40,8 @@ def org(tmp_path: Path) -> Iterator[LocalOrg]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
     """(store URL, where spill files belong): next to a SQLite file; on PostgreSQL, in the
-    default state directory, which does not exist yet."""
+    default state directory (a directory of it named for the database), which does not exist
+    yet."""
     if request.param == "sqlite":
         (tmp_path / "state").mkdir()
         return f"sqlite:///{tmp_path / 'state' / 'state.db'}", tmp_path / "state"
@@ -105,7 +106,7 @@ def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
     org.fake.inject(queued)
     kill_at(_start(config, tmp_path), queued, url)
     assert org.fake.count("POST", r"/jobs/query$") == 3
-    assert list(state_dir.glob("salesforce-backfill-*"))  # the jobs are checkpointed
+    assert list(state_dir.rglob("salesforce-backfill-*"))  # the jobs are checkpointed
     assert not decisions(url)
 
     clock.sleep(60)  # the jobs complete
@@ -129,5 +130,5 @@ def test_kill_9_during_a_bulk_backfill_decides_every_record_once(
     keys = Counter(t.get("Syncd_Key__c") for t in org.tasks())
     assert keys and {k for k, n in keys.items() if n > 1} == set(), "a task was written twice"
     assert org.fake.count("POST", r"/jobs/query$") == 3, "a bulk job was started again"
-    assert not list(state_dir.glob("salesforce-backfill-*")), "spill files were left"
+    assert not list(state_dir.rglob("salesforce-backfill-*")), "spill files were left"
     assert not list((tmp_path / "tmp").iterdir()), "temporary files were left"

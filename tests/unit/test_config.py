@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd.cli import main
-from syncd.config import ConfigInvalid, load_config, resolve_path
+from syncd.config import ConfigInvalid, load_config, parse_config, resolve_path
 from syncd.secrets import SecretError, SecretRef
 
 FAKE_SHARD = """
@@ -175,3 +175,27 @@ def test_shard_names_cannot_hold_a_colon(tmp_path: Path) -> None:
     text = '[shards."sf:prod"]\ntype = "fake"\nevents_file = "e"\nremote_db = "r"\n'
     with pytest.raises(ConfigInvalid, match="may hold only letters, digits"):
         load_config(write(tmp_path, text))
+
+
+def test_connector_files_belong_to_one_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connector's checkpoints live next to a SQLite store, or on PostgreSQL in a private
+    directory of the state directory named for the database (never its password): another
+    database on the same host never resumes them."""
+    from syncd.runtime import database_dir_name, state_dir
+
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+
+    def where(url: str) -> Path:
+        return state_dir(parse_config({"state": {"url": url}}))
+
+    assert where(f"sqlite:///{tmp_path / 'a' / 'syncd.db'}") == tmp_path / "a"
+    one = where("postgresql://syncd@db1.example:5432/syncd")
+    assert one.parent == tmp_path / "state" and one.is_dir()
+    assert one.stat().st_mode & 0o777 == 0o700
+    assert where("postgresql://other@db1.example:5432/syncd") == one
+    assert where("postgresql://syncd@db1.example:5432/syncd_staging") != one
+    assert where("postgresql://syncd@db2.example:5432/syncd") != one
+    named = database_dir_name("postgresql://u:secret@db1.example:5432/syncd")
+    assert named == one.name and "secret" not in named

@@ -317,3 +317,19 @@ def test_the_integer_id_migration_keeps_every_event_seen(store_url: str) -> None
         assert [r.event_id for r in after[keys[0]].rejections] == [pairs[0][0].event_id]
     finally:
         store.close()
+
+
+def test_a_plan_for_a_person_never_stored_gets_a_row_of_its_own(store: Store) -> None:
+    """A plan refers to its person's row; a revision for someone whose row is missing (none
+    is known to happen) still stores the plan and its touches instead of failing the batch."""
+    epoch = store.acquire_shard("crm", "me", 60)
+    assert epoch is not None
+    event = rejection(7)
+    decision = decide(event, History(), PolicyConfig(), NOW)
+    assert decision.plan is not None
+    store.record_reviews("crm", epoch, NOW.date(), [], [(decision, None, {})])
+    stored = store.history([decision.prospect.key])[decision.prospect.key]
+    assert stored.plan is not None
+    assert sorted(tc.seq for tc in stored.plan.touches) == sorted(
+        tc.seq for tc in decision.plan.touches
+    )
