@@ -98,6 +98,7 @@ def apply_changes(
 def _apply_round(
     conn: Connection, shard: str, batch: list[Change], now: float, settle: Settle
 ) -> None:
+    people = person_ids(conn, [c.key for c in batch])  # once for the round's every step
     suppress = [c for c in batch if c.decision.suppress]
     insert_absent(
         conn,
@@ -108,24 +109,27 @@ def _apply_round(
             for ch in sorted(c.decision.suppress)
         ],
     )
-    _cancel_channels(conn, {c.key: {ch.value for ch in c.decision.suppress} for c in suppress}, now)
+    _cancel_channels(
+        conn, people, {c.key: {ch.value for ch in c.decision.suppress} for c in suppress}, now
+    )
     for status, ended in (
         ("superseded", [c.key for c in batch if c.decision.plan is not None]),
         ("cancelled", [c.key for c in batch if c.decision.plan is None and c.decision.cancel_plan]),
     ):
         if not ended:
             continue
+        theirs = {k: people[k] for k in ended if k in people}
         conn.execute(
             t.plans.update()
-            .where(plans_among(conn, ended) & (t.plans.c.status == "live"))
+            .where(plans_among(conn, theirs) & (t.plans.c.status == "live"))
             .values(status=status)
         )
         conn.execute(
             t.touches.update()
-            .where(touches_of(conn, ended) & (t.touches.c.state == "planned"))
+            .where(touches_of(conn, theirs) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=f"plan {status}")
         )
-    _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], now)
+    _insert_plans(conn, shard, [c for c in batch if c.decision.plan is not None], people, now)
     for c in batch:  # review holds are rare: one at a time
         if c.decision.hold is not None or c.decision.resolved is not None:
             settle(conn, shard, c.key, c.decision, c.source, now)
@@ -152,11 +156,13 @@ def _apply_round(
     )
 
 
-def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float) -> None:
+def _cancel_channels(
+    conn: Connection, people: dict[str, int], channels: dict[str, set[str]], now: float
+) -> None:
     """Planned touches and open writes on a channel the person opted out of are cancelled."""
     if not channels:
         return
-    plans = plans_of(conn, list(channels))
+    plans = plans_of(conn, {k: people[k] for k in channels if k in people})
     cancelled = [
         {"p": row.plan, "s": row.seq}
         for row in fetch(
@@ -189,7 +195,9 @@ def _cancel_channels(conn: Connection, channels: dict[str, set[str]], now: float
         )
 
 
-def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float) -> None:
+def _insert_plans(
+    conn: Connection, shard: str, batch: list[Change], people: dict[str, int], now: float
+) -> None:
     if not batch:
         return
     plans: dict[str, tuple[Change, Plan]] = {}
@@ -197,7 +205,7 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
         assert c.decision.plan is not None
         plans[c.decision.plan.plan_id] = (c, c.decision.plan)
     reviewed_on = datetime.fromtimestamp(now, UTC).date().isoformat()
-    people = _person_rows(conn, shard, [c.key for c, _ in plans.values()], now)
+    people = _person_rows(conn, shard, [c.key for c, _ in plans.values()], people, now)
     plan_rows = []
     touch_rows: list[tuple[tuple[int, int], dict[str, Any]]] = []  # (person, generation), row
     for c, plan in plans.values():
@@ -257,11 +265,13 @@ def _insert_plans(conn: Connection, shard: str, batch: list[Change], now: float)
     )
 
 
-def _person_rows(conn: Connection, shard: str, keys: list[str], now: float) -> dict[str, int]:
-    """The prospects row id of each person a plan is for. A page writes its people's rows
-    before their plans; a plan for anyone else (none is known) gets a bare row rather than
-    failing the whole batch."""
-    people = person_ids(conn, keys)
+def _person_rows(
+    conn: Connection, shard: str, keys: list[str], known: dict[str, int], now: float
+) -> dict[str, int]:
+    """The prospects row id of each person a plan is for (`known`: the round's look-up). A
+    page writes its people's rows before their plans; a plan for anyone else (none is known)
+    gets a bare row rather than failing the whole batch."""
+    people = {k: known[k] for k in keys if k in known}
     missing = [k for k in keys if k not in people]
     if missing:
         insert_absent(

@@ -358,7 +358,8 @@ class Store(OutboxOps, PlanOps, ReviewOps, OutcomeOps, PauseOps, LookupOps):
                 rejections[key].append(
                     decode_event(r.payload, people.get(key), r.shard, r.event_id, key)
                 )
-            owners = plans_of(conn, keys)  # every plan of theirs: plan id -> prospect key
+            # every plan of theirs: plan id -> prospect key
+            owners = plans_of(conn, {k: i for i, k in ids.items()})
             plans = {
                 ids[r.prospect]: r
                 for r in fetch(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from syncd.model import Cursor, Reengagement
 from syncd.store import schema as t
-from syncd.store.touchsets import plans_among, touches_of
+from syncd.store.touchsets import person_ids, plans_among, touches_of
 
 REENGAGED = "reengaged"  # audit kind, and the note on the touches it cancelled
 
@@ -88,14 +88,15 @@ class OutcomeOps:
             },
         )
         # The nurture ends: the plan, its touches not made yet, and writes not sent yet.
+        person = person_ids(conn, [r.prospect_key])
         conn.execute(
             t.plans.update()
-            .where(plans_among(conn, [r.prospect_key]) & (t.plans.c.status == "live"))
+            .where(plans_among(conn, person) & (t.plans.c.status == "live"))
             .values(status="cancelled")
         )
         conn.execute(
             t.touches.update()
-            .where(touches_of(conn, [r.prospect_key]) & (t.touches.c.state == "planned"))
+            .where(touches_of(conn, person) & (t.touches.c.state == "planned"))
             .values(state="cancelled", note=REENGAGED)
         )
         conn.execute(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syncd.store import schema as t
-from syncd.store.touchsets import touches_at, touches_of
+from syncd.store.touchsets import person_ids, touches_at, touches_of
 
 SCOPES = ("prospect", "account", "shard")
 
@@ -102,7 +102,7 @@ class PauseOps:
 
     def _shift(self, conn: Any, scope: str, ref: str, days: int) -> int:
         if scope == "prospect":
-            whose = touches_of(conn, [ref])
+            whose = touches_of(conn, person_ids(conn, [ref]))
         elif scope == "account":
             whose = touches_at(conn, [ref])
         else:

@@ -14,7 +14,7 @@ from syncd.model import Decision
 from syncd.store import schema as t
 from syncd.store.changes import Change, Settle, apply_changes
 from syncd.store.reads import among, fetch
-from syncd.store.touchsets import plans_among
+from syncd.store.touchsets import person_ids, plans_among
 
 
 class PlanOps:
@@ -78,7 +78,7 @@ class PlanOps:
                 conn.execute(
                     t.plans.update()
                     .where(
-                        plans_among(conn, [d.prospect.key for d, *_ in revisions])
+                        plans_among(conn, person_ids(conn, [d.prospect.key for d, *_ in revisions]))
                         & (t.plans.c.status == "live")
                     )
                     .values(reviewed_on=today.isoformat())
